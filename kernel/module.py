@@ -1,0 +1,83 @@
+"""What a module hands the portal: its migrations, catalogue, pages, HTTP routes,
+CLI sub-app, demo rows and yearly-review indicators.
+
+Every domain package has a `module.py` with `SPEC = ModuleSpec(...)`; the portal
+composes them (portal/modules.py) and nothing else needs to know they exist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import random
+
+    from kernel.clock import Clock
+
+# Navigation groups, in the order the sidebar shows them.
+GROUPS = ("home", "schools", "library", "facilities", "archive", "admin")
+
+PUBLIC = None  # PageSpec.roles value for pages anyone may open without signing in
+SIGNED_IN: frozenset[str] = frozenset()  # any signed-in user
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    """One Streamlit page. `roles` None: public; empty: any signed-in user;
+    otherwise the roles that may open it."""
+
+    script: Path
+    title_key: str
+    url_path: str
+    group: str
+    roles: frozenset[str] | None = PUBLIC
+    icon: str = ":material/article:"
+    default: bool = False
+
+    def allows(self, roles: frozenset[str], signed_in: bool) -> bool:
+        if self.roles is None:
+            return True
+        if not signed_in:
+            return False
+        return not self.roles or bool(self.roles & roles)
+
+
+@dataclass
+class DemoContext:
+    """What a module's demo loader gets: `cur`, a cursor inside the one transaction
+    that holds all of that module's demo rows (all or nothing), the clock, a random
+    source seeded per module and scale, and the scale itself: 'small' for tests,
+    'city' for the plan's real counts. Earlier modules' rows (schools, accounts) are
+    read from the database."""
+
+    cur: Any  # duckdb.DuckDBPyConnection, in a transaction
+    clock: Clock
+    rng: random.Random
+    scale: str
+
+    @property
+    def small(self) -> bool:
+        return self.scale == "small"
+
+
+@dataclass(frozen=True)
+class ModuleSpec:
+    name: str
+    package_dir: Path
+    pages: tuple[PageSpec, ...] = ()
+    routes: Callable[[], list[Any]] | None = None  # -> list of starlette routes
+    cli: Callable[[], Any] | None = None  # -> typer.Typer sub-app named after the module
+    cli_name: str | None = None
+    demo: Callable[[DemoContext], None] | None = None
+    depends_on: tuple[str, ...] = ("portal",)
+
+    @property
+    def migrations_dir(self) -> Path:
+        return self.package_dir / "migrations"
+
+    @property
+    def catalogue_file(self) -> Path:
+        return self.package_dir / "messages.toml"

@@ -1,0 +1,152 @@
+"""The DuckDB store: one database file, opened once per process.
+
+Each thread (a Streamlit session's script run, an HTTP request, a CLI command)
+works through its own cursor. Multi-statement writes go through `Store.write`,
+which runs them in one transaction and retries a few times when DuckDB reports
+a write-write conflict; after that the caller gets `Conflict`.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TypeVar
+
+import duckdb
+
+from kernel.errors import Conflict, StoreError
+
+T = TypeVar("T")
+
+
+WRITE_RETRIES = 6
+
+
+class Store:
+    """A handle on one DuckDB database. `path` ':memory:' gives a fresh in-memory one."""
+
+    def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._root = duckdb.connect(self.path, read_only=read_only)
+        except duckdb.IOException as exc:
+            # The usual cause: another process (a running server) holds the file.
+            raise StoreError("error.store_locked", path=self.path, detail=str(exc)) from exc
+        self._configure(self._root)
+        self._local = threading.local()
+        self._cursors: list[duckdb.DuckDBPyConnection] = []
+        self._cursors_lock = threading.Lock()
+
+    @staticmethod
+    def _configure(con: duckdb.DuckDBPyConnection) -> None:
+        con.execute("SET TimeZone = 'Asia/Tokyo'")
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """This thread's own cursor on the shared database."""
+        cur = getattr(self._local, "cursor", None)
+        if cur is None:
+            cur = self._root.cursor()
+            self._configure(cur)
+            self._local.cursor = cur
+            with self._cursors_lock:
+                self._cursors.append(cur)
+        return cur
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """One explicit transaction: committed when the block ends, rolled back on error."""
+        cur = self.cursor()
+        cur.execute("BEGIN TRANSACTION")
+        try:
+            yield cur
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
+        else:
+            try:
+                cur.execute("COMMIT")
+            except duckdb.Error:
+                # A failed COMMIT has already ended the transaction in DuckDB, but be sure.
+                try:
+                    cur.execute("ROLLBACK")
+                except duckdb.Error:
+                    pass
+                raise
+
+    def write(self, work: Callable[[duckdb.DuckDBPyConnection], T], *, retries: int = WRITE_RETRIES) -> T:
+        """Run `work(cursor)` in a transaction; on a write-write conflict run it again.
+
+        `work` must read what it decides on inside the transaction, so that a retry
+        sees the other writer's result (the slot now taken) and can say so.
+        """
+        for attempt in range(retries):
+            try:
+                with self.transaction() as cur:
+                    return work(cur)
+            except duckdb.TransactionException as exc:
+                if attempt == retries - 1:
+                    raise Conflict() from exc
+                # Back off a little, with jitter, so racing writers spread out.
+                time.sleep(random.uniform(0.002, 0.02) * (attempt + 1))
+        raise AssertionError("unreachable")
+
+    def query(self, sql: str, params: object = None) -> list[tuple]:
+        return self.cursor().execute(sql, params).fetchall()
+
+    def query_dicts(self, sql: str, params: object = None) -> list[dict]:
+        cur = self.cursor().execute(sql, params)
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+    def scalar(self, sql: str, params: object = None) -> object:
+        row = self.cursor().execute(sql, params).fetchone()
+        return None if row is None else row[0]
+
+    def load_fts(self) -> None:
+        """Load DuckDB's full-text extension from the wheel, never from the network."""
+        # The wheel duckdb-extension-fts ships the binary; LOAD by path needs no install.
+        import duckdb_extension_fts
+
+        binary = next(Path(duckdb_extension_fts.__file__).parent.rglob("fts.duckdb_extension"))
+        self.cursor().execute(f"LOAD '{binary.as_posix()}'")
+
+    def checkpoint(self) -> None:
+        self.cursor().execute("CHECKPOINT")
+
+    def close(self) -> None:
+        with self._cursors_lock:
+            for cur in self._cursors:
+                try:
+                    cur.close()
+                except duckdb.Error:
+                    pass
+            self._cursors.clear()
+        self._root.close()
+
+
+_open_stores: dict[str, Store] = {}
+_open_lock = threading.Lock()
+
+
+def shared_store(path: str | Path) -> Store:
+    """The process's one Store for `path` (the server opens each database once)."""
+    key = str(Path(path).resolve()) if str(path) != ":memory:" else ":memory:"
+    with _open_lock:
+        store = _open_stores.get(key)
+        if store is None:
+            store = _open_stores[key] = Store(path)
+        return store
+
+
+def forget_shared_stores() -> None:
+    """Close every shared store (tests and `manabi restore` need the file free)."""
+    with _open_lock:
+        for store in _open_stores.values():
+            store.close()
+        _open_stores.clear()

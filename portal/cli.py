@@ -1,0 +1,237 @@
+"""`manabi`: the command line. Every module adds its commands as a sub-app.
+
+The database is --db PATH or MANABI_DB (default var/manabi.duckdb). Messages are
+Japanese unless MANABI_LANG=en. Errors go to stderr with exit code 1.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import typer
+
+from kernel.actor import SYSTEM
+from kernel.cli import JSON_OPTION, CliState, cli_state, emit, fail
+from kernel.config import setting
+from kernel.errors import ManabiError
+from kernel.i18n import DEFAULT_LANGUAGE, Translator
+from portal.modules import all_modules
+from portal.runtime import __version__, catalogue, forget_runtimes, open_runtime
+
+app = typer.Typer(
+    name="manabi",
+    help="Manabi (学び): Iizuka City's education and lifelong-learning portal.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+users_app = typer.Typer(help="Accounts: add, list, set roles, set passwords.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+
+
+def _translator() -> Translator:
+    return Translator(setting("lang", DEFAULT_LANGUAGE) or DEFAULT_LANGUAGE, catalogue())
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"manabi {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    db: Path = typer.Option(None, "--db", help="The DuckDB file (default: MANABI_DB or var/manabi.duckdb)."),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+) -> None:
+    def opener():
+        runtime = open_runtime(db)
+        return runtime.store, runtime.clock
+
+    ctx.obj = CliState(db, _translator(), opener)
+
+
+@app.command()
+def init(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
+    """Create the database, or migrate it to this version."""
+    runtime = open_runtime(cli_state(ctx).db_path)
+    versions = runtime.schema_versions()
+    t = cli_state(ctx).t
+    emit({"db": str(runtime.settings.db_path), "schema": versions}, as_json=as_json,
+         lines=[t("cli.initialised", path=runtime.settings.db_path, schema=sum(versions.values()))])
+
+
+def _load_demo(db: Path | None, scale: str):
+    from data.demo import load_demo
+
+    return load_demo(open_runtime(db), scale)
+
+
+@app.command()
+def demo(
+    ctx: typer.Context,
+    scale: str = typer.Option("small", "--scale", help="small (fast, for tests) or city (the plan's real counts)."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Load the demo city (deterministic; running it again changes nothing)."""
+    t = cli_state(ctx).t
+    steps = _load_demo(cli_state(ctx).db_path, scale)
+    emit([{"module": s.module, "status": s.status} for s in steps], as_json=as_json,
+         lines=[t(f"cli.demo_{s.status}", module=s.module) for s in steps])
+
+
+@app.command()
+def serve(
+    ctx: typer.Context,
+    port: int = typer.Option(8501, "--port", help="The port to serve on."),
+    host: str = typer.Option("localhost", "--host", help="The address to listen on."),
+    demo_scale: str = typer.Option(None, "--demo", help="On a database with no accounts, load this demo first."),
+) -> None:
+    """Serve the portal and its HTTP routes (one process)."""
+    state = cli_state(ctx)
+    runtime = open_runtime(state.db_path)
+    db_path = runtime.settings.db_path.resolve()
+    if demo_scale and not runtime.store.scalar("SELECT count(*) FROM portal_users"):
+        typer.echo(state.t("cli.serve_demo", scale=demo_scale))
+        _load_demo(state.db_path, demo_scale)
+    # The server process opens the file itself: let go of it first.
+    forget_runtimes()
+    server = Path(__file__).with_name("server.py")
+    env = {**os.environ, "MANABI_DB": str(db_path)}
+    command = [sys.executable, "-m", "streamlit", "run", str(server),
+               "--server.port", str(port), "--server.address", host, "--server.headless", "true",
+               "--browser.gatherUsageStats", "false", "--global.developmentMode", "false"]
+    raise typer.Exit(subprocess.call(command, env=env))
+
+
+@users_app.command("add")
+def users_add(
+    ctx: typer.Context,
+    login: str = typer.Argument(..., help="Login: 3–64 lowercase letters, digits, . _ -"),
+    name: str = typer.Option(..., "--name", help="Display name."),
+    role: list[str] = typer.Option(..., "--role", help="A role; repeat for several."),
+    school: str = typer.Option(None, "--school", help="School code (teachers and school admins)."),
+    email: str = typer.Option(None, "--email", help="E-mail, for sign-in through the school's identity provider."),
+    password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password from standard input."),
+    no_password: bool = typer.Option(False, "--no-password", help="No password: sign-in by e-mail (OIDC) only."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Add an account. The password is asked for (never an argument)."""
+    from portal.services import accounts
+
+    state = cli_state(ctx)
+    store, clock = state.store(), state.clock()
+    password = None if no_password else _read_password(state, password_stdin)
+    school_id = None
+    if school:
+        school_id = store.scalar("SELECT id FROM portal_schools WHERE code = ?", [school.upper()])
+        if school_id is None:
+            from kernel.errors import NotFound
+
+            raise NotFound("accounts.no_such_school", school=school)
+    user_id = accounts.create_user(store, clock, login=login, display_name=name, roles=role,
+                                   password=password, email=email, school_id=school_id)
+    emit({"id": user_id, "login": login.lower(), "roles": sorted(set(role))}, as_json=as_json,
+         lines=[state.t("cli.user_added", login=login.lower(), id=user_id)])
+
+
+def _read_password(state: CliState, from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    first = typer.prompt(state.t("account.new_password"), hide_input=True)
+    second = typer.prompt(state.t("account.repeat_password"), hide_input=True)
+    if first != second:
+        typer.echo(state.t("cli.passwords_differ"), err=True)
+        raise typer.Exit(1)
+    return first
+
+
+@users_app.command("list")
+def users_list(
+    ctx: typer.Context,
+    role: str = typer.Option(None, "--role", help="Only users with this role."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """List accounts with their roles and school."""
+    from portal.services import accounts
+
+    users = accounts.list_users(cli_state(ctx).store(), SYSTEM, role=role)
+    emit([{"id": u.id, "login": u.login, "name": u.display_name, "roles": list(u.roles),
+           "school_id": u.school_id, "email": u.email, "demo": u.is_demo} for u in users],
+         as_json=as_json,
+         lines=[f"{u.login:<16} {','.join(u.roles):<28} {u.display_name}" for u in users])
+
+
+@users_app.command("set-role")
+def users_set_role(
+    ctx: typer.Context,
+    login: str = typer.Argument(...),
+    roles: list[str] = typer.Argument(..., help="The user's roles from now on."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Replace a user's roles."""
+    from portal.services import accounts
+
+    state = cli_state(ctx)
+    result = accounts.set_roles(state.store(), SYSTEM, login, roles)
+    emit({"login": login, "roles": list(result)}, as_json=as_json,
+         lines=[state.t("cli.roles_set", login=login, roles=", ".join(result))])
+
+
+@users_app.command("passwd")
+def users_passwd(
+    ctx: typer.Context,
+    login: str = typer.Argument(...),
+    password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password from standard input."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Set a user's password (ends their open sessions, lifts a lock)."""
+    from portal.services import accounts
+
+    state = cli_state(ctx)
+    password = _read_password(state, password_stdin)
+    accounts.set_password(state.store(), state.clock(), SYSTEM, login, password)
+    emit({"login": login, "password": "set"}, as_json=as_json, lines=[state.t("cli.password_set", login=login)])
+
+
+@app.command()
+def backup(ctx: typer.Context, folder: Path = typer.Argument(..., help="A new or empty folder."),
+           as_json: bool = JSON_OPTION) -> None:
+    """Back up every table into FOLDER (schema and Parquet files)."""
+    from portal.services import system
+
+    state = cli_state(ctx)
+    counts = system.backup(state.store(), folder, version=__version__)
+    emit({"folder": str(folder), "tables": counts}, as_json=as_json,
+         lines=[state.t("cli.backup_done", folder=folder, tables=len(counts), rows=sum(counts.values()))])
+
+
+@app.command()
+def restore(ctx: typer.Context, folder: Path = typer.Argument(..., help="A folder made by `manabi backup`."),
+            replace: bool = typer.Option(False, "--replace", help="Replace an existing database."),
+            as_json: bool = JSON_OPTION) -> None:
+    """Restore the database from FOLDER; checks every table's row count."""
+    from kernel.config import load_settings
+    from portal.services import system
+
+    state = cli_state(ctx)
+    db_path = load_settings(state.db_path).db_path
+    counts = system.restore(folder, db_path, replace=replace)
+    emit({"db": str(db_path), "tables": counts}, as_json=as_json,
+         lines=[state.t("cli.restore_done", path=db_path, tables=len(counts), rows=sum(counts.values()))])
+
+
+for _spec in all_modules():
+    if _spec.cli:
+        app.add_typer(_spec.cli(), name=_spec.cli_name or _spec.name.replace("_", "-"))
+
+
+def main() -> None:
+    try:
+        app()
+    except ManabiError as exc:
+        fail(_translator(), exc)

@@ -1,0 +1,37 @@
+"""The portal's own part: schools, accounts, sign-in, home and administration."""
+
+from pathlib import Path
+
+from kernel.module import PUBLIC, SIGNED_IN, ModuleSpec, PageSpec
+
+_HERE = Path(__file__).resolve().parent
+_PAGES = _HERE / "pages"
+
+
+def _demo(ctx):
+    from portal import demo
+
+    demo.load(ctx)
+
+
+def _routes():
+    from portal.routes import routes
+
+    return routes()
+
+
+SPEC = ModuleSpec(
+    name="portal",
+    package_dir=_HERE,
+    depends_on=(),
+    pages=(
+        PageSpec(_PAGES / "home.py", "nav.home", "home", "home", PUBLIC, ":material/home:", default=True),
+        PageSpec(_PAGES / "account.py", "nav.account", "account", "home", SIGNED_IN, ":material/person:"),
+        PageSpec(_PAGES / "admin_users.py", "nav.admin_users", "admin-users", "admin",
+                 frozenset({"city_admin"}), ":material/manage_accounts:"),
+        PageSpec(_PAGES / "admin_system.py", "nav.admin_system", "admin-system", "admin",
+                 frozenset({"city_admin"}), ":material/dns:"),
+    ),
+    routes=_routes,
+    demo=_demo,
+)

@@ -1,0 +1,32 @@
+"""The one place that knows which modules make up Manabi, in dependency order.
+
+Adding a module: create its package with a `module.py` holding `SPEC`, then add
+its name here. Its migrations, catalogue, pages, routes, CLI and demo rows are
+then picked up everywhere (server, navigation, `manabi`, tests).
+"""
+
+from __future__ import annotations
+
+import importlib
+from functools import cache
+from pathlib import Path
+
+from kernel.migrations import Migration, discover
+from kernel.module import ModuleSpec
+
+MODULE_NAMES = ("portal", "school_ict", "analytics", "library_ebooks", "facilities", "archive")
+
+KERNEL_CATALOGUE = Path(__file__).resolve().parent.parent / "kernel" / "messages.toml"
+
+
+@cache
+def all_modules() -> tuple[ModuleSpec, ...]:
+    return tuple(importlib.import_module(f"{name}.module").SPEC for name in MODULE_NAMES)
+
+
+def known_migrations() -> dict[str, list[Migration]]:
+    return {spec.name: discover(spec.name, spec.migrations_dir) for spec in all_modules()}
+
+
+def catalogue_files() -> list[Path]:
+    return [KERNEL_CATALOGUE] + [spec.catalogue_file for spec in all_modules()]

@@ -1,0 +1,26 @@
+"""Administration — system: database, schema versions, table sizes."""
+
+import streamlit as st
+
+from kernel.ui import page_context
+from portal.services import system
+
+ctx = page_context("city_admin")
+t = ctx.t
+
+st.title(t("admin_system.title"))
+info = system.describe(ctx.store)
+left, right = st.columns(2)
+left.metric(t("admin_system.database"), info.path)
+right.metric(t("admin_system.size"), t("admin_system.megabytes", mb=t.number(round(info.size_mb, 1))))
+st.subheader(t("admin_system.schema"), anchor=False)
+st.dataframe(
+    [{t("admin_system.module"): m, t("admin_system.version"): v} for m, v in info.schema.items()],
+    hide_index=True,
+)
+st.subheader(t("admin_system.tables"), anchor=False)
+st.dataframe(
+    [{t("admin_system.table"): name, t("admin_system.rows"): t.number(n)} for name, n in info.tables],
+    hide_index=True,
+)
+st.caption(t("admin_system.backup_hint"))

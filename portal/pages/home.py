@@ -1,0 +1,32 @@
+"""Home: what Manabi offers, by audience, and where to start."""
+
+import streamlit as st
+
+from kernel.ui import page_context
+
+ctx = page_context()
+t = ctx.t
+
+st.title(t("home.title"))
+st.markdown(t("home.lead"))
+if ctx.actor.signed_in:
+    st.success(t("home.welcome_back", name=ctx.actor.display_name), icon=":material/waving_hand:")
+else:
+    st.info(t("home.public_hint"), icon=":material/info:")
+
+AUDIENCES = (
+    ("schools", ":material/school:", ("4-1-1", "4-1-2", "4-1-3", "4-1-4")),
+    ("library", ":material/menu_book:", ("4-2-5",)),
+    ("facilities", ":material/event_available:", ("4-2-2", "4-2-3", "4-2-4")),
+    ("archive", ":material/museum:", ("4-2-1",)),
+)
+columns = st.columns(len(AUDIENCES))
+for column, (group, icon, measures) in zip(columns, AUDIENCES, strict=True):
+    with column, st.container(border=True):
+        st.subheader(t(f"group.{group}"), anchor=False)
+        st.caption(icon + " " + " · ".join(measures))
+        st.write(t(f"home.{group}_text"))
+
+st.divider()
+st.caption(t("home.today", date=t.date(ctx.clock.now().date(), "full")))
+st.caption(t("home.plan_note"))

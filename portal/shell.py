@@ -1,0 +1,114 @@
+"""The frame around every page: language, who is signed in, navigation by role.
+
+Runs on every Streamlit rerun. It resumes the visitor's session (ending it after
+30 idle minutes), builds the navigation from the pages each module offers that the
+visitor's roles allow, hands pages their context and runs the open page.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from kernel.actor import ANONYMOUS, Actor
+from kernel.errors import ManabiError
+from kernel.i18n import DEFAULT_LANGUAGE, LANGUAGES
+from kernel.module import GROUPS
+from kernel.ui import PageContext, flash, set_context, show_flashes
+from portal.modules import all_modules
+from portal.runtime import Runtime, open_runtime
+from portal.services import accounts
+
+_TOKEN = "_manabi_session_token"
+_LANG = "lang"
+_PAGES = __import__("pathlib").Path(__file__).resolve().parent / "pages"
+
+
+def _language() -> str:
+    if _LANG not in st.session_state:
+        asked = st.query_params.get("lang", DEFAULT_LANGUAGE)
+        st.session_state[_LANG] = asked if asked in LANGUAGES else DEFAULT_LANGUAGE
+    return st.session_state[_LANG]
+
+
+def sign_in(actor: Actor, runtime: Runtime) -> None:
+    """Start a session for an authenticated actor (password or identity provider)."""
+    st.session_state[_TOKEN] = accounts.start_session(runtime.store, runtime.clock, actor.user_id)
+
+
+def sign_out(runtime: Runtime, reason: str = "sign_out") -> None:
+    token = st.session_state.pop(_TOKEN, None)
+    if token:
+        accounts.end_session(runtime.store, runtime.clock, token, reason)
+
+
+def _current_actor(runtime: Runtime, t) -> Actor:
+    token = st.session_state.get(_TOKEN)
+    if token:
+        try:
+            return accounts.resume_session(runtime.store, runtime.clock, token)
+        except ManabiError as exc:
+            st.session_state.pop(_TOKEN, None)
+            flash(t.error(exc), "warning")
+            return ANONYMOUS
+    # Signed in through the school's identity provider (st.login): map the e-mail once.
+    user = getattr(st, "user", None)
+    if runtime.settings.oidc and user is not None and user.get("is_logged_in"):
+        try:
+            actor = accounts.actor_for_email(runtime.store, runtime.clock, str(user.get("email", "")))
+        except ManabiError as exc:
+            flash(t.error(exc), "error")
+            st.logout()
+            return ANONYMOUS
+        sign_in(actor, runtime)
+        return actor
+    return ANONYMOUS
+
+
+def _sidebar(runtime: Runtime, actor: Actor, t) -> None:
+    with st.sidebar:
+        st.segmented_control(
+            t("shell.language"),
+            LANGUAGES,
+            format_func=lambda code: {"ja": "日本語", "en": "English"}[code],
+            key=_LANG,
+            selection_mode="single",
+        )
+        if actor.signed_in:
+            st.caption(t("shell.signed_in_as", name=actor.display_name))
+            st.caption(" · ".join(t(f"role.{r}") for r in sorted(actor.roles)))
+            if st.button(t("shell.sign_out"), key="shell_sign_out", icon=":material/logout:"):
+                sign_out(runtime)
+                if runtime.settings.oidc and getattr(st, "user", None) and st.user.get("is_logged_in"):
+                    st.logout()
+                flash(t("shell.signed_out"), "info")
+                st.rerun()
+
+
+def run() -> None:
+    st.set_page_config(page_title="学び Manabi — 飯塚市", page_icon=":material/school:", layout="wide")
+    runtime = open_runtime()
+    lang = _language()
+    if st.session_state.get(_LANG) is None:  # the segmented control was cleared
+        st.session_state[_LANG] = DEFAULT_LANGUAGE
+        lang = DEFAULT_LANGUAGE
+    t = runtime.translator(lang)
+    actor = _current_actor(runtime, t)
+    set_context(PageContext(runtime.store, runtime.clock, actor, t))
+
+    sections: dict[str, list] = {g: [] for g in GROUPS}
+    for spec in all_modules():
+        for page in spec.pages:
+            if page.allows(frozenset(actor.roles), actor.signed_in):
+                sections[page.group].append(
+                    st.Page(page.script, title=t(page.title_key), url_path=page.url_path,
+                            icon=page.icon, default=page.default)
+                )
+    if not actor.signed_in:
+        sections["home"].append(
+            st.Page(_PAGES / "sign_in.py", title=t("nav.sign_in"), url_path="sign-in", icon=":material/login:")
+        )
+    navigation = {t(f"group.{g}"): pages for g, pages in sections.items() if pages}
+    page = st.navigation(navigation, position="sidebar", expanded=True)
+    _sidebar(runtime, actor, t)
+    show_flashes()
+    page.run()
