@@ -104,7 +104,8 @@ def serve(
     env = {**os.environ, "MANABI_DB": str(db_path)}
     command = [sys.executable, "-m", "streamlit", "run", str(server),
                "--server.port", str(port), "--server.address", host, "--server.headless", "true",
-               "--browser.gatherUsageStats", "false", "--global.developmentMode", "false"]
+               "--browser.gatherUsageStats", "false", "--global.developmentMode", "false",
+               "--client.toolbarMode", "minimal"]
     raise typer.Exit(subprocess.call(command, env=env))
 
 

@@ -1,0 +1,146 @@
+"""Fixtures shared by every module's tests.
+
+- `store`: a fresh in-memory DuckDB with every module's migrations applied.
+- `clock`: a FixedClock at 2026-11-27 10:00 in Tokyo; move it with `clock.advance(...)`.
+- `demo_db`: a database file with the small demo city (made once per test run);
+  `fresh_demo_db` gives each test its own copy to write to.
+- `app_for`: an AppTest of the real portal on a demo database, signed in as a login.
+- `server`: the real `manabi serve` on a free port over a copy of the demo database.
+Browser tests launch Debian's Chromium (see `browser_type_launch_args`).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+import pytest
+
+from kernel.clock import TOKYO, FixedClock
+from kernel.migrations import migrate
+from kernel.store import Store
+from portal.modules import known_migrations
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "var" / "test-artifacts"
+os.environ.setdefault("MANABI_STRICT_I18N", "1")
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(datetime(2026, 11, 27, 10, 0, tzinfo=TOKYO))
+
+
+@pytest.fixture
+def store(clock) -> Store:
+    fresh = Store(":memory:")
+    migrate(fresh, clock, known_migrations())
+    yield fresh
+    fresh.close()
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory) -> Path:
+    """A small demo city, built once by the real CLI; treat it as read-only."""
+    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    manabi = [sys.executable, "-m", "portal.cli_main", "--db", str(path)]
+    subprocess.run([*manabi, "demo", "--scale", "small"], check=True, cwd=ROOT)
+    return path
+
+
+@pytest.fixture
+def fresh_demo_db(demo_db, tmp_path) -> Path:
+    copy = tmp_path / "demo.duckdb"
+    shutil.copy(demo_db, copy)
+    return copy
+
+
+@pytest.fixture
+def app_for(fresh_demo_db, monkeypatch):
+    """`app_for(login=None, page=None, lang="ja")`: a run AppTest of the portal."""
+    from streamlit.testing.v1 import AppTest
+
+    from portal.runtime import forget_runtimes
+
+    monkeypatch.setenv("MANABI_DB", str(fresh_demo_db))
+    forget_runtimes()
+
+    def make(login: str | None = None, page: str | None = None, lang: str = "ja") -> AppTest:
+        at = AppTest.from_file(str(ROOT / "portal" / "app.py"), default_timeout=60)
+        at.session_state["lang"] = lang
+        if login:
+            from portal.runtime import open_runtime
+            from portal.services import accounts
+
+            runtime = open_runtime()
+            user_id = runtime.store.scalar("SELECT id FROM portal_users WHERE login = ?", [login])
+            assert user_id is not None, f"no demo user {login}"
+            at.session_state["_manabi_session_token"] = accounts.start_session(
+                runtime.store, runtime.clock, user_id
+            )
+        at.run()
+        if page:
+            at.switch_page(page)
+            at.run()
+        return at
+
+    yield make
+    forget_runtimes()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def server(demo_db, tmp_path_factory):
+    """The real server (`manabi serve`) on a free port; yields its base URL."""
+    db = tmp_path_factory.mktemp("server") / "server.duckdb"
+    shutil.copy(demo_db, db)
+    port = free_port()
+    log = (tmp_path_factory.mktemp("server-log") / "server.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "portal.cli_main", "--db", str(db), "serve", "--port", str(port),
+         "--host", "127.0.0.1"],
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited: {Path(log.name).read_text()}")
+        time.sleep(0.3)
+    else:
+        raise RuntimeError("server did not answer /healthz within 60 s")
+    yield base
+    os.killpg(process.pid, 15)
+    process.wait(timeout=20)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args():
+    return {
+        "executable_path": "/usr/bin/chromium",
+        "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
+    }
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
