@@ -41,6 +41,13 @@ def sign_out(runtime: Runtime, reason: str = "sign_out") -> None:
         accounts.end_session(runtime.store, runtime.clock, token, reason)
 
 
+def _sign_out_clicked(runtime: Runtime, message: str) -> None:
+    sign_out(runtime)
+    flash(message, "info")
+    if runtime.settings.oidc and st.user.get("is_logged_in"):
+        st.logout()
+
+
 def _current_actor(runtime: Runtime, t) -> Actor:
     token = st.session_state.get(_TOKEN)
     if token:
@@ -76,12 +83,8 @@ def _sidebar(runtime: Runtime, actor: Actor, t) -> None:
         if actor.signed_in:
             st.caption(t("shell.signed_in_as", name=actor.display_name))
             st.caption(" · ".join(t(f"role.{r}") for r in sorted(actor.roles)))
-            if st.button(t("shell.sign_out"), key="shell_sign_out", icon=":material/logout:"):
-                sign_out(runtime)
-                if runtime.settings.oidc and getattr(st, "user", None) and st.user.get("is_logged_in"):
-                    st.logout()
-                flash(t("shell.signed_out"), "info")
-                st.rerun()
+            st.button(t("shell.sign_out"), key="shell_sign_out", icon=":material/logout:",
+                      on_click=_sign_out_clicked, args=(runtime, t("shell.signed_out")))
 
 
 def run() -> None:

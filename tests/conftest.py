@@ -26,6 +26,7 @@ import pytest
 from kernel.clock import TOKYO, FixedClock
 from kernel.migrations import migrate
 from kernel.store import Store
+from portal.demo import DEMO_PASSWORD
 from portal.modules import known_migrations
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -75,17 +76,16 @@ def app_for(fresh_demo_db, monkeypatch):
     def make(login: str | None = None, page: str | None = None, lang: str = "ja") -> AppTest:
         at = AppTest.from_file(str(ROOT / "portal" / "app.py"), default_timeout=60)
         at.session_state["lang"] = lang
-        if login:
-            from portal.runtime import open_runtime
-            from portal.services import accounts
-
-            runtime = open_runtime()
-            user_id = runtime.store.scalar("SELECT id FROM portal_users WHERE login = ?", [login])
-            assert user_id is not None, f"no demo user {login}"
-            at.session_state["_manabi_session_token"] = accounts.start_session(
-                runtime.store, runtime.clock, user_id
-            )
         at.run()
+        if login:
+            # Sign in through the sign-in form, as a person would.
+            at.switch_page("pages/sign_in.py")
+            at.run()
+            at.text_input(key="signin_login").input(login)
+            at.text_input(key="signin_password").input(DEMO_PASSWORD)
+            at.button[0].click()
+            at.run()
+            assert not at.error, f"sign-in as {login} failed: {[e.value for e in at.error]}"
         if page:
             at.switch_page(page)
             at.run()
