@@ -12,7 +12,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TypeVar
 
@@ -73,10 +73,8 @@ class Store:
                 cur.execute("COMMIT")
             except duckdb.Error:
                 # A failed COMMIT has already ended the transaction in DuckDB, but be sure.
-                try:
+                with suppress(duckdb.Error):
                     cur.execute("ROLLBACK")
-                except duckdb.Error:
-                    pass
                 raise
 
     def write(self, work: Callable[[duckdb.DuckDBPyConnection], T], *, retries: int = WRITE_RETRIES) -> T:
@@ -122,10 +120,8 @@ class Store:
     def close(self) -> None:
         with self._cursors_lock:
             for cur in self._cursors:
-                try:
+                with suppress(duckdb.Error):
                     cur.close()
-                except duckdb.Error:
-                    pass
             self._cursors.clear()
         self._root.close()
 
