@@ -1,7 +1,36 @@
-"""Facilities and courses (measures 4-2-2 … 4-2-4): vacancy, booking, lottery, fees, courses."""
+"""Facilities and courses (measures 4-2-2 … 4-2-4): vacancy, booking, lottery, fees, courses.
+
+Built in two parts that share the module's tables and rules: booking (facilities,
+rooms, vacancy, bookings, lottery, fees, payment) and courses (courses, sessions
+booked through booking, online rooms). Each part declares its pages, routes, CLI
+and demo rows in its own `*_spec.py`; this file joins them.
+"""
 
 from pathlib import Path
 
-from kernel.module import ModuleSpec
+from facilities.booking_spec import BOOKING_PAGES, booking_cli, booking_demo, booking_routes
+from facilities.courses_spec import COURSE_PAGES, course_cli, course_demo, course_routes
+from kernel.module import DemoContext, ModuleSpec
 
-SPEC = ModuleSpec(name="facilities", package_dir=Path(__file__).resolve().parent)
+
+def _demo(ctx: DemoContext) -> None:
+    booking_demo(ctx)
+    course_demo(ctx)  # courses book rooms, so they come after the facilities
+
+
+def _cli():
+    app = booking_cli()
+    courses = course_cli()
+    if courses is not None:
+        app.add_typer(courses, name="courses")
+    return app
+
+
+SPEC = ModuleSpec(
+    name="facilities",
+    package_dir=Path(__file__).resolve().parent,
+    pages=(*BOOKING_PAGES, *COURSE_PAGES),
+    routes=lambda: [*booking_routes(), *course_routes()],
+    cli=_cli,
+    demo=_demo,
+)

@@ -2,8 +2,7 @@
 
 The server (portal/server.py) opens and migrates the database before it serves, so
 `shared_store` here returns that same Store. Handlers do blocking DuckDB work in a
-thread: define them as sync functions wrapped with `sync_route`, or use
-starlette.concurrency.run_in_threadpool.
+thread (starlette.concurrency.run_in_threadpool).
 """
 
 from __future__ import annotations

@@ -79,5 +79,6 @@ class ModuleSpec:
         return self.package_dir / "migrations"
 
     @property
-    def catalogue_file(self) -> Path:
-        return self.package_dir / "messages.toml"
+    def catalogue_files(self) -> list[Path]:
+        """messages.toml, plus messages_<part>.toml for a module built in parts."""
+        return sorted(self.package_dir.glob("messages*.toml"))

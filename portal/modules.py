@@ -29,4 +29,4 @@ def known_migrations() -> dict[str, list[Migration]]:
 
 
 def catalogue_files() -> list[Path]:
-    return [KERNEL_CATALOGUE] + [spec.catalogue_file for spec in all_modules()]
+    return [KERNEL_CATALOGUE] + [path for spec in all_modules() for path in spec.catalogue_files]
