@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
+
 from kernel.clock import Clock
 from kernel.errors import StoreError
 from kernel.store import Store
@@ -91,7 +93,11 @@ def migrate(store: Store, clock: Clock, known: dict[str, list[Migration]]) -> li
                 continue
 
             def apply(cur, migration=migration):
-                cur.execute(migration.sql)
+                try:
+                    cur.execute(migration.sql)
+                except duckdb.Error as exc:
+                    raise StoreError("error.migration_failed", module=migration.module,
+                                     version=migration.version, detail=str(exc).splitlines()[0]) from exc
                 cur.execute(
                     "INSERT INTO manabi_migrations VALUES (?, ?, ?, ?, ?)",
                     [migration.module, migration.version, migration.name, migration.checksum, clock.now()],
