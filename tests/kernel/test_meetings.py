@@ -1,6 +1,7 @@
 """Jitsi tokens: configuration, claims as the verifier checks them, and the classic failures.
 
-Tokens are verified with pyjwt AND with an independent JOSE library (authlib), using
+Tokens are verified with pyjwt AND with an independent JOSE library (authlib.jose, which
+warns that joserfc succeeds it; still correct), using
 the shared secret or the public half of an RSA key made here.
 """
 
@@ -12,7 +13,7 @@ from datetime import datetime, timedelta
 
 import jwt
 import pytest
-from authlib.jose import JsonWebToken  # independent of pyjwt; deprecated in favour of joserfc, still correct
+from authlib.jose import JsonWebToken
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
