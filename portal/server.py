@@ -7,6 +7,7 @@ and serves both the UI (portal/app.py) and the routes on one port.
 from pathlib import Path
 
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
 
 from portal.modules import all_modules
 from portal.runtime import open_runtime
@@ -14,6 +15,11 @@ from portal.runtime import open_runtime
 # Open (and migrate) the database before the first request, so a bad database
 # stops the server at start with a clear message instead of failing later.
 open_runtime()
+
+# portal/pages/ sits beside app.py, which Streamlit would take for a legacy (v1) pages
+# folder until st.navigation first runs: the very first visitor after a start would
+# then see "Page not found" on a deep link. We navigate with st.navigation only.
+PagesManager.uses_pages_directory = False
 
 app = st.App(
     Path(__file__).with_name("app.py"),
