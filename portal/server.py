@@ -9,12 +9,11 @@ from pathlib import Path
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
+from portal.auth import auth_secrets
 from portal.modules import all_modules
 from portal.runtime import open_runtime
 
-# Open (and migrate) the database before the first request, so a bad database
-# stops the server at start with a clear message instead of failing later.
-open_runtime()
+runtime = open_runtime()
 
 # portal/pages/ sits beside app.py, which Streamlit would take for a legacy (v1) pages
 # folder until st.navigation first runs: the very first visitor after a start would
@@ -24,4 +23,5 @@ PagesManager.uses_pages_directory = False
 app = st.App(
     Path(__file__).with_name("app.py"),
     routes=[route for spec in all_modules() if spec.routes for route in spec.routes()],
+    secrets=auth_secrets(runtime.settings),
 )
