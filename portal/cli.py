@@ -226,6 +226,29 @@ def restore(ctx: typer.Context, folder: Path = typer.Argument(..., help="A folde
          lines=[state.t("cli.restore_done", path=db_path, tables=len(counts), rows=sum(counts.values()))])
 
 
+@app.command()
+def bench(
+    ctx: typer.Context,
+    scale: str = typer.Option("city", "--scale", help="Demo city to measure on: small or city."),
+    module: str = typer.Option(None, "--module", help="Only this module's benchmarks."),
+    out: Path = typer.Option(Path("var") / "bench.json", "--out", help="Where to write the figures as JSON."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Run every module's benchmark on a fresh demo city; print and save the figures."""
+    import json
+    from dataclasses import asdict
+
+    from portal.benchmarks import run_all
+
+    figures = run_all(scale, module)
+    rows = [asdict(f) for f in figures]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(rows, ensure_ascii=False, indent=2), encoding="utf-8")
+    width = max((len(f.name) for f in figures), default=10)
+    emit(rows, as_json=as_json, lines=[f"{'module':<16} {'benchmark':<{width}} {'figure':>12} {'unit':<10} goal"]
+         + [f"{f.module:<16} {f.name:<{width}} {f.figure:>12,.2f} {f.unit:<10} {f.goal}" for f in figures])
+
+
 for _spec in all_modules():
     if _spec.cli:
         app.add_typer(_spec.cli(), name=_spec.cli_name or _spec.name.replace("_", "-"))
