@@ -19,6 +19,7 @@ from portal.runtime import Runtime, open_runtime
 from portal.services import accounts
 
 _TOKEN = "_manabi_session_token"
+NAV_PAGES = "_manabi_nav_pages"
 _LANG = "lang"
 _PAGES = __import__("pathlib").Path(__file__).resolve().parent / "pages"
 
@@ -110,6 +111,8 @@ def run() -> None:
         sections["home"].append(
             st.Page(_PAGES / "sign_in.py", title=t("nav.sign_in"), url_path="sign-in", icon=":material/login:")
         )
+    # The home page links to what this visitor may open, group by group.
+    st.session_state[NAV_PAGES] = sections
     navigation = {t(f"group.{g}"): pages for g, pages in sections.items() if pages}
     page = st.navigation(navigation, position="sidebar", expanded=True)
     _sidebar(runtime, actor, t)

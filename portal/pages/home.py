@@ -3,6 +3,7 @@
 import streamlit as st
 
 from kernel.ui import page_context
+from portal.shell import NAV_PAGES
 
 ctx = page_context()
 t = ctx.t
@@ -20,12 +21,17 @@ AUDIENCES = (
     ("facilities", ":material/event_available:", ("4-2-2", "4-2-3", "4-2-4")),
     ("archive", ":material/museum:", ("4-2-1",)),
 )
+visible_pages = st.session_state.get(NAV_PAGES, {})
 columns = st.columns(len(AUDIENCES))
 for column, (group, icon, measures) in zip(columns, AUDIENCES, strict=True):
-    with column, st.container(border=True):
+    with column, st.container(border=True, height="stretch"):
         st.subheader(t(f"group.{group}"), anchor=False)
         st.caption(icon + " " + " · ".join(measures))
         st.write(t(f"home.{group}_text"))
+        for page in visible_pages.get(group, []):
+            st.page_link(page)
+        if group == "schools" and not visible_pages.get(group):
+            st.caption(t("home.schools_sign_in"))
 
 st.divider()
 st.caption(t("home.today", date=t.date(ctx.clock.now().date(), "full")))
