@@ -2,6 +2,49 @@
 
 from pathlib import Path
 
-from kernel.module import ModuleSpec
+from kernel.module import PUBLIC, ModuleSpec, PageSpec
 
-SPEC = ModuleSpec(name="library_ebooks", package_dir=Path(__file__).resolve().parent)
+_HERE = Path(__file__).resolve().parent
+_PAGES = _HERE / "pages"
+_STAFF = frozenset({"librarian", "city_admin"})
+_RESIDENT = frozenset({"resident"})
+
+
+def _demo(ctx):
+    from library_ebooks import demo
+
+    demo.load(ctx)
+
+
+def _routes():
+    from library_ebooks.routes import routes
+
+    return routes()
+
+
+def _cli():
+    from library_ebooks.cli import app
+
+    return app
+
+
+SPEC = ModuleSpec(
+    name="library_ebooks",
+    package_dir=_HERE,
+    pages=(
+        PageSpec(_PAGES / "catalogue.py", "nav.ebooks_catalogue", "library-catalogue", "library", PUBLIC,
+                 ":material/search:"),
+        PageSpec(_PAGES / "mine.py", "nav.ebooks_mine", "library-mine", "library", _RESIDENT,
+                 ":material/bookmarks:"),
+        PageSpec(_PAGES / "reader.py", "nav.ebooks_reader", "library-read", "library", _RESIDENT,
+                 ":material/menu_book:"),
+        PageSpec(_PAGES / "titles.py", "nav.ebooks_titles", "library-titles", "library", _STAFF,
+                 ":material/library_add:"),
+        PageSpec(_PAGES / "circulation.py", "nav.ebooks_circulation", "library-circulation", "library", _STAFF,
+                 ":material/monitoring:"),
+    ),
+    routes=_routes,
+    cli=_cli,
+    cli_name="ebooks",
+    demo=_demo,
+)

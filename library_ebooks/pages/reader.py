@@ -1,0 +1,3 @@
+from kernel.ui import page_context
+
+ctx = page_context()

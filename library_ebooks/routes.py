@@ -1,0 +1,5 @@
+"""OPDS routes (filled in below)."""
+
+
+def routes() -> list:
+    return []

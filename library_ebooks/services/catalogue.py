@@ -1,0 +1,358 @@
+"""The catalogue: importing EPUBs, licenses, availability and search.
+
+Availability is computed from the clock on every read: a loan counts while
+`returned_at IS NULL AND now < due_at`, so a loan ends at its due time with no job.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from kernel.actor import Actor
+from kernel.clock import Clock
+from kernel.errors import InvalidInput, NotFound
+from kernel.store import Store
+from library_ebooks.services import search as text_search
+from library_ebooks.services.epub import EpubRejected, ParsedBook, parse_epub
+
+STAFF = ("librarian", "city_admin")
+MODELS = ("one_copy", "metered", "simultaneous")
+DEFAULT_LOAN_DAYS = 14
+MAX_FILE_BYTES = 200 * 1024 * 1024
+
+
+# --------------------------------------------------------------------------- import
+
+@dataclass
+class ImportResult:
+    """What became of one file: imported, duplicate or rejected (with a catalogue key)."""
+
+    file: str
+    status: str  # "imported" | "duplicate" | "rejected"
+    title: str | None = None
+    title_id: int | None = None
+    reason_key: str | None = None
+    reason_params: dict = field(default_factory=dict)
+
+
+def _title_terms(book: ParsedBook) -> dict[str, float]:
+    fields: list[tuple[str, str | None]] = [("title", book.title), ("title", book.title_reading)]
+    for creator in book.creators:
+        fields += [("creator", creator.name), ("creator", creator.file_as)]
+    fields += [("subject", s) for s in book.subjects]
+    fields += [("publisher", book.publisher), ("description", book.description)]
+    return text_search.weighted_terms(fields)
+
+
+def insert_book(cur, book: ParsedBook, data: bytes, now: datetime, by_user: int | None) -> ImportResult:
+    """Store one parsed book (title, file, cover, search terms) inside the caller's
+    transaction, or say which existing title it duplicates."""
+    digest = hashlib.sha256(data).hexdigest()
+    same = cur.execute("SELECT id, title FROM library_ebooks_titles WHERE content_sha256 = ?", [digest]).fetchone()
+    if same:
+        return ImportResult("", "duplicate", same[1], same[0], "ingest.reason.same_content", {"id": same[0]})
+    same = cur.execute(
+        "SELECT id, title FROM library_ebooks_titles WHERE identifier = ? OR isbn = ?",
+        [book.identifier, book.isbn],
+    ).fetchone()
+    if same:
+        return ImportResult("", "duplicate", same[1], same[0], "ingest.reason.same_identifier",
+                            {"id": same[0], "identifier": book.isbn or book.identifier})
+    title_id = cur.execute(
+        """INSERT INTO library_ebooks_titles (title, title_reading, creators, language, identifier, isbn,
+               publisher, published, subjects, description, page_direction, writing, toc, spine, epub_version,
+               content_sha256, byte_size, has_cover, imported_at, imported_by)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""",
+        [book.title, book.title_reading, json.dumps([c.__dict__ for c in book.creators], ensure_ascii=False),
+         book.language, book.identifier, book.isbn, book.publisher, book.published, book.subjects,
+         book.description, book.page_direction, book.writing,
+         json.dumps([e.__dict__ for e in book.toc], ensure_ascii=False), json.dumps(book.spine, ensure_ascii=False),
+         book.epub_version, digest, len(data), book.cover_image is not None, now, by_user],
+    ).fetchone()[0]
+    cur.execute("INSERT INTO library_ebooks_files VALUES (?, ?, ?)", [title_id, data, book.cover_image])
+    terms = _title_terms(book)
+    if terms:
+        cur.executemany("INSERT INTO library_ebooks_terms VALUES (?, ?, ?)",
+                        [(title_id, term, weight) for term, weight in terms.items()])
+    return ImportResult("", "imported", book.title, title_id)
+
+
+def import_epub(store: Store, clock: Clock, actor: Actor, data: bytes, file_name: str) -> ImportResult:
+    """Import one EPUB: all of it (title, file, cover, search terms) or nothing."""
+    actor.require(*STAFF)
+    if len(data) > MAX_FILE_BYTES:
+        return ImportResult(file_name, "rejected", reason_key="ingest.reason.too_large",
+                            reason_params={"mb": MAX_FILE_BYTES // (1024 * 1024)})
+    try:
+        book = parse_epub(data)
+    except EpubRejected as exc:
+        return ImportResult(file_name, "rejected", reason_key=exc.key, reason_params=exc.params)
+    try:
+        result = store.write(lambda cur: insert_book(cur, book, data, clock.now(), actor.user_id))
+    except duckdb.ConstraintException:
+        # Another import of the same book committed between our check and our insert.
+        result = ImportResult("", "duplicate", book.title, None, "ingest.reason.same_identifier",
+                              {"id": "?", "identifier": book.isbn or book.identifier})
+    result.file = file_name
+    return result
+
+
+def import_files(store: Store, clock: Clock, actor: Actor, paths: Iterable[Path],
+                 on_progress: Callable[[int, ImportResult], None] | None = None) -> list[ImportResult]:
+    """Import many files, one result each; `on_progress(done, result)` after each."""
+    actor.require(*STAFF)
+    results = []
+    for done, path in enumerate(paths, start=1):
+        path = Path(path)
+        try:
+            data = path.read_bytes()
+        except OSError:
+            result = ImportResult(str(path), "rejected", reason_key="ingest.reason.unreadable_file")
+        else:
+            result = import_epub(store, clock, actor, data, str(path))
+        results.append(result)
+        if on_progress:
+            on_progress(done, result)
+    return results
+
+
+# --------------------------------------------------------------------------- reading the catalogue
+
+@dataclass
+class TitleCard:
+    id: int
+    title: str
+    title_reading: str | None
+    creators: list[dict]
+    language: str
+    isbn: str | None
+    identifier: str | None
+    publisher: str | None
+    published: str | None
+    subjects: list[str]
+    description: str | None
+    writing: str
+    has_cover: bool
+    licensed: bool = False       # any license at all
+    unlimited: bool = False      # a usable simultaneous-use license
+    copies: int = 0              # copies of usable copy-based licenses
+    on_loan: int = 0
+    holds_waiting: int = 0
+    offers: int = 0
+    available: bool = False      # a walk-in borrower could take it now
+    score: float | None = None
+
+    @property
+    def creator_names(self) -> str:
+        return " / ".join(c["name"] for c in self.creators)
+
+
+# Per title, at time $now: usable copies, loans running, holds waiting and offers open.
+# `available` leaves room for the queue: waiting residents and open offers come first.
+AVAILABILITY_SQL = """
+    WITH active AS (
+        SELECT license_id, count(*) AS n FROM library_ebooks_loans
+        WHERE returned_at IS NULL AND due_at > $now GROUP BY license_id),
+    lic AS (
+        SELECT l.title_id,
+               count(*) AS licenses,
+               bool_or(l.copies IS NULL AND usable) AS unlimited,
+               sum(CASE WHEN usable THEN coalesce(l.copies, 0) ELSE 0 END) AS copies,
+               sum(coalesce(a.n, 0)) AS on_loan,
+               sum(CASE WHEN usable AND l.copies IS NOT NULL THEN greatest(l.copies - coalesce(a.n, 0), 0)
+                   ELSE 0 END) AS free
+        FROM (SELECT *, (expires_at IS NULL OR expires_at > $now)
+                        AND (max_loans IS NULL OR loans_used < max_loans) AS usable
+              FROM library_ebooks_licenses) l
+        LEFT JOIN active a ON a.license_id = l.id
+        GROUP BY l.title_id),
+    queue AS (
+        SELECT title_id, count(*) FILTER (WHERE status = 'waiting') AS waiting,
+               count(*) FILTER (WHERE status = 'offered' AND offer_expires_at > $now) AS offers
+        FROM library_ebooks_holds WHERE status IN ('waiting', 'offered') GROUP BY title_id)
+    SELECT t.id AS title_id, coalesce(lic.licenses, 0) > 0 AS licensed, coalesce(lic.unlimited, false) AS unlimited,
+           coalesce(lic.copies, 0) AS copies, coalesce(lic.on_loan, 0) AS on_loan,
+           coalesce(queue.waiting, 0) AS holds_waiting, coalesce(queue.offers, 0) AS offers,
+           coalesce(lic.unlimited, false)
+             OR coalesce(lic.free, 0) - coalesce(queue.offers, 0) - coalesce(queue.waiting, 0) > 0 AS available
+    FROM library_ebooks_titles t LEFT JOIN lic ON lic.title_id = t.id LEFT JOIN queue ON queue.title_id = t.id
+"""
+
+_CARD_COLUMNS = """t.id, t.title, t.title_reading, t.creators, t.language, t.isbn, t.identifier, t.publisher,
+    t.published, t.subjects, t.description, t.writing, t.has_cover"""
+
+
+def _card(row) -> TitleCard:
+    (id_, title, reading, creators, language, isbn, identifier, publisher, published, subjects, description,
+     writing, has_cover, licensed, unlimited, copies, on_loan, waiting, offers, available, score) = row
+    return TitleCard(id_, title, reading, json.loads(creators), language, isbn, identifier, publisher, published,
+                     list(subjects or []), description, writing, has_cover, licensed, unlimited, int(copies),
+                     int(on_loan), int(waiting), int(offers), available, score)
+
+
+@dataclass
+class SearchResult:
+    total: int
+    cards: list[TitleCard]
+    terms: list[str]
+
+
+def search(store: Store, clock: Clock, query: str = "", *, language: str | None = None,
+           subject: str | None = None, available_only: bool = False, limit: int = 50,
+           offset: int = 0) -> SearchResult:
+    """The public catalogue: ranked by the query's terms, or by title when there is none."""
+    terms = text_search.query_terms(query) if query.strip() else []
+    params: dict[str, object] = {"now": clock.now(), "limit": limit, "offset": offset}
+    where = ["true"]
+    if language:
+        where.append("(t.language = $lang OR t.language LIKE $lang || '-%')")
+        params["lang"] = language.lower()
+    if subject:
+        where.append("list_contains(t.subjects, $subject)")
+        params["subject"] = subject
+    if available_only:
+        where.append("av.available")
+    if terms:
+        # Scores first (the term lookups), then only the matching titles are joined.
+        term_params = {f"term{i}": term for i, term in enumerate(terms)}
+        params.update(term_params)
+        term_list = ", ".join(f"${name}" for name in term_params)
+        params["title_count"] = float(max(1, store.scalar("SELECT count(*) FROM library_ebooks_titles") or 1))
+        scored = f"""
+            scored AS (
+                SELECT s.title_id, sum(s.weight * ln(1 + $title_count / q.df)) AS score, count(*) AS matched
+                FROM library_ebooks_terms s
+                JOIN (SELECT term, count(*) AS df FROM library_ebooks_terms WHERE term IN ({term_list})
+                      GROUP BY term) q USING (term)
+                GROUP BY s.title_id)"""
+        order = "scored.matched DESC, scored.score DESC, t.id"
+        join = "JOIN scored ON scored.title_id = t.id"
+        score_column = "scored.score"
+    else:
+        scored, order, join, score_column = "", "lower(coalesce(t.title_reading, t.title)), t.id", "", "NULL"
+    sql = f"""
+        WITH av AS ({AVAILABILITY_SQL}){"," if scored else ""} {scored}
+        SELECT {_CARD_COLUMNS}, av.licensed, av.unlimited, av.copies, av.on_loan, av.holds_waiting, av.offers,
+               av.available, {score_column} AS score, count(*) OVER () AS total
+        FROM library_ebooks_titles t {join} JOIN av ON av.title_id = t.id
+        WHERE {" AND ".join(where)}
+        ORDER BY {order}
+        LIMIT $limit OFFSET $offset
+    """
+    rows = store.cursor().execute(sql, params).fetchall()
+    total = rows[0][-1] if rows else 0
+    return SearchResult(int(total), [_card(row[:-1]) for row in rows], terms)
+
+
+def get_title(store: Store, clock: Clock, title_id: int) -> TitleCard:
+    rows = store.cursor().execute(
+        f"""WITH av AS ({AVAILABILITY_SQL})
+            SELECT {_CARD_COLUMNS}, av.licensed, av.unlimited, av.copies, av.on_loan, av.holds_waiting, av.offers,
+                   av.available, NULL
+            FROM library_ebooks_titles t JOIN av ON av.title_id = t.id WHERE t.id = $id""",
+        {"now": clock.now(), "id": title_id},
+    ).fetchall()
+    if not rows:
+        raise NotFound("ebooks.error.no_title", id=title_id)
+    return _card(rows[0])
+
+
+def cover(store: Store, title_id: int) -> bytes | None:
+    return store.scalar("SELECT cover_jpeg FROM library_ebooks_files WHERE title_id = ?", [title_id])
+
+
+def languages(store: Store) -> list[str]:
+    """Primary language subtags in the catalogue (ja, en, ar…), for the filter."""
+    rows = store.query("SELECT DISTINCT split_part(language, '-', 1) AS l FROM library_ebooks_titles ORDER BY l")
+    return [r[0] for r in rows]
+
+
+def subjects(store: Store) -> list[str]:
+    rows = store.query("SELECT DISTINCT unnest(subjects) AS s FROM library_ebooks_titles ORDER BY s")
+    return [r[0] for r in rows]
+
+
+def count_titles(store: Store) -> int:
+    return int(store.scalar("SELECT count(*) FROM library_ebooks_titles") or 0)
+
+
+# --------------------------------------------------------------------------- licenses
+
+@dataclass
+class License:
+    id: int
+    title_id: int
+    model: str
+    copies: int | None
+    max_loans: int | None
+    expires_at: datetime | None
+    loan_days: int
+    loans_used: int
+    on_loan: int
+    usable: bool
+
+
+def _check_license(model: str, copies: int | None, max_loans: int | None, expires_at: datetime | None,
+                   loan_days: int) -> None:
+    if model not in MODELS:
+        raise InvalidInput("ebooks.error.bad_model", model=model, models=", ".join(MODELS))
+    if model == "simultaneous" and copies is not None:
+        raise InvalidInput("ebooks.error.simultaneous_no_copies")
+    if model != "simultaneous" and (copies is None or copies < 1):
+        raise InvalidInput("ebooks.error.copies_needed")
+    if model == "metered" and max_loans is None and expires_at is None:
+        raise InvalidInput("ebooks.error.metered_needs_limit")
+    if max_loans is not None and max_loans < 1:
+        raise InvalidInput("ebooks.error.copies_needed")
+    if not 1 <= loan_days <= 60:
+        raise InvalidInput("ebooks.error.loan_days", min=1, max=60)
+
+
+def add_license(store: Store, clock: Clock, actor: Actor, title_id: int, model: str, *,
+                copies: int | None = None, max_loans: int | None = None, expires_at: datetime | None = None,
+                loan_days: int = DEFAULT_LOAN_DAYS) -> int:
+    """Add a license to a title: one copy one user (N copies), metered or simultaneous use."""
+    actor.require(*STAFF)
+    if model == "simultaneous":
+        copies = None
+    if model == "one_copy":
+        max_loans, expires_at = None, None
+    _check_license(model, copies, max_loans, expires_at, loan_days)
+    if expires_at is not None and expires_at <= clock.now():
+        raise InvalidInput("ebooks.error.expiry_past")
+
+    def add(cur) -> int:
+        if not cur.execute("SELECT 1 FROM library_ebooks_titles WHERE id = ?", [title_id]).fetchone():
+            raise NotFound("ebooks.error.no_title", id=title_id)
+        return cur.execute(
+            """INSERT INTO library_ebooks_licenses (title_id, model, copies, max_loans, expires_at, loan_days, added_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id""",
+            [title_id, model, copies, max_loans, expires_at, loan_days, clock.now()],
+        ).fetchone()[0]
+
+    return store.write(add)
+
+
+def licenses_of(store: Store, clock: Clock, actor: Actor, title_id: int) -> list[License]:
+    actor.require(*STAFF)
+    rows = store.cursor().execute(
+        """SELECT l.id, l.title_id, l.model, l.copies, l.max_loans, l.expires_at, l.loan_days, l.loans_used,
+                  (SELECT count(*) FROM library_ebooks_loans o
+                   WHERE o.license_id = l.id AND o.returned_at IS NULL AND o.due_at > $now),
+                  (l.expires_at IS NULL OR l.expires_at > $now) AND (l.max_loans IS NULL OR l.loans_used < l.max_loans)
+           FROM library_ebooks_licenses l WHERE l.title_id = $title ORDER BY l.id""",
+        {"now": clock.now(), "title": title_id},
+    ).fetchall()
+    return [License(*row) for row in rows]
+
+
+def list_titles(store: Store, clock: Clock) -> list[TitleCard]:
+    """Every title with its availability (the CLI's `ebooks list`)."""
+    return search(store, clock, "", limit=1_000_000).cards

@@ -1,0 +1,371 @@
+"""Reading EPUB 2 and 3 files: metadata, cover, table of contents, chapters.
+
+We read the ZIP's container and package documents directly (zipfile + ElementTree)
+rather than through ebooklib's reader: ebooklib unpacks every item of the book and
+stops with a bare KeyError when the package names a file the ZIP lacks (one corpus
+book lists two audio files it does not contain). Reading only what we need is both
+faster and lets every refusal carry a reason a librarian understands. ebooklib is
+used to *write* the demo shelf (library_ebooks/demo_books.py).
+"""
+
+from __future__ import annotations
+
+import io
+import posixpath
+import re
+import zipfile
+from dataclasses import dataclass, field
+from urllib.parse import unquote
+from xml.etree import ElementTree
+
+import nh3
+
+from kernel.errors import ManabiError
+
+NS = {
+    "container": "urn:oasis:names:tc:opendocument:xmlns:container",
+    "opf": "http://www.idpf.org/2007/opf",
+    "dc": "http://purl.org/dc/elements/1.1/",
+    "xhtml": "http://www.w3.org/1999/xhtml",
+    "epub": "http://www.idpf.org/2007/ops",
+    "ncx": "http://www.daisy.org/z3986/2005/ncx/",
+    "enc": "http://www.w3.org/2001/04/xmlenc#",
+}
+TAG = {prefix: "{" + uri + "}" for prefix, uri in NS.items()}  # ElementTree's {uri}name
+OPF = TAG["opf"]
+DC = TAG["dc"]
+# Font obfuscation (IDPF and Adobe) only scrambles embedded fonts; it is not DRM.
+FONT_OBFUSCATION = {"http://www.idpf.org/2008/embedding", "http://ns.adobe.com/pdf/enc#RC"}
+XHTML_TYPES = {"application/xhtml+xml", "text/html", "application/x-dtbook+xml"}
+COVER_BOX = (240, 360)  # thumbnail size in pixels (width, height)
+VERTICAL_LANGUAGES = ("ja", "zh")
+RTL_LANGUAGES = ("ar", "he", "fa", "ur")
+
+
+class EpubRejected(ManabiError):
+    """A file that cannot become a catalogue record; the key says why."""
+
+    key = "ingest.reason.unreadable"
+
+
+@dataclass
+class Creator:
+    name: str
+    file_as: str | None = None
+    role: str | None = None
+
+
+@dataclass
+class TocEntry:
+    label: str
+    href: str  # path inside the ZIP, with #fragment when the entry points into a chapter
+    level: int = 1
+
+
+@dataclass
+class ParsedBook:
+    title: str
+    title_reading: str | None
+    creators: list[Creator]
+    language: str
+    identifier: str | None
+    isbn: str | None
+    publisher: str | None
+    published: str | None
+    subjects: list[str]
+    description: str | None
+    page_direction: str
+    writing: str
+    toc: list[TocEntry]
+    spine: list[str]
+    epub_version: str
+    cover_image: bytes | None = field(default=None, repr=False)
+
+
+# --------------------------------------------------------------------------- helpers
+
+def _text(element) -> str:
+    return " ".join("".join(element.itertext()).split()) if element is not None else ""
+
+
+def _parse_xml(data: bytes, reason: str, **params):
+    try:
+        return ElementTree.fromstring(data)
+    except ElementTree.ParseError as exc:
+        raise EpubRejected(reason, detail=str(exc), **params) from None
+
+
+def _resolve(base_dir: str, href: str) -> str:
+    path, _, fragment = unquote(href).partition("#")
+    joined = posixpath.normpath(posixpath.join(base_dir, path)) if path else ""
+    return f"{joined}#{fragment}" if fragment else joined
+
+
+def normalise_isbn(value: str) -> str | None:
+    """ISBN-13 digits for an ISBN-10 or ISBN-13 with a valid check digit, else None."""
+    digits = re.sub(r"[^0-9Xx]", "", value.removeprefix("urn:isbn:").removeprefix("URN:ISBN:"))
+    if len(digits) == 10 and digits[:9].isdigit():
+        total = sum((10 - i) * (10 if c in "Xx" else int(c)) for i, c in enumerate(digits))
+        if total % 11 != 0:
+            return None
+        digits = "978" + digits[:9]
+        digits += str((10 - sum((1 if i % 2 == 0 else 3) * int(c) for i, c in enumerate(digits)) % 10) % 10)
+        return digits
+    if len(digits) == 13 and digits.isdigit() and digits[:3] in ("978", "979"):
+        check = (10 - sum((1 if i % 2 == 0 else 3) * int(c) for i, c in enumerate(digits[:12])) % 10) % 10
+        return digits if check == int(digits[12]) else None
+    return None
+
+
+def plain_text(html: str) -> str:
+    """Text of a description that may carry markup."""
+    return " ".join(nh3.clean(html, tags=set()).replace("&amp;", "&").replace("&lt;", "<")
+                    .replace("&gt;", ">").replace("&quot;", '"').replace("&#39;", "'").split())
+
+
+def writing_mode(page_direction: str, language: str) -> str:
+    """How the reader lays the book out: vertical Japanese, right-to-left, or horizontal."""
+    primary = language.split("-")[0]
+    if page_direction == "rtl" and primary in VERTICAL_LANGUAGES:
+        return "vertical"
+    if page_direction == "rtl" or primary in RTL_LANGUAGES:
+        return "rtl"
+    return "horizontal"
+
+
+# --------------------------------------------------------------------------- the book
+
+class EpubArchive:
+    """An opened EPUB: its ZIP and the path of its package document."""
+
+    def __init__(self, data: bytes) -> None:
+        try:
+            self.zip = zipfile.ZipFile(io.BytesIO(data))
+            self.names = set(self.zip.namelist())
+        except (zipfile.BadZipFile, ValueError, OSError):
+            raise EpubRejected("ingest.reason.not_zip") from None
+        if any(info.flag_bits & 0x1 for info in self.zip.infolist()):
+            raise EpubRejected("ingest.reason.encrypted")  # ZIP-level passwords
+        if "META-INF/container.xml" not in self.names:
+            raise EpubRejected("ingest.reason.no_container")
+        container = _parse_xml(self.read("META-INF/container.xml"), "ingest.reason.bad_container")
+        rootfile = container.find(".//container:rootfile", NS)
+        self.opf_path = unquote(rootfile.get("full-path", "")) if rootfile is not None else ""
+        if not self.opf_path:
+            raise EpubRejected("ingest.reason.bad_container", detail="rootfile")
+        if self.opf_path not in self.names:
+            raise EpubRejected("ingest.reason.no_package", path=self.opf_path)
+        self.opf_dir = posixpath.dirname(self.opf_path)
+
+    def read(self, name: str) -> bytes:
+        try:
+            return self.zip.read(name)
+        except (KeyError, zipfile.BadZipFile, RuntimeError, OSError, EOFError) as exc:
+            raise EpubRejected("ingest.reason.damaged", path=name, detail=str(exc)) from None
+
+    def has(self, name: str) -> bool:
+        return name in self.names
+
+    def check_not_encrypted(self) -> None:
+        """DRM-encrypted content cannot be lent or read here; font obfuscation is fine."""
+        if "META-INF/rights.xml" in self.names:
+            raise EpubRejected("ingest.reason.encrypted")
+        if "META-INF/encryption.xml" not in self.names:
+            return
+        encryption = _parse_xml(self.read("META-INF/encryption.xml"), "ingest.reason.encrypted")
+        for method in encryption.iter(TAG["enc"] + "EncryptionMethod"):
+            if method.get("Algorithm") not in FONT_OBFUSCATION:
+                raise EpubRejected("ingest.reason.encrypted")
+
+
+def parse_epub(data: bytes, *, with_cover: bool = True) -> ParsedBook:
+    """Everything the catalogue needs from one EPUB, or EpubRejected saying why not."""
+    book = EpubArchive(data)
+    book.check_not_encrypted()
+    package = _parse_xml(book.read(book.opf_path), "ingest.reason.bad_package", path=book.opf_path)
+    if package.tag != f"{OPF}package":
+        raise EpubRejected("ingest.reason.bad_package", path=book.opf_path, detail=package.tag)
+    metadata = package.find(f"{OPF}metadata")
+    manifest = package.find(f"{OPF}manifest")
+    spine_element = package.find(f"{OPF}spine")
+    if metadata is None or manifest is None or spine_element is None:
+        raise EpubRejected("ingest.reason.bad_package", path=book.opf_path, detail="metadata/manifest/spine")
+
+    # EPUB 3 refines: <meta refines="#id" property="file-as">…</meta>
+    refines: dict[str, dict[str, str]] = {}
+    for meta in metadata.iter(f"{OPF}meta"):
+        target, prop = meta.get("refines", ""), meta.get("property")
+        if target.startswith("#") and prop:
+            refines.setdefault(target[1:], {}).setdefault(prop, _text(meta))
+
+    titles = [t for t in metadata.findall(f"{DC}title") if _text(t)]
+    if not titles:
+        raise EpubRejected("ingest.reason.no_title")
+    main = next((t for t in titles if refines.get(t.get("id", ""), {}).get("title-type") == "main"), titles[0])
+    title = _text(main)
+    title_reading = refines.get(main.get("id", ""), {}).get("file-as") or main.get(f"{OPF}file-as")
+
+    creators = []
+    for element in metadata.findall(f"{DC}creator"):
+        name = _text(element)
+        if name:
+            refined = refines.get(element.get("id", ""), {})
+            creators.append(Creator(name, refined.get("file-as") or element.get(f"{OPF}file-as"),
+                                    refined.get("role") or element.get(f"{OPF}role")))
+
+    identifiers = metadata.findall(f"{DC}identifier")
+    unique_id = package.get("unique-identifier")
+    main_identifier = next((i for i in identifiers if unique_id and i.get("id") == unique_id),
+                           identifiers[0] if identifiers else None)
+    identifier = _text(main_identifier).lower() or None
+    isbn = None
+    for element in identifiers:
+        value = _text(element)
+        scheme = (element.get(f"{OPF}scheme") or refines.get(element.get("id", ""), {}).get("identifier-type")
+                  or "").lower()
+        if "isbn" in value.lower() or scheme == "isbn" or re.fullmatch(r"[0-9Xx -]{10,17}", value):
+            isbn = normalise_isbn(value)
+            if isbn:
+                break
+
+    language = (_text(metadata.find(f"{DC}language")) or "und").lower()
+    description = _text(metadata.find(f"{DC}description"))
+
+    items: dict[str, dict[str, str]] = {}
+    for item in manifest.findall(f"{OPF}item"):
+        href = item.get("href")
+        if item.get("id") and href:
+            items[item.get("id")] = {
+                "path": _resolve(book.opf_dir, href),
+                "type": item.get("media-type", ""),
+                "properties": item.get("properties", ""),
+            }
+
+    spine = []
+    for itemref in spine_element.findall(f"{OPF}itemref"):
+        item = items.get(itemref.get("idref", ""))
+        # Items the package names but the ZIP lacks are skipped, not fatal.
+        if item and item["type"] in XHTML_TYPES and book.has(item["path"]):
+            spine.append(item["path"])
+    if not spine:
+        raise EpubRejected("ingest.reason.no_content")
+
+    page_direction = spine_element.get("page-progression-direction", "default")
+    if page_direction not in ("ltr", "rtl"):
+        page_direction = "default"
+
+    return ParsedBook(
+        title=title,
+        title_reading=title_reading or None,
+        creators=creators,
+        language=language,
+        identifier=identifier,
+        isbn=isbn,
+        publisher=_text(metadata.find(f"{DC}publisher")) or None,
+        published=_text(metadata.find(f"{DC}date")) or None,
+        subjects=list(dict.fromkeys(s for s in (_text(e) for e in metadata.findall(f"{DC}subject")) if s)),
+        description=plain_text(description) if description else None,
+        page_direction=page_direction,
+        writing=writing_mode(page_direction, language),
+        toc=_table_of_contents(book, items, spine_element, spine),
+        spine=spine,
+        epub_version=package.get("version", "2.0"),
+        cover_image=_cover(book, items, metadata) if with_cover else None,
+    )
+
+
+def _table_of_contents(book: EpubArchive, items, spine_element, spine: list[str]) -> list[TocEntry]:
+    nav = next((i for i in items.values() if "nav" in i["properties"].split()), None)
+    if nav and book.has(nav["path"]):
+        entries = _toc_from_nav(book, nav["path"])
+        if entries:
+            return entries
+    ncx = items.get(spine_element.get("toc", "")) or next(
+        (i for i in items.values() if i["type"] == "application/x-dtbncx+xml"), None)
+    if ncx and book.has(ncx["path"]):
+        entries = _toc_from_ncx(book, ncx["path"])
+        if entries:
+            return entries
+    # No usable table of contents: one entry per chapter, named by its position.
+    return [TocEntry(str(n), path) for n, path in enumerate(spine, start=1)]
+
+
+def _toc_from_nav(book: EpubArchive, path: str) -> list[TocEntry]:
+    try:
+        root = ElementTree.fromstring(book.read(path))
+    except (ElementTree.ParseError, EpubRejected):
+        return []
+    base = posixpath.dirname(path)
+    navs = list(root.iter(TAG["xhtml"] + "nav"))
+    toc_nav = next((n for n in navs if n.get(TAG["epub"] + "type") == "toc"), navs[0] if navs else None)
+    if toc_nav is None:
+        return []
+    entries: list[TocEntry] = []
+
+    def walk(ol, level: int) -> None:
+        for li in ol.findall(TAG["xhtml"] + "li"):
+            link = li.find(TAG["xhtml"] + "a")
+            label_element = link if link is not None else li.find(TAG["xhtml"] + "span")
+            label = _text(label_element)
+            href = link.get("href") if link is not None else None
+            if label and href:
+                entries.append(TocEntry(label, _resolve(base, href), level))
+            for child in li.findall(TAG["xhtml"] + "ol"):
+                walk(child, level + 1)
+
+    for ol in toc_nav.findall(TAG["xhtml"] + "ol"):
+        walk(ol, 1)
+    return entries
+
+
+def _toc_from_ncx(book: EpubArchive, path: str) -> list[TocEntry]:
+    try:
+        root = ElementTree.fromstring(book.read(path))
+    except (ElementTree.ParseError, EpubRejected):
+        return []
+    base = posixpath.dirname(path)
+    entries: list[TocEntry] = []
+    ncx = TAG["ncx"]
+
+    def walk(parent, level: int) -> None:
+        for point in parent.findall(f"{ncx}navPoint"):
+            label = _text(point.find(f"{ncx}navLabel/{ncx}text"))
+            content = point.find(f"{ncx}content")
+            if label and content is not None and content.get("src"):
+                entries.append(TocEntry(label, _resolve(base, content.get("src")), level))
+            walk(point, level + 1)
+
+    nav_map = root.find(f"{ncx}navMap")
+    if nav_map is not None:
+        walk(nav_map, 1)
+    return entries
+
+
+def _cover(book: EpubArchive, items, metadata) -> bytes | None:
+    """A JPEG thumbnail of the cover image, or None (a missing cover never rejects a book)."""
+    candidate = next((i for i in items.values() if "cover-image" in i["properties"].split()), None)
+    if candidate is None:
+        cover_meta = next((m for m in metadata.iter(f"{OPF}meta") if m.get("name") == "cover"), None)
+        if cover_meta is not None:
+            candidate = items.get(cover_meta.get("content", ""))
+    if candidate is None:
+        candidate = next((i for item_id, i in items.items() if i["type"].startswith("image/")
+                          and ("cover" in item_id.lower() or "cover" in i["path"].lower())), None)
+    if candidate is None or not candidate["type"].startswith("image/") or not book.has(candidate["path"]):
+        return None
+    return thumbnail(book.zip.read(candidate["path"]))
+
+
+def thumbnail(image_bytes: bytes) -> bytes | None:
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(image_bytes)) as image:
+            image.draft("RGB", COVER_BOX)  # JPEG: decode at a reduced size, much faster
+            image = image.convert("RGB")
+            image.thumbnail(COVER_BOX)
+            out = io.BytesIO()
+            image.save(out, "JPEG", quality=82)
+            return out.getvalue()
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        return None
