@@ -4,4 +4,32 @@ from pathlib import Path
 
 from kernel.module import ModuleSpec
 
-SPEC = ModuleSpec(name="analytics", package_dir=Path(__file__).resolve().parent)
+_HERE = Path(__file__).resolve().parent
+_PAGES = _HERE / "pages"
+
+
+def _routes():
+    from analytics.routes import routes
+
+    return routes()
+
+
+def _cli():
+    from analytics.cli import app
+
+    return app
+
+
+def _demo(ctx):
+    from analytics import demo
+
+    demo.load(ctx)
+
+
+SPEC = ModuleSpec(
+    name="analytics",
+    package_dir=_HERE,
+    routes=_routes,
+    demo=_demo,
+    cli=_cli,
+)

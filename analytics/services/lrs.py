@@ -1,0 +1,458 @@
+"""The learning record store: client apps, storing, voiding and querying xAPI statements.
+
+A batch is all or nothing: every statement is validated first, then one transaction
+checks ids already stored (same content: accepted again without a copy; different:
+StatementConflict), inserts the new rows in one set-based INSERT and marks voided ones.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+import secrets
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from analytics.services.xapi_validate import (
+    VOIDED_VERB,
+    InvalidStatement,
+    parse_json,
+    parse_timestamp,
+    validate_statement,
+)
+from kernel.actor import Actor
+from kernel.clock import Clock
+from kernel.errors import Conflict, ImportRejected, InvalidInput, ManabiError, NotFound, RowProblem
+from kernel.store import Store
+
+# The extension a learning app uses to name the curriculum unit (学習指導要領コード).
+CURRICULUM_EXTENSION = "https://manabi.city.iizuka.lg.jp/xapi/extensions/curriculum-code"
+_UNIT_AT_END = re.compile(r"(?<!\d)(\d{16})/?$")
+_DURATION_PARTS = re.compile(
+    r"^P(?:(?P<Y>[\d.]+)Y)?(?:(?P<M>[\d.]+)M)?(?:(?P<W>[\d.]+)W)?(?:(?P<D>[\d.]+)D)?"
+    r"(?:T(?:(?P<h>[\d.]+)H)?(?:(?P<m>[\d.]+)M)?(?:(?P<s>[\d.]+)S)?)?$"
+)
+_SECONDS = {"Y": 365 * 86400, "M": 30 * 86400, "W": 7 * 86400, "D": 86400, "h": 3600, "m": 60, "s": 1}
+# What a stored statement's content is compared on: everything but what the store sets.
+_NOT_CONTENT = ("id", "stored", "authority", "version")
+IMPORT_CLIENT_ID = 0
+IMPORT_AUTHORITY = {"objectType": "Agent", "name": "manabi import",
+                    "account": {"homePage": "urn:manabi:xapi:clients", "name": "import"}}
+MAX_LIMIT = 500
+XAPI_VERSION = "1.0.3"
+
+
+class StatementConflict(Conflict):
+    key = "analytics.xapi.conflict"
+
+
+# --- client apps (HTTP Basic credentials) ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Client:
+    id: int
+    name: str
+    api_key: str
+
+    @property
+    def authority(self) -> dict:
+        return {"objectType": "Agent", "name": self.name,
+                "account": {"homePage": "urn:manabi:xapi:clients", "name": self.api_key}}
+
+
+@dataclass(frozen=True)
+class NewClient:
+    id: int
+    name: str
+    api_key: str
+    secret: str  # shown once; only its hash is kept
+
+
+def _hash_secret(secret: str) -> str:
+    # The secret is 32 random bytes, so a plain SHA-256 is as strong as a slow hash here,
+    # and it keeps each request's check cheap.
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def add_client(store: Store, clock: Clock, actor: Actor, name: str) -> NewClient:
+    actor.require("city_admin")
+    name = name.strip()
+    if not 1 <= len(name) <= 100:
+        raise InvalidInput("analytics.xapi.client_name_rule")
+    api_key = "mk_" + secrets.token_hex(8)
+    secret = secrets.token_urlsafe(32)
+
+    def work(cur) -> int:
+        if cur.execute("SELECT 1 FROM analytics_xapi_clients WHERE name = ?", [name]).fetchone():
+            raise InvalidInput("analytics.xapi.client_exists", name=name)
+        return cur.execute(
+            "INSERT INTO analytics_xapi_clients (name, api_key, secret_hash, created_at) VALUES (?, ?, ?, ?) "
+            "RETURNING id", [name, api_key, _hash_secret(secret), clock.now()]).fetchone()[0]
+
+    return NewClient(store.write(work), name, api_key, secret)
+
+
+def list_clients(store: Store, actor: Actor) -> list[dict]:
+    actor.require("city_admin")
+    return store.query_dicts(
+        "SELECT c.id, c.name, c.api_key, c.created_at, c.disabled, "
+        "(SELECT count(*) FROM analytics_statements s WHERE s.client_id = c.id) AS statements "
+        "FROM analytics_xapi_clients c ORDER BY c.name")
+
+
+def authenticate(store: Store, api_key: str, secret: str) -> Client | None:
+    row = store.query("SELECT id, name, secret_hash FROM analytics_xapi_clients "
+                      "WHERE api_key = ? AND NOT disabled", [api_key])
+    if not row or not hmac.compare_digest(row[0][2], _hash_secret(secret)):
+        return None
+    return Client(row[0][0], row[0][1], api_key)
+
+
+# --- from a statement to a row ---------------------------------------------------------------
+
+
+def actor_key(agent: dict) -> str:
+    """One string per identified agent or group, as GET's `agent` filter compares them."""
+    if "mbox" in agent:
+        return "mbox:" + agent["mbox"].lower()
+    if "mbox_sha1sum" in agent:
+        return "sha1:" + agent["mbox_sha1sum"].lower()
+    if "openid" in agent:
+        return "openid:" + agent["openid"]
+    if "account" in agent:
+        return f"account:{agent['account']['homePage']}|{agent['account']['name']}"
+    members = sorted(actor_key(m) for m in agent.get("member", []))
+    return "group:" + hashlib.sha256("\n".join(members).encode()).hexdigest()[:32]
+
+
+def content_hash(statement: dict) -> str:
+    significant = {k: v for k, v in statement.items() if k not in _NOT_CONTENT}
+    canonical = json.dumps(significant, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def duration_seconds(text: str | None) -> float | None:
+    match = _DURATION_PARTS.match(text) if text else None
+    if not match:
+        return None
+    return sum(float(v) * _SECONDS[k] for k, v in match.groupdict().items() if v)
+
+
+def _unit_code(statement: dict) -> str | None:
+    target = statement["object"]
+    for extensions in (target.get("definition", {}).get("extensions", {}),
+                       statement.get("context", {}).get("extensions", {})):
+        code = extensions.get(CURRICULUM_EXTENSION)
+        if isinstance(code, str) and len(code) == 16 and code.isdigit():
+            return code
+    if target.get("objectType", "Activity") == "Activity":
+        match = _UNIT_AT_END.search(target["id"])
+        if match:
+            return match.group(1)
+    return None
+
+
+def _activity_name(target: dict) -> str | None:
+    names = target.get("definition", {}).get("name") or {}
+    for tag in ("ja", "ja-JP", "en", "en-US", "en-GB"):
+        if tag in names:
+            return names[tag]
+    return next(iter(names.values()), None)
+
+
+ROW_COLUMNS = ("id", "ts", "actor_key", "learner_id", "verb_id", "object_type", "object_id",
+               "activity_name", "unit_code", "score_scaled", "success", "completion", "duration_s",
+               "registration", "voids_id", "content_hash", "version", "raw")
+
+
+def statement_row(statement: dict) -> tuple:
+    """The typed facts of one validated statement (an id is assigned when it has none)."""
+    statement_id = str(uuid.UUID(statement["id"])) if "id" in statement else str(uuid.uuid4())
+    actor = statement["actor"]
+    target = statement["object"]
+    kind = target.get("objectType", "Activity")
+    if kind in ("Agent", "Group"):
+        object_id = actor_key(target)
+    elif kind == "SubStatement":
+        object_id = None
+    else:
+        object_id = target["id"]
+    result = statement.get("result", {})
+    score = result.get("score", {})
+    verb_id = statement["verb"]["id"]
+    raw = {k: v for k, v in statement.items() if k not in ("id", "stored", "authority", "version")}
+    return (
+        statement_id,
+        parse_timestamp(statement["timestamp"]) if "timestamp" in statement else None,
+        actor_key(actor),
+        actor["account"]["name"] if "account" in actor else None,
+        verb_id,
+        kind,
+        object_id,
+        _activity_name(target) if kind == "Activity" else None,
+        _unit_code(statement),
+        score.get("scaled"),
+        result.get("success"),
+        result.get("completion"),
+        duration_seconds(result.get("duration")),
+        statement.get("context", {}).get("registration"),
+        target["id"].lower() if verb_id == VOIDED_VERB else None,
+        content_hash(statement),
+        statement.get("version", "1.0.0"),
+        json.dumps(raw, ensure_ascii=False, separators=(",", ":")),
+    )
+
+
+_SCHEMA = {
+    "id": pl.String, "ts": pl.Datetime("us", "UTC"), "actor_key": pl.String, "learner_id": pl.String,
+    "verb_id": pl.String, "object_type": pl.String, "object_id": pl.String, "activity_name": pl.String,
+    "unit_code": pl.String, "score_scaled": pl.Float64, "success": pl.Boolean, "completion": pl.Boolean,
+    "duration_s": pl.Float64, "registration": pl.String, "voids_id": pl.String,
+    "content_hash": pl.String, "version": pl.String, "raw": pl.String,
+}
+
+
+def rows_frame(rows: list[tuple]) -> pl.DataFrame:
+    return pl.DataFrame(rows, schema=_SCHEMA, orient="row")
+
+
+# --- storing ---------------------------------------------------------------------------------
+
+
+def _insert_batch(cur, batch: pl.DataFrame, client_id: int, authority: dict, now: datetime) -> list[str]:
+    """Insert a prepared batch inside the caller's transaction; returns the ids in order.
+
+    Ids already stored with the same content are skipped; with other content the whole
+    batch fails with StatementConflict. A voiding statement may not void another voiding one.
+    """
+    cur.register("incoming", batch)
+    try:
+        duplicates = cur.execute("SELECT id FROM incoming GROUP BY id HAVING count(DISTINCT content_hash) > 1 "
+                                 "LIMIT 1").fetchone()
+        if duplicates:
+            raise InvalidStatement("id", f"the batch holds {duplicates[0]} twice with different content")
+        clash = cur.execute(
+            "SELECT i.id FROM incoming i JOIN analytics_statements s ON s.id = i.id::UUID "
+            "WHERE s.content_hash <> i.content_hash LIMIT 1").fetchone()
+        if clash:
+            raise StatementConflict(id=str(clash[0]))
+        voids_voiding = cur.execute(
+            "SELECT i.voids_id FROM incoming i JOIN analytics_statements s ON s.id = i.voids_id::UUID "
+            "WHERE s.voids_id IS NOT NULL UNION ALL "
+            "SELECT i.voids_id FROM incoming i JOIN incoming j ON j.id = i.voids_id "
+            "WHERE j.voids_id IS NOT NULL LIMIT 1").fetchone()
+        if voids_voiding:
+            raise InvalidStatement("object.id", "a voiding statement cannot be voided")
+        cur.execute(
+            """INSERT INTO analytics_statements
+               SELECT i.id::UUID, nextval('analytics_statements_seq'), $now, coalesce(i.ts, $now), $client,
+                      i.actor_key, i.learner_id, l.school_id, l.grade, l.class_name, i.verb_id, i.object_type,
+                      i.object_id, i.activity_name, i.unit_code, i.score_scaled, i.success, i.completion,
+                      i.duration_s, i.registration::UUID, i.voids_id::UUID, false, i.content_hash, i.version,
+                      $authority, i.raw
+               FROM (SELECT DISTINCT ON (id) * FROM incoming) i
+               LEFT JOIN analytics_learners l ON l.learner_id = i.learner_id
+               WHERE i.id::UUID NOT IN (SELECT s.id FROM analytics_statements s
+                                        WHERE s.id IN (SELECT id::UUID FROM incoming))
+               ORDER BY l.school_id, l.grade, l.class_name, coalesce(i.ts, $now)""",
+            {"now": now, "client": client_id, "authority": json.dumps(authority, ensure_ascii=False)},
+        )
+        # Voiding: statements this batch voids, and statements voided earlier by a voiding
+        # statement that arrived before its target.
+        cur.execute(
+            """UPDATE analytics_statements SET voided = true
+               WHERE NOT voided AND voids_id IS NULL AND (
+                     id IN (SELECT voids_id::UUID FROM incoming WHERE voids_id IS NOT NULL)
+                  OR (id IN (SELECT id::UUID FROM incoming)
+                      AND id IN (SELECT voids_id FROM analytics_statements WHERE voids_id IS NOT NULL)))""")
+        return batch["id"].to_list()
+    finally:
+        cur.unregister("incoming")
+
+
+def store_statements(store: Store, clock: Clock, client: Client, statements: list[dict],
+                     *, statement_id: str | None = None) -> list[str]:
+    """Validate and store a batch (POST), or one statement under `statement_id` (PUT)."""
+    rows = []
+    for index, statement in enumerate(statements):
+        try:
+            validate_statement(statement)
+        except InvalidStatement as exc:
+            raise InvalidStatement(exc.path, exc.reason, index) from None
+        if statement_id is not None:
+            if "id" in statement and statement["id"].lower() != statement_id.lower():
+                raise InvalidStatement("id", "differs from the statementId parameter")
+            statement = {**statement, "id": statement_id}
+        rows.append(statement_row(statement))
+    return _write_batch(store, rows_frame(rows), client.id, client.authority, clock.now())
+
+
+def _write_batch(store: Store, batch: pl.DataFrame, client_id: int, authority: dict, now: datetime) -> list[str]:
+    # Two apps racing with one new id: the loser's INSERT breaks the primary key. Run it
+    # again: it then sees the winner's row and accepts it (same content) or says 409.
+    for attempt in range(3):
+        try:
+            return store.write(lambda cur: _insert_batch(cur, batch, client_id, authority, now))
+        except duckdb.ConstraintException:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def import_jsonl(store: Store, clock: Clock, actor: Actor, path: Path,
+                 progress: Callable[[int, int], None] | None = None, chunk: int = 50_000) -> dict:
+    """Load a JSONL file of statements, all or nothing: every bad line is named, none stored."""
+    actor.require("city_admin")
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise InvalidInput("analytics.xapi.import_unreadable", path=str(path), detail=str(exc)) from exc
+    total = len(lines)
+    rows: list[tuple] = []
+    problems: list[RowProblem] = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            statement = parse_json(line)
+            validate_statement(statement)
+            rows.append(statement_row(statement))
+        except InvalidStatement as exc:
+            problems.append(RowProblem(number, "analytics.xapi.invalid_line", {"path": exc.params["path"],
+                                                                        "reason": exc.reason}))
+            if len(problems) >= 100:
+                break
+        if progress and number % chunk == 0:
+            progress(number, total)
+    if problems:
+        raise ImportRejected(problems, path=str(path))
+    if not rows:
+        raise InvalidInput("analytics.xapi.import_empty", path=str(path))
+    batch = rows_frame(rows)
+    before = store.scalar("SELECT count(*) FROM analytics_statements")
+    _write_batch(store, batch, IMPORT_CLIENT_ID, IMPORT_AUTHORITY, clock.now())
+    if progress:
+        progress(total, total)
+    added = store.scalar("SELECT count(*) FROM analytics_statements") - before
+    return {"lines": total, "statements": len(rows), "added": added, "already_stored": len(rows) - added}
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def xapi_time(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _as_statement(row: dict) -> dict:
+    """The stored statement as the spec returns it: what was sent, plus what the store set."""
+    statement = json.loads(row["raw"])
+    statement.setdefault("timestamp", xapi_time(row["ts"]))
+    return {"id": str(row["id"]), **statement, "stored": xapi_time(row["stored"]),
+            "authority": json.loads(row["authority"]), "version": row["version"]}
+
+
+def valid_uuid(text: str, name: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(text)
+    except ValueError as exc:
+        raise InvalidInput("analytics.xapi.bad_parameter", name=name) from exc
+
+
+def get_statement(store: Store, statement_id: str, *, voided: bool = False) -> dict:
+    """statementId (not voided) or voidedStatementId (only voided); NotFound otherwise."""
+    wanted = valid_uuid(statement_id, "voidedStatementId" if voided else "statementId")
+    rows = store.query_dicts("SELECT id, raw, ts, stored, authority, version FROM analytics_statements "
+                             "WHERE id = ? AND voided = ?", [wanted, voided])
+    if not rows:
+        raise NotFound("analytics.xapi.statement_not_found", id=statement_id)
+    return _as_statement(rows[0])
+
+
+@dataclass(frozen=True)
+class StatementQuery:
+    agent: str | None = None  # JSON of an Agent or Group
+    verb: str | None = None
+    activity: str | None = None
+    registration: str | None = None
+    since: str | None = None
+    until: str | None = None
+    limit: int = 0
+    ascending: bool = False
+    after_seq: int | None = None  # `more` paging: continue after this seq
+
+
+def _agent_filter(text: str) -> str:
+    try:
+        agent = parse_json(text)
+        if not isinstance(agent, dict):
+            raise InvalidStatement("agent", "must be a JSON object")
+        # The same rules as a statement's actor.
+        validate_statement({"actor": agent, "verb": {"id": "urn:x"}, "object": {"id": "urn:x"}})
+    except InvalidStatement as exc:
+        raise InvalidInput("analytics.xapi.bad_parameter", name="agent") from exc
+    return actor_key(agent)
+
+
+def query_statements(store: Store, query: StatementQuery) -> tuple[list[dict], int | None]:
+    """Statements matching the filters, newest stored first (or oldest with ascending),
+    voided ones left out; the second value is the seq to continue after when more remain."""
+    where, params = ["NOT voided"], []
+    if query.agent:
+        where.append("actor_key = ?")
+        params.append(_agent_filter(query.agent))
+    if query.verb:
+        where.append("verb_id = ?")
+        params.append(query.verb)
+    if query.activity:
+        where.append("object_type = 'Activity' AND object_id = ?")
+        params.append(query.activity)
+    if query.registration:
+        try:
+            params.append(uuid.UUID(query.registration))
+        except ValueError as exc:
+            raise InvalidInput("analytics.xapi.bad_parameter", name="registration") from exc
+        where.append("registration = ?")
+    for name, op in (("since", ">"), ("until", "<=")):
+        value = getattr(query, name)
+        if value:
+            try:
+                params.append(parse_timestamp(value))
+            except InvalidStatement as exc:
+                raise InvalidInput("analytics.xapi.bad_parameter", name=name) from exc
+            where.append(f"stored {op} ?")
+    if query.after_seq is not None:
+        where.append("seq > ?" if query.ascending else "seq < ?")
+        params.append(query.after_seq)
+    limit = MAX_LIMIT if query.limit <= 0 else min(query.limit, MAX_LIMIT)
+    order = "ASC" if query.ascending else "DESC"
+    rows = store.query_dicts(
+        f"SELECT id, seq, raw, ts, stored, authority, version FROM analytics_statements "
+        f"WHERE {' AND '.join(where)} ORDER BY seq {order} LIMIT {limit + 1}", params)
+    more = rows[limit - 1]["seq"] if len(rows) > limit else None
+    return [_as_statement(r) for r in rows[:limit]], more
+
+
+def consistent_through(store: Store, clock: Clock) -> str:
+    latest = store.scalar("SELECT max(stored) FROM analytics_statements")
+    return xapi_time(latest or clock.now())
+
+
+def statement_count(store: Store) -> int:
+    return int(store.scalar("SELECT count(*) FROM analytics_statements"))
+
+
+def ids_of(statements: Iterable[dict]) -> list[str]:
+    return [s["id"] for s in statements]
+
+
+__all__ = ["ManabiError", "StatementConflict", "store_statements", "query_statements", "get_statement"]

@@ -1,0 +1,119 @@
+"""The learner roster and the curriculum units: both imported from CSV, all or nothing.
+
+The roster maps the pseudonymous learner id that learning apps send (the xAPI actor's
+account name) to a school, grade and class; the dashboards group by it. Units carry
+MEXT's 16-digit 学習指導要領コード with subject and grade.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+from kernel.actor import Actor
+from kernel.errors import ImportRejected, InvalidInput, RowProblem
+from kernel.store import Store
+
+LEARNER_COLUMNS = ("learner_id", "school_code", "grade", "class")
+UNIT_COLUMNS = ("code", "subject", "grade", "name_ja", "name_en")
+_LEARNER_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,128}$")
+_UNIT_CODE = re.compile(r"^\d{16}$")
+
+
+def _rows(text: str, columns: tuple[str, ...]) -> list[dict]:
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    if reader.fieldnames is None or [c.strip() for c in reader.fieldnames] != list(columns):
+        raise InvalidInput("analytics.roster.bad_header", expected=",".join(columns))
+    return [{k.strip(): (v or "").strip() for k, v in row.items() if k} for row in reader]
+
+
+def _grade(value: str) -> int | None:
+    return int(value) if value.isdigit() and 1 <= int(value) <= 9 else None
+
+
+def import_learners(store: Store, actor: Actor, text: str) -> int:
+    """Add or update learners from CSV (learner_id,school_code,grade,class).
+
+    A school administrator may load only their own school's pupils."""
+    actor.require("city_admin", "school_admin")
+    rows = _rows(text, LEARNER_COLUMNS)
+    schools = dict(store.query("SELECT code, id FROM portal_schools"))
+    problems, records, seen = [], [], set()
+    for number, row in enumerate(rows, start=2):  # row 1 is the header
+        school_id = schools.get(row["school_code"].upper())
+        grade = _grade(row["grade"])
+        if not _LEARNER_ID.match(row["learner_id"]):
+            problems.append(RowProblem(number, "analytics.roster.bad_learner_id", {"value": row["learner_id"]}))
+        elif row["learner_id"] in seen:
+            problems.append(RowProblem(number, "analytics.roster.twice", {"value": row["learner_id"]}))
+        elif school_id is None:
+            problems.append(RowProblem(number, "analytics.roster.no_such_school", {"value": row["school_code"]}))
+        elif not actor.has("city_admin") and school_id != actor.school_id:
+            problems.append(RowProblem(number, "analytics.roster.other_school", {"value": row["school_code"]}))
+        elif grade is None:
+            problems.append(RowProblem(number, "analytics.roster.bad_grade", {"value": row["grade"]}))
+        elif not 1 <= len(row["class"]) <= 20:
+            problems.append(RowProblem(number, "analytics.roster.bad_class", {"value": row["class"]}))
+        else:
+            seen.add(row["learner_id"])
+            records.append((row["learner_id"], school_id, grade, row["class"]))
+    if problems:
+        raise ImportRejected(problems)
+    if not records:
+        raise InvalidInput("analytics.roster.empty")
+
+    def work(cur) -> int:
+        cur.executemany(
+            "INSERT INTO analytics_learners VALUES (?, ?, ?, ?) ON CONFLICT (learner_id) DO UPDATE SET "
+            "school_id = excluded.school_id, grade = excluded.grade, class_name = excluded.class_name",
+            records)
+        # Statements that arrived before the roster named their learner now join a class.
+        cur.execute(
+            "UPDATE analytics_statements s SET school_id = l.school_id, grade = l.grade, class_name = l.class_name "
+            "FROM analytics_learners l WHERE l.learner_id = s.learner_id AND l.learner_id IN "
+            "(SELECT unnest(?::VARCHAR[])) AND (s.school_id IS DISTINCT FROM l.school_id "
+            "OR s.grade IS DISTINCT FROM l.grade OR s.class_name IS DISTINCT FROM l.class_name)",
+            [[r[0] for r in records]])
+        return len(records)
+
+    return store.write(work)
+
+
+def import_units(store: Store, actor: Actor, text: str) -> int:
+    """Add or update curriculum units from CSV (code,subject,grade,name_ja,name_en)."""
+    actor.require("city_admin")
+    rows = _rows(text, UNIT_COLUMNS)
+    problems, records, seen = [], [], set()
+    for number, row in enumerate(rows, start=2):
+        grade = _grade(row["grade"])
+        if not _UNIT_CODE.match(row["code"]):
+            problems.append(RowProblem(number, "analytics.units.bad_code", {"value": row["code"]}))
+        elif row["code"] in seen:
+            problems.append(RowProblem(number, "analytics.roster.twice", {"value": row["code"]}))
+        elif not row["subject"] or not row["name_ja"] or not row["name_en"]:
+            problems.append(RowProblem(number, "analytics.units.missing_text", {}))
+        elif grade is None:
+            problems.append(RowProblem(number, "analytics.roster.bad_grade", {"value": row["grade"]}))
+        else:
+            seen.add(row["code"])
+            records.append((row["code"], row["subject"], grade, row["name_ja"], row["name_en"]))
+    if problems:
+        raise ImportRejected(problems)
+    if not records:
+        raise InvalidInput("analytics.roster.empty")
+
+    def work(cur) -> int:
+        cur.executemany(
+            "INSERT INTO analytics_units VALUES (?, ?, ?, ?, ?) ON CONFLICT (code) DO UPDATE SET "
+            "subject = excluded.subject, grade = excluded.grade, name_ja = excluded.name_ja, "
+            "name_en = excluded.name_en", records)
+        return len(records)
+
+    return store.write(work)
+
+
+def learner_count(store: Store, school_id: int | None = None) -> int:
+    if school_id is None:
+        return int(store.scalar("SELECT count(*) FROM analytics_learners"))
+    return int(store.scalar("SELECT count(*) FROM analytics_learners WHERE school_id = ?", [school_id]))

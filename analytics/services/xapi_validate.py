@@ -1,0 +1,464 @@
+"""Validation of xAPI 1.0.3 statements (the rules of the specification's Data part).
+
+`parse_statements(text)` reads a request body (one statement or an array) and refuses
+duplicate property names; `validate_statement(obj)` raises InvalidStatement with the
+JSON path and the rule broken. Nothing here touches the database.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+
+from kernel.errors import InvalidInput
+
+VOIDED_VERB = "http://adlnet.gov/expapi/verbs/voided"
+
+_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s]+$")
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_MBOX = re.compile(r"^mailto:[^@\s]+@[^@\s]+$")
+_SHA1 = re.compile(r"^[0-9a-fA-F]{40}$")
+_LANGUAGE_TAG = re.compile(r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$")
+_DURATION = re.compile(
+    r"^P(?!$)(\d+(\.\d+)?Y)?(\d+(\.\d+)?M)?(\d+(\.\d+)?W)?(\d+(\.\d+)?D)?"
+    r"(T(?=\d)(\d+(\.\d+)?H)?(\d+(\.\d+)?M)?(\d+(\.\d+)?S)?)?$"
+)
+_TIMESTAMP = re.compile(
+    r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+\-]\d{2}:?\d{2})?$"
+)
+
+STATEMENT_KEYS = {"id", "actor", "verb", "object", "result", "context", "timestamp", "stored",
+                  "authority", "version", "attachments"}
+SUBSTATEMENT_KEYS = {"objectType", "actor", "verb", "object", "result", "context", "timestamp"}
+AGENT_KEYS = {"objectType", "name", "mbox", "mbox_sha1sum", "openid", "account"}
+GROUP_KEYS = AGENT_KEYS | {"member"}
+IFI_KEYS = ("mbox", "mbox_sha1sum", "openid", "account")
+ACTIVITY_DEFINITION_KEYS = {"name", "description", "type", "moreInfo", "interactionType",
+                            "correctResponsesPattern", "choices", "scale", "source", "target",
+                            "steps", "extensions"}
+INTERACTION_TYPES = {"true-false", "choice", "fill-in", "long-fill-in", "matching", "performance",
+                     "sequencing", "likert", "numeric", "other"}
+INTERACTION_COMPONENT_LISTS = ("choices", "scale", "source", "target", "steps")
+CONTEXT_KEYS = {"registration", "instructor", "team", "contextActivities", "revision", "platform",
+                "language", "statement", "extensions"}
+CONTEXT_ACTIVITY_KEYS = {"parent", "grouping", "category", "other"}
+RESULT_KEYS = {"score", "success", "completion", "response", "duration", "extensions"}
+SCORE_KEYS = {"scaled", "raw", "min", "max"}
+ATTACHMENT_KEYS = {"usageType", "display", "description", "contentType", "length", "sha2", "fileUrl"}
+
+
+class InvalidStatement(InvalidInput):
+    """A statement breaks a rule of xAPI; `path` says where (e.g. 'actor.mbox')."""
+
+    key = "analytics.xapi.invalid_statement"
+
+    def __init__(self, path: str, reason: str, index: int | None = None) -> None:
+        super().__init__(None, path=path or "(statement)", reason=reason,
+                         index=(index + 1) if index is not None else 1)
+        self.path = path
+        self.reason = reason
+
+
+class _Duplicate(ValueError):
+    pass
+
+
+def _refuse_duplicates(pairs: list[tuple[str, object]]) -> dict:
+    seen: dict[str, object] = {}
+    for name, value in pairs:
+        if name in seen:
+            raise _Duplicate(name)
+        seen[name] = value
+    return seen
+
+
+def parse_json(text: str | bytes) -> object:
+    """JSON with duplicate property names refused (a statement must say things once)."""
+    try:
+        return json.loads(text, object_pairs_hook=_refuse_duplicates)
+    except _Duplicate as exc:
+        raise InvalidStatement(str(exc), "duplicate property") from exc
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidStatement("", f"not JSON: {exc}") from exc
+
+
+def parse_statements(text: str | bytes) -> list[dict]:
+    """A POST body: one statement object or a non-empty array of them."""
+    body = parse_json(text)
+    if isinstance(body, dict):
+        return [body]
+    if isinstance(body, list) and body and all(isinstance(s, dict) for s in body):
+        return body
+    raise InvalidStatement("", "the body must be a statement or a non-empty array of statements")
+
+
+# --- the rules -------------------------------------------------------------------------------
+
+
+def _fail(path: str, reason: str) -> None:
+    raise InvalidStatement(path, reason)
+
+
+def _object(value: object, path: str) -> dict:
+    if not isinstance(value, dict):
+        _fail(path, "must be a JSON object")
+    for name, item in value.items():
+        if item is None:
+            _fail(f"{path}.{name}" if path else name, "must not be null")
+    return value
+
+
+def _keys(value: dict, allowed: set[str], path: str) -> None:
+    extra = sorted(set(value) - allowed)
+    if extra:
+        _fail(f"{path}.{extra[0]}" if path else extra[0], "is not a property allowed here")
+
+
+def _string(value: object, path: str) -> str:
+    if not isinstance(value, str):
+        _fail(path, "must be a string")
+    return value
+
+
+def _iri(value: object, path: str) -> str:
+    if not isinstance(value, str) or not _IRI.match(value):
+        _fail(path, "must be an absolute IRI")
+    return value
+
+
+def _uuid(value: object, path: str) -> str:
+    if not isinstance(value, str) or not _UUID.match(value):
+        _fail(path, "must be a UUID")
+    return value
+
+
+def _bool(value: object, path: str) -> bool:
+    if not isinstance(value, bool):
+        _fail(path, "must be true or false")
+    return value
+
+
+def _number(value: object, path: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        _fail(path, "must be a number")
+    return float(value)
+
+
+def _language_map(value: object, path: str) -> None:
+    _object(value, path)
+    for tag, text in value.items():
+        if not _LANGUAGE_TAG.match(tag):
+            _fail(f"{path}.{tag}", "is not a language tag (RFC 5646)")
+        _string(text, f"{path}.{tag}")
+
+
+def _extensions(value: object, path: str) -> None:
+    _object(value, path)
+    for name in value:
+        _iri(name, f"{path}[{name}]")
+
+
+def parse_timestamp(value: str) -> datetime:
+    """A validated timestamp as an aware datetime (UTC when it names no zone)."""
+    return _timestamp(value, "timestamp")
+
+
+def _timestamp(value: object, path: str) -> datetime:
+    if not isinstance(value, str) or not _TIMESTAMP.match(value):
+        _fail(path, "must be an ISO 8601 timestamp")
+    if value.endswith("-00:00") or value.endswith("-0000"):
+        _fail(path, "must not use the -00:00 offset")
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        _fail(path, "must be an ISO 8601 timestamp")
+    # Without a zone the spec's advice is UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _agent(value: object, path: str, *, in_group: bool = False) -> None:
+    _object(value, path)
+    kind = value.get("objectType", "Agent")
+    if kind != "Agent":
+        _fail(f"{path}.objectType", "must be 'Agent'" if in_group else "must be 'Agent' or 'Group'")
+    _keys(value, AGENT_KEYS, path)
+    ifis = [k for k in IFI_KEYS if k in value]
+    if len(ifis) != 1:
+        _fail(path, "an Agent needs exactly one of mbox, mbox_sha1sum, openid, account")
+    _ifi(value, ifis[0], path)
+    if "name" in value:
+        _string(value["name"], f"{path}.name")
+
+
+def _ifi(value: dict, ifi: str, path: str) -> None:
+    where = f"{path}.{ifi}"
+    item = value[ifi]
+    if ifi == "mbox":
+        if not isinstance(item, str) or not _MBOX.match(item):
+            _fail(where, "must be 'mailto:' and an e-mail address")
+    elif ifi == "mbox_sha1sum":
+        if not isinstance(item, str) or not _SHA1.match(item):
+            _fail(where, "must be 40 hexadecimal digits")
+    elif ifi == "openid":
+        _iri(item, where)
+    else:
+        _object(item, where)
+        _keys(item, {"homePage", "name"}, where)
+        if "homePage" not in item or "name" not in item:
+            _fail(where, "an account needs homePage and name")
+        _iri(item["homePage"], f"{where}.homePage")
+        _string(item["name"], f"{where}.name")
+
+
+def _group(value: dict, path: str) -> None:
+    _keys(value, GROUP_KEYS, path)
+    ifis = [k for k in IFI_KEYS if k in value]
+    if len(ifis) > 1:
+        _fail(path, "a Group has at most one identifier")
+    if ifis:
+        _ifi(value, ifis[0], path)
+    if "name" in value:
+        _string(value["name"], f"{path}.name")
+    members = value.get("member")
+    if members is not None or not ifis:
+        if not isinstance(members, list) or (not ifis and not members):
+            _fail(f"{path}.member", "an anonymous Group needs a non-empty member list")
+        for n, member in enumerate(members):
+            _agent(member, f"{path}.member[{n}]", in_group=True)
+
+
+def _actor(value: object, path: str) -> None:
+    _object(value, path)
+    if value.get("objectType") == "Group":
+        _group(value, path)
+    else:
+        _agent(value, path)
+
+
+def _verb(value: object, path: str) -> None:
+    _object(value, path)
+    _keys(value, {"id", "display"}, path)
+    if "id" not in value:
+        _fail(f"{path}.id", "is required")
+    _iri(value["id"], f"{path}.id")
+    if "display" in value:
+        _language_map(value["display"], f"{path}.display")
+
+
+def _interaction_components(items: object, path: str) -> None:
+    if not isinstance(items, list):
+        _fail(path, "must be an array")
+    ids = set()
+    for n, item in enumerate(items):
+        where = f"{path}[{n}]"
+        _object(item, where)
+        _keys(item, {"id", "description"}, where)
+        component_id = _string(item.get("id"), f"{where}.id")
+        if component_id in ids:
+            _fail(f"{where}.id", "is used twice")
+        ids.add(component_id)
+        if "description" in item:
+            _language_map(item["description"], f"{where}.description")
+
+
+def _activity(value: dict, path: str) -> None:
+    _keys(value, {"objectType", "id", "definition"}, path)
+    if "id" not in value:
+        _fail(f"{path}.id", "an Activity needs an id")
+    _iri(value["id"], f"{path}.id")
+    if "definition" not in value:
+        return
+    definition = _object(value["definition"], f"{path}.definition")
+    where = f"{path}.definition"
+    _keys(definition, ACTIVITY_DEFINITION_KEYS, where)
+    for name in ("name", "description"):
+        if name in definition:
+            _language_map(definition[name], f"{where}.{name}")
+    if "type" in definition:
+        _iri(definition["type"], f"{where}.type")
+    if "moreInfo" in definition:
+        _iri(definition["moreInfo"], f"{where}.moreInfo")
+    if "extensions" in definition:
+        _extensions(definition["extensions"], f"{where}.extensions")
+    interaction = definition.get("interactionType")
+    if interaction is not None and interaction not in INTERACTION_TYPES:
+        _fail(f"{where}.interactionType", "is not an xAPI interaction type")
+    if "correctResponsesPattern" in definition:
+        pattern = definition["correctResponsesPattern"]
+        if not isinstance(pattern, list) or not all(isinstance(p, str) for p in pattern):
+            _fail(f"{where}.correctResponsesPattern", "must be an array of strings")
+    for name in INTERACTION_COMPONENT_LISTS:
+        if name in definition:
+            if interaction is None:
+                _fail(f"{where}.{name}", "needs an interactionType")
+            _interaction_components(definition[name], f"{where}.{name}")
+
+
+def _statement_ref(value: dict, path: str) -> None:
+    _keys(value, {"objectType", "id"}, path)
+    _uuid(value.get("id"), f"{path}.id")
+
+
+def _statement_object(value: object, path: str, *, in_substatement: bool = False) -> str:
+    _object(value, path)
+    kind = value.get("objectType", "Activity")
+    if kind == "Activity":
+        _activity(value, path)
+    elif kind == "Agent":
+        _agent(value, path)
+    elif kind == "Group":
+        _group(value, path)
+    elif kind == "StatementRef":
+        _statement_ref(value, path)
+    elif kind == "SubStatement":
+        if in_substatement:
+            _fail(f"{path}.objectType", "a SubStatement must not contain a SubStatement")
+        _keys(value, SUBSTATEMENT_KEYS, path)
+        _statement_body(value, path, in_substatement=True)
+    else:
+        _fail(f"{path}.objectType", "must be Activity, Agent, Group, StatementRef or SubStatement")
+    return kind
+
+
+def _result(value: object, path: str) -> None:
+    _object(value, path)
+    _keys(value, RESULT_KEYS, path)
+    if "score" in value:
+        score = _object(value["score"], f"{path}.score")
+        _keys(score, SCORE_KEYS, f"{path}.score")
+        figures = {k: _number(score[k], f"{path}.score.{k}") for k in SCORE_KEYS if k in score}
+        if "scaled" in figures and not -1 <= figures["scaled"] <= 1:
+            _fail(f"{path}.score.scaled", "must be between -1 and 1")
+        if "min" in figures and "max" in figures and figures["min"] >= figures["max"]:
+            _fail(f"{path}.score.min", "must be less than max")
+        if "raw" in figures:
+            if "min" in figures and figures["raw"] < figures["min"]:
+                _fail(f"{path}.score.raw", "must not be less than min")
+            if "max" in figures and figures["raw"] > figures["max"]:
+                _fail(f"{path}.score.raw", "must not be more than max")
+    for name in ("success", "completion"):
+        if name in value:
+            _bool(value[name], f"{path}.{name}")
+    if "response" in value:
+        _string(value["response"], f"{path}.response")
+    if "duration" in value and (not isinstance(value["duration"], str)
+                                or not _DURATION.match(value["duration"])):
+        _fail(f"{path}.duration", "must be an ISO 8601 duration")
+    if "extensions" in value:
+        _extensions(value["extensions"], f"{path}.extensions")
+
+
+def _context_activities(value: object, path: str) -> None:
+    _object(value, path)
+    _keys(value, CONTEXT_ACTIVITY_KEYS, path)
+    for name, item in value.items():
+        items = item if isinstance(item, list) else [item]
+        for n, activity in enumerate(items):
+            where = f"{path}.{name}[{n}]"
+            _object(activity, where)
+            if activity.get("objectType", "Activity") != "Activity":
+                _fail(f"{where}.objectType", "must be 'Activity'")
+            _activity(activity, where)
+
+
+def _context(value: object, path: str, object_kind: str) -> None:
+    _object(value, path)
+    _keys(value, CONTEXT_KEYS, path)
+    if "registration" in value:
+        _uuid(value["registration"], f"{path}.registration")
+    if "instructor" in value:
+        _actor(value["instructor"], f"{path}.instructor")
+    if "team" in value:
+        team = _object(value["team"], f"{path}.team")
+        if team.get("objectType") != "Group":
+            _fail(f"{path}.team.objectType", "must be 'Group'")
+        _group(team, f"{path}.team")
+    if "contextActivities" in value:
+        _context_activities(value["contextActivities"], f"{path}.contextActivities")
+    for name in ("revision", "platform"):
+        if name in value:
+            _string(value[name], f"{path}.{name}")
+            if object_kind != "Activity":
+                _fail(f"{path}.{name}", "may only be used when the object is an Activity")
+    if "language" in value and (not isinstance(value["language"], str)
+                                or not _LANGUAGE_TAG.match(value["language"])):
+        _fail(f"{path}.language", "is not a language tag (RFC 5646)")
+    if "statement" in value:
+        ref = _object(value["statement"], f"{path}.statement")
+        if ref.get("objectType") != "StatementRef":
+            _fail(f"{path}.statement.objectType", "must be 'StatementRef'")
+        _statement_ref(ref, f"{path}.statement")
+    if "extensions" in value:
+        _extensions(value["extensions"], f"{path}.extensions")
+
+
+def _statement_body(value: dict, prefix: str, *, in_substatement: bool = False) -> None:
+    def at(name: str) -> str:
+        return f"{prefix}.{name}" if prefix else name
+
+    for name in ("actor", "verb", "object"):
+        if name not in value:
+            _fail(at(name), "is required")
+    _actor(value["actor"], at("actor"))
+    _verb(value["verb"], at("verb"))
+    kind = _statement_object(value["object"], at("object"), in_substatement=in_substatement)
+    if value["verb"]["id"] == VOIDED_VERB and kind != "StatementRef":
+        _fail(at("object"), "a voiding statement's object must be a StatementRef")
+    if "result" in value:
+        _result(value["result"], at("result"))
+    if "context" in value:
+        _context(value["context"], at("context"), kind)
+    if "timestamp" in value:
+        _timestamp(value["timestamp"], at("timestamp"))
+
+
+def validate_statement(statement: object) -> dict:
+    """Check one statement against xAPI 1.0.3; return it, or raise InvalidStatement."""
+    _object(statement, "")
+    _keys(statement, STATEMENT_KEYS, "")
+    if "id" in statement:
+        _uuid(statement["id"], "id")
+    _statement_body(statement, "")
+    if "stored" in statement:
+        _timestamp(statement["stored"], "stored")
+    if "authority" in statement:
+        _actor(statement["authority"], "authority")
+    if "version" in statement:
+        version = statement["version"]
+        if not isinstance(version, str) or not re.match(r"^1\.0(\.\d+)?$", version):
+            _fail("version", "must be a 1.0.x version")
+    if "attachments" in statement:
+        attachments = statement["attachments"]
+        if not isinstance(attachments, list):
+            _fail("attachments", "must be an array")
+        for n, attachment in enumerate(attachments):
+            where = f"attachments[{n}]"
+            _object(attachment, where)
+            _keys(attachment, ATTACHMENT_KEYS, where)
+            for name in ("usageType", "display", "contentType", "length", "sha2"):
+                if name not in attachment:
+                    _fail(f"{where}.{name}", "is required")
+            _iri(attachment["usageType"], f"{where}.usageType")
+            _language_map(attachment["display"], f"{where}.display")
+            if "description" in attachment:
+                _language_map(attachment["description"], f"{where}.description")
+            _string(attachment["contentType"], f"{where}.contentType")
+            if isinstance(attachment["length"], bool) or not isinstance(attachment["length"], int):
+                _fail(f"{where}.length", "must be an integer")
+            _string(attachment["sha2"], f"{where}.sha2")
+            # This store takes JSON bodies only: an attachment must point at its file.
+            if "fileUrl" not in attachment:
+                _fail(f"{where}.fileUrl", "attachments without fileUrl need a multipart request, "
+                                         "which this store does not take")
+            _iri(attachment["fileUrl"], f"{where}.fileUrl")
+    return statement
+
+
+def validate_batch(statements: list[dict]) -> None:
+    """Validate every statement; the first bad one names its place in the batch."""
+    for index, statement in enumerate(statements):
+        try:
+            validate_statement(statement)
+        except InvalidStatement as exc:
+            raise InvalidStatement(exc.path, exc.reason, index) from None
