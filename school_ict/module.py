@@ -2,6 +2,47 @@
 
 from pathlib import Path
 
-from kernel.module import ModuleSpec
+from kernel.module import ModuleSpec, PageSpec
 
-SPEC = ModuleSpec(name="school_ict", package_dir=Path(__file__).resolve().parent)
+_HERE = Path(__file__).resolve().parent
+_PAGES = _HERE / "pages"
+_STAFF = frozenset({"teacher", "school_admin", "city_admin"})
+_MANAGERS = frozenset({"school_admin", "city_admin"})
+_BOARD = frozenset({"city_admin"})
+
+
+def _demo(ctx):
+    from school_ict import demo
+
+    demo.load(ctx)
+
+
+def _cli():
+    from school_ict.cli import app
+
+    return app
+
+
+SPEC = ModuleSpec(
+    name="school_ict",
+    package_dir=_HERE,
+    pages=(
+        PageSpec(_PAGES / "dashboard.py", "ict.nav.dashboard", "school-devices", "schools", _STAFF,
+                 ":material/devices:"),
+        PageSpec(_PAGES / "device.py", "ict.nav.device", "device", "schools", _STAFF, ":material/tablet_android:"),
+        PageSpec(_PAGES / "checkout.py", "ict.nav.checkout", "check-out", "schools", _STAFF,
+                 ":material/swap_horiz:"),
+        PageSpec(_PAGES / "audit.py", "ict.nav.audit", "device-audit", "schools", _STAFF,
+                 ":material/qr_code_scanner:"),
+        PageSpec(_PAGES / "repairs.py", "ict.nav.repairs", "repairs", "schools", _STAFF, ":material/build:"),
+        PageSpec(_PAGES / "import_devices.py", "ict.nav.import", "device-import", "schools", _MANAGERS,
+                 ":material/upload_file:"),
+        PageSpec(_PAGES / "replacement.py", "ict.nav.replacement", "replacement-plan", "schools", _BOARD,
+                 ":material/event_repeat:"),
+        PageSpec(_PAGES / "network.py", "ict.nav.network", "school-network", "schools", _MANAGERS,
+                 ":material/network_check:"),
+    ),
+    cli=_cli,
+    cli_name="devices",
+    demo=_demo,
+)

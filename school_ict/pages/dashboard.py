@@ -1,0 +1,83 @@
+"""My school's devices: what we have, who holds it, what is broken or missing,
+and each class's readiness for an online lesson. The board sees every school."""
+
+import streamlit as st
+
+from kernel.ui import page_context
+from school_ict.services import dashboard, labels, registry
+from school_ict.ui import class_label, device_table, pick_school
+
+ctx = page_context("teacher", "school_admin", "city_admin")
+t = ctx.t
+st.title(t("ict.dashboard.title"))
+school_id = pick_school(ctx)
+
+counts = {(r["kind"], r["status"]): r["devices"]
+          for r in dashboard.status_counts(ctx.store, ctx.actor, school_id)}
+pupil_total = sum(n for (kind, _), n in counts.items() if kind == "pupil_tablet")
+cols = st.columns(4)
+cols[0].metric(t("ict.dashboard.pupil_tablets"),
+               f"{t.number(counts.get(('pupil_tablet', 'assigned'), 0))} / {t.number(pupil_total)}")
+cols[1].metric(t("ict.dashboard.in_repair"), t.number(sum(n for (_, s), n in counts.items() if s == "in_repair")))
+cols[2].metric(t("ict.dashboard.lost"), t.number(sum(n for (_, s), n in counts.items() if s == "lost")))
+cols[3].metric(t("ict.dashboard.boards_down"),
+               t.number(sum(n for (k, s), n in counts.items() if k == "e_blackboard" and s in ("in_repair", "lost"))))
+
+tab_names = [t("ict.dashboard.tab_devices"), t("ict.dashboard.tab_classes"), t("ict.dashboard.tab_attention")]
+if ctx.actor.has("city_admin") and school_id is None:
+    tab_names.append(t("ict.dashboard.tab_schools"))
+tabs = st.tabs(tab_names)
+
+with tabs[0]:
+    any_label = t("ict.dashboard.any")
+    f1, f2, f3 = st.columns(3)
+    status = f1.selectbox(t("ict.dashboard.filter_status"), [None, *registry.STATUSES],
+                          format_func=lambda s: any_label if s is None else t(f"ict.status.{s}"))
+    kind = f2.selectbox(t("ict.dashboard.filter_kind"), [None, *registry.KINDS],
+                        format_func=lambda k: any_label if k is None else t(f"ict.kind.{k}"))
+    search = f3.text_input(t("ict.dashboard.search"))
+    devices = registry.list_devices(ctx.store, ctx.actor, school_id=school_id, status=status, kind=kind,
+                                    search=search or None)
+    shown = devices[:2000]
+    st.caption(t("ict.dashboard.shown", shown=t.number(len(shown)), count=t.number(len(devices))))
+    st.dataframe(device_table(ctx, shown), hide_index=True, height=420)
+    if len(devices) <= labels.MAX_LABELS:
+        st.download_button(t("ict.dashboard.labels"), icon=":material/qr_code_2:", mime="application/pdf",
+                           file_name="asset-labels.pdf",
+                           data=lambda tags=[d.asset_tag for d in devices]: labels.label_sheet(
+                               ctx.store, ctx.actor, tags))
+    else:
+        st.caption(t("ict.dashboard.labels_limit", limit=labels.MAX_LABELS))
+
+with tabs[1]:
+    st.caption(t("ict.dashboard.readiness_help"))
+    rows = dashboard.class_readiness(ctx.store, ctx.clock, ctx.actor, school_id)
+    st.dataframe(
+        [{t("ict.col.school"): r["school_code"], t("ict.col.class"): class_label(t, r["grade"], r["class_name"]),
+          t("ict.col.pupils"): r["pupils"], t("ict.col.ready"): r["ready"],
+          t("ict.col.ready_share"): t.percent(r["ready"] / r["pupils"]) if r["pupils"] else "—",
+          t("ict.col.not_seen"): r["not_seen"]} for r in rows],
+        hide_index=True)
+
+with tabs[2]:
+    st.subheader(t("ict.dashboard.broken"), anchor=False)
+    broken = [d for d in registry.list_devices(ctx.store, ctx.actor, school_id=school_id)
+              if d.status in ("in_repair", "lost")]
+    st.dataframe(device_table(ctx, broken), hide_index=True)
+    st.subheader(t("ict.dashboard.not_seen"), anchor=False)
+    quiet = dashboard.not_seen_devices(ctx.store, ctx.clock, ctx.actor, school_id)
+    st.dataframe(
+        [{t("ict.col.asset_tag"): r["asset_tag"], t("ict.col.kind"): t(f"ict.kind.{r['kind']}"),
+          t("ict.col.pupil"): r["pupil"] or "", t("ict.col.class"): class_label(t, r["grade"], r["class_name"]),
+          t("ict.col.last_seen"): t.datetime(r["last_seen_at"], "short") if r["last_seen_at"] else "—"}
+         for r in quiet],
+        hide_index=True)
+
+if len(tabs) > 3:
+    with tabs[3]:
+        st.dataframe(
+            [{t("ict.col.school"): f"{r['code']} {r['name_ja'] if ctx.lang == 'ja' else r['name_en']}",
+              t("ict.col.pupils"): r["pupils"], t("ict.col.devices"): r["devices"],
+              **{t(f"ict.status.{s}"): r[s] for s in registry.STATUSES}}
+             for r in dashboard.schools_overview(ctx.store, ctx.actor)],
+            hide_index=True)

@@ -1,0 +1,57 @@
+"""Bits the School ICT pages share: the school picker, labels, device tables.
+Streamlit only; the rules stay in services/."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from kernel.ui import PageContext
+from school_ict.services import registry
+
+
+def pick_school(ctx: PageContext, *, allow_all: bool = True, key: str = "ict_school") -> int | None:
+    """The board picks a school (or the whole city); everyone else sees their own school."""
+    t = ctx.t
+    schools = registry.list_schools(ctx.store, ctx.actor)
+    names = {s.id: f"{s.code} {s.name(ctx.lang)}" for s in schools}
+    if ctx.actor.has("city_admin"):
+        options = ([None] if allow_all else []) + list(names)
+        return st.selectbox(t("ict.dashboard.school"), options, key=key,
+                            format_func=lambda s: t("ict.dashboard.all_schools") if s is None else names[s])
+    school_id = ctx.actor.school_id
+    st.caption(t("ict.dashboard.your_school", school=names.get(school_id, "—")))
+    return school_id
+
+
+def class_label(t, grade: int | None, class_name: str | None) -> str:
+    if grade is None:
+        return ""
+    return t("ict.class_label", grade=grade, name=class_name)
+
+
+def device_table(ctx: PageContext, devices: list[registry.Device]) -> list[dict]:
+    t = ctx.t
+    return [
+        {
+            t("ict.col.asset_tag"): d.asset_tag,
+            t("ict.col.kind"): t(f"ict.kind.{d.kind}"),
+            t("ict.col.model"): d.model,
+            t("ict.col.status"): t(f"ict.status.{d.status}"),
+            t("ict.col.holder"): (class_label(t, d.class_grade, d.class_name) if d.classroom_id else d.holder),
+            t("ict.col.cart"): d.cart or "",
+            t("ict.col.school"): d.school_code,
+            t("ict.col.last_seen"): t.datetime(d.last_seen_at, "short") if d.last_seen_at else "",
+            t("ict.col.support_end"): d.support_end,
+        }
+        for d in devices
+    ]
+
+
+def show_bulk_result(ctx: PageContext, result: registry.BulkResult) -> None:
+    t = ctx.t
+    if result.done:
+        st.success(t("ict.checkout.done", count=len(result.done)))
+    if result.refused:
+        st.warning(t("ict.checkout.refused", count=len(result.refused)))
+        st.dataframe([{t("ict.col.tag"): tag, t("ict.col.reason"): t.error(exc)} for tag, exc in result.refused],
+                     hide_index=True)
