@@ -22,6 +22,7 @@ FIELD_WEIGHTS = {"title": 5.0, "creator": 4.0, "subject": 2.5, "publisher": 1.5,
 _SKIP_POS = {"助詞", "助動詞", "補助記号", "記号", "空白"}
 _ENGLISH_STOP = {"a", "an", "and", "the", "of", "or", "to", "in", "on", "for", "by", "with", "is", "at", "as"}
 _KATAKANA = re.compile(r"[\u30a1-\u30f6]")
+_KANA = re.compile(r"[\u3041-\u30ff]")
 _local = threading.local()
 
 
@@ -54,6 +55,8 @@ def _words(text: str) -> list[tuple[str, str | None]]:
         pos = getattr(feature, "pos1", None)
         if pos in _SKIP_POS or surface in _ENGLISH_STOP or not any(ch.isalnum() for ch in surface):
             continue
+        if len(surface) == 1 and _KANA.match(surface):
+            continue  # a lone kana (し, て) is a fragment of a verb, not a word to find books by
         kana = getattr(feature, "kana", None)
         words.append((surface, hiragana(kana).lower() if kana and kana != "*" else None))
     return words
