@@ -2,20 +2,39 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
-from kernel.module import DemoContext
+from kernel.module import PUBLIC, SIGNED_IN, DemoContext, PageSpec
 
-BOOKING_PAGES: tuple = ()
+_PAGES = Path(__file__).resolve().parent / "pages"
+_STAFF = frozenset({"facility_staff", "city_admin"})
+
+BOOKING_PAGES: tuple[PageSpec, ...] = (
+    PageSpec(_PAGES / "vacancy.py", "nav.facilities_vacancy", "facilities", "facilities", PUBLIC,
+             ":material/event_available:"),
+    PageSpec(_PAGES / "book.py", "nav.facilities_book", "facilities-book", "facilities", SIGNED_IN,
+             ":material/edit_calendar:"),
+    PageSpec(_PAGES / "my_bookings.py", "nav.facilities_my", "facilities-mine", "facilities", SIGNED_IN,
+             ":material/event_note:"),
+)
 
 
 def booking_routes() -> list:
-    return []
+    from facilities.routes import routes
+
+    return routes()
 
 
 def booking_cli() -> typer.Typer:
-    return typer.Typer(help="Facilities: rooms, vacancy, bookings, lottery.", no_args_is_help=True)
+    from facilities.cli import app
+
+    return app
 
 
 def booking_demo(ctx: DemoContext) -> None:
-    """Facilities, rooms, blocks and fees of the demo city."""
+    """Facilities, rooms, blocks, fees, bookings and a lottery month of the demo city."""
+    from facilities import demo
+
+    demo.load(ctx)

@@ -1,0 +1,88 @@
+"""Small rendering helpers the booking pages share (no rules, no SQL)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import pandas as pd
+
+from facilities.services import booking, vacancy
+from kernel.errors import ManabiError
+
+PAGES = Path(__file__).resolve().parent
+MARKS = {vacancy.FREE: "○", vacancy.TAKEN: "×", vacancy.CLOSED: "休", vacancy.LOTTERY: "抽", vacancy.PAST: "－"}
+COLOURS = {vacancy.FREE: "#d8f3dc", vacancy.TAKEN: "#f8d7da", vacancy.CLOSED: "#e9ecef",
+           vacancy.LOTTERY: "#fff3bf", vacancy.PAST: "#f8f9fa"}
+WEEKDAYS = {"ja": "月火水木金土日", "en": "MTWTFSS"}
+
+
+def page_path(name: str) -> str:
+    return str(PAGES / name)
+
+
+def months_from(today: date, count: int) -> list[str]:
+    first = today.replace(day=1)
+    out = []
+    for _ in range(count):
+        out.append(f"{first:%Y-%m}")
+        first = (first + timedelta(days=32)).replace(day=1)
+    return out
+
+
+def month_label(t, month: str) -> str:
+    first = date.fromisoformat(month + "-01")
+    return t.date(first, "yyyy MMMM") if t.lang == "en" else f"{first.year}年{first.month}月"
+
+
+def block_label(t, facility, code: str) -> str:
+    return f"{t('block.' + code)} {facility.block(code).label()}"
+
+
+def facility_facts(t, facility) -> str:
+    weekdays = "、".join(WEEKDAYS["ja"][d - 1] for d in facility.closed_weekdays) if t.lang == "ja" else \
+        ", ".join(t.date(date(2024, 1, d), "EEE") for d in facility.closed_weekdays)
+    blocks = " / ".join(block_label(t, facility, b.code) for b in facility.blocks)
+    closed = t("vacancy.closed_weekdays", days=weekdays) if facility.closed_weekdays else t("vacancy.open_every_day")
+    return f"{facility.address_ja} · {closed} · {blocks}"
+
+
+def legend(t) -> str:
+    return " ".join(f"{MARKS[s]} {t(f'vacancy.state_{s}')}" for s in vacancy.STATES)
+
+
+def grid_frame(t, grid, lang: str):
+    """The month grid as a styled table: a row per room and block, a column per day."""
+    weekdays = WEEKDAYS[lang]
+    columns = [f"{d.day}{weekdays[d.weekday()]}" for d in grid.days]
+    rooms = {r.id: r for r in grid.facility.rooms}
+    index, rows, states = [], [], []
+    for (room_id, block), row in grid.states.items():
+        index.append(f"{rooms[room_id].name(lang)} · {t('block.' + block)}")
+        rows.append([MARKS[s] for s in row.values()])
+        states.append(list(row.values()))
+    frame = pd.DataFrame(rows, index=index, columns=columns)
+    colours = pd.DataFrame([[f"background-color: {COLOURS[s]}; text-align: center" for s in r] for r in states],
+                           index=index, columns=columns)
+    return frame.style.apply(lambda _: colours, axis=None)
+
+
+def rooms_frame(ctx, facility, equipment) -> list[dict]:
+    t, lang = ctx.t, ctx.lang
+    rows = []
+    for room in facility.rooms:
+        fees = []
+        for block in facility.blocks:
+            try:
+                fees.append(booking.quote(ctx.store, ctx.actor, room.id, block.code, party="group").total_yen)
+            except ManabiError:  # a missing fee shows as a dash
+                fees.append(None)
+        known = [f for f in fees if f is not None]
+        rows.append({
+            t("vacancy.room"): room.name(lang),
+            t("vacancy.capacity"): room.capacity,
+            t("vacancy.equipment"): "、".join(equipment[e].name(lang) for e in room.equipment if e in equipment) or "—",
+            t("vacancy.accessible"): "♿" if room.accessible else "—",
+            t("vacancy.fee_from"): t.money(min(known)) if known else "—",
+        })
+    return rows

@@ -1,0 +1,66 @@
+"""Facility vacancy (public): the facilities on a map, and one facility's month grid."""
+
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+from facilities.pages import common
+from facilities.services import catalog, vacancy
+from kernel.errors import ManabiError
+from kernel.ui import page_context, show_error
+
+ctx = page_context()
+t, lang = ctx.t, ctx.lang
+st.title(t("nav.facilities_vacancy"))
+st.caption(t("vacancy.intro"))
+
+facilities = catalog.list_facilities(ctx.store)
+if not facilities:
+    st.info(t("vacancy.no_facilities"))
+    st.stop()
+
+with st.expander(t("vacancy.map"), expanded=False, icon=":material/map:"):
+    st.map(pd.DataFrame({"lat": [f.lat for f in facilities], "lon": [f.lon for f in facilities]}),
+           latitude="lat", longitude="lon", size=120, zoom=11, height=320)
+    st.caption(" · ".join(f.name(lang) for f in facilities))
+
+by_id = {f.id: f for f in facilities}
+wanted = st.query_params.get("facility")
+default = next((i for i, f in enumerate(facilities) if str(f.id) == wanted), 0)
+left, right = st.columns([3, 1])
+facility_id = left.selectbox(t("vacancy.facility"), [f.id for f in facilities], index=default,
+                             format_func=lambda i: by_id[i].name(lang), key="vacancy_facility")
+today = ctx.clock.now().date()
+months = common.months_from(today, 4)
+month = right.selectbox(t("vacancy.month"), months, format_func=lambda m: common.month_label(t, m),
+                        key="vacancy_month")
+facility = by_id[facility_id]
+
+try:
+    grid = vacancy.month_grid(ctx.store, ctx.clock, facility.id, month)
+except ManabiError as exc:
+    show_error(ctx, exc)
+    st.stop()
+
+st.subheader(facility.name(lang), anchor=False)
+st.caption(common.facility_facts(t, facility))
+st.markdown(common.legend(t))
+st.dataframe(common.grid_frame(t, grid, lang), width="stretch", height=min(40 + 35 * len(grid.states), 700))
+st.caption(t("vacancy.free_count", count=grid.free_count()))
+
+st.subheader(t("vacancy.rooms"), anchor=False)
+equipment = {e.code: e for e in catalog.list_equipment(ctx.store)}
+st.dataframe(common.rooms_frame(ctx, facility, equipment), hide_index=True, width="stretch")
+
+if ctx.actor.signed_in:
+    room_id = st.selectbox(t("vacancy.book_room"), [r.id for r in facility.rooms],
+                           format_func=lambda i: next(r.name(lang) for r in facility.rooms if r.id == i),
+                           key="vacancy_book_room")
+    day = st.date_input(t("book.day"), value=max(today, date.fromisoformat(month + "-01")), min_value=today,
+                        key="vacancy_book_day", format="YYYY-MM-DD")
+    if st.button(t("vacancy.go_book"), type="primary", icon=":material/event:"):
+        st.switch_page(common.page_path("book.py"),
+                       query_params={"room": str(room_id), "day": day.isoformat()})
+else:
+    st.info(t("vacancy.sign_in_to_book"), icon=":material/login:")

@@ -1,0 +1,45 @@
+"""HTTP routes of facility booking, for machines: each resident's ICS feed and the QR-payment
+provider's callback. Both run their DuckDB work in a thread."""
+
+from __future__ import annotations
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from facilities.services import calendar_feed, payments
+from kernel.errors import NotFound
+from kernel.http import route_context
+
+
+async def calendar(request: Request) -> Response:
+    """GET /facilities/calendar/<token>.ics: the bookings of the user holding that secret token."""
+    rc = route_context()
+    token = request.path_params["token"]
+    try:
+        body = await run_in_threadpool(calendar_feed.ics_for_token, rc.store, rc.clock, token)
+    except NotFound:
+        return Response("not found\n", status_code=404, media_type="text/plain")
+    return Response(body, media_type="text/calendar; charset=utf-8",
+                    headers={"Cache-Control": "private, max-age=300"})
+
+
+async def payment_callback(request: Request) -> JSONResponse:
+    """POST /payments/callback: the QR-payment provider reports a payment (HMAC-signed body)."""
+    rc = route_context()
+    body = await request.body()
+    signature = request.headers.get(payments.SIGNATURE_HEADER)
+    try:
+        booking_id = await run_in_threadpool(payments.accept_provider_callback, rc.store, rc.clock, body, signature)
+    except payments.PaymentRejected as exc:
+        return JSONResponse({"status": "rejected", "reason": exc.key.split(".")[-1], **exc.params},
+                            status_code=exc.status)
+    return JSONResponse({"status": "paid", "booking": booking_id})
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/facilities/calendar/{token}.ics", calendar, methods=["GET"]),
+        Route("/payments/callback", payment_callback, methods=["POST"]),
+    ]

@@ -1,0 +1,153 @@
+"""Public vacancy: a month grid per facility, and a search for a free room across all of them.
+
+Anonymous visitors see only whether a slot is free, never who holds it.
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from facilities.services import catalog
+from facilities.services.booking import block_start
+from facilities.services.catalog import Facility, Room
+from kernel.clock import Clock
+from kernel.errors import InvalidInput
+from kernel.store import Store
+
+FREE, TAKEN, CLOSED, LOTTERY, PAST = "free", "taken", "closed", "lottery", "past"
+STATES = (FREE, TAKEN, CLOSED, LOTTERY, PAST)
+
+
+def parse_month(month: str) -> date:
+    """'2026-12' -> date(2026, 12, 1); anything else is refused with a plain message."""
+    try:
+        first = datetime.strptime(month.strip(), "%Y-%m").date()
+    except ValueError:
+        raise InvalidInput("facilities.bad_month", month=month) from None
+    return first
+
+
+def month_days(first: date) -> list[date]:
+    count = calendar.monthrange(first.year, first.month)[1]
+    return [first + timedelta(days=n) for n in range(count)]
+
+
+@dataclass(frozen=True)
+class Grid:
+    """states[(room_id, block_code)][day] -> one of STATES."""
+
+    facility: Facility
+    days: list[date]
+    states: dict[tuple[int, str], dict[date, str]]
+
+    def free_count(self) -> int:
+        return sum(1 for row in self.states.values() for s in row.values() if s == FREE)
+
+
+def _month_facts(store: Store, first: date, last: date, facility_ids: list[int]):
+    cur = store.cursor()
+    taken = set(cur.execute(
+        """SELECT s.room_id, s.day, s.block_code FROM facilities_slots s
+           JOIN facilities_rooms r ON r.id = s.room_id
+           WHERE s.day BETWEEN ? AND ? AND r.facility_id IN (SELECT unnest(?))""",
+        [first, last, facility_ids]).fetchall())
+    closures = cur.execute(
+        """SELECT facility_id, room_id, greatest(first_day, ?), least(last_day, ?) FROM facilities_closures
+           WHERE last_day >= ? AND first_day <= ? AND facility_id IN (SELECT unnest(?))""",
+        [first, last, first, last, facility_ids]).fetchall()
+    lottery = {(r, d, b): open_on for r, d, b, open_on in cur.execute(
+        """SELECT s.room_id, s.day, s.block_code, m.open_on FROM facilities_lottery_slots s
+           JOIN facilities_lottery_months m USING (month) WHERE s.day BETWEEN ? AND ?""", [first, last]).fetchall()}
+    return taken, closures, lottery
+
+
+def _grid(facility: Facility, days: list[date], now: datetime, taken, closures, lottery) -> Grid:
+    today = now.date()
+    closed_days: dict[int | None, set[date]] = {}
+    for fid, room_id, a, b in closures:
+        if fid != facility.id:
+            continue
+        d = a
+        while d <= b:
+            closed_days.setdefault(room_id, set()).add(d)
+            d += timedelta(days=1)
+    whole = closed_days.get(None, set())
+    states: dict[tuple[int, str], dict[date, str]] = {}
+    for room in facility.rooms:
+        room_closed = closed_days.get(room.id, set())
+        for block in facility.blocks:
+            row = {}
+            for day in days:
+                if day.isoweekday() in facility.closed_weekdays or day in whole or day in room_closed:
+                    state = CLOSED
+                elif (room.id, day, block.code) in taken:
+                    state = TAKEN
+                elif block_start(facility, day, block.code) <= now:
+                    state = PAST
+                elif (room.id, day, block.code) in lottery and today < lottery[(room.id, day, block.code)]:
+                    state = LOTTERY
+                else:
+                    state = FREE
+                row[day] = state
+            states[(room.id, block.code)] = row
+    return Grid(facility, days, states)
+
+
+def month_grid(store: Store, clock: Clock, facility_id: int, month: str) -> Grid:
+    """Every room and block of one facility, day by day, for a month ('YYYY-MM')."""
+    first = parse_month(month)
+    days = month_days(first)
+    facility = catalog.get_facility(store, facility_id)
+    facts = _month_facts(store, days[0], days[-1], [facility.id])
+    return _grid(facility, days, clock.now(), *facts)
+
+
+def all_month_grids(store: Store, clock: Clock, month: str) -> list[Grid]:
+    """The month grid of every facility at once (one query per kind of fact)."""
+    first = parse_month(month)
+    days = month_days(first)
+    facilities = catalog.list_facilities(store)
+    facts = _month_facts(store, days[0], days[-1], [f.id for f in facilities])
+    now = clock.now()
+    return [_grid(f, days, now, *facts) for f in facilities]
+
+
+@dataclass(frozen=True)
+class Match:
+    facility: Facility
+    room: Room
+    day: date
+    block_code: str
+
+
+def search(store: Store, clock: Clock, *, people: int, days: list[date], blocks: list[str],
+           equipment: list[str] = (), accessible: bool = False, kind: str | None = None,
+           limit: int = 200) -> list[Match]:
+    """Free slots for `people` on any of `days` in any of `blocks`, in rooms with all of
+    `equipment` (and step-free access when asked), across all facilities."""
+    if people < 1:
+        raise InvalidInput("facilities.bad_attendees")
+    if not days or not blocks:
+        raise InvalidInput("facilities.search_needs_days")
+    days = sorted(set(days))
+    facilities = catalog.list_facilities(store, kind=kind)
+    facts = _month_facts(store, days[0], days[-1], [f.id for f in facilities])
+    now = clock.now()
+    found: list[Match] = []
+    for facility in facilities:
+        rooms = [r for r in facility.rooms if r.capacity >= people and set(equipment) <= set(r.equipment)
+                 and (r.accessible or not accessible)]
+        if not rooms:
+            continue
+        sub = Facility(**{**facility.__dict__, "rooms": tuple(rooms)})
+        grid = _grid(sub, days, now, *facts)
+        for room in rooms:
+            for block in blocks:
+                row = grid.states.get((room.id, block), {})
+                for day in days:
+                    if row.get(day) == FREE:
+                        found.append(Match(facility, room, day, block))
+    found.sort(key=lambda m: (m.day, m.block_code != "am", m.block_code == "ev", m.room.capacity, m.facility.code))
+    return found[:limit]
