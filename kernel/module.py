@@ -72,6 +72,8 @@ class ModuleSpec:
     cli: Callable[[], Any] | None = None  # -> typer.Typer sub-app named after the module
     cli_name: str | None = None
     demo: Callable[[DemoContext], None] | None = None
+    # The yearly review's indicators: (store, clock) -> list[kernel.indicators.Indicator]
+    indicators: Callable[[Any, Any], list[Any]] | None = None
     depends_on: tuple[str, ...] = ("portal",)
 
     @property

@@ -27,6 +27,8 @@ SPEC = ModuleSpec(
     pages=(
         PageSpec(_PAGES / "home.py", "nav.home", "home", "home", PUBLIC, ":material/home:", default=True),
         PageSpec(_PAGES / "account.py", "nav.account", "account", "home", SIGNED_IN, ":material/person:"),
+        PageSpec(_PAGES / "review.py", "nav.review", "review", "admin",
+                 frozenset({"city_admin", "school_admin"}), ":material/monitoring:"),
         PageSpec(_PAGES / "admin_users.py", "nav.admin_users", "admin-users", "admin",
                  frozenset({"city_admin"}), ":material/manage_accounts:"),
         PageSpec(_PAGES / "admin_system.py", "nav.admin_system", "admin-system", "admin",

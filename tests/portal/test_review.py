@@ -1,0 +1,61 @@
+"""The yearly review: composes module indicators, compares with last year, exports."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from kernel.actor import ANONYMOUS, SYSTEM, Actor, Role
+from kernel.errors import PermissionDenied
+from kernel.i18n import Translator
+from kernel.indicators import Indicator, fiscal_year, fiscal_year_bounds
+from portal.runtime import catalogue
+from portal.services import review
+
+
+def test_fiscal_years_start_in_april():
+    assert fiscal_year(date(2026, 3, 31)) == 2025
+    assert fiscal_year(date(2026, 4, 1)) == 2026
+    assert fiscal_year_bounds(2026) == (date(2026, 4, 1), date(2027, 4, 1))
+
+
+def test_only_city_and_school_admins_may_open_the_review(store, clock):
+    with pytest.raises(PermissionDenied):
+        review.review(store, clock, ANONYMOUS)
+    with pytest.raises(PermissionDenied):
+        review.review(store, clock, Actor(user_id=5, roles=frozenset({Role.TEACHER}), school_id=1))
+    year, rows = review.review(store, clock, SYSTEM)
+    assert year == 2026
+    assert all(r.measure for r in rows)
+
+
+ROWS = [
+    review.ReviewRow("4-2-5", Indicator("4-2-5", "review.measure_4_2_5", "review.unit.per_1000",
+                                        ((2024, 80.0), (2025, 95.5), (2026, 120.0)), target=150.0), 120.0, 95.5),
+    review.ReviewRow("4-1-1", Indicator("4-1-1", "review.measure_4_1_1", "review.unit.percent",
+                                        ((2025, 97.0), (2026, None))), None, 97.0),
+]
+
+
+def test_csv_has_both_years_in_japanese_with_a_bom():
+    t = Translator("ja", catalogue(), strict=True)
+    text = review.as_csv(ROWS, 2026, t).decode("utf-8")
+    assert text.startswith("\ufeff施策,指標,単位,2026 年度,2025 年度,目標")
+    assert "4-2-5,電子図書館,市民1,000人あたり" not in text  # the comma in the unit is quoted
+    assert '4-2-5,電子図書館,"市民1,000人あたり",120.0,95.5,150.0' in text
+    assert ROWS[0].change == pytest.approx(24.5)
+    assert ROWS[1].change is None
+
+
+def test_png_report_renders():
+    t = Translator("en", catalogue(), strict=True)
+    png = review.as_png(ROWS, 2026, t)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert len(png) > 5_000
+
+
+def test_review_page_opens_for_the_city_admin(app_for):
+    at = app_for(login="admin", page="pages/review.py")
+    assert not at.exception
+    assert [x.value for x in at.title] == ["年次評価（施策の点検）"]
