@@ -1,0 +1,181 @@
+"""Curators' desk: every item in every state; edit, media, review and publish, history."""
+
+import streamlit as st
+
+from archive import ui
+from archive.services import items, rights
+from kernel.errors import ManabiError
+from kernel.ui import flash, page_context, show_error
+
+ctx = page_context("curator", "city_admin")
+t = ctx.t
+is_curator = ctx.actor.has("curator")
+
+st.title(t("archive.curate.title"))
+counts = items.counts_by_status(ctx.store, ctx.actor)
+for column, status in zip(st.columns(len(items.STATUSES)), items.STATUSES, strict=True):
+    column.metric(ui.status_label(ctx, status), t.number(counts.get(status, 0)))
+
+
+def act(fn, *args, done: str) -> None:
+    """Run a service call; on success say so and rerun, else show why."""
+    try:
+        fn(ctx.store, ctx.clock, ctx.actor, *args)
+    except ManabiError as exc:
+        show_error(ctx, exc)
+        return
+    flash(done)
+    st.rerun()
+
+
+list_tab, new_tab, places_tab = st.tabs([t("archive.curate.items"), t("archive.curate.new"),
+                                         t("archive.curate.places_sets")])
+
+with list_tab:
+    status = st.selectbox(t("archive.field.status"), [None, *items.STATUSES], key="curate_status",
+                          index=2 if not is_curator else 0,
+                          format_func=lambda s: t("archive.browse.any") if s is None else ui.status_label(ctx, s))
+    listed = items.list_items(ctx.store, ctx.actor, status)
+    st.dataframe(
+        [{"ID": s.id, t("archive.field.identifier"): s.identifier, t("archive.field.title"): s.title(ctx.lang),
+          t("archive.field.status"): ui.status_label(ctx, s.status), t("archive.curate.updated"): t.datetime(s.updated_at)}
+         for s in listed],
+        hide_index=True, width="stretch", height=260,
+    )
+    if not listed:
+        st.info(t("archive.browse.nothing"))
+        st.stop()
+    by_id = {s.id: s for s in listed}
+    chosen = st.selectbox(t("archive.curate.choose"), list(by_id), key="curate_item",
+                          format_func=lambda i: f"{by_id[i].identifier} — {by_id[i].title(ctx.lang)} ({ui.status_label(ctx, by_id[i].status)})")
+    item = items.get_item(ctx.store, ctx.actor, chosen)
+
+    st.subheader(f"{item.identifier} — {item.title(ctx.lang)}")
+    st.caption(t("archive.curate.state", status=ui.status_label(ctx, item.status)))
+    buttons = st.columns(5)
+    if item.status in ("draft", "withdrawn") and is_curator and buttons[0].button(
+            t("archive.curate.submit"), key="curate_submit", type="primary"):
+        act(items.submit, item.id, done=t("archive.curate.submitted"))
+    if item.status == "review":
+        if buttons[0].button(t("archive.curate.publish"), key="curate_publish", type="primary"):
+            act(items.publish, item.id, done=t("archive.curate.published"))
+        if buttons[1].button(t("archive.curate.return"), key="curate_return"):
+            act(items.return_to_draft, item.id, done=t("archive.curate.returned"))
+        if is_curator and item.submitted_by == ctx.actor.user_id:
+            st.caption(t("archive.curate.needs_second"))
+    if item.status == "published" and buttons[0].button(t("archive.curate.withdraw"), key="curate_withdraw"):
+        act(items.withdraw, item.id, done=t("archive.curate.withdrawn"))
+    if item.status == "draft" and is_curator and buttons[4].button(t("archive.curate.delete"), key="curate_delete"):
+        act(items.delete_draft, item.id, done=t("archive.curate.deleted"))
+
+    view_tab, edit_tab, media_tab, links_tab, history_tab = st.tabs([
+        t("archive.curate.preview"), t("archive.curate.edit"), t("archive.curate.media"),
+        t("archive.curate.relations"), t("archive.curate.history")])
+    with view_tab:
+        ui.show_item(ctx, item)
+    editable = is_curator and item.status in items.EDITABLE
+    with edit_tab:
+        if not editable:
+            st.info(t("archive.curate.not_editable"))
+        else:
+            changed = ui.item_form(ctx, f"edit_{item.id}", item.as_input(), items.list_places(ctx.store))
+            if changed is not None:
+                act(items.update_item, item.id, changed, done=t("archive.curate.saved"))
+    with media_tab:
+        for medium in item.media:
+            left, right = st.columns([4, 1])
+            label = medium.label(ctx.lang) or (medium.url or "")
+            left.write(f"{t(f'archive.link.{medium.kind}')} — {label} · {rights.short_name(medium.rights)}")
+            if editable and right.button(t("archive.curate.remove"), key=f"curate_rm_{medium.id}"):
+                act(items.remove_media, medium.id, done=t("archive.curate.saved"))
+        if editable:
+            with st.form(f"image_{item.id}", clear_on_submit=True):
+                upload = st.file_uploader(t("archive.curate.image"), type=["jpg", "jpeg", "png", "tif", "tiff", "webp"])
+                label_ja = st.text_input(t("archive.curate.label_ja"))
+                label_en = st.text_input(t("archive.curate.label_en"))
+                media_rights = st.selectbox(t("archive.field.rights"), [None, *rights.COMMON],
+                                            format_func=lambda u: t("archive.curate.item_rights") if u is None else rights.short_name(u))
+                if st.form_submit_button(t("archive.curate.add_image")) and upload is not None:
+                    act(items.add_image, item.id, upload.getvalue(), file_name=upload.name, rights_uri=media_rights,
+                        label_ja=label_ja or None, label_en=label_en or None, done=t("archive.curate.saved"))
+            with st.form(f"link_{item.id}", clear_on_submit=True):
+                kind = st.selectbox(t("archive.curate.link_kind"), items.LINK_KINDS,
+                                    format_func=lambda k: t(f"archive.link.{k}"))
+                url = st.text_input(t("archive.curate.url"))
+                link_label = st.text_input(t("archive.curate.label_ja"), key=f"link_label_{item.id}")
+                if st.form_submit_button(t("archive.curate.add_link")):
+                    act(items.add_link, item.id, kind, url, label_ja=link_label or None, done=t("archive.curate.saved"))
+    with links_tab:
+        sets = items.list_sets(ctx.store, ctx.actor)
+        if is_curator and sets:
+            set_titles = {s.id: s.title(ctx.lang) for s in sets}
+            target = st.selectbox(t("archive.field.collection"), list(set_titles), format_func=set_titles.get,
+                                  key="curate_set")
+            if st.button(t("archive.curate.add_to_set"), key="curate_add_set"):
+                act(items.add_to_set, target, item.id, done=t("archive.curate.saved"))
+        if is_curator:
+            others = {s.id: s for s in items.list_items(ctx.store, ctx.actor) if s.id != item.id}
+            other = st.selectbox(t("archive.field.relation"), list(others), key="curate_relate",
+                                 format_func=lambda i: f"{others[i].identifier} — {others[i].title(ctx.lang)}")
+            if st.button(t("archive.curate.relate"), key="curate_relate_btn"):
+                act(items.relate, item.id, other, done=t("archive.curate.saved"))
+    with history_tab:
+        st.dataframe(
+            [{t("archive.curate.when"): t.datetime(h.at), t("archive.curate.who"): h.actor_login,
+              t("archive.curate.what"): t(f"archive.action.{h.action}") if t.has(f"archive.action.{h.action}") else h.action,
+              t("archive.curate.detail"): ", ".join(f"{k}={v}" for k, v in h.detail.items())}
+             for h in items.history(ctx.store, ctx.actor, item.id)],
+            hide_index=True, width="stretch",
+        )
+
+with new_tab:
+    if not is_curator:
+        st.info(t("archive.curate.curators_only"))
+    else:
+        created = ui.item_form(ctx, "new_item", None, items.list_places(ctx.store))
+        if created is not None:
+            try:
+                new_id = items.create_item(ctx.store, ctx.clock, ctx.actor, created)
+            except ManabiError as exc:
+                show_error(ctx, exc)
+            else:
+                st.session_state["curate_item"] = new_id
+                st.session_state["curate_status"] = None
+                flash(t("archive.curate.created", identifier=created.identifier))
+                st.rerun()
+
+with places_tab:
+    places = items.list_places(ctx.store)
+    st.dataframe([{t("archive.field.place"): p.name(ctx.lang), t("archive.curate.lat"): p.latitude,
+                   t("archive.curate.lon"): p.longitude} for p in places], hide_index=True, width="stretch")
+    if is_curator:
+        with st.form("new_place", clear_on_submit=True):
+            a, b = st.columns(2)
+            name_ja = a.text_input(t("archive.curate.place_ja"))
+            name_en = b.text_input(t("archive.curate.place_en"))
+            lat = a.number_input(t("archive.curate.lat"), -90.0, 90.0, 33.64, format="%.5f")
+            lon = b.number_input(t("archive.curate.lon"), -180.0, 180.0, 130.69, format="%.5f")
+            if st.form_submit_button(t("archive.curate.add_place")):
+                try:
+                    items.add_place(ctx.store, ctx.actor, name_ja, name_en or None, lat, lon)
+                except ManabiError as exc:
+                    show_error(ctx, exc)
+                else:
+                    flash(t("archive.curate.saved"))
+                    st.rerun()
+    st.dataframe([{"slug": s.slug, t("archive.field.collection"): s.title(ctx.lang), t("archive.curate.count"): s.items}
+                  for s in items.list_sets(ctx.store, ctx.actor)], hide_index=True, width="stretch")
+    if is_curator:
+        with st.form("new_set", clear_on_submit=True):
+            slug = st.text_input("slug", help=t("archive.curate.slug_help"))
+            a, b = st.columns(2)
+            set_ja = a.text_input(t("archive.field.title_ja"))
+            set_en = b.text_input(t("archive.field.title_en"))
+            if st.form_submit_button(t("archive.curate.add_set")):
+                try:
+                    items.create_set(ctx.store, ctx.actor, slug, set_ja, set_en or None)
+                except ManabiError as exc:
+                    show_error(ctx, exc)
+                else:
+                    flash(t("archive.curate.saved"))
+                    st.rerun()

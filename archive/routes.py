@@ -1,0 +1,99 @@
+"""The archive's HTTP routes, for IIIF viewers, aggregators and image requests.
+
+  GET /iiif/{id}/manifest          IIIF Presentation 3 manifest of a published item
+  GET /iiif/collection             the collection of all item sets
+  GET /iiif/collection/{slug}      the collection of one item set
+  GET /archive/media/{id}/{size}.jpg   an image: thumb, display or full (full only where rights allow)
+  GET /archive/export.json|.csv    published metadata for Japan Search / Europeana style harvesting
+
+Every route reads as the anonymous visitor: drafts are never served here.
+"""
+
+from __future__ import annotations
+
+import json
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from archive.services import exports, iiif, items
+from kernel.actor import ANONYMOUS
+from kernel.errors import NotFound, PermissionDenied
+from kernel.http import route_context
+
+IIIF_TYPE = 'application/ld+json;profile="http://iiif.io/api/presentation/3/context.json"'
+CORS = {"Access-Control-Allow-Origin": "*"}
+
+
+def _base(request: Request) -> str:
+    return str(request.base_url).rstrip("/")
+
+
+def _json(document: dict) -> Response:
+    return Response(json.dumps(document, ensure_ascii=False), media_type=IIIF_TYPE, headers=CORS)
+
+
+def _not_found() -> JSONResponse:
+    return JSONResponse({"error": "not found"}, status_code=404, headers=CORS)
+
+
+async def manifest(request: Request) -> Response:
+    rc = route_context()
+    try:
+        document = await run_in_threadpool(iiif.manifest, rc.store, _base(request), request.path_params["item_id"])
+    except NotFound:
+        return _not_found()
+    return _json(document)
+
+
+async def collection(request: Request) -> Response:
+    rc = route_context()
+    slug = request.path_params.get("slug")
+    try:
+        if slug is None:
+            document = await run_in_threadpool(iiif.top_collection, rc.store, _base(request))
+        else:
+            document = await run_in_threadpool(iiif.collection, rc.store, _base(request), slug)
+    except NotFound:
+        return _not_found()
+    return _json(document)
+
+
+async def media(request: Request) -> Response:
+    rc = route_context()
+    try:
+        found = await run_in_threadpool(items.media_file, rc.store, ANONYMOUS, request.path_params["media_id"],
+                                        request.path_params["size"])
+    except NotFound:
+        return _not_found()
+    except PermissionDenied:
+        return JSONResponse({"error": "the rights statement of this image allows no download"},
+                            status_code=403, headers=CORS)
+    headers = {**CORS, "Cache-Control": "public, max-age=3600"}
+    if request.path_params["size"] == "full" and found.file_name:
+        headers["Content-Disposition"] = f'inline; filename="{request.path_params["media_id"]}.jpg"'
+    return Response(found.data, media_type=found.mime, headers=headers)
+
+
+async def export(request: Request) -> Response:
+    rc = route_context()
+    if request.path_params["fmt"] not in ("json", "csv"):
+        return _not_found()
+    if request.path_params["fmt"] == "json":
+        body = await run_in_threadpool(exports.to_json, rc.store, _base(request))
+        return Response(body, media_type="application/json", headers=CORS)
+    body = await run_in_threadpool(exports.to_csv, rc.store, _base(request))
+    return Response(body, media_type="text/csv; charset=utf-8", headers={
+        **CORS, "Content-Disposition": 'attachment; filename="iizuka-archive.csv"'})
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/iiif/collection", collection, methods=["GET"]),
+        Route("/iiif/collection/{slug}", collection, methods=["GET"]),
+        Route("/iiif/{item_id:int}/manifest", manifest, methods=["GET"]),
+        Route("/archive/media/{media_id:int}/{size}.jpg", media, methods=["GET"]),
+        Route("/archive/export.{fmt:str}", export, methods=["GET"]),
+    ]
