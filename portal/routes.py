@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from kernel.errors import StoreError
+from portal import session_cookie
 from portal.runtime import __version__, open_runtime
+
+# A 1×1 transparent GIF: the answer to the sign-in page's cookie request.
+_PIXEL = bytes.fromhex("47494638396101000100800000000000ffffff21f90401000000002c00000000010001000002024401003b")
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -26,5 +30,25 @@ async def healthz(request: Request) -> JSONResponse:
     })
 
 
+async def remember(request: Request) -> Response:
+    """Swap a one-time sign-in code for the HttpOnly session cookie."""
+    token = session_cookie.redeem(request.query_params.get("code", ""))
+    response = Response(_PIXEL, media_type="image/gif", headers={"Cache-Control": "no-store"})
+    if token:
+        response.set_cookie(session_cookie.COOKIE, token, httponly=True, samesite="strict",
+                            secure=request.url.scheme == "https", path="/")
+    return response
+
+
+async def forget(request: Request) -> Response:
+    response = Response(_PIXEL, media_type="image/gif", headers={"Cache-Control": "no-store"})
+    response.delete_cookie(session_cookie.COOKIE, path="/")
+    return response
+
+
 def routes() -> list[Route]:
-    return [Route("/healthz", healthz, methods=["GET"])]
+    return [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/auth/remember", remember, methods=["GET"]),
+        Route("/auth/forget", forget, methods=["GET"]),
+    ]

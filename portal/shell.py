@@ -14,11 +14,15 @@ from kernel.errors import ManabiError
 from kernel.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from kernel.module import GROUPS
 from kernel.ui import PageContext, flash, set_context, show_flashes
+from portal import session_cookie
 from portal.modules import all_modules
 from portal.runtime import Runtime, open_runtime
 from portal.services import accounts
 
 _TOKEN = "_manabi_session_token"
+_COOKIE_CODE = "_manabi_cookie_code"
+_FORGET_COOKIE = "_manabi_forget_cookie"
+_COOKIE_IGNORED = "_manabi_cookie_ignored"
 NAV_PAGES = "_manabi_nav_pages"
 _LANG = "lang"
 _PAGES = __import__("pathlib").Path(__file__).resolve().parent / "pages"
@@ -32,14 +36,29 @@ def _language() -> str:
 
 
 def sign_in(actor: Actor, runtime: Runtime) -> None:
-    """Start a session for an authenticated actor (password or identity provider)."""
-    st.session_state[_TOKEN] = accounts.start_session(runtime.store, runtime.clock, actor.user_id)
+    """Start a session for an authenticated actor (password or identity provider);
+    the next run asks the browser to keep it in a cookie (portal/session_cookie.py)."""
+    token = accounts.start_session(runtime.store, runtime.clock, actor.user_id)
+    st.session_state[_TOKEN] = token
+    st.session_state[_COOKIE_CODE] = session_cookie.code_for(token)
 
 
 def sign_out(runtime: Runtime, reason: str = "sign_out") -> None:
     token = st.session_state.pop(_TOKEN, None)
     if token:
         accounts.end_session(runtime.store, runtime.clock, token, reason)
+    st.session_state[_FORGET_COOKIE] = True
+    # This session's handshake still carries the old cookie: never resume from it again.
+    st.session_state[_COOKIE_IGNORED] = True
+
+
+def _cookie_requests() -> None:
+    """Same-origin image requests that set or clear the session cookie."""
+    code = st.session_state.pop(_COOKIE_CODE, None)
+    if code:
+        st.html(f'<img src="/auth/remember?code={code}" alt="" width="1" height="1">')
+    if st.session_state.pop(_FORGET_COOKIE, False):
+        st.html('<img src="/auth/forget" alt="" width="1" height="1">')
 
 
 def _sign_out_clicked(runtime: Runtime, message: str) -> None:
@@ -51,11 +70,19 @@ def _sign_out_clicked(runtime: Runtime, message: str) -> None:
 
 def _current_actor(runtime: Runtime, t) -> Actor:
     token = st.session_state.get(_TOKEN)
+    if not token and not st.session_state.get(_COOKIE_IGNORED):
+        # A reload starts a new Streamlit session: resume from the cookie, if any.
+        cookie = st.context.cookies.get(session_cookie.COOKIE)
+        token = cookie if isinstance(cookie, str) else None  # AppTest has no real cookies
+        if token:
+            st.session_state[_TOKEN] = token
+            st.session_state[_COOKIE_IGNORED] = True  # tried once; a dead one is not retried
     if token:
         try:
             return accounts.resume_session(runtime.store, runtime.clock, token)
         except ManabiError as exc:
             st.session_state.pop(_TOKEN, None)
+            st.session_state[_FORGET_COOKIE] = True
             flash(t.error(exc), "warning")
             return ANONYMOUS
     # Signed in through the school's identity provider (st.login): map the e-mail once.
@@ -117,4 +144,5 @@ def run() -> None:
     page = st.navigation(navigation, position="sidebar", expanded=True)
     _sidebar(runtime, actor, t)
     show_flashes()
+    _cookie_requests()
     page.run()

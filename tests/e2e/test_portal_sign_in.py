@@ -49,3 +49,24 @@ def test_wrong_password_is_refused_in_the_browser(server, page: Page):
     page.get_by_label("パスワード").fill("wrong-password")
     page.get_by_role("button", name="サインイン").click()
     expect(page.get_by_text("ログインIDまたはパスワードが違います。")).to_be_visible(timeout=30_000)
+
+
+def test_a_reload_keeps_the_visitor_signed_in_until_they_sign_out(server, page: Page):
+    page.goto(f"{server}/sign-in")
+    page.get_by_label("ログインID").fill("librarian01")
+    page.get_by_label("パスワード").fill("manabi-demo")
+    page.get_by_role("button", name="サインイン").click()
+    sidebar = page.get_by_test_id("stSidebar")
+    expect(sidebar.get_by_text("図書館司書 佐藤 さんでサインイン中")).to_be_visible(timeout=30_000)
+    page.wait_for_timeout(500)  # the cookie request follows the signed-in page
+    cookies = {c["name"]: c for c in page.context.cookies()}
+    assert cookies["manabi_session"]["httpOnly"] is True
+
+    page.reload()
+    expect(sidebar.get_by_text("図書館司書 佐藤 さんでサインイン中")).to_be_visible(timeout=30_000)
+
+    sidebar.get_by_role("button", name="サインアウト").click()
+    expect(page.get_by_text("サインアウトしました。")).to_be_visible(timeout=30_000)
+    page.reload()
+    expect(sidebar.get_by_role("link", name="サインイン")).to_be_visible(timeout=30_000)
+    expect(sidebar.get_by_text("さんでサインイン中")).to_have_count(0)
