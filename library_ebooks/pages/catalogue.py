@@ -1,3 +1,81 @@
-from kernel.ui import page_context
+"""Find e-books (public): Japanese-aware search with filters; residents borrow or hold."""
+
+import streamlit as st
+
+from kernel.errors import ManabiError
+from kernel.ui import flash, page_context, show_error
+from library_ebooks.pages._shared import availability_text, language_name
+from library_ebooks.services import catalogue, lending
+
+PER_PAGE = 10
 
 ctx = page_context()
+t = ctx.t
+st.title(t("catalogue.title"))
+st.caption(t("catalogue.intro"))
+
+query_col, language_col, subject_col = st.columns([3, 1, 1])
+query = query_col.text_input(t("catalogue.query"), placeholder=t("catalogue.query_help"), key="ebooks_query")
+language = language_col.selectbox(
+    t("ebooks.language"), [None, *catalogue.languages(ctx.store)],
+    format_func=lambda code: t("catalogue.any_language") if code is None else language_name(t, code))
+subject = subject_col.selectbox(
+    t("ebooks.subjects"), [None, *catalogue.subjects(ctx.store)],
+    format_func=lambda s: t("catalogue.any_subject") if s is None else s)
+available_only = st.checkbox(t("catalogue.available_only"))
+page_number = st.session_state.get("ebooks_page", 1)
+
+result = catalogue.search(ctx.store, ctx.clock, query, language=language, subject=subject,
+                          available_only=available_only, limit=PER_PAGE, offset=(page_number - 1) * PER_PAGE)
+if not result.cards:
+    st.info(t("catalogue.nothing"))
+st.caption(t("catalogue.found", count=t.number(result.total)))
+
+may_borrow = ctx.actor.has("resident")
+
+
+def act(action, title_id: int, title: str) -> None:
+    try:
+        if action == "borrow":
+            lending.borrow(ctx.store, ctx.clock, ctx.actor, title_id)
+            due = lending.my_loans(ctx.store, ctx.clock, ctx.actor)
+            due_at = next(loan.due_at for loan in due if loan.title_id == title_id)
+            flash(t("catalogue.borrowed", title=title, due=t.datetime(due_at, "short")))
+        else:
+            lending.place_hold(ctx.store, ctx.clock, ctx.actor, title_id)
+            flash(t("catalogue.held", title=title))
+    except ManabiError as exc:
+        st.session_state["ebooks_catalogue_error"] = exc
+
+
+if "ebooks_catalogue_error" in st.session_state:
+    show_error(ctx, st.session_state.pop("ebooks_catalogue_error"))
+
+for card in result.cards:
+    with st.container(border=True):
+        cover_col, text_col, action_col = st.columns([1, 5, 2])
+        cover = catalogue.cover(ctx.store, card.id)
+        if cover:
+            cover_col.image(cover, width=90)
+        reading = f"（{card.title_reading}）" if card.title_reading and card.title_reading != card.title else ""
+        text_col.markdown(f"**{card.title}** {reading}")
+        text_col.caption(" · ".join(part for part in (
+            card.creator_names, language_name(t, card.language), t(f"ebooks.{card.writing}"),
+            " / ".join(card.subjects), card.publisher or "", f"ISBN {card.isbn}" if card.isbn else "") if part))
+        if card.description:
+            text_col.write(card.description[:280] + ("…" if len(card.description) > 280 else ""))
+        action_col.markdown(availability_text(t, card))
+        if may_borrow and card.licensed:
+            if card.available:
+                action_col.button(t("catalogue.borrow"), key=f"borrow_{card.id}", type="primary",
+                                  on_click=act, args=("borrow", card.id, card.title))
+            else:
+                action_col.button(t("catalogue.hold"), key=f"hold_{card.id}", on_click=act,
+                                  args=("hold", card.id, card.title))
+        elif not ctx.actor.signed_in and card.licensed:
+            action_col.caption(t("catalogue.sign_in_to_borrow"))
+
+pages = max(1, -(-result.total // PER_PAGE))
+if pages > 1:
+    st.number_input(t("catalogue.page"), min_value=1, max_value=pages, value=min(page_number, pages),
+                    key="ebooks_page")

@@ -1,3 +1,99 @@
-from kernel.ui import page_context
+"""Read a borrowed book in the browser: chapters, contents, font size, vertical writing.
 
-ctx = page_context()
+The chapter HTML comes sanitised from the reader service (nh3); this page only wraps it
+in the reader's own CSS. The position is saved on every move, per loan."""
+
+from html import escape
+
+import streamlit as st
+
+from kernel.errors import ManabiError
+from kernel.ui import page_context, show_error
+from library_ebooks.pages._shared import READER_LOAN_KEY
+from library_ebooks.services import lending, reader
+
+FONT_SIZES = (80, 100, 120, 150, 180)
+
+ctx = page_context("resident")
+t = ctx.t
+st.title(t("reader.title"))
+
+loans = lending.my_loans(ctx.store, ctx.clock, ctx.actor)
+if not loans:
+    st.info(t("reader.no_loans"))
+    st.stop()
+by_id = {loan.id: loan for loan in loans}
+wanted = st.session_state.get(READER_LOAN_KEY)
+choose_col, size_col = st.columns([3, 1])
+loan_id = choose_col.selectbox(t("reader.choose"), list(by_id), index=list(by_id).index(wanted) if wanted in by_id else 0,
+                               format_func=lambda i: by_id[i].title)
+st.session_state[READER_LOAN_KEY] = loan_id
+font_size = size_col.select_slider(t("reader.font_size"), FONT_SIZES, value=st.session_state.get("ebooks_font", 100),
+                                   format_func=lambda s: f"{s}%")
+st.session_state["ebooks_font"] = font_size
+
+try:
+    book = reader.open_book(ctx.store, ctx.clock, ctx.actor, loan_id)
+except ManabiError as exc:
+    show_error(ctx, exc)
+    st.stop()
+
+position_key = f"ebooks_position_{loan_id}"
+if position_key not in st.session_state:
+    st.session_state[position_key] = book.position
+
+
+def go_to(index: int) -> None:
+    index = max(0, min(index, book.chapters - 1))
+    st.session_state[position_key] = index
+    reader.save_position(ctx.store, ctx.clock, ctx.actor, loan_id, index)
+
+
+position = st.session_state[position_key]
+st.caption(t("reader.due", due=t.datetime(by_id[loan_id].due_at, "short")))
+if book.toc:
+    labels = {index: ("\u3000" * (level - 1)) + label for label, index, level in reversed(book.toc)}
+    toc_key = f"ebooks_toc_{loan_id}"
+
+    def jump() -> None:
+        if st.session_state[toc_key] is not None:
+            go_to(st.session_state[toc_key])
+            st.session_state[toc_key] = None  # the list is a menu, not a setting
+
+    st.selectbox(t("reader.toc"), sorted(labels), index=None, format_func=labels.get,
+                 placeholder=t("reader.toc"), key=toc_key, on_change=jump)
+
+
+def controls(where: str) -> None:
+    # For right-to-left books "next" sits on the left, as the pages turn that way.
+    rtl = book.writing in ("vertical", "rtl")
+    left, middle, right = st.columns([1, 2, 1])
+    previous_col, next_col = (right, left) if rtl else (left, right)
+    previous_col.button(t("reader.previous"), key=f"previous_{where}", disabled=position == 0,
+                        on_click=go_to, args=(position - 1,), width="stretch")
+    next_col.button(t("reader.next"), key=f"next_{where}", disabled=position >= book.chapters - 1,
+                    on_click=go_to, args=(position + 1,), width="stretch", type="primary")
+    middle.markdown(f"<div style='text-align:center'>{t('reader.chapter_of', index=position + 1, count=book.chapters)}"
+                    "</div>", unsafe_allow_html=True)
+
+
+controls("top")
+try:
+    body = reader.chapter(ctx.store, ctx.clock, ctx.actor, loan_id, position)
+except ManabiError as exc:
+    show_error(ctx, exc)
+    st.stop()
+
+layout = {
+    "vertical": "writing-mode: vertical-rl; height: 70vh; overflow-x: auto; overflow-y: hidden; line-height: 1.9;",
+    "rtl": "direction: rtl; text-align: right; line-height: 1.8;",
+    "horizontal": "line-height: 1.8;",
+}[book.writing]
+st.html(
+    "<style>.manabi-reader img { max-width: 100%; max-height: 65vh; } "
+    ".manabi-reader rt { font-size: 0.5em; } .manabi-reader h1, .manabi-reader h2 { font-size: 1.3em; }</style>"
+    f"<div class='manabi-reader manabi-{book.writing}' lang='{escape(book.language, quote=True)}' "
+    f"style='{layout} font-size: {font_size}%; padding: 1rem; border: 1px solid rgba(128,128,128,.3); "
+    f"border-radius: .5rem; font-family: \"Noto Serif CJK JP\", \"Noto Serif JP\", serif;'>{body}</div>"
+)
+controls("bottom")

@@ -1,0 +1,119 @@
+"""AppTest: each e-book page for the roles that may open it, on the demo city."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+PAGES = Path(__file__).resolve().parents[2] / "library_ebooks" / "pages"
+
+
+def page(name: str) -> str:
+    return str(PAGES / f"{name}.py")
+
+
+def texts(at) -> str:
+    return " ".join(str(e.value) for kind in ("markdown", "caption", "info", "success", "error", "warning")
+                    for e in getattr(at, kind))
+
+
+def test_catalogue_is_public_and_searches_japanese(app_for):
+    at = app_for(page=page("catalogue"))
+    assert not at.exception
+    assert [x.value for x in at.title] == ["電子書籍をさがす"]
+    at.text_input(key="ebooks_query").input("なつめそうせき").run()
+    assert not at.exception
+    shown = texts(at)
+    assert "坊っちゃん" in shown and "吾輩は猫である" in shown and "羅生門" not in shown
+    assert "借りるにはサインインしてください。" in shown
+    assert not [b for b in at.button if b.key and b.key.startswith("borrow_")]
+
+
+def test_catalogue_in_english(app_for):
+    at = app_for(page=page("catalogue"), lang="en")
+    assert not at.exception
+    assert [x.value for x in at.title] == ["Find e-books"]
+    assert "Pride and Prejudice" in texts(at)
+
+
+def test_resident_borrows_from_the_catalogue_and_sees_it_in_my_loans(app_for):
+    at = app_for(login="resident07", page=page("catalogue"))
+    at.text_input(key="ebooks_query").input("銀河鉄道").run()
+    borrow = next(b for b in at.button if b.key and b.key.startswith("borrow_"))
+    borrow.click().run()
+    assert not at.exception
+    assert any("銀河鉄道の夜" in s.value for s in at.success)
+    at.switch_page(page("mine")).run()
+    assert not at.exception
+    assert "銀河鉄道の夜" in texts(at)
+
+
+def test_resident_places_a_hold_when_all_copies_are_out(app_for):
+    at = app_for(login="resident07", page=page("catalogue"))
+    at.text_input(key="ebooks_query").input("坊っちゃん").run()
+    hold = next(b for b in at.button if b.key and b.key.startswith("hold_"))
+    hold.click().run()
+    assert not at.exception
+    assert any("予約しました" in s.value for s in at.success)
+    at.switch_page(page("mine")).run()
+    assert "順番待ち 4 番目" in texts(at)
+
+
+def test_my_loans_shows_only_my_own(app_for):
+    at = app_for(login="resident01", page=page("mine"))
+    assert not at.exception
+    shown = texts(at)
+    assert "走れメロス" in shown and "Alice's Adventures in Wonderland" in shown
+    assert "吾輩は猫である" not in shown  # resident05's loan
+    assert "順番待ち 2 番目" in shown      # resident01's hold on 坊っちゃん
+
+
+def test_return_from_my_loans(app_for):
+    at = app_for(login="resident01", page=page("mine"))
+    return_button = next(b for b in at.button if b.key and b.key.startswith("return_"))
+    return_button.click().run()
+    assert not at.exception
+    assert any("返却しました" in s.value for s in at.success)
+
+
+def test_reader_opens_a_vertical_book_and_moves_on(app_for):
+    at = app_for(login="resident01", page=page("reader"))
+    assert not at.exception
+    assert at.selectbox[0].value is not None
+    at.selectbox[0].select(next(o for o in at.selectbox[0].options if "走れメロス" in o)).run()
+    html = at.get("html")[0].proto.body
+    assert "writing-mode: vertical-rl" in html and "メロスは激怒した" in html
+    at.button(key="next_top").click().run()
+    assert not at.exception
+    assert "2 / 3" in texts(at)
+
+
+@pytest.mark.parametrize("login", [None, "librarian01", "teacher01"])
+def test_reader_is_not_offered_to_non_residents(app_for, login):
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        app_for(login=login, page=page("reader"))
+
+
+def test_librarian_titles_page_lists_and_adds_a_license(app_for):
+    at = app_for(login="librarian01", page=page("titles"))
+    assert not at.exception
+    assert [x.value for x in at.title] == ["電子書籍の登録とライセンス"]
+    licenses_before = len(at.dataframe[0].value)  # the chosen title's licenses
+    submit = next(b for b in at.button if "ライセンスを追加" in str(b.label))
+    submit.click().run()
+    assert not at.exception and not at.error
+    assert len(at.dataframe[0].value) == licenses_before + 1
+
+
+def test_circulation_page_for_librarians(app_for):
+    at = app_for(login="librarian01", page=page("circulation"), lang="en")
+    assert not at.exception
+    assert [x.value for x in at.title] == ["Circulation"]
+    assert [m.value for m in at.metric][1] == "3"  # holds waiting on 坊っちゃん
+    assert "坊っちゃん" in at.dataframe[0].value.iloc[:, 0].tolist()
+
+
+def test_resident_cannot_open_librarian_pages(app_for):
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        app_for(login="resident01", page=page("circulation"))
