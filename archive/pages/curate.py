@@ -32,6 +32,9 @@ list_tab, new_tab, places_tab = st.tabs([t("archive.curate.items"), t("archive.c
                                          t("archive.curate.places_sets")])
 
 with list_tab:
+    if "curate_pick" in st.session_state:  # a new item was just created: show it
+        st.session_state["curate_item"] = st.session_state.pop("curate_pick")
+        st.session_state["curate_status"] = None
     status = st.selectbox(t("archive.field.status"), [None, *items.STATUSES], key="curate_status",
                           index=2 if not is_curator else 0,
                           format_func=lambda s: t("archive.browse.any") if s is None else ui.status_label(ctx, s))
@@ -139,8 +142,7 @@ with new_tab:
             except ManabiError as exc:
                 show_error(ctx, exc)
             else:
-                st.session_state["curate_item"] = new_id
-                st.session_state["curate_status"] = None
+                st.session_state["curate_pick"] = new_id  # shown on the next run
                 flash(t("archive.curate.created", identifier=created.identifier))
                 st.rerun()
 

@@ -12,7 +12,15 @@ from archive.services import items
 from kernel.actor import ANONYMOUS
 from kernel.errors import InvalidInput, NotFound, PermissionDenied
 from tests.archive.helpers import (
-    ADMIN, CURATOR, CURATOR_B, IN_C, RESIDENT, TEACHER, item_input, make_item, png,
+    ADMIN,
+    CURATOR,
+    CURATOR_B,
+    IN_C,
+    RESIDENT,
+    TEACHER,
+    item_input,
+    make_item,
+    png,
 )
 
 # ------------------------------------------------------------------ workflow
