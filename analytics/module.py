@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from kernel.module import ModuleSpec
+from kernel.module import ModuleSpec, PageSpec
 
 _HERE = Path(__file__).resolve().parent
 _PAGES = _HERE / "pages"
@@ -29,6 +29,10 @@ def _demo(ctx):
 SPEC = ModuleSpec(
     name="analytics",
     package_dir=_HERE,
+    pages=(
+        PageSpec(_PAGES / "class_dashboard.py", "analytics.nav.class_dashboard", "learning", "schools",
+                 frozenset({"teacher", "school_admin"}), ":material/insights:"),
+    ),
     routes=_routes,
     demo=_demo,
     cli=_cli,

@@ -1,0 +1,148 @@
+"""Learning dashboard for a teacher's class: mastery, scores, time on task, who may need help,
+and one pupil's timeline. Only the teacher's own school's learners are offered."""
+
+import altair as alt
+import streamlit as st
+
+from analytics.services import dashboards
+from kernel.errors import ManabiError
+from kernel.ui import page_context, show_error
+
+ctx = page_context("teacher", "school_admin")
+t = ctx.t
+
+st.title(t("analytics.dash.title"))
+try:
+    class_list = dashboards.classes(ctx.store, ctx.actor)
+except ManabiError as exc:
+    show_error(ctx, exc)
+    st.stop()
+if not class_list:
+    st.info(t("analytics.dash.no_classes"))
+    st.stop()
+
+chosen = st.selectbox(
+    t("analytics.dash.class"), class_list, key="analytics_class",
+    format_func=lambda c: t("analytics.dash.class_label", grade=c.grade, name=c.class_name, pupils=c.pupils))
+grade, class_name = chosen.grade, chosen.class_name
+mastery_scale = alt.Scale(domain=[0, 1], scheme="redyellowgreen")
+
+help_list = dashboards.may_need_help(ctx.store, ctx.clock, ctx.actor, grade, class_name, ctx.lang)
+if help_list:
+    st.warning(t("analytics.dash.help_count", count=len({r.learner_id for r in help_list})),
+               icon=":material/support:")
+
+tab_mastery, tab_scores, tab_time, tab_help, tab_pupil = st.tabs([
+    t("analytics.dash.tab_mastery"), t("analytics.dash.tab_scores"), t("analytics.dash.tab_time"),
+    t("analytics.dash.tab_help"), t("analytics.dash.tab_pupil")])
+
+with tab_mastery:
+    st.subheader(t("analytics.dash.mastery_pupils"))
+    by_pupil = dashboards.mastery_by_pupil(ctx.store, ctx.actor, grade, class_name, ctx.lang)
+    if by_pupil.is_empty():
+        st.info(t("analytics.dash.no_data"))
+    else:
+        st.altair_chart(
+            alt.Chart(by_pupil).mark_rect().encode(
+                x=alt.X("unit:N", title=t("analytics.dash.unit"), sort=None,
+                          axis=alt.Axis(labelAngle=-30, labelLimit=160)),
+                y=alt.Y("learner_id:N", title=t("analytics.dash.pupil"), axis=alt.Axis(labelOverlap=False)),
+                color=alt.Color("mastery:Q", title=t("analytics.dash.mastery"), scale=mastery_scale),
+                tooltip=[alt.Tooltip("learner_id:N", title=t("analytics.dash.pupil")),
+                         alt.Tooltip("unit:N", title=t("analytics.dash.unit")),
+                         alt.Tooltip("mastery:Q", title=t("analytics.dash.mastery"), format=".0%"),
+                         alt.Tooltip("completion:Q", title=t("analytics.dash.completion"), format=".0%"),
+                         alt.Tooltip("attempts:Q", title=t("analytics.dash.attempts"))],
+            ), width="stretch", height=max(240, 18 * by_pupil["learner_id"].n_unique() + 120))
+    st.subheader(t("analytics.dash.mastery_classes", grade=grade))
+    by_class = dashboards.mastery_by_class(ctx.store, ctx.actor, grade, ctx.lang)
+    if not by_class.is_empty():
+        st.altair_chart(
+            alt.Chart(by_class).mark_rect().encode(
+                x=alt.X("unit:N", title=t("analytics.dash.unit"), sort=None,
+                          axis=alt.Axis(labelAngle=-30, labelLimit=160)),
+                y=alt.Y("class_name:N", title=t("analytics.dash.class")),
+                color=alt.Color("mastery:Q", title=t("analytics.dash.mastery"), scale=mastery_scale),
+                tooltip=[alt.Tooltip("unit:N", title=t("analytics.dash.unit")),
+                         alt.Tooltip("mastery:Q", title=t("analytics.dash.mastery"), format=".0%"),
+                         alt.Tooltip("completion:Q", title=t("analytics.dash.completion"), format=".0%"),
+                         alt.Tooltip("pupils:Q", title=t("analytics.dash.pupils"))],
+            ), width="stretch")
+
+with tab_scores:
+    scores = dashboards.score_distribution(ctx.store, ctx.actor, grade, class_name)
+    if scores.is_empty():
+        st.info(t("analytics.dash.no_data"))
+    else:
+        st.altair_chart(
+            alt.Chart(scores).mark_boxplot(extent="min-max").encode(
+                x=alt.X("score:Q", title=t("analytics.dash.score"), scale=alt.Scale(domain=[0, 1])),
+                y=alt.Y("assessment:N", title=t("analytics.dash.assessment")),
+            ), width="stretch")
+
+with tab_time:
+    weekly = dashboards.weekly_time(ctx.store, ctx.actor, grade, class_name)
+    if weekly.is_empty():
+        st.info(t("analytics.dash.no_data"))
+    else:
+        st.altair_chart(
+            alt.Chart(weekly).mark_rect().encode(
+                x=alt.X("week:O", title=t("analytics.dash.week"), timeUnit="yearmonthdate"),
+                y=alt.Y("learner_id:N", title=t("analytics.dash.pupil"), axis=alt.Axis(labelOverlap=False)),
+                color=alt.Color("minutes:Q", title=t("analytics.dash.minutes"), scale=alt.Scale(scheme="blues")),
+                tooltip=[alt.Tooltip("learner_id:N", title=t("analytics.dash.pupil")),
+                         alt.Tooltip("week:T", title=t("analytics.dash.week")),
+                         alt.Tooltip("minutes:Q", title=t("analytics.dash.minutes"))],
+            ), width="stretch", height=max(240, 18 * weekly["learner_id"].n_unique() + 80))
+
+with tab_help:
+    st.subheader(t("analytics.dash.help_title"))
+    st.caption(t("analytics.dash.help_rules", failed=dashboards.FAILED_ATTEMPTS,
+                 low=int(dashboards.LOW_MASTERY * 100), median=int(dashboards.CLASS_MEDIAN_OVER * 100),
+                 days=dashboards.INACTIVE_SCHOOL_DAYS))
+    if help_list:
+        st.dataframe(
+            [{t("analytics.dash.pupil"): r.learner_id,
+              t("analytics.dash.reason"): t(f"analytics.help.{r.rule}", **{k: t.value(v) for k, v in r.params.items()})}
+             for r in help_list],
+            hide_index=True, width="stretch")
+    else:
+        st.success(t("analytics.dash.help_none"))
+    st.subheader(t("analytics.dash.activity_title"))
+    st.dataframe(
+        [{t("analytics.dash.pupil"): row["learner_id"],
+          t("analytics.dash.last_active"): t.date(row["last_active"]) if row["last_active"] else "—",
+          t("analytics.dash.idle_days"): row["idle_school_days"],
+          t("analytics.dash.statements"): row["statements"]}
+         for row in dashboards.activity_overview(ctx.store, ctx.clock, ctx.actor, grade, class_name)],
+        hide_index=True, width="stretch")
+
+with tab_pupil:
+    pupils = [row["learner_id"] for row in dashboards.activity_overview(ctx.store, ctx.clock, ctx.actor,
+                                                                        grade, class_name)]
+    st.caption(t("analytics.dash.pupil_logged"))
+    learner = st.selectbox(t("analytics.dash.pupil"), pupils, index=None, key="analytics_pupil",
+                           placeholder=t("analytics.dash.pick_pupil"))
+    if learner:
+        try:
+            timeline = dashboards.pupil_timeline(ctx.store, ctx.clock, ctx.actor, learner)
+        except ManabiError as exc:
+            show_error(ctx, exc)
+            st.stop()
+        reasons = [r for r in help_list if r.learner_id == learner]
+        for r in reasons:
+            st.warning(t(f"analytics.help.{r.rule}", **{k: t.value(v) for k, v in r.params.items()}))
+        scored = timeline.filter(timeline["score"].is_not_null())
+        if not scored.is_empty():
+            st.altair_chart(
+                alt.Chart(scored).mark_circle(size=60).encode(
+                    x=alt.X("at:T", title=t("analytics.dash.when")),
+                    y=alt.Y("score:Q", title=t("analytics.dash.score"), scale=alt.Scale(domain=[0, 1])),
+                    color=alt.Color("verb:N", title=t("analytics.dash.verb")),
+                    tooltip=["activity:N", "score:Q", "minutes:Q"],
+                ), width="stretch")
+        st.dataframe(timeline.rename({
+            "at": t("analytics.dash.when"), "verb": t("analytics.dash.verb"),
+            "activity": t("analytics.dash.activity"), "unit_code": t("analytics.dash.unit_code"),
+            "score": t("analytics.dash.score"), "success": t("analytics.dash.success"),
+            "minutes": t("analytics.dash.minutes")}), hide_index=True, width="stretch")
