@@ -57,7 +57,9 @@ for card in result.cards:
         cover = catalogue.cover(ctx.store, card.id)
         if cover:
             cover_col.image(cover, width=90)
-        reading = f"（{card.title_reading}）" if card.title_reading and card.title_reading != card.title else ""
+        # Show a kana reading (くさまくら); a Latin file-as ("Moby-Dick, The") adds nothing.
+        has_kana = card.title_reading and any("\u3041" <= ch <= "\u30ff" for ch in card.title_reading)
+        reading = f"（{card.title_reading}）" if has_kana and card.title_reading != card.title else ""
         text_col.markdown(f"**{card.title}** {reading}")
         text_col.caption(" · ".join(part for part in (
             card.creator_names, language_name(t, card.language), t(f"ebooks.{card.writing}"),

@@ -20,7 +20,7 @@ titles_col.metric(t("circulation.titles"), t.number(stats.titles))
 st.subheader(t("circulation.loans_per_day"))
 per_day = pl.DataFrame({"day": [d for d, _ in stats.loans_per_day], "loans": [n for _, n in stats.loans_per_day]})
 chart = alt.Chart(per_day).mark_bar().encode(
-    x=alt.X("day:T", title=t("circulation.day")),
+    x=alt.X("day:T", title=t("circulation.day"), axis=alt.Axis(format="%m/%d")),
     y=alt.Y("loans:Q", title=t("circulation.loans")),
     tooltip=[alt.Tooltip("day:T", title=t("circulation.day")), alt.Tooltip("loans:Q", title=t("circulation.loans"))],
 )

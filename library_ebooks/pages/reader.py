@@ -85,7 +85,7 @@ except ManabiError as exc:
     st.stop()
 
 layout = {
-    "vertical": "writing-mode: vertical-rl; height: 70vh; overflow-x: auto; overflow-y: hidden; line-height: 1.9;",
+    "vertical": "writing-mode: vertical-rl; width: 100%; box-sizing: border-box; height: 65vh; overflow-x: auto; overflow-y: hidden; line-height: 1.9;",
     "rtl": "direction: rtl; text-align: right; line-height: 1.8;",
     "horizontal": "line-height: 1.8;",
 }[book.writing]
