@@ -18,6 +18,10 @@ BOOKING_PAGES: tuple[PageSpec, ...] = (
              ":material/edit_calendar:"),
     PageSpec(_PAGES / "my_bookings.py", "nav.facilities_my", "facilities-mine", "facilities", SIGNED_IN,
              ":material/event_note:"),
+    PageSpec(_PAGES / "lottery.py", "nav.facilities_lottery", "facilities-lottery", "facilities", SIGNED_IN,
+             ":material/confirmation_number:"),
+    PageSpec(_PAGES / "staff_lottery.py", "nav.facilities_staff_lottery", "facilities-staff-lottery", "facilities",
+             _STAFF, ":material/casino:"),
 )
 
 

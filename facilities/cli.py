@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from facilities.services import catalog, vacancy
+from facilities.services import booking, catalog, lottery, vacancy
+from kernel.actor import SYSTEM
 from kernel.cli import JSON_OPTION, cli_state, emit
 
 app = typer.Typer(help="Facilities: rooms, vacancy, bookings, lottery.", no_args_is_help=True)
@@ -66,3 +67,45 @@ def vacancy_command(
         label = f"{rooms[room_id].name(lang)[:14]} {block}"
         lines.append(f"{label:<22}" + "".join(_MARK[s] for s in row.values()))
     emit(data, as_json=as_json, lines=lines)
+
+
+@lottery_app.command("draw")
+def lottery_draw(
+    ctx: typer.Context,
+    month: str = typer.Option(..., "--month", help="The lottery month, YYYY-MM."),
+    seed: str = typer.Option(None, "--seed", help="Use this seed (default: a new random one, recorded)."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Run the month's draw once (on or after its draw day); the seed and every step are recorded."""
+    state = cli_state(ctx)
+    store, clock = state.store(), state.clock()
+    steps = lottery.draw(store, clock, SYSTEM, month, seed=seed)
+    record = lottery.audit(store, SYSTEM, month)
+    data = {"month": month, "seed": record.seed, "applications": record.applications, "winners": len(steps),
+            "steps": [{"step": s.step, "room_id": s.slot[0], "day": s.slot[1], "block": s.slot[2],
+                       "choice": s.choice, "applicants": list(s.applicants), "winner": s.winner_id} for s in steps]}
+    emit(data, as_json=as_json, lines=[state.t("lottery.drawn", month=month, winners=len(steps),
+                                                 applications=record.applications, seed=record.seed)])
+
+
+@lottery_app.command("audit")
+def lottery_audit(
+    ctx: typer.Context,
+    month: str = typer.Option(..., "--month", help="The lottery month, YYYY-MM."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Replay a recorded draw from its seed and say whether it gives the same result."""
+    state = cli_state(ctx)
+    record = lottery.audit(state.store(), SYSTEM, month)
+    data = {"month": month, "seed": record.seed, "applications": record.applications, "steps": len(record.steps),
+            "replay_matches": record.replay_matches}
+    key = "lottery.audit_ok" if record.replay_matches else "lottery.audit_differs"
+    emit(data, as_json=as_json, lines=[state.t(key, month=month, seed=record.seed, steps=len(record.steps))])
+
+
+@app.command("release")
+def release_command(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
+    """Release bookings unpaid after their deadline and lottery wins not confirmed in time."""
+    state = cli_state(ctx)
+    released = booking.release_overdue(state.store(), state.clock())
+    emit({"released": released}, as_json=as_json, lines=[state.t("facilities.released", count=len(released))])

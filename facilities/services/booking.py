@@ -123,7 +123,7 @@ def fee_arithmetic(room_yen: int, reduction_percent: int, addon_yens: list[int])
     return reduction_yen, total, tax
 
 
-def _quote(cur, room: Room, block_code: str, profile: catalog.Profile, party: str | None,
+def quote_for_profile(cur, room: Room, block_code: str, profile: catalog.Profile, party: str | None,
            addons: tuple[str, ...]) -> Quote:
     residency = "resident" if profile.is_resident else "nonresident"
     party = party or ("group" if profile.group_name else "individual")
@@ -156,7 +156,7 @@ def quote(store: Store, actor: Actor, room_id: int, block_code: str, *, party: s
     """What booking this block would cost the actor (an anonymous visitor sees the resident rate)."""
     _, room = catalog.get_room(store, room_id)
     profile = catalog.profile(store, actor.user_id) if actor.signed_in else catalog.Profile(0)
-    return _quote(store.cursor(), room, block_code, profile, party, tuple(addons))
+    return quote_for_profile(store.cursor(), room, block_code, profile, party, tuple(addons))
 
 
 # --- rules -------------------------------------------------------------------------------
@@ -275,7 +275,7 @@ def book(store: Store, clock: Clock, actor: Actor, room_id: int, day: date, bloc
         if for_course:
             fee = Quote("resident", "group", 0, None, None, 0, 0, (), 0, 0, 0)
         else:
-            fee = _quote(cur, room, block_code, profile, party, tuple(addons))
+            fee = quote_for_profile(cur, room, block_code, profile, party, tuple(addons))
         return insert_booking(cur, clock, facility, room, day, block_code, actor.user_id, actor.user_id, fee,
                               purpose=purpose, attendees=attendees, source="course" if for_course else "web",
                               status="confirmed")

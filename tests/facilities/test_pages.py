@@ -64,3 +64,49 @@ def test_my_bookings_shows_only_the_residents_own(app_for):
     user_id = runtime.store.scalar("SELECT id FROM portal_users WHERE login = 'resident03'")
     own = {b.id for b in booking.my_bookings(runtime.store, accounts.actor_for(runtime.store, user_id))}
     assert set(table.iloc[:, 0]) <= own and len(table) > 0
+
+
+LOTTERY = "../facilities/pages/lottery.py"
+STAFF_LOTTERY = "../facilities/pages/staff_lottery.py"
+
+
+def test_resident_applies_to_the_lottery_with_ranked_choices(app_for):
+    at = app_for(login="resident01", page=LOTTERY)
+    assert not at.exception
+    assert any("申込み受付中" in i.value for i in at.info)
+    picks = at.multiselect[0]
+    first, second = picks.options[:2]
+    picks.select(first).select(second)
+    at.button(key="lottery_submit").click()
+    at.run()
+    assert not at.exception
+    assert any("2 つの希望で申し込みました" in s.value for s in at.success)
+    mine = at.dataframe[0].value
+    assert list(mine.iloc[:, 0]) == [1, 2]
+    assert set(mine.iloc[:, 2]) == {"抽選前"}
+
+
+def test_staff_run_the_draw_from_the_page_and_see_the_audit(app_for, fresh_demo_db, monkeypatch):
+    import duckdb
+
+    with duckdb.connect(str(fresh_demo_db), read_only=True) as con:
+        draw_on = con.execute("SELECT min(draw_on) FROM facilities_lottery_months").fetchone()[0]
+    monkeypatch.setenv("MANABI_NOW", f"{draw_on.isoformat()}T10:00:00+09:00")
+    at = app_for(login="facility01", page=STAFF_LOTTERY)
+    assert not at.exception
+    at.text_input(key="staff_lottery_seed").input("page-seed")
+    at.button(key="staff_lottery_draw").click()
+    at.run()
+    assert not at.exception
+    assert any("page-seed" in s.value and "一致しました" in s.value for s in at.success)
+    steps = at.dataframe[0].value
+    assert len(steps) > 0
+
+
+def test_residents_are_not_offered_the_staff_lottery_page(app_for):
+    import pytest
+
+    at = app_for(login="resident01")
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page(STAFF_LOTTERY)
+    at.switch_page(LOTTERY)  # while their own page is there
