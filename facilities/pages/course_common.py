@@ -1,0 +1,36 @@
+"""Rendering helpers the course pages share (no rules, no SQL)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from facilities.services.courses import Session
+
+STATE_COLOURS = {"open": "green", "not_yet": "orange", "closed": "gray", "cancelled": "red"}
+STATE_KEYS = {"open": "courses.list.state_open", "not_yet": "courses.list.state_not_yet",
+              "closed": "courses.list.state_closed", "cancelled": "courses.list.state_cancelled"}
+STATUS_KEYS = {"registered": "courses.mine.status_registered", "waitlisted": "courses.mine.status_waitlisted",
+               "cancelled": "courses.mine.status_cancelled"}
+
+
+def state_badge(t, state: str) -> str:
+    return f":{STATE_COLOURS[state]}-badge[{t(STATE_KEYS[state])}]"
+
+
+def when(t, session: Session) -> str:
+    return f"{t.date(session.starts_at.date(), 'full' if t.lang == 'ja' else 'medium')} " \
+           f"{t.time(session.starts_at)}–{t.time(session.ends_at)}"
+
+
+def how(t, session: Session) -> str:
+    if session.online and session.room_id is not None:
+        return t("courses.session.hybrid")
+    return t("courses.session.online_only") if session.online else t("courses.session.in_room")
+
+
+def sessions_frame(t, sessions) -> pd.DataFrame:
+    return pd.DataFrame([
+        {t("courses.session.when"): when(t, s), t("courses.session.place"): s.place(t.lang) or "—",
+         t("courses.session.how"): how(t, s)}
+        for s in sessions if s.status == "planned"
+    ])

@@ -1,0 +1,101 @@
+"""My courses (signed in): my registrations, fees owed, and one-click "join online" for
+online sessions — for people holding a seat, and for the lecturer as moderator."""
+
+from contextlib import suppress
+
+import streamlit as st
+
+from facilities.pages import course_common as cc
+from facilities.services import courses
+from kernel import meetings
+from kernel.errors import ManabiError
+from kernel.ui import flash, page_context
+
+ctx = page_context()
+t, lang, actor = ctx.t, ctx.lang, ctx.actor
+actor.require()
+now = ctx.clock.now()
+st.title(t("courses.mine.title"))
+_LINKS = "_courses_join_links"
+
+
+def do_join(session_id: int) -> None:
+    try:
+        link = courses.join_online(ctx.store, ctx.clock, actor, session_id)
+    except ManabiError as exc:
+        flash(t.error(exc), "error")
+        return
+    st.session_state.setdefault(_LINKS, {})[session_id] = (link.url, link.expires)
+
+
+def do_cancel(course_id: int) -> None:
+    try:
+        courses.cancel_registration(ctx.store, ctx.clock, actor, course_id)
+    except ManabiError as exc:
+        flash(t.error(exc), "error")
+        return
+    flash(t("courses.list.cancelled_done"), "info")
+
+
+def online_sessions(course, moderator: bool) -> None:
+    links = st.session_state.get(_LINKS, {})
+    for session in course.sessions:
+        if not session.online or session.status != "planned" or session.ends_at <= now - meetings.CLOSE_AFTER:
+            continue
+        line = st.columns([3, 2])
+        line[0].markdown(f"**{cc.when(t, session)}** · {cc.how(t, session)}")
+        if session.id in links:
+            url, expires = links[session.id]
+            line[1].link_button(t("courses.mine.open_room"), url, type="primary", icon=":material/open_in_new:")
+            st.caption(t("courses.mine.link_ready", until=t.datetime(expires, "short")))
+        elif courses.can_join_now(session, now):
+            label = "courses.mine.join_moderator" if moderator else "courses.mine.join"
+            line[1].button(t(label), key=f"join_{session.id}", type="primary", icon=":material/video_call:",
+                           on_click=do_join, args=(session.id,))
+        else:
+            opens, _ = meetings.token_window(session.starts_at, session.ends_at)
+            line[1].caption(t("courses.mine.join_from", opens=t.datetime(opens, "short")))
+
+
+demo_config = False
+with suppress(ManabiError):  # not configured: the join button says so when pressed
+    demo_config = courses.meeting_config(ctx.store).demo
+
+teaching = [c for c in courses.lecturer_courses(ctx.store, actor) if c.lecturer_id == actor.user_id]
+mine = courses.my_courses(ctx.store, actor)
+if not mine and not teaching:
+    st.info(t("courses.mine.none"))
+    st.stop()
+if demo_config and (teaching or any(c.has_online for c, _ in mine)):
+    st.caption(t("courses.mine.demo_server"))
+
+for course in teaching:
+    with st.container(border=True, key=f"teach_{course.id}"):
+        st.subheader(course.title(lang), anchor=False)
+        st.caption(t("courses.list.lecturer_you"))
+        if course.sessions:
+            st.dataframe(cc.sessions_frame(t, course.sessions), hide_index=True, width="stretch")
+        online_sessions(course, moderator=True)
+
+for course, reg in mine:
+    with st.container(border=True, key=f"mine_{course.id}"):
+        head, badge = st.columns([4, 1])
+        head.subheader(course.title(lang), anchor=False)
+        colour = {"registered": "green", "waitlisted": "orange", "cancelled": "gray"}[reg.status]
+        badge.markdown(f":{colour}-badge[{t(cc.STATUS_KEYS[reg.status])}]")
+        st.caption(t("courses.list.lecturer", name=course.lecturer_name))
+        if reg.status == "waitlisted":
+            st.info(t("courses.list.waitlist_position", position=reg.waitlist_position),
+                    icon=":material/hourglass_top:")
+        if reg.status == "registered" and reg.fee_yen:
+            if reg.owed_yen:
+                st.warning(t("courses.mine.owed", fee=t.money(reg.owed_yen)), icon=":material/payments:")
+            else:
+                st.caption(t("courses.mine.paid"))
+        if course.sessions and reg.status != "cancelled":
+            st.dataframe(cc.sessions_frame(t, course.sessions), hide_index=True, width="stretch")
+        if reg.status == "registered":
+            online_sessions(course, moderator=False)
+        if reg.status in ("registered", "waitlisted"):
+            st.button(t("courses.list.cancel"), key=f"mine_cancel_{course.id}", on_click=do_cancel,
+                      args=(course.id,))
