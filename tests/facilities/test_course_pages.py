@@ -1,0 +1,127 @@
+"""AppTest: the course pages for each kind of visitor, on the small demo city."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+import jwt
+
+from kernel import meetings
+
+LIST = "../facilities/pages/courses.py"
+MINE = "../facilities/pages/course_mine.py"
+RUN = "../facilities/pages/course_lecturer.py"
+
+
+def course_id(code: str) -> int:
+    from facilities.services import courses
+    from portal.runtime import open_runtime
+
+    return courses.find_course(open_runtime().store, code).id
+
+
+def texts(elements) -> list[str]:
+    return [e.value for e in elements]
+
+
+def link_buttons(at) -> list:
+    return [e.proto for e in at.get("link_button")]
+
+
+def test_course_list_is_public_in_japanese(app_for):
+    at = app_for(page=LIST)
+    assert not at.exception
+    assert texts(at.title) == ["講座・オンライン講座"]
+    headings = texts(at.subheader)
+    assert "シニアのためのスマホ教室（基礎）" in headings and "インターネット安全教室（オンライン）" in headings
+    assert any("申し込むにはサインイン" in c for c in texts(at.caption))
+    assert not [b for b in at.button if b.key and b.key.startswith("register_")]
+
+
+def test_course_list_in_english(app_for):
+    at = app_for(page=LIST, lang="en")
+    assert not at.exception
+    assert texts(at.title) == ["Courses and online lectures"]
+    assert "Smartphone basics for seniors" in texts(at.subheader)
+
+
+def test_resident_registers_and_joins_the_running_online_session(app_for):
+    at = app_for(login="resident01", page=LIST)
+    safety = course_id("NET-SAFETY")
+    at.button(key=f"register_{safety}").click()
+    at.run()
+    assert not at.exception
+    assert "申し込みました。受講が確定しました。" in texts(at.success)
+
+    at.switch_page(MINE)
+    at.run()
+    assert not at.exception
+    assert texts(at.title) == ["受講中の講座"]
+    join = [b for b in at.button if b.key and b.key.startswith("join_")]
+    assert join, "the running online session offers a join button"
+    join[0].click()
+    at.run()
+    assert not at.exception
+    [link] = link_buttons(at)
+    token = parse_qs(urlsplit(link.url).query)["jwt"][0]
+    claims = jwt.decode(token, meetings.DEMO_SECRET, algorithms=["HS256"], audience="jitsi",
+                        options={"verify_exp": False, "verify_nbf": False, "verify_iat": False})
+    assert claims["context"]["user"]["affiliation"] == "member"
+    assert link.url.startswith(meetings.DEMO_URL + "/" + claims["room"])
+    assert any("あなた専用" in c for c in texts(at.caption))
+
+
+def test_waitlisted_resident_sees_the_position_and_no_join_link(app_for):
+    at = app_for(login="resident10", page=MINE)
+    assert not at.exception
+    assert any("キャンセル待ち 1 番目" in i for i in texts(at.info))
+    assert not [b for b in at.button if b.key and b.key.startswith("join_")]
+
+
+def test_a_full_course_offers_the_waiting_list(app_for):
+    at = app_for(login="resident12", page=LIST, lang="en")
+    pc = course_id("PC-SENIOR")
+    assert at.button(key=f"register_{pc}").label == "Join the waiting list"
+    at.button(key=f"register_{pc}").click()
+    at.run()
+    assert "The course is full: you are number 3 on the waiting list." in texts(at.info)
+
+
+def test_lecturer_sees_participants_and_joins_as_moderator(app_for):
+    at = app_for(login="facility02", page=RUN)
+    assert not at.exception
+    assert texts(at.title) == ["講座の運営"]
+    assert at.dataframe, "sessions and participants are listed"
+    at = app_for(login="facility02", page=MINE)
+    join = [b for b in at.button if b.key and b.key.startswith("join_")]
+    assert join and join[0].label == "司会者としてオンラインで参加"
+    join[0].click()
+    at.run()
+    [link] = link_buttons(at)
+    token = parse_qs(urlsplit(link.url).query)["jwt"][0]
+    claims = jwt.decode(token, meetings.DEMO_SECRET, algorithms=["HS256"], audience="jitsi",
+                        options={"verify_exp": False, "verify_nbf": False, "verify_iat": False})
+    assert claims["context"]["user"]["affiliation"] == "owner"
+    assert claims["context"]["user"]["moderator"] == "true"
+
+
+def test_a_resident_runs_no_course_and_cannot_see_participants(app_for):
+    at = app_for(login="resident01", page=RUN, lang="en")
+    assert not at.exception
+    assert "You do not run any course." in texts(at.info)
+
+
+def test_staff_see_every_course_and_can_change_seats(app_for):
+    at = app_for(login="facility01", page=RUN, lang="en")
+    assert not at.exception
+    options = at.selectbox(key="lecturer_course").options
+    assert len(options) == 4
+    at.selectbox(key="lecturer_course").select_index(
+        next(i for i, o in enumerate(options) if "PC-SENIOR" in o))
+    at.run()
+    at.number_input[0].set_value(5)
+    submit = [b for b in at.button if b.label == "Save"]
+    submit[0].click()
+    at.run()
+    assert not at.exception
+    assert "Capacity set to 5; 2 moved up from the waiting list." in texts(at.success)
