@@ -1,0 +1,40 @@
+"""A resident finds a book, borrows it, reads it in vertical writing, and returns it."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+pytestmark = pytest.mark.e2e
+
+
+def test_borrow_read_return(server, page: Page, artifacts):
+    page.set_default_timeout(30_000)
+    page.goto(f"{server}/sign-in")
+    page.get_by_label("ログインID").fill("resident08")
+    page.get_by_label("パスワード").fill("manabi-demo")
+    page.get_by_role("button", name="サインイン").click()
+    expect(page.get_by_text("さんでサインイン中")).to_be_visible()
+
+    page.goto(f"{server}/library-catalogue")
+    page.get_by_label("キーワード").fill("くものいと")
+    page.get_by_label("キーワード").press("Enter")
+    expect(page.get_by_text("1 件", exact=True)).to_be_visible()  # the search has run
+    page.get_by_role("button", name="借りる").click()
+    expect(page.get_by_text("「蜘蛛の糸」を借りました")).to_be_visible()
+
+    page.goto(f"{server}/library-mine")
+    expect(page.get_by_text("蜘蛛の糸")).to_be_visible()
+    page.get_by_role("button", name="読む").first.click()
+    reader_text = page.locator(".manabi-reader")
+    expect(reader_text).to_contain_text("御釈迦様は極楽の蓮池のふちを")
+    assert reader_text.evaluate("el => getComputedStyle(el).writingMode") == "vertical-rl"
+    page.get_by_role("button", name="次へ").first.click()
+    expect(page.get_by_text("2 / 3").first).to_be_visible()
+    page.screenshot(path=str(artifacts / "library_ebooks_reader_vertical.png"), full_page=True)
+
+    page.goto(f"{server}/library-mine")
+    page.get_by_role("button", name="返却する").first.click()
+    expect(page.get_by_text("返却しました。")).to_be_visible()
+    expect(page.get_by_text("借りている本はありません")).to_be_visible()
+    page.screenshot(path=str(artifacts / "library_ebooks_returned.png"), full_page=True)
