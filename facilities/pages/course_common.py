@@ -34,3 +34,11 @@ def sessions_frame(t, sessions) -> pd.DataFrame:
          t("courses.session.how"): how(t, s)}
         for s in sessions if s.status == "planned"
     ])
+
+
+def sessions_markdown(t, sessions) -> str:
+    """The sessions as a short list: easier to read than a grid for a handful of dates."""
+    icons = {True: ":material/videocam:", False: ":material/meeting_room:"}
+    return "\n".join(
+        f"- {icons[s.online]} **{when(t, s)}** · " + (f"{s.place(t.lang)} · {how(t, s)}" if s.place(t.lang) else how(t, s))
+        for s in sessions if s.status == "planned")

@@ -29,7 +29,7 @@ st.markdown(" · ".join([
     t("courses.list.fee", fee=t.money(course.fee_yen)) if course.fee_yen else t("courses.list.free"),
 ]))
 if course.sessions:
-    st.dataframe(cc.sessions_frame(t, course.sessions), hide_index=True, width="stretch")
+    st.markdown(cc.sessions_markdown(t, course.sessions))
 
 try:
     rows = courses.participants(ctx.store, actor, course.id)

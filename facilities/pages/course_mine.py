@@ -73,8 +73,8 @@ for course in teaching:
     with st.container(border=True, key=f"teach_{course.id}"):
         st.subheader(course.title(lang), anchor=False)
         st.caption(t("courses.list.lecturer_you"))
-        if course.sessions:
-            st.dataframe(cc.sessions_frame(t, course.sessions), hide_index=True, width="stretch")
+        # Sessions only in a room are listed; online ones get a row with their join button.
+        st.markdown(cc.sessions_markdown(t, [s for s in course.sessions if not s.online]))
         online_sessions(course, moderator=True)
 
 for course, reg in mine:
@@ -92,10 +92,11 @@ for course, reg in mine:
                 st.warning(t("courses.mine.owed", fee=t.money(reg.owed_yen)), icon=":material/payments:")
             else:
                 st.caption(t("courses.mine.paid"))
-        if course.sessions and reg.status != "cancelled":
-            st.dataframe(cc.sessions_frame(t, course.sessions), hide_index=True, width="stretch")
         if reg.status == "registered":
+            st.markdown(cc.sessions_markdown(t, [s for s in course.sessions if not s.online]))
             online_sessions(course, moderator=False)
+        elif reg.status == "waitlisted":
+            st.markdown(cc.sessions_markdown(t, course.sessions))
         if reg.status in ("registered", "waitlisted"):
             st.button(t("courses.list.cancel"), key=f"mine_cancel_{course.id}", on_click=do_cancel,
                       args=(course.id,))

@@ -58,7 +58,7 @@ for course in found:
             facts.insert(1, t("courses.list.waitlisted", count=course.waitlisted))
         st.markdown(" · ".join(facts))
         if course.sessions:
-            st.dataframe(cc.sessions_frame(t, course.sessions), hide_index=True, width="stretch")
+            st.markdown(cc.sessions_markdown(t, course.sessions))
 
         if not actor.signed_in:
             st.caption(t("courses.list.sign_in_to_register"))

@@ -1,0 +1,54 @@
+"""The real thing: a resident finds the online-safety course, registers, and joins its
+running online session with one click; the join link carries a token for that room only."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+import jwt
+import pytest
+from playwright.sync_api import Page, expect
+
+from kernel import meetings
+
+pytestmark = pytest.mark.e2e
+
+
+def test_resident_registers_and_gets_a_join_link(server, page: Page, artifacts):
+    page.set_viewport_size({"width": 1300, "height": 1400})
+    page.goto(f"{server}/sign-in")
+    page.get_by_label("ログインID").fill("resident01")
+    page.get_by_label("パスワード").fill("manabi-demo")
+    page.get_by_role("button", name="サインイン").click()
+    sidebar = page.get_by_test_id("stSidebar")
+    expect(sidebar.get_by_text("さんでサインイン中")).to_be_visible(timeout=30_000)
+
+    sidebar.get_by_role("link", name="講座・オンライン講座").click()
+    expect(page.get_by_role("heading", name="講座・オンライン講座")).to_be_visible(timeout=30_000)
+    course = page.locator(".st-key-course_" + str(_course_id(page, "インターネット安全教室（オンライン）")))
+    course.get_by_role("button", name="申し込む").click()
+    expect(page.get_by_text("申し込みました。受講が確定しました。")).to_be_visible(timeout=30_000)
+    page.screenshot(path=artifacts / "courses-registered-ja.png", full_page=True)
+
+    sidebar.get_by_role("link", name="受講中の講座").click()
+    expect(page.get_by_role("heading", name="受講中の講座")).to_be_visible(timeout=30_000)
+    page.get_by_role("button", name="オンラインで参加").first.click()
+    room_link = page.get_by_role("link", name="会議室を開く")
+    expect(room_link).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("このリンクはあなた専用です")).to_be_visible()
+    page.screenshot(path=artifacts / "courses-join-link-ja.png", full_page=True)
+
+    url = room_link.get_attribute("href")
+    assert url.startswith(meetings.DEMO_URL + "/course-net-safety-")
+    claims = jwt.decode(parse_qs(urlsplit(url).query)["jwt"][0], meetings.DEMO_SECRET, algorithms=["HS256"],
+                        audience="jitsi", options={"verify_exp": False, "verify_nbf": False, "verify_iat": False})
+    assert claims["room"] == urlsplit(url).path.lstrip("/")
+    assert claims["context"]["user"]["affiliation"] == "member"
+
+
+def _course_id(page: Page, title: str) -> int:
+    """The course's container key, found from its heading (keys are st-key-course_<id>)."""
+    heading = page.get_by_role("heading", name=title)
+    container = heading.locator("xpath=ancestor::div[contains(@class, 'st-key-course_')][1]")
+    key = next(c for c in container.get_attribute("class").split() if c.startswith("st-key-course_"))
+    return int(key.removeprefix("st-key-course_"))
