@@ -1,10 +1,12 @@
 """My school's devices: what we have, who holds it, what is broken or missing,
 and each class's readiness for an online lesson. The board sees every school."""
 
+import altair as alt
+import polars as pl
 import streamlit as st
 
 from kernel.ui import page_context
-from school_ict.services import dashboard, labels, registry
+from school_ict.services import dashboard, labels, registry, usage
 from school_ict.ui import class_label, device_table, pick_school
 
 ctx = page_context("teacher", "school_admin", "city_admin")
@@ -23,7 +25,8 @@ cols[2].metric(t("ict.dashboard.lost"), t.number(sum(n for (_, s), n in counts.i
 cols[3].metric(t("ict.dashboard.boards_down"),
                t.number(sum(n for (k, s), n in counts.items() if k == "e_blackboard" and s in ("in_repair", "lost"))))
 
-tab_names = [t("ict.dashboard.tab_devices"), t("ict.dashboard.tab_classes"), t("ict.dashboard.tab_attention")]
+tab_names = [t("ict.dashboard.tab_devices"), t("ict.dashboard.tab_classes"), t("ict.dashboard.tab_attention"),
+             t("ict.usage.tab")]
 if ctx.actor.has("city_admin") and school_id is None:
     tab_names.append(t("ict.dashboard.tab_schools"))
 tabs = st.tabs(tab_names)
@@ -73,8 +76,20 @@ with tabs[2]:
          for r in quiet],
         hide_index=True)
 
-if len(tabs) > 3:
-    with tabs[3]:
+with tabs[3]:
+    st.caption(t("ict.usage.help"))
+    weekly = usage.usage_by_grade_week(ctx.store, ctx.actor, school_id)
+    if weekly:
+        frame = pl.DataFrame([{t("ict.usage.week"): w["week"], t("ict.usage.grade"): w["grade"],
+                               t("ict.usage.minutes"): w["minutes_per_day"]} for w in weekly])
+        st.altair_chart(alt.Chart(frame).mark_line(point=True).encode(
+            x=alt.X(f"{t('ict.usage.week')}:T"), y=f"{t('ict.usage.minutes')}:Q",
+            color=alt.Color(f"{t('ict.usage.grade')}:O")), use_container_width=True)
+    else:
+        st.info(t("ui.none"))
+
+if len(tabs) > 4:
+    with tabs[4]:
         st.dataframe(
             [{t("ict.col.school"): f"{r['code']} {r['name_ja'] if ctx.lang == 'ja' else r['name_en']}",
               t("ict.col.pupils"): r["pupils"], t("ict.col.devices"): r["devices"],

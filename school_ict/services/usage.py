@@ -1,0 +1,69 @@
+"""Device usage: daily active minutes per device (from a telemetry CSV or the demo),
+averaged per grade and week, for teachers and the board."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from kernel.actor import Actor
+from kernel.errors import ImportRejected, RowProblem
+from kernel.store import Store
+from school_ict.services.access import require_manage, school_scope
+
+
+def usage_by_grade_week(store: Store, actor: Actor, school_id: int | None = None) -> list[dict]:
+    """[{week, grade, minutes_per_day}]: pupil tablets' mean active minutes per school day."""
+    school_id = school_scope(actor, school_id)
+    return store.query_dicts(
+        """SELECT date_trunc('week', u.day) AS week, p.grade, round(avg(u.active_minutes), 1) AS minutes_per_day,
+                  count(DISTINCT u.device_id) AS devices
+           FROM school_ict_usage u JOIN school_ict_devices d ON d.id = u.device_id
+           JOIN school_ict_pupils p ON p.id = d.pupil_id
+           WHERE (? IS NULL OR d.school_id = ?)
+           GROUP BY ALL ORDER BY week, p.grade""", [school_id, school_id])
+
+
+def import_usage(store: Store, actor: Actor, data: bytes | str) -> int:
+    """A telemetry CSV (asset_tag or serial, date, active_minutes); all or nothing.
+    Each device's last-seen time moves forward to its latest active day."""
+    require_manage(actor, actor.school_id if not actor.has("city_admin") else None)
+    school_id = school_scope(actor, None)
+    raw = data.encode() if isinstance(data, str) else data
+    try:
+        frame = pl.read_csv(raw, infer_schema=False)
+    except pl.exceptions.PolarsError as exc:
+        raise ImportRejected([RowProblem(1, "ict.import.unreadable", {"detail": str(exc)[:200]})]) from exc
+    frame = frame.rename({c: c.strip().lower() for c in frame.columns})
+    key = "asset_tag" if "asset_tag" in frame.columns else "serial" if "serial" in frame.columns else None
+    if key is None or not {"date", "active_minutes"} <= set(frame.columns):
+        raise ImportRejected([RowProblem(1, "ict.network.missing_columns",
+                                         {"columns": "asset_tag|serial, date, active_minutes"})])
+    devices = pl.DataFrame(
+        store.query(f"SELECT {key}, id FROM school_ict_devices WHERE (? IS NULL OR school_id = ?)",
+                    [school_id, school_id]), schema={"k": pl.Utf8, "device_id": pl.Int64}, orient="row")
+    frame = (frame.with_row_index("line", offset=2)
+             .with_columns(pl.col(key).str.strip_chars().alias("k"),
+                           pl.col("date").str.strip_chars().str.to_date(strict=False).alias("day"),
+                           pl.col("active_minutes").cast(pl.Int64, strict=False).alias("minutes"))
+             .join(devices, on="k", how="left").sort("line"))
+    problems = [RowProblem(r["line"], "ict.error.no_such_device", {"tag": r["k"]})
+                for r in frame.filter(pl.col("device_id").is_null()).iter_rows(named=True)]
+    problems += [RowProblem(r["line"], "ict.import.bad_date", {"value": r["date"], "column": "date"})
+                 for r in frame.filter(pl.col("day").is_null()).iter_rows(named=True)]
+    problems += [RowProblem(r["line"], "ict.network.bad_number", {})
+                 for r in frame.filter(pl.col("minutes").is_null() | ~pl.col("minutes").is_between(0, 1440))
+                 .iter_rows(named=True)]
+    if problems:
+        raise ImportRejected(sorted(problems, key=lambda p: p.row), rows=frame.height)
+    rows = frame.select("device_id", "day", "minutes").unique(["device_id", "day"], keep="last")
+
+    def work(cur) -> None:
+        cur.register("_usage", rows)
+        cur.execute("INSERT OR REPLACE INTO school_ict_usage SELECT * FROM _usage")
+        cur.execute("""UPDATE school_ict_devices d SET last_seen_at = greatest(coalesce(d.last_seen_at, u.seen), u.seen)
+                       FROM (SELECT device_id, max(day)::TIMESTAMP AT TIME ZONE 'Asia/Tokyo' + INTERVAL 15 HOUR AS seen
+                             FROM _usage WHERE minutes > 0 GROUP BY device_id) u WHERE u.device_id = d.id""")
+        cur.unregister("_usage")
+
+    store.write(work)
+    return frame.height
