@@ -14,6 +14,8 @@ _STAFF = frozenset({"facility_staff", "city_admin"})
 BOOKING_PAGES: tuple[PageSpec, ...] = (
     PageSpec(_PAGES / "vacancy.py", "nav.facilities_vacancy", "facilities", "facilities", PUBLIC,
              ":material/event_available:"),
+    PageSpec(_PAGES / "search.py", "nav.facilities_search", "facilities-search", "facilities", PUBLIC,
+             ":material/search:"),
     PageSpec(_PAGES / "book.py", "nav.facilities_book", "facilities-book", "facilities", SIGNED_IN,
              ":material/edit_calendar:"),
     PageSpec(_PAGES / "my_bookings.py", "nav.facilities_my", "facilities-mine", "facilities", SIGNED_IN,
@@ -22,6 +24,12 @@ BOOKING_PAGES: tuple[PageSpec, ...] = (
              ":material/confirmation_number:"),
     PageSpec(_PAGES / "staff_lottery.py", "nav.facilities_staff_lottery", "facilities-staff-lottery", "facilities",
              _STAFF, ":material/casino:"),
+    PageSpec(_PAGES / "staff_bookings.py", "nav.facilities_staff_bookings", "facilities-staff-bookings",
+             "facilities", _STAFF, ":material/point_of_sale:"),
+    PageSpec(_PAGES / "staff_setup.py", "nav.facilities_staff", "facilities-setup", "facilities", _STAFF,
+             ":material/settings:"),
+    PageSpec(_PAGES / "occupancy.py", "nav.facilities_occupancy", "facilities-occupancy", "facilities", _STAFF,
+             ":material/bar_chart:"),
 )
 
 

@@ -26,12 +26,13 @@ today = ctx.clock.now().date()
 
 # Prefill from the vacancy or search page (?room=..&day=..&block=..).
 params = st.query_params
-if "book_room" not in st.session_state and params.get("room", "").isdigit() and int(params["room"]) in rooms:
+if params.get("room", "").isdigit() and int(params["room"]) in rooms:
     st.session_state["book_room"] = int(params["room"])
     with contextlib.suppress(ValueError):
         st.session_state["book_day"] = max(date.fromisoformat(params.get("day", "")), today)
     if params.get("block") in ("am", "pm", "ev"):
         st.session_state["book_block"] = params["block"]
+    st.query_params.clear()  # applied once; later choices on this page are the visitor's
 
 room_id = st.selectbox(t("book.room"), list(rooms), key="book_room",
                        format_func=lambda i: f"{rooms[i][0].name(lang)} — {rooms[i][1].name(lang)}")

@@ -110,3 +110,82 @@ def test_residents_are_not_offered_the_staff_lottery_page(app_for):
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         at.switch_page(STAFF_LOTTERY)
     at.switch_page(LOTTERY)  # while their own page is there
+
+
+SEARCH = "../facilities/pages/search.py"
+
+
+def test_anonymous_search_finds_free_rooms_without_names(app_for):
+    at = app_for(page=SEARCH)
+    assert not at.exception
+    at.number_input[0].set_value(50)
+    at.button(key="search_submit").click()
+    at.run()
+    assert not at.exception
+    assert any("件の空きが見つかりました" in s.value for s in at.success)
+    table = at.dataframe[0].value
+    assert (table.iloc[:, 3] >= 50).all()
+    assert "resident" not in table.to_csv()
+
+
+def test_signed_in_search_leads_to_the_booking_form(app_for):
+    at = app_for(login="resident04", page=SEARCH, lang="en")
+    at.button(key="search_submit").click()
+    at.run()
+    assert not at.exception
+    assert any("Select a row" in c.value for c in at.caption)
+
+
+STAFF_BOOKINGS = "../facilities/pages/staff_bookings.py"
+STAFF_SETUP = "../facilities/pages/staff_setup.py"
+OCCUPANCY = "../facilities/pages/occupancy.py"
+
+
+def test_staff_take_a_counter_payment(app_for):
+    at = app_for(login="facility01", page=STAFF_BOOKINGS)
+    assert not at.exception
+    # Pick bookings until one owes money, then take the payment at the counter.
+    for option in at.selectbox(key="staff_booking").options:
+        at.selectbox(key="staff_booking").select(option)
+        at.run()
+        if any(b.key == "staff_counter" for b in at.button):
+            break
+    else:
+        raise AssertionError("no owing booking in the demo month")
+    at.button(key="staff_counter").click()
+    at.run()
+    assert not at.exception
+    assert any("窓口での支払" in s.value for s in at.success)
+
+
+def test_staff_set_a_reduction_with_its_reason(app_for):
+    at = app_for(login="facility01", page=STAFF_BOOKINGS, lang="en")
+    at.text_input[0].input("resident05")
+    at.selectbox[-1].select("disability")
+    at.text_input[-1].input("handbook No. 123 seen")
+    at.button(key="staff_profile_save").click()
+    at.run()
+    assert not at.exception
+    assert any("Saved the registration of resident05" in s.value for s in at.success)
+
+
+def test_staff_setup_saves_rules_and_adds_a_closure(app_for):
+    at = app_for(login="facility01", page=STAFF_SETUP)
+    assert not at.exception
+    at.button(key="setup_rules_save").click()
+    at.run()
+    assert not at.exception
+    assert any("保存しました" in s.value for s in at.success)
+    at.text_input[0].input("電気設備点検")
+    at.button(key="setup_closure_add").click()
+    at.run()
+    assert not at.exception
+    assert "電気設備点検" in at.dataframe[0].value.to_csv()
+
+
+def test_occupancy_chart_and_csv_for_staff(app_for):
+    at = app_for(login="facility01", page=OCCUPANCY, lang="en")
+    assert not at.exception
+    assert [t.value for t in at.title] == ["Occupancy"]
+    assert at.metric[0].value.endswith("%")
+    assert len(at.dataframe[0].value) > 30  # every room of the demo city

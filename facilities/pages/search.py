@@ -1,0 +1,72 @@
+"""Find a free room (public): for N people, on these dates, in these blocks, with this equipment."""
+
+from datetime import timedelta
+
+import streamlit as st
+
+from facilities.pages import common
+from facilities.services import catalog, vacancy
+from kernel.errors import ManabiError
+from kernel.ui import page_context, show_error
+
+ctx = page_context()
+t, lang = ctx.t, ctx.lang
+st.title(t("nav.facilities_search"))
+st.caption(t("search.intro"))
+today = ctx.clock.now().date()
+equipment = {e.code: e for e in catalog.list_equipment(ctx.store)}
+
+with st.form("facility_search"):
+    left, right = st.columns(2)
+    people = left.number_input(t("search.people"), min_value=1, max_value=500, value=10, step=1)
+    period = right.date_input(t("search.dates"), value=(today + timedelta(days=7), today + timedelta(days=13)),
+                              min_value=today, max_value=today + timedelta(days=120), format="YYYY-MM-DD")
+    left, right = st.columns(2)
+    weekdays = left.multiselect(t("search.weekdays"), list(range(1, 8)), default=list(range(1, 8)),
+                                format_func=lambda d: common.WEEKDAYS[lang][d - 1])
+    blocks = right.multiselect(t("book.block"), ["am", "pm", "ev"], default=["am", "pm", "ev"],
+                               format_func=lambda b: t(f"block.{b}"))
+    wanted = st.multiselect(t("search.equipment"), list(equipment), format_func=lambda c: equipment[c].name(lang))
+    left, right = st.columns(2)
+    kind = left.selectbox(t("search.kind"), [None, "hall", "centre", "sports"],
+                          format_func=lambda k: t(f"kind.{k or 'any'}"))
+    accessible = right.checkbox(t("search.accessible"))
+    submitted = st.form_submit_button(t("search.submit"), type="primary", icon=":material/search:",
+                                      key="search_submit")
+
+if submitted:
+    start, end = (period[0], period[-1]) if isinstance(period, tuple) and period else (today, today)
+    days = [start + timedelta(days=n) for n in range((end - start).days + 1)]
+    days = [d for d in days if d.isoweekday() in weekdays]
+    try:
+        st.session_state["search_results"] = vacancy.search(
+            ctx.store, ctx.clock, people=int(people), days=days, blocks=blocks, equipment=wanted,
+            accessible=accessible, kind=kind)
+    except ManabiError as exc:
+        show_error(ctx, exc)
+        st.session_state.pop("search_results", None)
+
+results = st.session_state.get("search_results")
+if results is not None:
+    if not results:
+        st.warning(t("search.nothing"))
+    else:
+        st.success(t("search.found", count=len(results)))
+        rows = [{t("my.when"): f"{t.date(m.day)} {common.block_label(t, m.facility, m.block_code)}",
+                 t("vacancy.facility"): m.facility.name(lang), t("vacancy.room"): m.room.name(lang),
+                 t("vacancy.capacity"): m.room.capacity} for m in results]
+        event = st.dataframe(rows, hide_index=True, width="stretch", on_select="rerun",
+                             selection_mode="single-row", key="search_table")
+        picked = event.selection.rows if event and event.selection else []
+        if ctx.actor.signed_in:
+            st.caption(t("search.pick_to_book"))
+            if picked:
+                match = results[picked[0]]
+                if st.button(t("search.book_this", place=f"{match.facility.name(lang)} {match.room.name(lang)}",
+                               day=t.date(match.day), block=t(f"block.{match.block_code}")),
+                             type="primary", key="search_book"):
+                    st.switch_page(common.page_path("book.py"),
+                                   query_params={"room": str(match.room.id), "day": match.day.isoformat(),
+                                                 "block": match.block_code})
+        else:
+            st.info(t("vacancy.sign_in_to_book"), icon=":material/login:")
