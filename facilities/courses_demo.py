@@ -153,3 +153,11 @@ def load(ctx: DemoContext) -> None:
                  now - timedelta(hours=len(chosen) - index), now if seat else None])
         cur.execute("UPDATE facilities_courses SET seats_taken = ?, waitlist_counter = ? WHERE id = ?",
                     [min(len(chosen), capacity), len(chosen), course_id])
+        # Online sessions already running: most seat holders have opened their join link.
+        for (session_id,) in cur.execute(
+                "SELECT id FROM facilities_course_sessions WHERE course_id = ? AND meeting_room IS NOT NULL "
+                "AND starts_at <= ? ORDER BY id", [course_id, now]).fetchall():
+            for user_id in chosen[:capacity]:
+                if ctx.rng.random() < 0.6:
+                    cur.execute("INSERT INTO facilities_meeting_joins VALUES ('course', ?, ?, false, ?, ?, 1)",
+                                [session_id, str(user_id), now, now])

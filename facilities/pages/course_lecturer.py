@@ -58,15 +58,18 @@ else:
 if course.has_online:
     st.subheader(t("courses.lecturer.attendance"), anchor=False)
     if attendance:
+        # One row per participant, one column per online session: easier to scan than a long list.
         sessions = {s.id: s for s in course.sessions}
-        frame = pd.DataFrame([{
-            t("courses.lecturer.session"): cc.when(t, sessions[a.session_id]),
-            t("courses.lecturer.name"): a.name,
-            t("courses.lecturer.joined"): t("courses.lecturer.yes") if a.joined else t("courses.lecturer.no"),
-        } for a in attendance])
-        st.dataframe(frame, hide_index=True, width="stretch")
-        joined = sum(a.joined for a in attendance)
-        st.caption(t("courses.lecturer.rate", rate=t.percent(joined / len(attendance))))
+        columns = {sid: cc.when(t, sessions[sid]) for sid in dict.fromkeys(a.session_id for a in attendance)}
+        grid: dict[int, dict] = {}
+        for a in attendance:
+            row = grid.setdefault(a.user_id, {t("courses.lecturer.name"): a.name})
+            started = sessions[a.session_id].starts_at <= ctx.clock.now()
+            row[columns[a.session_id]] = "✓" if a.joined else ("—" if started else "")
+        st.dataframe(pd.DataFrame(list(grid.values())), hide_index=True, width="stretch")
+        held = [a for a in attendance if sessions[a.session_id].starts_at <= ctx.clock.now()]
+        if held:
+            st.caption(t("courses.lecturer.rate", rate=t.percent(sum(a.joined for a in held) / len(held))))
     else:
         st.caption(t("ui.none"))
 
