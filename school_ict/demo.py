@@ -188,11 +188,14 @@ def _repairs(cur, rng, now: datetime) -> None:
         return _pick(rng, [(c, share) for c, share in CAUSES])[0]
 
     rows = []
-    in_repair = cur.execute("SELECT id, school_id, model FROM school_ict_devices WHERE status = 'in_repair'").fetchall()
-    for device_id, school_id, model in in_repair:
+    # A pupil tablet in repair was taken from the pupil of the same number (PT-E01-0007 → P-E01-0007).
+    in_repair = cur.execute("""SELECT d.id, d.school_id, d.model, p.id FROM school_ict_devices d
+                               LEFT JOIN school_ict_pupils p ON p.pseudonym = replace(d.asset_tag, 'PT-', 'P-')
+                               WHERE d.status = 'in_repair' ORDER BY d.id""").fetchall()
+    for device_id, school_id, model, pupil_id in in_repair:
         rows.append({"device_id": device_id, "school_id": school_id, "model": model,
                      "opened_at": now - timedelta(days=rng.randrange(1, 40), hours=rng.randrange(0, 8)),
-                     "opened_by": "demo", "symptom": rng.choice(SYMPTOMS), "pupil_id": None, "cause": cause(),
+                     "opened_by": "demo", "symptom": rng.choice(SYMPTOMS), "pupil_id": pupil_id, "cause": cause(),
                      "state": "open", "closed_at": None, "resolution": None})
     tablets = cur.execute(
         "SELECT id, school_id, model, pupil_id FROM school_ict_devices WHERE kind = 'pupil_tablet'").fetchall()

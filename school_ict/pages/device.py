@@ -38,7 +38,9 @@ with left:
         ("ict.col.last_seen", t.datetime(device.last_seen_at, "short") if device.last_seen_at else "—"),
         ("ict.col.annotated_user", device.annotated_user or "—"),
     ]
-    st.dataframe([{t("ict.device.field"): t(k), t("ict.device.value"): str(v)} for k, v in fields], hide_index=True)
+    # Tall enough to show every field without an inner scroll bar.
+    st.dataframe([{t("ict.device.field"): t(k), t("ict.device.value"): str(v)} for k, v in fields], hide_index=True,
+                 height=35 * (len(fields) + 1) + 3)
 
 with right:
     st.subheader(t("ict.device.actions"), anchor=False)

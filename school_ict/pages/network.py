@@ -42,7 +42,8 @@ table = pl.DataFrame([{t("ict.col.school"): f"{r['code']} {r['name_ja'] if ctx.l
 if table.height:
     over_col = t("ict.col.over_target")
     st.dataframe(table.to_pandas().style.apply(
-        lambda row: ["background-color: #fde2e1" if row[over_col] else "" for _ in row], axis=1), hide_index=True)
+        lambda row: ["background-color: #fde2e1" if row[over_col] else "" for _ in row], axis=1).format(
+        {t("ict.col.peak"): "{:.1f}", t("ict.col.peak_per_pupil"): "{:.3f}"}), hide_index=True)
 
 st.subheader(t("ict.network.day"), anchor=False)
 schools = {s.id: f"{s.code} {s.name(ctx.lang)}" for s in registry.list_schools(ctx.store, ctx.actor)}

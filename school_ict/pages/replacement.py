@@ -38,7 +38,7 @@ if rows:
     for year, (devices, cost) in sorted(totals.items()):
         st.markdown("- " + t("ict.replacement.total", year=year, devices=t.number(devices), cost=t.money(cost)))
     chart = alt.Chart(frame).mark_bar().encode(
-        x=alt.X(f"{t('ict.col.fiscal_year')}:N", sort="ascending"),
+        x=alt.X(f"{t('ict.col.fiscal_year')}:N", sort="ascending", axis=alt.Axis(labelAngle=0)),
         y=alt.Y(f"sum({t('ict.col.cost')}):Q", title=t("ict.col.cost")),
         color=f"{t('ict.col.school')}:N",
         tooltip=[t("ict.col.fiscal_year"), t("ict.col.school"), t("ict.col.kind"), t("ict.col.devices"),
