@@ -32,6 +32,8 @@ SPEC = ModuleSpec(
     pages=(
         PageSpec(_PAGES / "class_dashboard.py", "analytics.nav.class_dashboard", "learning", "schools",
                  frozenset({"teacher", "school_admin"}), ":material/insights:"),
+        PageSpec(_PAGES / "board.py", "analytics.nav.board", "learning-board", "schools",
+                 frozenset({"city_admin"}), ":material/leaderboard:"),
     ),
     routes=_routes,
     demo=_demo,

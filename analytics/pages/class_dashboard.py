@@ -132,13 +132,19 @@ with tab_pupil:
         reasons = [r for r in help_list if r.learner_id == learner]
         for r in reasons:
             st.warning(t(f"analytics.help.{r.rule}", **{k: t.value(v) for k, v in r.params.items()}))
+        # Verbs the catalogue knows read in the visitor's language; others stay as sent.
+        verbs = {v: t(f"analytics.verb.{v}") for v in timeline["verb"].unique().to_list()
+                 if t.has(f"analytics.verb.{v}")}
+        timeline = timeline.with_columns(timeline["verb"].replace(verbs))
         scored = timeline.filter(timeline["score"].is_not_null())
         if not scored.is_empty():
             st.altair_chart(
                 alt.Chart(scored).mark_circle(size=60).encode(
                     x=alt.X("at:T", title=t("analytics.dash.when")),
                     y=alt.Y("score:Q", title=t("analytics.dash.score"), scale=alt.Scale(domain=[0, 1])),
-                    color=alt.Color("verb:N", title=t("analytics.dash.verb")),
+                    color=alt.Color("verb:N", title=t("analytics.dash.verb"), scale=alt.Scale(
+                        domain=[verbs.get(v, v) for v in ("passed", "failed", "completed")],
+                        range=["#2e7d32", "#c62828", "#1565c0"])),
                     tooltip=["activity:N", "score:Q", "minutes:Q"],
                 ), width="stretch")
         st.dataframe(timeline.rename({

@@ -35,7 +35,8 @@ from kernel.store import Store
 
 # The extension a learning app uses to name the curriculum unit (学習指導要領コード).
 CURRICULUM_EXTENSION = "https://manabi.city.iizuka.lg.jp/xapi/extensions/curriculum-code"
-_UNIT_AT_END = re.compile(r"(?<!\d)(\d{16})/?$")
+# A 16-digit path segment of the activity id, e.g. …/units/8101001110000000/test.
+_UNIT_SEGMENT = re.compile(r"/(\d{16})(?=/|$|\?|#)")
 _DURATION_PARTS = re.compile(
     r"^P(?:(?P<Y>[\d.]+)Y)?(?:(?P<M>[\d.]+)M)?(?:(?P<W>[\d.]+)W)?(?:(?P<D>[\d.]+)D)?"
     r"(?:T(?:(?P<h>[\d.]+)H)?(?:(?P<m>[\d.]+)M)?(?:(?P<s>[\d.]+)S)?)?$"
@@ -155,7 +156,7 @@ def _unit_code(statement: dict) -> str | None:
         if isinstance(code, str) and len(code) == 16 and code.isdigit():
             return code
     if target.get("objectType", "Activity") == "Activity":
-        match = _UNIT_AT_END.search(target["id"])
+        match = _UNIT_SEGMENT.search(target["id"])
         if match:
             return match.group(1)
     return None

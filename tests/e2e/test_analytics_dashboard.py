@@ -1,0 +1,55 @@
+"""The real thing: a learning app posts a statement over xAPI, then the teacher opens the
+class heatmap in Chromium, reads why a pupil may need help and drills down to them."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect
+
+from analytics.demo import DEMO_CLIENT_KEY, DEMO_CLIENT_SECRET
+
+pytestmark = pytest.mark.e2e
+
+
+def test_teacher_reads_the_class_heatmap_and_a_pupils_timeline(server, page: Page, artifacts):
+    # A drill app reports a new attempt for pupil E01-00001 (grade 1, class 1 of 飯塚小).
+    statement = {
+        "id": str(uuid.uuid4()),
+        "actor": {"account": {"homePage": "https://manabi.city.iizuka.lg.jp", "name": "E01-00001"}},
+        "verb": {"id": "http://adlnet.gov/expapi/verbs/failed"},
+        "object": {"id": "https://manabi.city.iizuka.lg.jp/xapi/activities/units/8101001110000000/test",
+                   "definition": {"name": {"ja": "ブラウザテストの小テスト"}}},
+        "result": {"score": {"scaled": 0.1}, "success": False, "duration": "PT7M"},
+        "timestamp": "2026-11-27T09:30:00+09:00",
+    }
+    answer = httpx.post(f"{server}/xapi/statements", json=statement, auth=(DEMO_CLIENT_KEY, DEMO_CLIENT_SECRET),
+                        headers={"X-Experience-API-Version": "1.0.3"}, timeout=30)
+    assert answer.status_code == 200
+
+    page.set_viewport_size({"width": 1400, "height": 1200})
+    page.goto(f"{server}/sign-in")
+    page.get_by_label("ログインID").fill("teacher01")
+    page.get_by_label("パスワード").fill("manabi-demo")
+    page.get_by_role("button", name="サインイン").click()
+    sidebar = page.get_by_test_id("stSidebar")
+    expect(sidebar.get_by_text("山田 花子 (飯塚小) さんでサインイン中")).to_be_visible(timeout=30_000)
+
+    sidebar.get_by_role("link", name="学習ダッシュボード").click()
+    expect(page.get_by_role("heading", name="学習ダッシュボード")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("児童生徒 × 単元の習熟度（平均スコア）")).to_be_visible()
+    heatmap = page.get_by_test_id("stVegaLiteChart").first
+    expect(heatmap).to_be_visible(timeout=30_000)
+    page.screenshot(path=artifacts / "analytics-class-heatmap-ja.png", full_page=True)
+
+    page.get_by_role("tab", name="要支援・活動状況").click()
+    expect(page.get_by_text("判定の規則")).to_be_visible()
+
+    page.get_by_role("tab", name="個人の記録").click()
+    page.get_by_role("tabpanel", name="個人の記録").get_by_role("combobox").click()
+    page.get_by_role("option", name="E01-00001").click()
+    # The table draws on a canvas; its cells exist for screen readers, not as visible text.
+    expect(page.locator("td[role=gridcell]", has_text="ブラウザテストの小テスト").first).to_be_attached(timeout=30_000)
+    page.screenshot(path=artifacts / "analytics-pupil-timeline-ja.png", full_page=True)
