@@ -22,6 +22,9 @@ COURSE_PAGES: tuple[PageSpec, ...] = (
              ":material/video_call:"),
     PageSpec(_PAGES / "course_lecturer.py", "courses.nav.lecturer", "courses-run", "facilities", SIGNED_IN,
              ":material/groups:"),
+    # Teachers look for their online classes under Schools, not under Facilities.
+    PageSpec(_PAGES / "course_class.py", "courses.classes.nav", "online-classes", "schools",
+             frozenset({"teacher"}), ":material/cast_for_education:"),
 )
 
 

@@ -519,7 +519,7 @@ def meeting_config(store: Store) -> meetings.JitsiConfig:
     return meetings.load_config(demo=get_meta(store, "demo_scale") is not None)
 
 
-def _record_join(cur, clock: Clock, kind: str, session_id: int, participant: str, moderator: bool) -> None:
+def record_join(cur, clock: Clock, kind: str, session_id: int, participant: str, moderator: bool) -> None:
     now = clock.now()
     cur.execute(
         """INSERT INTO facilities_meeting_joins (kind, session_id, participant, moderator, first_at, last_at)
@@ -557,7 +557,7 @@ def join_link_for(store: Store, clock: Clock, user_id: int, session_id: int,
     link = meetings.join_link(config, session["meeting_room"], who, session["starts_at"], session["ends_at"],
                               clock.now())
     if record:
-        store.write(lambda cur: _record_join(cur, clock, "course", session_id, str(user_id), moderator))
+        store.write(lambda cur: record_join(cur, clock, "course", session_id, str(user_id), moderator))
     return link
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlsplit
 
 import jwt
+import pytest
 
 from kernel import meetings
 
@@ -125,3 +126,40 @@ def test_staff_see_every_course_and_can_change_seats(app_for):
     at.run()
     assert not at.exception
     assert "Capacity set to 5; 2 moved up from the waiting list." in texts(at.success)
+
+
+CLASS = "../facilities/pages/course_class.py"
+
+
+def test_teacher_opens_an_online_english_lesson_and_hands_out_pupil_links(app_for):
+    at = app_for(login="teacher01", page=CLASS)
+    assert not at.exception
+    assert texts(at.title) == ["オンライン授業"]
+    assert at.dataframe, "the school's classes with pupils and ready tablets"
+    at.radio[0].set_value("english")
+    at.text_input[0].input("Let's talk: 自己紹介")
+    [submit] = [b for b in at.button if b.label == "開く"]
+    submit.click()
+    at.run()
+    assert not at.exception
+    assert "オンライン授業を開きました。" in texts(at.success)
+
+    [join] = [b for b in at.button if b.key and b.key.startswith("class_join_")]
+    join.click()
+    at.run()
+    [link] = link_buttons(at)
+    token = parse_qs(urlsplit(link.url).query)["jwt"][0]
+    host = jwt.decode(token, meetings.DEMO_SECRET, algorithms=["HS256"], audience="jitsi",
+                      options={"verify_exp": False, "verify_nbf": False, "verify_iat": False})
+    assert host["context"]["user"]["affiliation"] == "owner"
+
+    [pupils] = [b for b in at.button if b.key and b.key.startswith("class_pupils_")]
+    pupils.click()
+    at.run()
+    table = at.dataframe[-1].value
+    assert len(table) > 0 and table.iloc[:, 2].str.contains(host["room"]).all()
+
+
+def test_residents_are_not_offered_online_classes(app_for):
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        app_for(login="resident01", page=CLASS)

@@ -1,0 +1,92 @@
+"""Online classes (teachers): open an online lesson for one class of their school, join it
+as moderator, and hand each pupil their own member link."""
+
+from datetime import datetime, time, timedelta
+
+import pandas as pd
+import streamlit as st
+
+from facilities.services import courses_classes as classes
+from kernel.clock import TOKYO
+from kernel.errors import ManabiError
+from kernel.ui import page_context, show_error
+
+ctx = page_context("teacher")
+t, lang, actor = ctx.t, ctx.lang, ctx.actor
+now = ctx.clock.now()
+st.title(t("courses.classes.title"))
+st.caption(t("courses.classes.intro"))
+KIND_KEYS = {"class": "courses.classes.kind_class", "english": "courses.classes.kind_english"}
+
+try:
+    rooms = classes.classrooms(ctx.store, ctx.clock, actor)
+except ManabiError as exc:
+    show_error(ctx, exc)
+    st.stop()
+if not rooms:
+    st.info(t("courses.classes.no_registry"))
+    st.stop()
+by_id = {r.id: r for r in rooms}
+st.dataframe(pd.DataFrame([{t("courses.classes.class"): r.label(lang), t("courses.classes.pupils"): r.pupils,
+                            t("courses.classes.tablets_ready"): f"{r.tablets_ready} / {r.pupils}"} for r in rooms]),
+             hide_index=True, width="stretch", height=min(38 + 35 * len(rooms), 320))
+
+with st.form("open_class"):
+    st.subheader(t("courses.classes.open"), anchor=False)
+    left, right = st.columns(2)
+    classroom_id = left.selectbox(t("courses.classes.class"), list(by_id), format_func=lambda i: by_id[i].label(lang))
+    kind = right.radio(t("courses.classes.kind"), list(KIND_KEYS), format_func=lambda k: t(KIND_KEYS[k]),
+                       horizontal=True)
+    title = st.text_input(t("courses.classes.lesson_title"))
+    a, b, c = st.columns(3)
+    day = a.date_input(t("courses.classes.day"), value=now.date(), min_value=now.date())
+    start = b.time_input(t("courses.classes.start"), value=time(min(now.hour + 1, 23)), step=timedelta(minutes=5))
+    minutes = c.number_input(t("courses.classes.minutes"), min_value=15, max_value=180, value=45, step=5)
+    if st.form_submit_button(t("courses.classes.create"), type="primary"):
+        starts_at = datetime.combine(day, start, TOKYO)
+        try:
+            classes.open_class(ctx.store, ctx.clock, actor, classroom_id, kind=kind, title=title,
+                               starts_at=starts_at, ends_at=starts_at + timedelta(minutes=int(minutes)))
+        except ManabiError as exc:
+            show_error(ctx, exc)
+        else:
+            st.success(t("courses.classes.created"))
+
+st.subheader(t("courses.classes.upcoming"), anchor=False)
+lessons = classes.my_classes(ctx.store, ctx.clock, actor)
+if not lessons:
+    st.caption(t("courses.classes.none"))
+for lesson in lessons:
+    with st.container(border=True, key=f"lesson_{lesson.id}"):
+        st.markdown(f"**{lesson.title}** · {t(KIND_KEYS[lesson.kind])} · {lesson.classroom.label(lang)}  \n"
+                    f"{t.datetime(lesson.starts_at, 'short')}–{t.time(lesson.ends_at)}")
+        if lesson.classroom.tablets_ready < lesson.classroom.pupils:
+            st.warning(t("courses.classes.not_ready", count=lesson.classroom.pupils - lesson.classroom.tablets_ready),
+                       icon=":material/tablet:")
+        host, pupils = st.columns(2)
+        if host.button(t("courses.classes.join"), key=f"class_join_{lesson.id}", type="primary",
+                       icon=":material/video_call:"):
+            try:
+                link = classes.teacher_link(ctx.store, ctx.clock, actor, lesson.id)
+            except ManabiError as exc:
+                show_error(ctx, exc)
+            else:
+                st.link_button(t("courses.mine.open_room"), link.url, icon=":material/open_in_new:")
+                st.caption(t("courses.mine.link_ready", until=t.datetime(link.expires, "short")))
+        if pupils.button(t("courses.classes.pupil_links"), key=f"class_pupils_{lesson.id}"):
+            try:
+                links = classes.pupil_links(ctx.store, ctx.clock, actor, lesson.id)
+            except ManabiError as exc:
+                show_error(ctx, exc)
+            else:
+                table = pd.DataFrame([{
+                    t("courses.classes.pseudonym"): p.pseudonym,
+                    t("courses.classes.ready"): t("courses.classes.ready_yes") if p.tablet_ready
+                    else t("courses.classes.ready_no"),
+                    t("courses.classes.link"): p.url} for p in links])
+                st.caption(t("courses.classes.links_hint"))
+                st.dataframe(table, hide_index=True, width="stretch",
+                             column_config={t("courses.classes.link"): st.column_config.LinkColumn()})
+                st.download_button(t("courses.classes.download"), table.to_csv(index=False).encode("utf-8-sig"),
+                                   file_name=f"online-class-{lesson.id}-links.csv", mime="text/csv",
+                                   key=f"class_csv_{lesson.id}", icon=":material/download:")
