@@ -5,6 +5,8 @@ Rendering only: what to show comes from archive.services; no SQL and no rules he
 
 from __future__ import annotations
 
+import html
+
 import streamlit as st
 
 from archive.services import eras, items, rights, text
@@ -123,6 +125,16 @@ def metadata_rows(ctx: PageContext, item: items.Item) -> list[dict]:
     return [{t("archive.item.field"): k, t("archive.item.value"): v} for k, v in rows if v]
 
 
+def metadata_table(ctx: PageContext, item: items.Item) -> str:
+    """The metadata as an HTML table; every value is escaped, so nothing in it can run."""
+    rows = "".join(
+        f'<tr><th style="white-space:nowrap;text-align:left;padding-right:1em;vertical-align:top">'
+        f"{html.escape(str(label))}</th><td>{html.escape(str(value))}</td></tr>"
+        for label, value in (tuple(r.values()) for r in metadata_rows(ctx, item))
+    )
+    return f'<table style="width:100%;font-size:0.9em">{rows}</table>'
+
+
 def show_item(ctx: PageContext, item: items.Item) -> None:
     """An item as the public sees it: images, links, description, metadata, map, related."""
     t = ctx.t
@@ -155,7 +167,7 @@ def show_item(ctx: PageContext, item: items.Item) -> None:
         description = description_html(item.description(ctx.lang))
         if description:
             st.markdown(description, unsafe_allow_html=True)
-        st.dataframe(metadata_rows(ctx, item), hide_index=True, width="stretch")
+        st.markdown(metadata_table(ctx, item), unsafe_allow_html=True)
         if item.status == "published":
             st.markdown(f"[{t('archive.item.manifest')}](/iiif/{item.id}/manifest)")
     if item.place:

@@ -58,7 +58,7 @@ facet_col, result_col = st.columns([1, 3])
 with facet_col:
     st.subheader(t("archive.browse.facets"))
     types = st.multiselect(t("archive.field.type"), items.TYPES, key="archive_types",
-                           format_func=lambda k: ui.type_label(ctx, k))
+                           format_func=lambda k: ui.type_label(ctx, k), placeholder=t("archive.browse.any"))
     era = st.selectbox(t("archive.browse.era"), [None, *ui.ERA_KEYS], key="archive_era",
                        format_func=lambda k: t("archive.browse.any") if k is None else ui.era_label(ctx, k))
     set_id = st.selectbox(t("archive.field.collection"), [None, *set_titles], key="archive_set",

@@ -13,7 +13,7 @@ st.title(t("archive.map.title"))
 st.caption(t("archive.map.intro"))
 left, right = st.columns(2)
 types = left.multiselect(t("archive.field.type"), items.TYPES, key="archive_map_types",
-                         format_func=lambda k: ui.type_label(ctx, k))
+                         format_func=lambda k: ui.type_label(ctx, k), placeholder=t("archive.browse.any"))
 era = right.selectbox(t("archive.browse.era"), [None, *ui.ERA_KEYS], key="archive_map_era",
                       format_func=lambda k: t("archive.browse.any") if k is None else ui.era_label(ctx, k))
 result = items.search(ctx.store, ctx.actor, "", types=types or None, era=era, limit=10_000)
