@@ -22,7 +22,8 @@ AUDIENCES = (
     ("archive", ":material/museum:", ("4-2-1",)),
 )
 visible_pages = st.session_state.get(NAV_PAGES, {})
-columns = st.columns(len(AUDIENCES))
+# Two cards a row, so that page names in the cards have room.
+columns = [column for _ in range(2) for column in st.columns(2)]
 for column, (group, icon, measures) in zip(columns, AUDIENCES, strict=True):
     with column, st.container(border=True, height="stretch"):
         st.subheader(t(f"group.{group}"), anchor=False)
