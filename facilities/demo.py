@@ -173,7 +173,7 @@ def _bookings(ctx: DemoContext, rooms, residents, today: date) -> None:
         "SELECT user_id, is_resident, group_name, reduction_code FROM facilities_profiles").fetchall()}
     percent = dict(cur.execute("SELECT code, percent FROM facilities_reductions").fetchall())
     rows = []
-    occupancy = 0.18 if ctx.small else 0.35
+    occupancy = 0.10 if ctx.small else 0.35
     day = first
     while day <= last:
         for room_id, facility_id, _kind, capacity in rooms:

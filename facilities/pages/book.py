@@ -51,7 +51,7 @@ party = middle.radio(t("book.party"), ["group", "individual"], horizontal=True, 
                      index=0 if profile.group_name else 1, format_func=lambda p: t("party." + p))
 equipment = {e.code: e for e in catalog.list_equipment(ctx.store)}
 addon_choices = [code for code in room.equipment if code in equipment and equipment[code].addon_yen > 0]
-addons = st.multiselect(t("book.addons"), addon_choices, key="book_addons",
+addons = st.multiselect(t("book.addons"), addon_choices, key="book_addons", placeholder=t("book.no_addons"),
                         format_func=lambda c: f"{equipment[c].name(lang)} (+{t.money(equipment[c].addon_yen)})")
 purpose = st.text_input(t("book.purpose"), key="book_purpose", max_chars=100)
 

@@ -68,6 +68,8 @@ with st.container(border=True):
             left, right = st.columns([1, 2])
             left.image(payments.qr_png(b), caption=b.payment_ref, width=200)
             right.markdown(t("my.how_to_pay", ref=b.payment_ref, amount=t.money(b.owed_yen)))
+            if right.button(t("my.check_payment"), icon=":material/refresh:", key="my_refresh"):
+                st.rerun()
     elif b.paid_yen:
         st.success(t("my.paid", amount=t.money(b.paid_yen), at=t.datetime(b.paid_at, "short")),
                    icon=":material/check_circle:")

@@ -26,7 +26,8 @@ with st.form("facility_search"):
                                 format_func=lambda d: common.WEEKDAYS[lang][d - 1])
     blocks = right.multiselect(t("book.block"), ["am", "pm", "ev"], default=["am", "pm", "ev"],
                                format_func=lambda b: t(f"block.{b}"))
-    wanted = st.multiselect(t("search.equipment"), list(equipment), format_func=lambda c: equipment[c].name(lang))
+    wanted = st.multiselect(t("search.equipment"), list(equipment), format_func=lambda c: equipment[c].name(lang),
+                            placeholder=t("search.any_equipment"))
     left, right = st.columns(2)
     kind = left.selectbox(t("search.kind"), [None, "hall", "centre", "sports"],
                           format_func=lambda k: t(f"kind.{k or 'any'}"))
