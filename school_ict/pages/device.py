@@ -24,6 +24,8 @@ except ManabiError as exc:
     st.stop()
 
 holder = class_label(t, device.class_grade, device.class_name) if device.classroom_id else device.holder
+st.markdown(t("ict.device.summary", status=t(f"ict.status.{device.status}"), holder=holder or "—",
+               model=device.model))
 left, right = st.columns([3, 2])
 with left:
     fields = [
