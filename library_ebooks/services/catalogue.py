@@ -55,13 +55,15 @@ def insert_book(cur, book: ParsedBook, data: bytes, now: datetime, by_user: int 
     """Store one parsed book (title, file, cover, search terms) inside the caller's
     transaction, or say which existing title it duplicates."""
     digest = hashlib.sha256(data).hexdigest()
-    same = cur.execute("SELECT id, title FROM library_ebooks_titles WHERE content_sha256 = ?", [digest]).fetchone()
-    if same:
-        return ImportResult("", "duplicate", same[1], same[0], "ingest.reason.same_content", {"id": same[0]})
+    # One look for both kinds of duplicate: the same bytes, or the same identifier or ISBN.
     same = cur.execute(
-        "SELECT id, title FROM library_ebooks_titles WHERE identifier = ? OR isbn = ?",
-        [book.identifier, book.isbn],
+        """SELECT id, title, content_sha256 = $digest AS same_content FROM library_ebooks_titles
+           WHERE content_sha256 = $digest OR identifier = $identifier OR isbn = $isbn
+           ORDER BY same_content DESC LIMIT 1""",
+        {"digest": digest, "identifier": book.identifier, "isbn": book.isbn},
     ).fetchone()
+    if same and same[2]:
+        return ImportResult("", "duplicate", same[1], same[0], "ingest.reason.same_content", {"id": same[0]})
     if same:
         return ImportResult("", "duplicate", same[1], same[0], "ingest.reason.same_identifier",
                             {"id": same[0], "identifier": book.isbn or book.identifier})
@@ -79,8 +81,9 @@ def insert_book(cur, book: ParsedBook, data: bytes, now: datetime, by_user: int 
     cur.execute("INSERT INTO library_ebooks_files VALUES (?, ?, ?)", [title_id, data, book.cover_image])
     terms = _title_terms(book)
     if terms:
-        cur.executemany("INSERT INTO library_ebooks_terms VALUES (?, ?, ?)",
-                        [(title_id, term, weight) for term, weight in terms.items()])
+        # One statement for all terms: executemany would run one INSERT per term.
+        cur.execute("INSERT INTO library_ebooks_terms SELECT ?, unnest(?), unnest(?)",
+                    [title_id, list(terms), list(terms.values())])
     return ImportResult("", "imported", book.title, title_id)
 
 
@@ -154,12 +157,15 @@ class TitleCard:
         return " / ".join(c["name"] for c in self.creators)
 
 
-# Per title, at time $now: usable copies, loans running, holds waiting and offers open.
-# `available` leaves room for the queue: waiting residents and open offers come first.
+# Per candidate title (the CTE `cand` with a column title_id), at time $now: usable
+# copies, loans running, holds waiting and open offers. `available` leaves room for the
+# queue: waiting residents and open offers come before a walk-in borrower. Only the
+# candidates' rows are read, so a search costs what its matches cost, not the catalogue.
 AVAILABILITY_SQL = """
-    WITH active AS (
+    active AS (
         SELECT license_id, count(*) AS n FROM library_ebooks_loans
-        WHERE returned_at IS NULL AND due_at > $now GROUP BY license_id),
+        WHERE title_id IN (SELECT title_id FROM cand) AND returned_at IS NULL AND due_at > $now
+        GROUP BY license_id),
     lic AS (
         SELECT l.title_id,
                count(*) AS licenses,
@@ -170,19 +176,21 @@ AVAILABILITY_SQL = """
                    ELSE 0 END) AS free
         FROM (SELECT *, (expires_at IS NULL OR expires_at > $now)
                         AND (max_loans IS NULL OR loans_used < max_loans) AS usable
-              FROM library_ebooks_licenses) l
+              FROM library_ebooks_licenses WHERE title_id IN (SELECT title_id FROM cand)) l
         LEFT JOIN active a ON a.license_id = l.id
         GROUP BY l.title_id),
     queue AS (
         SELECT title_id, count(*) FILTER (WHERE status = 'waiting') AS waiting,
                count(*) FILTER (WHERE status = 'offered' AND offer_expires_at > $now) AS offers
-        FROM library_ebooks_holds WHERE status IN ('waiting', 'offered') GROUP BY title_id)
-    SELECT t.id AS title_id, coalesce(lic.licenses, 0) > 0 AS licensed, coalesce(lic.unlimited, false) AS unlimited,
-           coalesce(lic.copies, 0) AS copies, coalesce(lic.on_loan, 0) AS on_loan,
-           coalesce(queue.waiting, 0) AS holds_waiting, coalesce(queue.offers, 0) AS offers,
-           coalesce(lic.unlimited, false)
-             OR coalesce(lic.free, 0) - coalesce(queue.offers, 0) - coalesce(queue.waiting, 0) > 0 AS available
-    FROM library_ebooks_titles t LEFT JOIN lic ON lic.title_id = t.id LEFT JOIN queue ON queue.title_id = t.id
+        FROM library_ebooks_holds
+        WHERE title_id IN (SELECT title_id FROM cand) AND status IN ('waiting', 'offered') GROUP BY title_id),
+    av AS (
+        SELECT cand.title_id, coalesce(lic.licenses, 0) > 0 AS licensed, coalesce(lic.unlimited, false) AS unlimited,
+               coalesce(lic.copies, 0) AS copies, coalesce(lic.on_loan, 0) AS on_loan,
+               coalesce(queue.waiting, 0) AS holds_waiting, coalesce(queue.offers, 0) AS offers,
+               coalesce(lic.unlimited, false)
+                 OR coalesce(lic.free, 0) - coalesce(queue.offers, 0) - coalesce(queue.waiting, 0) > 0 AS available
+        FROM cand LEFT JOIN lic ON lic.title_id = cand.title_id LEFT JOIN queue ON queue.title_id = cand.title_id)
 """
 
 _CARD_COLUMNS = """t.id, t.title, t.title_reading, t.creators, t.language, t.isbn, t.identifier, t.publisher,
@@ -210,15 +218,13 @@ def search(store: Store, clock: Clock, query: str = "", *, language: str | None 
     """The public catalogue: ranked by the query's terms, or by title when there is none."""
     terms = text_search.query_terms(query) if query.strip() else []
     params: dict[str, object] = {"now": clock.now(), "limit": limit, "offset": offset}
-    where = ["true"]
+    where = ["true"]  # filters on the titles table `t`
     if language:
         where.append("(t.language = $lang OR t.language LIKE $lang || '-%')")
         params["lang"] = language.lower()
     if subject:
         where.append("list_contains(t.subjects, $subject)")
         params["subject"] = subject
-    if available_only:
-        where.append("av.available")
     if terms:
         # Scores first (the term lookups), then only the matching titles are joined.
         term_params = {f"term{i}": term for i, term in enumerate(terms)}
@@ -231,20 +237,29 @@ def search(store: Store, clock: Clock, query: str = "", *, language: str | None 
                 FROM library_ebooks_terms s
                 JOIN (SELECT term, count(*) AS df FROM library_ebooks_terms WHERE term IN ({term_list})
                       GROUP BY term) q USING (term)
-                GROUP BY s.title_id)"""
-        order = "scored.matched DESC, scored.score DESC, t.id"
-        join = "JOIN scored ON scored.title_id = t.id"
-        score_column = "scored.score"
+                WHERE s.term IN ({term_list})  -- lets DuckDB use the term index on both sides
+                GROUP BY s.title_id),"""
+        source = "scored JOIN library_ebooks_titles t ON t.id = scored.title_id"
+        columns = "scored.score, scored.matched, NULL AS sort_key"
+        order = "matched DESC, score DESC, title_id"
     else:
-        scored, order, join, score_column = "", "lower(coalesce(t.title_reading, t.title)), t.id", "", "NULL"
+        scored = ""
+        source = "library_ebooks_titles t"
+        columns = "NULL AS score, 0 AS matched, lower(coalesce(t.title_reading, t.title)) AS sort_key"
+        order = "sort_key, title_id"
+    # Without the availability filter the page is cut before availability is computed.
+    page_cut = "" if available_only else f"ORDER BY {order} LIMIT $limit OFFSET $offset"
     sql = f"""
-        WITH av AS ({AVAILABILITY_SQL}){"," if scored else ""} {scored}
+        WITH {scored}
+        cand AS MATERIALIZED (SELECT t.id AS title_id, {columns}, count(*) OVER () AS total
+                 FROM {source} WHERE {" AND ".join(where)} {page_cut}),
+        {AVAILABILITY_SQL}
         SELECT {_CARD_COLUMNS}, av.licensed, av.unlimited, av.copies, av.on_loan, av.holds_waiting, av.offers,
-               av.available, {score_column} AS score, count(*) OVER () AS total
-        FROM library_ebooks_titles t {join} JOIN av ON av.title_id = t.id
-        WHERE {" AND ".join(where)}
-        ORDER BY {order}
-        LIMIT $limit OFFSET $offset
+               av.available, cand.score, {"count(*) OVER ()" if available_only else "cand.total"}
+        FROM cand JOIN library_ebooks_titles t ON t.id = cand.title_id JOIN av ON av.title_id = cand.title_id
+        {"WHERE av.available" if available_only else ""}
+        ORDER BY {order.replace("title_id", "cand.title_id")}
+        {"LIMIT $limit OFFSET $offset" if available_only else ""}
     """
     rows = store.cursor().execute(sql, params).fetchall()
     total = rows[0][-1] if rows else 0
@@ -253,7 +268,7 @@ def search(store: Store, clock: Clock, query: str = "", *, language: str | None 
 
 def get_title(store: Store, clock: Clock, title_id: int) -> TitleCard:
     rows = store.cursor().execute(
-        f"""WITH av AS ({AVAILABILITY_SQL})
+        f"""WITH cand AS (SELECT $id AS title_id), {AVAILABILITY_SQL}
             SELECT {_CARD_COLUMNS}, av.licensed, av.unlimited, av.copies, av.on_loan, av.holds_waiting, av.offers,
                    av.available, NULL
             FROM library_ebooks_titles t JOIN av ON av.title_id = t.id WHERE t.id = $id""",

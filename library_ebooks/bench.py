@@ -1,0 +1,187 @@
+"""Benchmarks of e-book lending (`manabi bench`), printed, never asserted in tests.
+
+- import rate: EPUBs per second, covers and search terms included (goal ≥ 150/s);
+- search latency on 100,000 generated titles (goal < 50 ms);
+- 32 threads racing for the last copies on a DuckDB file: over-lends (goal 0) and
+  sequential borrow throughput.
+
+Each runs on its own fresh database with only this module's tables, so the demo city
+that `manabi bench` built for everyone stays as it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import statistics
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from kernel.actor import Actor, Role
+from kernel.clock import Clock
+from kernel.errors import Conflict
+from kernel.migrations import discover, migrate
+from kernel.store import Store
+from library_ebooks.demo_books import SHELF, make_epub
+from library_ebooks.services import catalogue, lending
+from library_ebooks.services import search as text_search
+
+CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus" / "epub"
+LIBRARIAN = Actor(user_id=1, login="bench-librarian", roles=frozenset({Role.LIBRARIAN}))
+SEARCH_TITLES = 100_000
+QUERIES = ("猫", "銀河鉄道", "なつめそうせき", "夏目 漱石", "歴史", "ginga", "whale", "飯塚 炭鉱", "こども 科学",
+           "mystery detective")
+
+
+def _fresh_store(clock: Clock, path: str | Path = ":memory:") -> Store:
+    store = Store(path)
+    here = Path(__file__).resolve().parent
+    migrate(store, clock, {"library_ebooks": discover("library_ebooks", here / "migrations")})
+    return store
+
+
+def _resident(number: int) -> Actor:
+    return Actor(user_id=10_000 + number, login=f"bench{number}", roles=frozenset({Role.RESIDENT}))
+
+
+def bench_import(clock: Clock) -> list[dict]:
+    rows = []
+    corpus = sorted(CORPUS.glob("*.epub")) if CORPUS.is_dir() else []
+    if corpus:
+        files = [(p.name, p.read_bytes()) for p in corpus]
+        store = _fresh_store(clock)
+        started = time.perf_counter()
+        for name, data in files:
+            catalogue.import_epub(store, clock, LIBRARIAN, data, name)
+        elapsed = time.perf_counter() - started
+        rows.append({"name": f"EPUB import, corpus ({len(files)} real books, covers + index)",
+                     "figure": round(len(files) / elapsed, 1), "unit": "books/s", "goal": "≥ 150"})
+        store.close()
+    generated = [make_epub(book, identifier=f"urn:bench:{n}:{book.key}", title=f"{book.title} {n}")
+                 for n in range(20) for book in SHELF]
+    store = _fresh_store(clock)
+    started = time.perf_counter()
+    for n, data in enumerate(generated):
+        catalogue.import_epub(store, clock, LIBRARIAN, data, f"gen{n}.epub")
+    elapsed = time.perf_counter() - started
+    rows.append({"name": f"EPUB import, generated ({len(generated)} small books)",
+                 "figure": round(len(generated) / elapsed, 1), "unit": "books/s", "goal": "≥ 150"})
+    store.close()
+    return rows
+
+
+def _fill_catalogue(store: Store, clock: Clock, count: int) -> None:
+    """`count` titles whose terms come from real words (tokenised once), Zipf-like spread."""
+    words = sorted({term for book in SHELF for text in (book.title, book.author, book.author_reading,
+                                                        book.description, book.opening, *book.subjects)
+                    for term in text_search.terms_of(text)})
+    words += [f"語{n}" for n in range(20_000)]
+    cur = store.cursor()
+    cur.execute("CREATE TEMP TABLE bench_words AS SELECT unnest(?) AS word, generate_subscripts(?, 1) AS n",
+                [words, words])
+    now = clock.now()
+    cur.execute(
+        """INSERT INTO library_ebooks_titles (id, title, creators, language, identifier, subjects, page_direction,
+               writing, toc, spine, epub_version, content_sha256, byte_size, has_cover, imported_at)
+           SELECT i, 'Title ' || i, '[{"name": "Author ' || (i % 5000) || '"}]', CASE WHEN i % 3 = 0 THEN 'en' ELSE 'ja' END,
+                  'urn:bench:' || i, ['subject' || (i % 40)], 'default', 'horizontal', '[]', '["x.xhtml"]', '3.0',
+                  md5(i::VARCHAR), 1000, false, ?
+           FROM range(1, ? + 1) t(i)""",
+        [now, count],
+    )
+    # ~12 distinct terms a title; word ranks skewed so that common words are common.
+    cur.execute(
+        """INSERT INTO library_ebooks_terms
+           SELECT title_id, word, max(weight) FROM (
+               SELECT x.i AS title_id, w.word, [5.0, 4.0, 2.5, 1.0][1 + (x.k % 4)] AS weight
+               FROM (SELECT i, k, 1 + floor(pow(random(), 3) * ?)::INTEGER AS n
+                     FROM range(1, ? + 1) t(i), range(12) r(k)) x
+               JOIN bench_words w ON w.n = x.n)
+           GROUP BY title_id, word""",
+        [len(words) - 1, count],
+    )
+    cur.execute(
+        """INSERT INTO library_ebooks_licenses (title_id, model, copies, added_at)
+           SELECT i, 'one_copy', 1 + i % 3, ? FROM range(1, ? + 1) t(i)""", [now, count])
+
+
+def bench_search(clock: Clock) -> list[dict]:
+    store = _fresh_store(clock)
+    _fill_catalogue(store, clock, SEARCH_TITLES)
+    catalogue.search(store, clock, "猫")  # warm up the tokenizer and the database
+    timings = []
+    for _ in range(3):
+        for query in QUERIES:
+            started = time.perf_counter()
+            catalogue.search(store, clock, query, limit=20)
+            timings.append((time.perf_counter() - started) * 1000)
+    filtered = []
+    for query in QUERIES:
+        started = time.perf_counter()
+        catalogue.search(store, clock, query, language="ja", available_only=True, limit=20)
+        filtered.append((time.perf_counter() - started) * 1000)
+    terms = store.scalar("SELECT count(*) FROM library_ebooks_terms")
+    store.close()
+    return [
+        {"name": f"search, {SEARCH_TITLES:,} titles ({terms:,} terms), median", "figure": round(statistics.median(timings), 1),
+         "unit": "ms", "goal": "< 50"},
+        {"name": "search, 100,000 titles, 95th percentile",
+         "figure": round(sorted(timings)[int(len(timings) * 0.95) - 1], 1), "unit": "ms", "goal": "< 50"},
+        {"name": "search with language + availability filters, median", "figure": round(statistics.median(filtered), 1),
+         "unit": "ms", "goal": "< 50"},
+    ]
+
+
+def bench_race(clock: Clock) -> list[dict]:
+    with tempfile.TemporaryDirectory(prefix="manabi-ebooks-race-") as folder:
+        store = _fresh_store(clock, Path(folder) / "race.duckdb")
+        title_ids = []
+        for book in SHELF[:4]:
+            data = make_epub(book)
+            title_id = catalogue.import_epub(store, clock, LIBRARIAN, data, book.key).title_id
+            catalogue.add_license(store, clock, LIBRARIAN, title_id, "one_copy", copies=3)
+            title_ids.append(title_id)
+        over_lends = 0
+        for round_number, title_id in enumerate(title_ids[:3]):
+            barrier = threading.Barrier(32)
+
+            def take(number: int, title_id=title_id, round_number=round_number, barrier=barrier) -> None:
+                barrier.wait()
+                with contextlib.suppress(lending.NoCopyAvailable, Conflict):
+                    lending.borrow(store, clock, _resident(round_number * 100 + number), title_id)
+
+            threads = [threading.Thread(target=take, args=(n,)) for n in range(32)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            loans = store.scalar("SELECT count(*) FROM library_ebooks_loans WHERE title_id = ?", [title_id])
+            over_lends += max(0, loans - 3)
+        # Sequential throughput: borrow and return a simultaneous-use title.
+        simultaneous = title_ids[3]
+        catalogue.add_license(store, clock, LIBRARIAN, simultaneous, "simultaneous")
+        count = 300
+        started = time.perf_counter()
+        for n in range(count):
+            loan = lending.borrow(store, clock, _resident(1000 + n % 50), simultaneous)
+            lending.return_loan(store, clock, _resident(1000 + n % 50), loan)
+        elapsed = time.perf_counter() - started
+        store.close()
+    return [
+        {"name": "32 threads racing for the last 3 copies, 3 rounds: over-lends", "figure": over_lends,
+         "unit": "loans", "goal": "0"},
+        {"name": "borrow + return, sequential, on a DuckDB file", "figure": round(count / elapsed, 1),
+         "unit": "pairs/s", "goal": "—"},
+    ]
+
+
+def run(store: Store, clock: Clock) -> list[dict]:
+    return [*bench_import(clock), *bench_search(clock), *bench_race(clock)]
+
+
+if __name__ == "__main__":
+    from kernel.clock import SystemClock
+
+    for row in run(Store(":memory:"), SystemClock()):
+        print(f"{row['name']}: {row['figure']} {row['unit']} (goal {row['goal']})")
