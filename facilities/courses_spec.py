@@ -22,6 +22,8 @@ COURSE_PAGES: tuple[PageSpec, ...] = (
              ":material/video_call:"),
     PageSpec(_PAGES / "course_lecturer.py", "courses.nav.lecturer", "courses-run", "facilities", SIGNED_IN,
              ":material/groups:"),
+    PageSpec(_PAGES / "course_admin.py", "courses.nav.admin", "courses-setup", "facilities",
+             frozenset({"facility_staff", "city_admin"}), ":material/edit_calendar:"),
     # Teachers look for their online classes under Schools, not under Facilities.
     PageSpec(_PAGES / "course_class.py", "courses.classes.nav", "online-classes", "schools",
              frozenset({"teacher"}), ":material/cast_for_education:"),

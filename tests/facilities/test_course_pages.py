@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import jwt
@@ -163,3 +164,45 @@ def test_teacher_opens_an_online_english_lesson_and_hands_out_pupil_links(app_fo
 def test_residents_are_not_offered_online_classes(app_for):
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         app_for(login="resident01", page=CLASS)
+
+
+ADMIN = "../facilities/pages/course_admin.py"
+
+
+def test_staff_create_a_course_and_add_a_room_session_that_books_the_room(app_for):
+    at = app_for(login="facility01", page=ADMIN, lang="en")
+    assert not at.exception
+    assert texts(at.title) == ["Course setup"]
+    fields = {ti.label: ti for ti in at.text_input}
+    fields["Course code"].input("TABLET-1")
+    fields["Lecturer's login"].input("facility02")
+    fields["Title (Japanese)"].input("タブレット入門")
+    fields["Title (English)"].input("Tablets for beginners")
+    [create] = [b for b in at.button if b.label == "Create the course"]
+    create.click()
+    at.run()
+    assert not at.exception
+    assert "Course TABLET-1 created. Now add its sessions." in texts(at.success)
+
+    box = at.selectbox(key="admin_course")
+    box.select_index(next(i for i, o in enumerate(box.options) if "TABLET-1" in o))
+    at.run()
+    at.radio(key="admin_mode").set_value("both")
+    at.run()
+    # A Wednesday beyond the demo's bookings and lottery months (courses may book that far ahead).
+    day = date.today() + timedelta(days=100)
+    day += timedelta(days=(2 - day.weekday()) % 7)
+    next(d for d in at.date_input if d.label == "Date").set_value(day)
+    [add] = [b for b in at.button if b.label == "Add (the room gets booked)"]
+    add.click()
+    at.run()
+    assert not at.exception
+    assert not at.error, texts(at.error)
+    assert any(s.startswith("Session on") for s in texts(at.success))
+    from facilities.services import booking, courses
+    from portal.runtime import open_runtime
+
+    store = open_runtime().store
+    [session] = courses.find_course(store, "TABLET-1").sessions
+    assert session.booking_id is not None and session.online
+    assert not booking.is_free(store, session.room_id, day, session.block_code)
