@@ -204,46 +204,48 @@ def import_devices(store: Store, clock, actor: Actor, data: bytes | str | Path, 
         say("done", 1.0)
         return result
     say("store", 0.7)
+    now = clock.now()
+    store.write(lambda cur: store_rows(cur, frame, actor, now, fmt))
+    say("done", 1.0)
+    return result
+
+
+def store_rows(cur, frame: pl.DataFrame, actor: Actor, now, fmt: str) -> None:
+    """Write a validated frame inside the caller's transaction: update matched serials,
+    insert new devices (in stock), and one 'imported' event per row."""
     rows = frame.select(
         "line", "device_id", "serial", "asset_tag", pl.coalesce("kind", pl.lit("pupil_tablet")).alias("kind"),
         "model", "os_version", "school_id", pl.col("purchase_date_value").alias("purchase_date"),
         pl.col("warranty_end_value").alias("warranty_end"), pl.col("support_end_value").alias("support_end"),
         "cart", "annotated_user", pl.col("last_sync_value").alias("last_seen_at"))
-    now = clock.now()
-
-    def work(cur) -> None:
-        cur.register("_import_rows", rows)
-        try:
-            # Another import may have registered one of these serials since validation: refuse, not duplicate.
-            raced = cur.execute("""SELECT r.line, r.serial FROM _import_rows r JOIN school_ict_devices d
-                                   ON d.serial = r.serial WHERE r.device_id IS NULL""").fetchall()
-            if raced:
-                raise ImportRejected([RowProblem(line, "ict.import.duplicate_serial", {"serial": s, "first": "—"})
-                                      for line, s in raced], rows=rows.height)
-            cur.execute("""UPDATE school_ict_devices d SET
-                               asset_tag = coalesce(r.asset_tag, d.asset_tag), model = coalesce(r.model, d.model),
-                               os_version = coalesce(r.os_version, d.os_version),
-                               purchase_date = coalesce(r.purchase_date, d.purchase_date),
-                               warranty_end = coalesce(r.warranty_end, d.warranty_end),
-                               support_end = coalesce(r.support_end, d.support_end),
-                               cart = coalesce(r.cart, d.cart),
-                               annotated_user = coalesce(r.annotated_user, d.annotated_user),
-                               last_seen_at = coalesce(r.last_seen_at, d.last_seen_at), updated_at = ?
-                           FROM _import_rows r WHERE r.device_id = d.id""", [now])
-            cur.execute("""INSERT INTO school_ict_devices (asset_tag, serial, kind, model, os_version, school_id,
-                               purchase_date, warranty_end, support_end, status, cart, annotated_user, last_seen_at,
-                               updated_at)
-                           SELECT asset_tag, serial, kind, model, os_version, school_id, purchase_date, warranty_end,
-                                  support_end, 'in_stock', cart, annotated_user, last_seen_at, ?
-                           FROM _import_rows WHERE device_id IS NULL ORDER BY line""", [now])
-            cur.execute("""INSERT INTO school_ict_events (device_id, happened_at, actor_id, actor_login, kind,
-                               from_status, to_status, detail)
-                           SELECT d.id, ?, ?, ?, 'imported', NULL, NULL, ?
-                           FROM _import_rows r JOIN school_ict_devices d ON d.serial = r.serial""",
-                        [now, actor.user_id, actor.login or "system", fmt])
-        finally:
-            cur.unregister("_import_rows")
-
-    store.write(work)
-    say("done", 1.0)
-    return result
+    cur.register("_import_rows", rows)
+    try:
+        # Another import may have registered one of these serials since validation: refuse, not duplicate.
+        raced = cur.execute("""SELECT r.line, r.serial FROM _import_rows r JOIN school_ict_devices d
+                               ON d.serial = r.serial WHERE r.device_id IS NULL""").fetchall()
+        if raced:
+            raise ImportRejected([RowProblem(line, "ict.import.duplicate_serial", {"serial": s, "first": "—"})
+                                  for line, s in raced], rows=rows.height)
+        cur.execute("""UPDATE school_ict_devices d SET
+                           asset_tag = coalesce(r.asset_tag, d.asset_tag), model = coalesce(r.model, d.model),
+                           os_version = coalesce(r.os_version, d.os_version),
+                           purchase_date = coalesce(r.purchase_date, d.purchase_date),
+                           warranty_end = coalesce(r.warranty_end, d.warranty_end),
+                           support_end = coalesce(r.support_end, d.support_end),
+                           cart = coalesce(r.cart, d.cart),
+                           annotated_user = coalesce(r.annotated_user, d.annotated_user),
+                           last_seen_at = coalesce(r.last_seen_at, d.last_seen_at), updated_at = ?
+                       FROM _import_rows r WHERE r.device_id = d.id""", [now])
+        cur.execute("""INSERT INTO school_ict_devices (asset_tag, serial, kind, model, os_version, school_id,
+                           purchase_date, warranty_end, support_end, status, cart, annotated_user, last_seen_at,
+                           updated_at)
+                       SELECT asset_tag, serial, kind, model, os_version, school_id, purchase_date, warranty_end,
+                              support_end, 'in_stock', cart, annotated_user, last_seen_at, ?
+                       FROM _import_rows WHERE device_id IS NULL ORDER BY line""", [now])
+        cur.execute("""INSERT INTO school_ict_events (device_id, happened_at, actor_id, actor_login, kind,
+                           from_status, to_status, detail)
+                       SELECT d.id, ?, ?, ?, 'imported', NULL, NULL, ?
+                       FROM _import_rows r JOIN school_ict_devices d ON d.serial = r.serial""",
+                    [now, actor.user_id, actor.login or "system", fmt])
+    finally:
+        cur.unregister("_import_rows")

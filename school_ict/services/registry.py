@@ -34,7 +34,7 @@ STATUS_MOVES = {
 _DEVICE_COLUMNS = """
     d.id, d.asset_tag, d.serial, d.kind, d.model, d.os_version, d.school_id, s.code AS school_code,
     d.purchase_date, d.warranty_end, d.support_end, d.status, d.pupil_id, d.teacher_id, d.classroom_id,
-    d.cart, d.annotated_user, d.last_seen_at, d.updated_at,
+    d.cart, d.annotated_user, d.last_seen_at,
     p.pseudonym AS pupil, u.login AS teacher_login, u.display_name AS teacher_name,
     c.grade AS class_grade, c.class_name AS class_name
 """
@@ -67,7 +67,6 @@ class Device:
     cart: str | None
     annotated_user: str | None
     last_seen_at: datetime | None
-    updated_at: datetime
     pupil: str | None = None
     teacher_login: str | None = None
     teacher_name: str | None = None
@@ -133,8 +132,7 @@ def get_device(store: Store, actor: Actor, asset_tag: str) -> Device:
     return visible_device(store.cursor(), actor, asset_tag)
 
 
-def list_devices(store: Store, actor: Actor, *, school_id: int | None = None, status: str | None = None,
-                 kind: str | None = None, search: str | None = None, limit: int | None = None) -> list[Device]:
+def _device_filter(actor: Actor, school_id, status, kind, search) -> tuple[str, list]:
     school_id = school_scope(actor, school_id)
     where, params = ["true"], []
     if school_id is not None:
@@ -151,10 +149,22 @@ def list_devices(store: Store, actor: Actor, *, school_id: int | None = None, st
     if search:
         where.append("(d.asset_tag ILIKE ? OR d.serial ILIKE ? OR p.pseudonym ILIKE ? OR d.model ILIKE ?)")
         params += [f"%{search.strip()}%"] * 4
-    sql = f"SELECT {_DEVICE_COLUMNS} {_DEVICE_FROM} WHERE {' AND '.join(where)} ORDER BY s.code, d.asset_tag"
+    return " AND ".join(where), params
+
+
+def list_devices(store: Store, actor: Actor, *, school_id: int | None = None, status: str | None = None,
+                 kind: str | None = None, search: str | None = None, limit: int | None = None) -> list[Device]:
+    where, params = _device_filter(actor, school_id, status, kind, search)
+    sql = f"SELECT {_DEVICE_COLUMNS} {_DEVICE_FROM} WHERE {where} ORDER BY s.code, d.asset_tag"
     if limit:
         sql += f" LIMIT {int(limit)}"
     return [Device(*row) for row in store.query(sql, params)]
+
+
+def count_devices(store: Store, actor: Actor, *, school_id: int | None = None, status: str | None = None,
+                  kind: str | None = None, search: str | None = None) -> int:
+    where, params = _device_filter(actor, school_id, status, kind, search)
+    return int(store.scalar(f"SELECT count(*) {_DEVICE_FROM} WHERE {where}", params))
 
 
 def history(store: Store, actor: Actor, asset_tag: str) -> list[Event]:

@@ -12,11 +12,11 @@ from school_ict.services.access import require_manage, school_scope
 
 
 def usage_by_grade_week(store: Store, actor: Actor, school_id: int | None = None) -> list[dict]:
-    """[{week, grade, minutes_per_day}]: pupil tablets' mean active minutes per school day."""
+    """[{week, grade, minutes_per_day, device_days}]: pupil tablets' mean active minutes per school day."""
     school_id = school_scope(actor, school_id)
     return store.query_dicts(
         """SELECT date_trunc('week', u.day) AS week, p.grade, round(avg(u.active_minutes), 1) AS minutes_per_day,
-                  count(DISTINCT u.device_id) AS devices
+                  count(*) AS device_days
            FROM school_ict_usage u JOIN school_ict_devices d ON d.id = u.device_id
            JOIN school_ict_pupils p ON p.id = d.pupil_id
            WHERE (? IS NULL OR d.school_id = ?)
