@@ -16,10 +16,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+# First start: a database with no accounts gets the demo city (a few minutes at city scale).
 run: $(STAMP)
-	$(BIN)/manabi init
-	$(BIN)/manabi demo --scale city
-	$(BIN)/manabi serve --port $(PORT)
+	$(BIN)/manabi serve --port $(PORT) --demo city
 
 system-deps:
 	@dpkg -s $(APT_PACKAGES) >/dev/null 2>&1 || { \

@@ -8,6 +8,7 @@ in the database already is skipped. Each module's rows go in one transaction.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from kernel.errors import InvalidInput
@@ -25,7 +26,10 @@ class DemoStep:
     status: str  # "loaded" | "already"
 
 
-def load_demo(runtime: Runtime, scale: str = "small") -> list[DemoStep]:
+def load_demo(runtime: Runtime, scale: str = "small",
+              on_start: Callable[[str], None] | None = None) -> list[DemoStep]:
+    """Load every module's demo rows; `on_start(module)` is called before each loads
+    (the city scale takes minutes, so the CLI says what it is doing)."""
     if scale not in SCALES:
         raise InvalidInput("demo.bad_scale", scale=scale, scales=", ".join(SCALES))
     store = runtime.store
@@ -43,6 +47,9 @@ def load_demo(runtime: Runtime, scale: str = "small") -> list[DemoStep]:
         if get_meta(store, marker):
             steps.append(DemoStep(spec.name, "already"))
             continue
+
+        if on_start:
+            on_start(spec.name)
 
         def load(cur, spec=spec, marker=marker) -> None:
             spec.demo(DemoContext(cur, runtime.clock, random.Random(f"manabi:{spec.name}:{scale}"), scale))

@@ -65,10 +65,14 @@ def init(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
          lines=[t("cli.initialised", path=runtime.settings.db_path, schema=sum(versions.values()))])
 
 
-def _load_demo(db: Path | None, scale: str):
+def _load_demo(db: Path | None, scale: str, t: Translator | None = None):
     from data.demo import load_demo
 
-    return load_demo(open_runtime(db), scale)
+    def say(module: str) -> None:
+        if t is not None:
+            typer.echo(t("cli.demo_loading", module=module), err=True)
+
+    return load_demo(open_runtime(db), scale, on_start=say)
 
 
 @app.command()
@@ -79,7 +83,7 @@ def demo(
 ) -> None:
     """Load the demo city (deterministic; running it again changes nothing)."""
     t = cli_state(ctx).t
-    steps = _load_demo(cli_state(ctx).db_path, scale)
+    steps = _load_demo(cli_state(ctx).db_path, scale, t)
     emit([{"module": s.module, "status": s.status} for s in steps], as_json=as_json,
          lines=[t(f"cli.demo_{s.status}", module=s.module) for s in steps])
 
@@ -97,7 +101,7 @@ def serve(
     db_path = runtime.settings.db_path.resolve()
     if demo_scale and not runtime.store.scalar("SELECT count(*) FROM portal_users"):
         typer.echo(state.t("cli.serve_demo", scale=demo_scale))
-        _load_demo(state.db_path, demo_scale)
+        _load_demo(state.db_path, demo_scale, state.t)
     # The server process opens the file itself: let go of it first.
     forget_runtimes()
     server = Path(__file__).with_name("server.py")
