@@ -54,11 +54,13 @@ def xapi_import(ctx: typer.Context, file: Path = typer.Argument(..., help="A JSO
 
     state = cli_state(ctx)
 
-    def progress(done: int, total: int) -> None:
-        typer.echo(state.t("analytics.cli.import_progress", done=f"{done:,}", total=f"{total:,}"), err=True)
+    def progress(stage: str, count: int) -> None:
+        typer.echo(state.t(f"analytics.cli.import_{stage}", count=f"{count:,}"), err=True)
 
     result = lrs.import_jsonl(state.store(), state.clock(), SYSTEM, file, progress=progress)
-    emit(result, as_json=as_json, lines=[state.t("analytics.cli.import_done", **result)])
+    emit(result, as_json=as_json, lines=[state.t("analytics.cli.import_done", lines=result["lines"],
+                                                 statements=result["statements"], added=result["added"],
+                                                 already_stored=result["already_stored"])])
 
 
 @learners_app.command("import")

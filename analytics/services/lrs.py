@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 import polars as pl
@@ -30,7 +31,7 @@ from analytics.services.xapi_validate import (
 )
 from kernel.actor import Actor
 from kernel.clock import Clock
-from kernel.errors import Conflict, ImportRejected, InvalidInput, ManabiError, NotFound, RowProblem
+from kernel.errors import Conflict, InvalidInput, ManabiError, NotFound
 from kernel.store import Store
 
 # The extension a learning app uses to name the curriculum unit (学習指導要領コード).
@@ -49,6 +50,9 @@ IMPORT_AUTHORITY = {"objectType": "Agent", "name": "manabi import",
                     "account": {"homePage": "urn:manabi:xapi:clients", "name": "import"}}
 MAX_LIMIT = 500
 XAPI_VERSION = "1.0.3"
+
+
+T = TypeVar("T")
 
 
 class StatementConflict(Conflict):
@@ -135,10 +139,20 @@ def actor_key(agent: dict) -> str:
     return "group:" + hashlib.sha256("\n".join(members).encode()).hexdigest()[:32]
 
 
-def content_hash(statement: dict) -> str:
+def raw_text(statement: dict) -> str:
+    """The statement as sent, without what the store sets, as compact JSON."""
     significant = {k: v for k, v in statement.items() if k not in _NOT_CONTENT}
-    canonical = json.dumps(significant, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return json.dumps(significant, ensure_ascii=False, separators=(",", ":"))
+
+
+def content_hash(raw: str) -> str:
+    """A quick test of sameness: equal hashes mean equal content. Unequal hashes may still be
+    the same statement written differently (key order, 1.0 vs 1), which `same_content` decides."""
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def same_content(raw_a: str, raw_b: str) -> bool:
+    return json.loads(raw_a) == json.loads(raw_b)
 
 
 def duration_seconds(text: str | None) -> float | None:
@@ -190,7 +204,7 @@ def statement_row(statement: dict) -> tuple:
     result = statement.get("result", {})
     score = result.get("score", {})
     verb_id = statement["verb"]["id"]
-    raw = {k: v for k, v in statement.items() if k not in ("id", "stored", "authority", "version")}
+    raw = raw_text(statement)
     return (
         statement_id,
         parse_timestamp(statement["timestamp"]) if "timestamp" in statement else None,
@@ -207,9 +221,9 @@ def statement_row(statement: dict) -> tuple:
         duration_seconds(result.get("duration")),
         statement.get("context", {}).get("registration"),
         target["id"].lower() if verb_id == VOIDED_VERB else None,
-        content_hash(statement),
+        content_hash(raw),
         statement.get("version", "1.0.0"),
-        json.dumps(raw, ensure_ascii=False, separators=(",", ":")),
+        raw,
     )
 
 
@@ -229,55 +243,63 @@ def rows_frame(rows: list[tuple]) -> pl.DataFrame:
 # --- storing ---------------------------------------------------------------------------------
 
 
-def _insert_batch(cur, batch: pl.DataFrame, client_id: int, authority: dict, now: datetime) -> list[str]:
-    """Insert a prepared batch inside the caller's transaction; returns the ids in order.
+def insert_incoming(cur, incoming: str, client_id: int, authority: dict, now: datetime) -> None:
+    """Insert the rows of table `incoming` (ROW_COLUMNS) inside the caller's transaction.
 
     Ids already stored with the same content are skipped; with other content the whole
     batch fails with StatementConflict. A voiding statement may not void another voiding one.
     """
+    doubled = cur.execute(
+        f"SELECT a.id, a.raw, b.raw FROM {incoming} a JOIN {incoming} b ON a.id = b.id "
+        f"AND a.content_hash < b.content_hash").fetchall()
+    for statement_id, raw_a, raw_b in doubled:
+        if not same_content(raw_a, raw_b):
+            raise InvalidStatement("id", f"the batch holds {statement_id} twice with different content")
+    clashes = cur.execute(
+        f"SELECT i.id, i.raw, s.raw FROM {incoming} i JOIN analytics_statements s ON s.id = i.id::UUID "
+        f"WHERE s.content_hash <> i.content_hash").fetchall()
+    for statement_id, raw_new, raw_old in clashes:
+        if not same_content(raw_new, raw_old):
+            raise StatementConflict(id=str(statement_id))
+    voids_voiding = cur.execute(
+        f"SELECT i.voids_id FROM {incoming} i JOIN analytics_statements s ON s.id = i.voids_id::UUID "
+        f"WHERE s.voids_id IS NOT NULL UNION ALL "
+        f"SELECT i.voids_id FROM {incoming} i JOIN {incoming} j ON j.id = i.voids_id "
+        f"WHERE j.voids_id IS NOT NULL LIMIT 1").fetchone()
+    if voids_voiding:
+        raise InvalidStatement("object.id", "a voiding statement cannot be voided")
+    cur.execute(
+        f"""INSERT INTO analytics_statements
+            SELECT i.id::UUID, nextval('analytics_statements_seq'), $now, coalesce(i.ts, $now), $client,
+                   i.actor_key, i.learner_id, l.school_id, l.grade, l.class_name, i.verb_id, i.object_type,
+                   i.object_id, i.activity_name, i.unit_code, i.score_scaled, i.success, i.completion,
+                   i.duration_s, i.registration::UUID, i.voids_id::UUID, false, i.content_hash, i.version,
+                   $authority, i.raw
+            FROM (SELECT DISTINCT ON (id) * FROM {incoming}) i
+            LEFT JOIN analytics_learners l ON l.learner_id = i.learner_id
+            ANTI JOIN analytics_statements s ON s.id = i.id::UUID
+            ORDER BY l.school_id, l.grade, l.class_name, coalesce(i.ts, $now)""",
+        {"now": now, "client": client_id, "authority": json.dumps(authority, ensure_ascii=False)},
+    )
+    # Voiding: statements this batch voids, and statements voided earlier by a voiding
+    # statement that arrived before its target.
+    if cur.execute(f"SELECT count(*) FROM {incoming} WHERE voids_id IS NOT NULL").fetchone()[0] or \
+            cur.execute("SELECT count(*) FROM analytics_statements WHERE voids_id IS NOT NULL").fetchone()[0]:
+        cur.execute(
+            f"""UPDATE analytics_statements SET voided = true
+                WHERE NOT voided AND voids_id IS NULL AND (
+                      id IN (SELECT voids_id::UUID FROM {incoming} WHERE voids_id IS NOT NULL)
+                   OR (id IN (SELECT id::UUID FROM {incoming})
+                       AND id IN (SELECT voids_id FROM analytics_statements WHERE voids_id IS NOT NULL)))""")
+
+
+def _insert_frame(cur, batch: pl.DataFrame, client_id: int, authority: dict, now: datetime) -> list[str]:
     cur.register("incoming", batch)
     try:
-        duplicates = cur.execute("SELECT id FROM incoming GROUP BY id HAVING count(DISTINCT content_hash) > 1 "
-                                 "LIMIT 1").fetchone()
-        if duplicates:
-            raise InvalidStatement("id", f"the batch holds {duplicates[0]} twice with different content")
-        clash = cur.execute(
-            "SELECT i.id FROM incoming i JOIN analytics_statements s ON s.id = i.id::UUID "
-            "WHERE s.content_hash <> i.content_hash LIMIT 1").fetchone()
-        if clash:
-            raise StatementConflict(id=str(clash[0]))
-        voids_voiding = cur.execute(
-            "SELECT i.voids_id FROM incoming i JOIN analytics_statements s ON s.id = i.voids_id::UUID "
-            "WHERE s.voids_id IS NOT NULL UNION ALL "
-            "SELECT i.voids_id FROM incoming i JOIN incoming j ON j.id = i.voids_id "
-            "WHERE j.voids_id IS NOT NULL LIMIT 1").fetchone()
-        if voids_voiding:
-            raise InvalidStatement("object.id", "a voiding statement cannot be voided")
-        cur.execute(
-            """INSERT INTO analytics_statements
-               SELECT i.id::UUID, nextval('analytics_statements_seq'), $now, coalesce(i.ts, $now), $client,
-                      i.actor_key, i.learner_id, l.school_id, l.grade, l.class_name, i.verb_id, i.object_type,
-                      i.object_id, i.activity_name, i.unit_code, i.score_scaled, i.success, i.completion,
-                      i.duration_s, i.registration::UUID, i.voids_id::UUID, false, i.content_hash, i.version,
-                      $authority, i.raw
-               FROM (SELECT DISTINCT ON (id) * FROM incoming) i
-               LEFT JOIN analytics_learners l ON l.learner_id = i.learner_id
-               WHERE i.id::UUID NOT IN (SELECT s.id FROM analytics_statements s
-                                        WHERE s.id IN (SELECT id::UUID FROM incoming))
-               ORDER BY l.school_id, l.grade, l.class_name, coalesce(i.ts, $now)""",
-            {"now": now, "client": client_id, "authority": json.dumps(authority, ensure_ascii=False)},
-        )
-        # Voiding: statements this batch voids, and statements voided earlier by a voiding
-        # statement that arrived before its target.
-        cur.execute(
-            """UPDATE analytics_statements SET voided = true
-               WHERE NOT voided AND voids_id IS NULL AND (
-                     id IN (SELECT voids_id::UUID FROM incoming WHERE voids_id IS NOT NULL)
-                  OR (id IN (SELECT id::UUID FROM incoming)
-                      AND id IN (SELECT voids_id FROM analytics_statements WHERE voids_id IS NOT NULL)))""")
-        return batch["id"].to_list()
+        insert_incoming(cur, "incoming", client_id, authority, now)
     finally:
         cur.unregister("incoming")
+    return batch["id"].to_list()
 
 
 def store_statements(store: Store, clock: Clock, client: Client, statements: list[dict],
@@ -298,11 +320,15 @@ def store_statements(store: Store, clock: Clock, client: Client, statements: lis
 
 
 def _write_batch(store: Store, batch: pl.DataFrame, client_id: int, authority: dict, now: datetime) -> list[str]:
+    return write_with_race_retry(store, lambda cur: _insert_frame(cur, batch, client_id, authority, now))
+
+
+def write_with_race_retry(store: Store, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
     # Two apps racing with one new id: the loser's INSERT breaks the primary key. Run it
     # again: it then sees the winner's row and accepts it (same content) or says 409.
     for attempt in range(3):
         try:
-            return store.write(lambda cur: _insert_batch(cur, batch, client_id, authority, now))
+            return store.write(work)
         except duckdb.ConstraintException:
             if attempt == 2:
                 raise
@@ -310,41 +336,11 @@ def _write_batch(store: Store, batch: pl.DataFrame, client_id: int, authority: d
 
 
 def import_jsonl(store: Store, clock: Clock, actor: Actor, path: Path,
-                 progress: Callable[[int, int], None] | None = None, chunk: int = 50_000) -> dict:
-    """Load a JSONL file of statements, all or nothing: every bad line is named, none stored."""
-    actor.require("city_admin")
-    try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise InvalidInput("analytics.xapi.import_unreadable", path=str(path), detail=str(exc)) from exc
-    total = len(lines)
-    rows: list[tuple] = []
-    problems: list[RowProblem] = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            statement = parse_json(line)
-            validate_statement(statement)
-            rows.append(statement_row(statement))
-        except InvalidStatement as exc:
-            problems.append(RowProblem(number, "analytics.xapi.invalid_line", {"path": exc.params["path"],
-                                                                        "reason": exc.reason}))
-            if len(problems) >= 100:
-                break
-        if progress and number % chunk == 0:
-            progress(number, total)
-    if problems:
-        raise ImportRejected(problems, path=str(path))
-    if not rows:
-        raise InvalidInput("analytics.xapi.import_empty", path=str(path))
-    batch = rows_frame(rows)
-    before = store.scalar("SELECT count(*) FROM analytics_statements")
-    _write_batch(store, batch, IMPORT_CLIENT_ID, IMPORT_AUTHORITY, clock.now())
-    if progress:
-        progress(total, total)
-    added = store.scalar("SELECT count(*) FROM analytics_statements") - before
-    return {"lines": total, "statements": len(rows), "added": added, "already_stored": len(rows) - added}
+                 progress: Callable[[str, int], None] | None = None) -> dict:
+    """Load a JSONL file of statements, all or nothing (see analytics.services.bulk)."""
+    from analytics.services import bulk
+
+    return bulk.import_jsonl(store, clock, actor, path, progress)
 
 
 # --- reading ---------------------------------------------------------------------------------

@@ -169,8 +169,8 @@ def test_import_is_all_or_nothing_and_names_every_bad_line(store, clock, tmp_pat
     good_file = tmp_path / "good.jsonl"
     good_file.write_text("\n".join(good) + "\n")
     seen = []
-    result = lrs.import_jsonl(store, clock, SYSTEM, good_file, progress=lambda d, t: seen.append((d, t)))
-    assert result["added"] == 5 and seen[-1] == (5, 5)
+    result = lrs.import_jsonl(store, clock, SYSTEM, good_file, progress=lambda stage, n: seen.append((stage, n)))
+    assert result["added"] == 5 and seen == [("read", 5), ("checked", 5), ("stored", 5)]
 
 
 def test_import_again_adds_no_copies(store, clock, tmp_path):

@@ -1,0 +1,139 @@
+"""Bulk import: the SQL fast path must agree with the full validator, line by line."""
+
+from __future__ import annotations
+
+import copy
+import json
+import uuid
+from pathlib import Path
+
+import pytest
+
+from analytics.services import bulk, lrs
+from analytics.services.xapi_validate import InvalidStatement, validate_statement
+from kernel.actor import SYSTEM
+from kernel.errors import ImportRejected
+
+CORPUS = Path("/work/shared/corpus/xapi")
+EXT = lrs.CURRICULUM_EXTENSION
+
+
+def app_statement(n: int) -> dict:
+    """Learning-app statements of the fast shape, in several spellings."""
+    statement = {
+        "id": str(uuid.UUID(int=n + 1, version=4)),
+        "actor": ({"objectType": "Agent", "account": {"homePage": "https://manabi.city.iizuka.lg.jp", "name": f"p{n}"}}
+                  if n % 3 else {"name": "学習者", "mbox": f"mailto:P{n}@Example.jp"}),
+        "verb": {"id": "http://adlnet.gov/expapi/verbs/passed", "display": {"ja-JP": "合格した", "en-US": "passed"}},
+        "object": {"id": f"https://apps.example.jp/units/820100{n % 3}110000000/quiz?x={n}",
+                   "definition": {"name": {"en": "Quiz", "ja": "小テスト"}, "type": "http://adlnet.gov/expapi/activities/assessment"}},
+        "result": {"score": {"scaled": round(n / 10 - 0.5, 2), "raw": n, "min": 0, "max": 10},
+                   "success": n % 2 == 0, "completion": True, "duration": f"PT{n}M{n}.5S", "response": "b"},
+        "context": {"registration": str(uuid.UUID(int=1000 + n, version=4)), "platform": "ドリル",
+                    "language": "ja-JP", "extensions": {EXT: "8201003110000000", "https://x.jp/ext/n": n}},
+        "timestamp": f"2026-11-2{n % 7}T0{n % 9}:15:00{'Z' if n % 2 else '+09:00'}",
+    }
+    if n % 4 == 0:
+        del statement["context"]
+    if n % 5 == 0:
+        del statement["id"]  # the store assigns one
+    return statement
+
+
+def write_lines(path: Path, statements: list) -> Path:
+    path.write_text("\n".join(s if isinstance(s, str) else json.dumps(s, ensure_ascii=False) for s in statements)
+                    + "\n", encoding="utf-8")
+    return path
+
+
+FACTS = ("ts", "actor_key", "learner_id", "verb_id", "object_type", "object_id", "activity_name", "unit_code",
+         "score_scaled", "success", "completion", "duration_s", "registration", "voids_id", "version")
+
+
+def test_fast_path_facts_equal_the_python_paths(store, clock, tmp_path):
+    statements = [app_statement(n) for n in range(11)]
+    for statement in statements:
+        validate_statement(statement)  # all valid
+    result = bulk.import_jsonl(store, clock, SYSTEM, write_lines(tmp_path / "a.jsonl", statements))
+    assert result["checked_in_sql"] == 11 and result["added"] == 11
+    columns = ", ".join(FACTS)
+    imported = store.query(f"SELECT {columns}, raw FROM analytics_statements ORDER BY raw")
+    made = lrs.add_client(store, clock, SYSTEM, "app")
+    client = lrs.authenticate(store, made.api_key, made.secret)
+    store.query("DELETE FROM analytics_statements")
+    lrs.store_statements(store, clock, client, statements)
+    posted = store.query(f"SELECT {columns}, raw FROM analytics_statements ORDER BY raw")
+    assert [r[:-1] for r in imported] == [r[:-1] for r in posted]
+    assert [json.loads(r[-1]) for r in imported] == [json.loads(r[-1]) for r in posted]
+
+
+def test_a_statement_imported_then_posted_in_other_key_order_is_the_same(store, clock, tmp_path):
+    statement = app_statement(1)
+    bulk.import_jsonl(store, clock, SYSTEM, write_lines(tmp_path / "a.jsonl", [statement]))
+    reordered = dict(reversed(list(copy.deepcopy(statement).items())))
+    made = lrs.add_client(store, clock, SYSTEM, "app")
+    client = lrs.authenticate(store, made.api_key, made.secret)
+    assert lrs.store_statements(store, clock, client, [reordered]) == [statement["id"]]
+    assert lrs.statement_count(store) == 1
+    reordered["result"]["score"]["raw"] = 2
+    with pytest.raises(lrs.StatementConflict):
+        lrs.store_statements(store, clock, client, [reordered])
+
+
+BROKEN = [
+    lambda s: s["verb"].update(id="passed"),
+    lambda s: s["actor"].update(mbox="mailto:nobody"),
+    lambda s: s["actor"]["account"].update(extra="x"),
+    lambda s: s["actor"].update(mbox="mailto:a@b.jp"),  # two identifiers
+    lambda s: s["result"]["score"].update(scaled=1.01),
+    lambda s: s["result"]["score"].update(raw=11),
+    lambda s: s["result"]["score"].update(min=10),
+    lambda s: s["result"]["score"].update(scaled="0.5"),
+    lambda s: s["result"].update(success="true"),
+    lambda s: s["result"].update(duration="PT"),
+    lambda s: s["result"].update(duration="12 minutes"),
+    lambda s: s.update(timestamp="2026-13-40T10:00:00Z"),
+    lambda s: s.update(timestamp="2026-11-27T10:00:00-00:00"),
+    lambda s: s.update(id="1234"),
+    lambda s: s["context"].update(registration="abc"),
+    lambda s: s["context"].update(language="日本語"),
+    lambda s: s["verb"]["display"].update({"en_US": "x"}),
+    lambda s: s["object"]["definition"]["name"].update(ja=None),
+    lambda s: s["object"]["definition"].update(type="assessment"),
+    lambda s: s["object"].update(objectType="Activty"),
+    lambda s: s["context"]["extensions"].update({"not an iri": 1}),
+    lambda s: s.update(verb={"id": "http://adlnet.gov/expapi/verbs/voided"}),
+    lambda s: s.update(stored2=1),
+]
+
+
+@pytest.mark.parametrize("index", range(len(BROKEN)))
+def test_broken_lines_are_refused_and_named(store, clock, tmp_path, index):
+    broken = app_statement(7)  # an account actor, with id and context
+    BROKEN[index](broken)
+    with pytest.raises(InvalidStatement):
+        validate_statement(copy.deepcopy(broken))
+    path = write_lines(tmp_path / "b.jsonl", [app_statement(1), broken, app_statement(2)])
+    with pytest.raises(ImportRejected) as caught:
+        bulk.import_jsonl(store, clock, SYSTEM, path)
+    assert [p.row for p in caught.value.problems] == [2]
+    assert lrs.statement_count(store) == 0
+
+
+def test_duplicate_properties_and_broken_json_are_named(store, clock, tmp_path):
+    good = json.dumps(app_statement(1))
+    duplicated = good.replace('"verb":', '"verb": {"id": "http://x.jp/v"}, "verb":', 1)
+    path = write_lines(tmp_path / "c.jsonl", [good, duplicated, "{not json", good])
+    with pytest.raises(ImportRejected) as caught:
+        bulk.import_jsonl(store, clock, SYSTEM, path)
+    assert [p.row for p in caught.value.problems] == [2, 3]
+
+
+def test_the_corpus_goes_through_the_full_validator(store, clock, tmp_path):
+    valid = ["attachment", "context", "context_sans_objectType", "default", "object_agent_default",
+             "object_group_default", "object_statementref", "object_substatement_default", "result", "unicode",
+             "voiding"]
+    lines = [json.dumps(json.loads((CORPUS / f"{n}.json").read_text())) for n in valid]
+    result = bulk.import_jsonl(store, clock, SYSTEM, write_lines(tmp_path / "d.jsonl", lines))
+    assert result["added"] == len(valid)
+    assert 0 < result["checked_in_sql"] < len(valid)  # plain ones in SQL, the rest in Python
