@@ -45,29 +45,34 @@ def _resident(number: int) -> Actor:
     return Actor(user_id=10_000 + number, login=f"bench{number}", roles=frozenset({Role.RESIDENT}))
 
 
-def bench_import(clock: Clock) -> list[dict]:
-    rows = []
-    corpus = sorted(CORPUS.glob("*.epub")) if CORPUS.is_dir() else []
-    if corpus:
-        files = [(p.name, p.read_bytes()) for p in corpus]
+def _import_rate(clock: Clock, paths: list[Path], rounds: int = 1) -> float:
+    """Books per second importing `paths` into a fresh database, `rounds` times."""
+    elapsed = 0.0
+    for _ in range(rounds):
         store = _fresh_store(clock)
         started = time.perf_counter()
-        for name, data in files:
-            catalogue.import_epub(store, clock, LIBRARIAN, data, name)
-        elapsed = time.perf_counter() - started
-        rows.append({"name": f"EPUB import, corpus ({len(files)} real books, covers + index)",
-                     "figure": round(len(files) / elapsed, 1), "unit": "books/s", "goal": "≥ 150"})
+        catalogue.import_files(store, clock, LIBRARIAN, paths)
+        elapsed += time.perf_counter() - started
         store.close()
-    generated = [make_epub(book, identifier=f"urn:bench:{n}:{book.key}", title=f"{book.title} {n}")
-                 for n in range(20) for book in SHELF]
-    store = _fresh_store(clock)
-    started = time.perf_counter()
-    for n, data in enumerate(generated):
-        catalogue.import_epub(store, clock, LIBRARIAN, data, f"gen{n}.epub")
-    elapsed = time.perf_counter() - started
-    rows.append({"name": f"EPUB import, generated ({len(generated)} small books)",
-                 "figure": round(len(generated) / elapsed, 1), "unit": "books/s", "goal": "≥ 150"})
-    store.close()
+    return round(len(paths) * rounds / elapsed, 1)
+
+
+def bench_import(clock: Clock) -> list[dict]:
+    rows = []
+    catalogue.search(_fresh_store(clock), clock, "猫")  # load the tokenizer outside the timing
+    corpus = sorted(CORPUS.glob("*.epub")) if CORPUS.is_dir() else []
+    if corpus:
+        rows.append({"name": f"EPUB import, corpus ({len(corpus)} real books, covers + index)",
+                     "figure": _import_rate(clock, corpus, rounds=5), "unit": "books/s", "goal": "≥ 150"})
+    with tempfile.TemporaryDirectory(prefix="manabi-ebooks-import-") as folder:
+        paths = []
+        for n in range(20):
+            for book in SHELF:
+                path = Path(folder) / f"{book.key}-{n}.epub"
+                path.write_bytes(make_epub(book, identifier=f"urn:bench:{n}:{book.key}", title=f"{book.title} {n}"))
+                paths.append(path)
+        rows.append({"name": f"EPUB import, generated ({len(paths)} small books)",
+                     "figure": _import_rate(clock, paths), "unit": "books/s", "goal": "≥ 150"})
     return rows
 
 

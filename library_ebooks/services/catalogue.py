@@ -26,6 +26,8 @@ STAFF = ("librarian", "city_admin")
 MODELS = ("one_copy", "metered", "simultaneous")
 DEFAULT_LOAN_DAYS = 14
 MAX_FILE_BYTES = 200 * 1024 * 1024
+IMPORT_BATCH = 50                      # books stored per transaction by import_files
+IMPORT_BATCH_BYTES = 64 * 1024 * 1024  # …or fewer when they are large
 
 
 # --------------------------------------------------------------------------- import
@@ -51,78 +53,164 @@ def _title_terms(book: ParsedBook) -> dict[str, float]:
     return text_search.weighted_terms(fields)
 
 
-def insert_book(cur, book: ParsedBook, data: bytes, now: datetime, by_user: int | None) -> ImportResult:
-    """Store one parsed book (title, file, cover, search terms) inside the caller's
-    transaction, or say which existing title it duplicates."""
-    digest = hashlib.sha256(data).hexdigest()
-    # One look for both kinds of duplicate: the same bytes, or the same identifier or ISBN.
-    same = cur.execute(
-        """SELECT id, title, content_sha256 = $digest AS same_content FROM library_ebooks_titles
-           WHERE content_sha256 = $digest OR identifier = $identifier OR isbn = $isbn
-           ORDER BY same_content DESC LIMIT 1""",
-        {"digest": digest, "identifier": book.identifier, "isbn": book.isbn},
-    ).fetchone()
-    if same and same[2]:
-        return ImportResult("", "duplicate", same[1], same[0], "ingest.reason.same_content", {"id": same[0]})
-    if same:
-        return ImportResult("", "duplicate", same[1], same[0], "ingest.reason.same_identifier",
-                            {"id": same[0], "identifier": book.isbn or book.identifier})
-    title_id = cur.execute(
-        """INSERT INTO library_ebooks_titles (title, title_reading, creators, language, identifier, isbn,
-               publisher, published, subjects, description, page_direction, writing, toc, spine, epub_version,
-               content_sha256, byte_size, has_cover, imported_at, imported_by)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""",
-        [book.title, book.title_reading, json.dumps([c.__dict__ for c in book.creators], ensure_ascii=False),
-         book.language, book.identifier, book.isbn, book.publisher, book.published, book.subjects,
-         book.description, book.page_direction, book.writing,
-         json.dumps([e.__dict__ for e in book.toc], ensure_ascii=False), json.dumps(book.spine, ensure_ascii=False),
-         book.epub_version, digest, len(data), book.cover_image is not None, now, by_user],
-    ).fetchone()[0]
-    cur.execute("INSERT INTO library_ebooks_files VALUES (?, ?, ?)", [title_id, data, book.cover_image])
-    terms = _title_terms(book)
+_TITLE_COLUMNS = ("id", "title", "title_reading", "creators", "language", "identifier", "isbn", "publisher",
+                  "published", "subjects", "description", "page_direction", "writing", "toc", "spine",
+                  "epub_version", "content_sha256", "byte_size", "has_cover", "imported_at", "imported_by")
+
+
+def insert_books(cur, books: list[tuple[ParsedBook, bytes]], now: datetime, by_user: int | None) -> list[ImportResult]:
+    """Store parsed books (title, file, cover, search terms) inside the caller's transaction,
+    one result each in order: imported, or a duplicate of an earlier title (also one earlier
+    in the same list). A handful of statements for the whole list, not several per book."""
+    digests = [hashlib.sha256(data).hexdigest() for _, data in books]
+    by_content: dict[str, tuple[int, str]] = {}
+    by_identifier: dict[str, tuple[int, str]] = {}
+    for title_id, title, digest, identifier, isbn in cur.execute(
+        """SELECT id, title, content_sha256, identifier, isbn FROM library_ebooks_titles
+           WHERE content_sha256 IN (SELECT unnest($digests)) OR identifier IN (SELECT unnest($ids))
+              OR isbn IN (SELECT unnest($isbns))""",
+        {"digests": digests, "ids": [b.identifier for b, _ in books if b.identifier],
+         "isbns": [b.isbn for b, _ in books if b.isbn]},
+    ).fetchall():
+        by_content[digest] = (title_id, title)
+        for key in (identifier, isbn):
+            if key:
+                by_identifier[key] = (title_id, title)
+    new_ids = [row[0] for row in cur.execute(
+        "SELECT nextval('library_ebooks_titles_id') FROM range(?)", [len(books)]).fetchall()]
+    results: list[ImportResult] = []
+    rows: list[tuple] = []
+    files: list[tuple] = []
+    terms: list[tuple[int, str, float]] = []
+    for (book, data), digest, title_id in zip(books, digests, new_ids, strict=True):
+        if digest in by_content:
+            same_id, same_title = by_content[digest]
+            results.append(ImportResult("", "duplicate", same_title, same_id, "ingest.reason.same_content",
+                                        {"id": same_id}))
+            continue
+        same = next((by_identifier[k] for k in (book.identifier, book.isbn) if k and k in by_identifier), None)
+        if same:
+            results.append(ImportResult("", "duplicate", same[1], same[0], "ingest.reason.same_identifier",
+                                        {"id": same[0], "identifier": book.isbn or book.identifier}))
+            continue
+        by_content[digest] = (title_id, book.title)
+        for key in (book.identifier, book.isbn):
+            if key:
+                by_identifier[key] = (title_id, book.title)
+        rows.append((title_id, book.title, book.title_reading,
+                     json.dumps([c.__dict__ for c in book.creators], ensure_ascii=False), book.language,
+                     book.identifier, book.isbn, book.publisher, book.published, book.subjects, book.description,
+                     book.page_direction, book.writing, json.dumps([e.__dict__ for e in book.toc], ensure_ascii=False),
+                     json.dumps(book.spine, ensure_ascii=False), book.epub_version, digest, len(data),
+                     book.cover_image is not None, now, by_user))
+        files.append((title_id, data, book.cover_image))
+        terms += [(title_id, term, weight) for term, weight in _title_terms(book).items()]
+        results.append(ImportResult("", "imported", book.title, title_id))
+    if rows:
+        # Column lists unnested side by side: one INSERT per table for the whole batch.
+        columns = list(zip(*rows, strict=True))
+        cur.execute(
+            f"""INSERT INTO library_ebooks_titles ({", ".join(_TITLE_COLUMNS)})
+                SELECT {", ".join(f"unnest(${n})" for n in _TITLE_COLUMNS)}""",
+            {name: list(values) for name, values in zip(_TITLE_COLUMNS, columns, strict=True)},
+        )
+        ids, blobs, covers = (list(c) for c in zip(*files, strict=True))
+        cur.execute("INSERT INTO library_ebooks_files SELECT unnest($ids), unnest($blobs), unnest($covers)",
+                    {"ids": ids, "blobs": blobs, "covers": covers})
     if terms:
-        # One statement for all terms: executemany would run one INSERT per term.
-        cur.execute("INSERT INTO library_ebooks_terms SELECT ?, unnest(?), unnest(?)",
-                    [title_id, list(terms), list(terms.values())])
-    return ImportResult("", "imported", book.title, title_id)
+        ids, words, weights = (list(c) for c in zip(*terms, strict=True))
+        cur.execute("INSERT INTO library_ebooks_terms SELECT unnest($ids), unnest($words), unnest($weights)",
+                    {"ids": ids, "words": words, "weights": weights})
+    return results
+
+
+def insert_book(cur, book: ParsedBook, data: bytes, now: datetime, by_user: int | None) -> ImportResult:
+    """Store one parsed book inside the caller's transaction (see insert_books)."""
+    return insert_books(cur, [(book, data)], now, by_user)[0]
+
+
+def _parse(data: bytes, file_name: str) -> ParsedBook | ImportResult:
+    """The parsed book, or the rejection of the file."""
+    if len(data) > MAX_FILE_BYTES:
+        return ImportResult(file_name, "rejected", reason_key="ingest.reason.too_large",
+                            reason_params={"mb": MAX_FILE_BYTES // (1024 * 1024)})
+    try:
+        return parse_epub(data)
+    except EpubRejected as exc:
+        return ImportResult(file_name, "rejected", reason_key=exc.key, reason_params=exc.params)
+
+
+def _store_one(store: Store, clock: Clock, actor: Actor, book: ParsedBook, data: bytes) -> ImportResult:
+    try:
+        return store.write(lambda cur: insert_book(cur, book, data, clock.now(), actor.user_id))
+    except duckdb.ConstraintException:
+        # Another import of the same book committed between our check and our insert.
+        return ImportResult("", "duplicate", book.title, None, "ingest.reason.same_identifier",
+                            {"id": "?", "identifier": book.isbn or book.identifier})
 
 
 def import_epub(store: Store, clock: Clock, actor: Actor, data: bytes, file_name: str) -> ImportResult:
     """Import one EPUB: all of it (title, file, cover, search terms) or nothing."""
     actor.require(*STAFF)
-    if len(data) > MAX_FILE_BYTES:
-        return ImportResult(file_name, "rejected", reason_key="ingest.reason.too_large",
-                            reason_params={"mb": MAX_FILE_BYTES // (1024 * 1024)})
-    try:
-        book = parse_epub(data)
-    except EpubRejected as exc:
-        return ImportResult(file_name, "rejected", reason_key=exc.key, reason_params=exc.params)
-    try:
-        result = store.write(lambda cur: insert_book(cur, book, data, clock.now(), actor.user_id))
-    except duckdb.ConstraintException:
-        # Another import of the same book committed between our check and our insert.
-        result = ImportResult("", "duplicate", book.title, None, "ingest.reason.same_identifier",
-                              {"id": "?", "identifier": book.isbn or book.identifier})
+    parsed = _parse(data, file_name)
+    if isinstance(parsed, ImportResult):
+        return parsed
+    result = _store_one(store, clock, actor, parsed, data)
     result.file = file_name
     return result
 
 
 def import_files(store: Store, clock: Clock, actor: Actor, paths: Iterable[Path],
                  on_progress: Callable[[int, ImportResult], None] | None = None) -> list[ImportResult]:
-    """Import many files, one result each; `on_progress(done, result)` after each."""
+    """Import many files, one result each; `on_progress(done, result)` after each.
+
+    Parsed books are stored in batches, one transaction per batch (a commit per book
+    would cost more than reading it). Each book is still whole or absent: a batch that
+    fails on a constraint is stored again book by book."""
     actor.require(*STAFF)
-    results = []
-    for done, path in enumerate(paths, start=1):
+    results: list[ImportResult] = []
+    pending: list[tuple[ImportResult, ParsedBook, bytes]] = []
+    pending_bytes = 0
+
+    def report(result: ImportResult) -> None:
+        results.append(result)
+        if on_progress:
+            on_progress(len(results), result)
+
+    def flush() -> None:
+        nonlocal pending_bytes
+        if not pending:
+            return
+        now = clock.now()
+        try:
+            stored = store.write(lambda cur: insert_books(cur, [(book, data) for _, book, data in pending],
+                                                          now, actor.user_id))
+        except duckdb.ConstraintException:
+            stored = [_store_one(store, clock, actor, book, data) for _, book, data in pending]
+        for (placeholder, _, _), result in zip(pending, stored, strict=True):
+            result.file = placeholder.file
+            report(result)
+        pending.clear()
+        pending_bytes = 0
+
+    for path in paths:
         path = Path(path)
         try:
             data = path.read_bytes()
         except OSError:
-            result = ImportResult(str(path), "rejected", reason_key="ingest.reason.unreadable_file")
-        else:
-            result = import_epub(store, clock, actor, data, str(path))
-        results.append(result)
-        if on_progress:
-            on_progress(done, result)
+            flush()
+            report(ImportResult(str(path), "rejected", reason_key="ingest.reason.unreadable_file"))
+            continue
+        parsed = _parse(data, str(path))
+        if isinstance(parsed, ImportResult):
+            flush()  # keep the results in the order of the files
+            report(parsed)
+            continue
+        pending.append((ImportResult(str(path), "pending"), parsed, data))
+        pending_bytes += len(data)
+        if len(pending) >= IMPORT_BATCH or pending_bytes >= IMPORT_BATCH_BYTES:
+            flush()
+    flush()
     return results
 
 

@@ -361,6 +361,9 @@ def thumbnail(image_bytes: bytes) -> bytes | None:
 
     try:
         with Image.open(io.BytesIO(image_bytes)) as image:
+            if image.format == "JPEG" and image.mode == "RGB" and image.width <= COVER_BOX[0] * 1.3 \
+                    and image.height <= COVER_BOX[1] * 1.3:
+                return image_bytes  # already a small JPEG: keep it as it is
             image.draft("RGB", COVER_BOX)  # JPEG: decode at a reduced size, much faster
             image = image.convert("RGB")
             image.thumbnail(COVER_BOX, Image.Resampling.BILINEAR, reducing_gap=2.0)

@@ -170,3 +170,20 @@ def test_cli_import_json_and_exit_code(tmp_path):
     assert [t["title"] for t in json.loads(listed.stdout)] == ["Alice's Adventures in Wonderland"]
     again = subprocess.run([*manabi, "ebooks", "import", str(good)], capture_output=True, text=True, cwd=ROOT)
     assert again.returncode == 0 and "1" in again.stdout
+
+
+def test_import_files_keeps_order_and_spots_duplicates_inside_one_batch(store, clock, tmp_path):
+    files = []
+    for name, data in (("a.epub", make_epub(BOOKS["neko"])), ("broken.epub", b"nope"),
+                       ("b.epub", make_epub(BOOKS["neko"], title="別の版")), ("c.epub", make_epub(BOOKS["alice"])),
+                       ("a-again.epub", make_epub(BOOKS["neko"]))):
+        path = tmp_path / name
+        path.write_bytes(data)
+        files.append(path)
+    seen = []
+    results = catalogue.import_files(store, clock, LIBRARIAN, files, on_progress=lambda done, r: seen.append(done))
+    assert [(Path(r.file).name, r.status) for r in results] == [
+        ("a.epub", "imported"), ("broken.epub", "rejected"), ("b.epub", "duplicate"), ("c.epub", "imported"),
+        ("a-again.epub", "duplicate")]
+    assert seen == [1, 2, 3, 4, 5]
+    assert row_counts(store)[:2] == (2, 2)
