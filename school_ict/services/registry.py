@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+import duckdb
+
 from kernel.actor import Actor
 from kernel.errors import InvalidInput, ManabiError, NotFound
 from kernel.store import Store
@@ -313,9 +315,16 @@ def _check_out_in(cur, now: datetime, actor: Actor, asset_tag: str, pupil: str |
                WHERE h.holder = ?""", [holder]).fetchone()
         if held:
             raise TransitionRefused("ict.error.holder_has_device", holder=detail, tag=held[0])
-        cur.execute("INSERT INTO school_ict_holders VALUES (?, ?)", [holder, device.id])
+    # The device row first: a second writer on the same device conflicts here and is retried.
     cur.execute(f"UPDATE school_ict_devices SET status = 'assigned', {column} = ?, updated_at = ? WHERE id = ?",
                 [target_id, now, device.id])
+    if holder is not None:
+        try:
+            cur.execute("INSERT INTO school_ict_holders VALUES (?, ?)", [holder, device.id])
+        except duckdb.ConstraintException as exc:
+            # Another writer gave this holder a device a moment ago and committed. Run again
+            # (Store.write retries conflicts) so the retry reads theirs and refuses with the tag.
+            raise duckdb.TransactionException(str(exc)) from exc
     append_event(cur, now, actor, device.id, "check_out", device.status, "assigned", detail)
 
 
