@@ -87,7 +87,8 @@ def _individual(yen: int, kind: str) -> int:
     return int(round(yen * 0.3, -1)) if kind in ("court", "gym", "studio") else yen
 
 
-def load(ctx: DemoContext) -> None:
+def load(ctx: DemoContext, years_back: int | None = None) -> None:
+    """`years_back` overrides how much booking history to make (the benchmark asks for five)."""
     cur, _rng, now = ctx.cur, ctx.rng, ctx.clock.now()
     today = now.date()
     cur.executemany("INSERT INTO facilities_equipment VALUES (?, ?, ?, ?)", list(EQUIPMENT))
@@ -154,14 +155,14 @@ def load(ctx: DemoContext) -> None:
             "INSERT INTO facilities_profiles (user_id, is_resident, group_name, reduction_code, reduction_note, updated_at) "
             "VALUES (?, ?, ?, ?, ?, ?)", [user_id, n % 8 != 5, group, reduction, note, now])
 
-    _bookings(ctx, rooms, residents, today)
+    _bookings(ctx, rooms, residents, today, years_back)
     _lottery(ctx, facility_ids, today)
 
 
-def _bookings(ctx: DemoContext, rooms, residents, today: date) -> None:
+def _bookings(ctx: DemoContext, rooms, residents, today: date, years_back: int | None) -> None:
     """Past (paid, used) and future bookings, drawn without repeating a slot."""
     cur, rng, now = ctx.cur, ctx.rng, ctx.clock.now()
-    first = today - timedelta(days=60 if ctx.small else 730)
+    first = today - timedelta(days=365 * years_back if years_back else 60 if ctx.small else 730)
     last = today + timedelta(days=60)
     fee = {(r, b, res, p): y for r, b, res, p, y in cur.execute("SELECT * FROM facilities_fees").fetchall()}
     closed = {fid: set(days) for fid, days in cur.execute(
