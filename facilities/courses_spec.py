@@ -154,6 +154,18 @@ def course_cli() -> typer.Typer:
              lines=[f"{session.id}\t{when(state, session.starts_at)}\tbooking={session.booking_id or '-'}"
                     f"\tonline={session.online}"])
 
+    @app.command("cancel-session")
+    def cancel_session_cmd(ctx: typer.Context, session: int = typer.Argument(..., help="Session id."),
+                           as_json: bool = JSON_OPTION) -> None:
+        """Call a session off: no more join links, and its room booking is cancelled."""
+        state = cli_state(ctx)
+        try:
+            gone = courses.cancel_session(state.store(), state.clock(), SYSTEM, session)
+        except ManabiError as exc:
+            fail(state.t, exc)
+        emit({"id": gone.id, "status": gone.status, "booking_id": gone.booking_id}, as_json=as_json,
+             lines=[f"{gone.id}\t{gone.status}"])
+
     @app.command("participants")
     def participants_cmd(ctx: typer.Context, course: str = typer.Argument(..., help="Course id or code."),
                          as_json: bool = JSON_OPTION) -> None:

@@ -93,3 +93,17 @@ with st.form("session_add"):
             show_error(ctx, exc)
         else:
             st.success(t("courses.admin.session_added", when=cc.when(t, session)))
+
+planned = [s for s in course.sessions if s.status == "planned"]
+if planned:
+    st.subheader(t("courses.admin.cancel_session"), anchor=False)
+    with st.form("session_cancel"):
+        which = st.selectbox(t("courses.admin.cancel_which"), [s.id for s in planned],
+                             format_func=lambda i: cc.when(t, next(s for s in planned if s.id == i)))
+        if st.form_submit_button(t("courses.admin.cancel_confirm")):
+            try:
+                gone = courses.cancel_session(ctx.store, ctx.clock, actor, which)
+            except ManabiError as exc:
+                show_error(ctx, exc)
+            else:
+                st.success(t("courses.admin.session_cancelled_done", when=cc.when(t, gone)))

@@ -36,9 +36,13 @@ def sessions_frame(t, sessions) -> pd.DataFrame:
     ])
 
 
+def session_line(t, session: Session) -> str:
+    """One session in words: **when** · place · format (online only: just the format)."""
+    place = session.place(t.lang)
+    return f"**{when(t, session)}** · " + (f"{place} · {how(t, session)}" if place else how(t, session))
+
+
 def sessions_markdown(t, sessions) -> str:
     """The sessions as a short list: easier to read than a grid for a handful of dates."""
     icons = {True: ":material/videocam:", False: ":material/meeting_room:"}
-    return "\n".join(
-        f"- {icons[s.online]} **{when(t, s)}** · " + (f"{s.place(t.lang)} · {how(t, s)}" if s.place(t.lang) else how(t, s))
-        for s in sessions if s.status == "planned")
+    return "\n".join(f"- {icons[s.online]} {session_line(t, s)}" for s in sessions if s.status == "planned")

@@ -43,7 +43,7 @@ def online_sessions(course, moderator: bool) -> None:
         if not session.online or session.status != "planned" or session.ends_at <= now - meetings.CLOSE_AFTER:
             continue
         line = st.columns([3, 2])
-        line[0].markdown(f"**{cc.when(t, session)}** · {cc.how(t, session)}")
+        line[0].markdown(cc.session_line(t, session))
         if session.id in links:
             url, expires = links[session.id]
             line[1].link_button(t("courses.mine.open_room"), url, type="primary", icon=":material/open_in_new:")

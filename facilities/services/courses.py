@@ -375,6 +375,27 @@ def add_session(store: Store, clock: Clock, actor: Actor, course_id: int, *, roo
     return next(s for s in get_course(store, course_id).sessions if s.id == session_id)
 
 
+def cancel_session(store: Store, clock: Clock, actor: Actor, session_id: int) -> Session:
+    """Staff call a session off: nobody gets a join link for it any more, and its room
+    booking is cancelled so the slot is free for others."""
+    actor.require(*STAFF)
+
+    def work(cur) -> tuple[int, int | None]:
+        row = cur.execute("SELECT course_id, booking_id, status FROM facilities_course_sessions WHERE id = ?",
+                          [session_id]).fetchone()
+        if row is None:
+            raise NotFound("courses.unknown_session", session=session_id)
+        if row[2] == "cancelled":
+            raise InvalidInput("courses.session_cancelled")
+        cur.execute("UPDATE facilities_course_sessions SET status = 'cancelled' WHERE id = ?", [session_id])
+        return row[0], row[1]
+
+    course_id, booking_id = store.write(work)
+    if booking_id is not None:
+        booking.cancel(store, clock, actor, booking_id)
+    return next(s for s in get_course(store, course_id).sessions if s.id == session_id)
+
+
 def change_capacity(store: Store, clock: Clock, actor: Actor, course_id: int, capacity: int) -> list[int]:
     """Staff change the number of seats; more seats move the waiting list up at once.
     Returns the user ids promoted."""

@@ -299,3 +299,22 @@ def test_times_are_tokyo(store, clock, town, lecturer):
     course = new_course(store, clock, town, lecturer)
     session = online_session(store, clock, town, course)
     assert session.starts_at.astimezone(TOKYO).hour == 14
+
+
+def test_calling_off_a_session_frees_the_room_and_its_room_link(store, clock, town, lecturer, jitsi):
+    course = new_course(store, clock, town, lecturer)
+    day = town.next_open_day(clock.now().date() + timedelta(days=7))
+    session = courses.add_session(store, clock, town.staff, course.id, room_id=town.room_id, day=day,
+                                  block_code="pm", online=True)
+    courses.register(store, clock, town.alice, course.id)
+    with pytest.raises(PermissionDenied):
+        courses.cancel_session(store, clock, town.alice, session.id)
+    gone = courses.cancel_session(store, clock, town.staff, session.id)
+    assert gone.status == "cancelled"
+    assert booking.is_free(store, town.room_id, day, "pm")
+    assert booking.get_booking(store, town.staff, session.booking_id).status == "cancelled"
+    clock.set(session.starts_at)
+    with pytest.raises(courses.NoJoinLink):
+        courses.join_online(store, clock, town.alice, session.id)
+    with pytest.raises(InvalidInput):
+        courses.cancel_session(store, clock, town.staff, session.id)
