@@ -12,6 +12,7 @@ import io
 import random
 from datetime import timedelta
 
+import polars as pl
 from PIL import Image, ImageDraw
 
 from archive.services import images, items
@@ -208,7 +209,7 @@ def _extra_items(ctx: DemoContext) -> list[tuple]:
 def load(ctx: DemoContext) -> None:
     cur, clock = ctx.cur, ctx.clock
     curator, admin = _actor(cur, "curator01"), _actor(cur, "admin")
-    size = (480, 360) if ctx.small else (1600, 1200)
+    size = (480, 360) if ctx.small else (1200, 900)
     place_ids = {key: items.insert_place(cur, *values) for key, values in PLACES.items()}
     set_ids = {slug: items.insert_set(cur, slug, ja, en, dja, den, is_demo=True)
                for slug, ja, en, dja, den in SETS}
@@ -251,4 +252,7 @@ def load(ctx: DemoContext) -> None:
             views = ctx.rng.randint(0, 6)
             if views:
                 rows.append([item_id, today - timedelta(days=back), views])
-    cur.executemany("INSERT INTO archive_views VALUES (?, ?, ?)", rows)
+    views = pl.DataFrame(rows, schema={"item_id": pl.Int32, "day": pl.Date, "views": pl.Int32}, orient="row")
+    cur.register("archive_demo_views", views)
+    cur.execute("INSERT INTO archive_views SELECT item_id, day, views FROM archive_demo_views")
+    cur.unregister("archive_demo_views")

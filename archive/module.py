@@ -27,9 +27,16 @@ def _demo(ctx):
     demo.load(ctx)
 
 
+def _indicators(store, clock):
+    from archive.indicators import indicators
+
+    return indicators(store, clock)
+
+
 SPEC = ModuleSpec(
     name="archive",
     package_dir=_HERE,
+    indicators=_indicators,
     pages=(
         PageSpec(_PAGES / "browse.py", "archive.nav.browse", "archive", "archive", PUBLIC, ":material/museum:"),
         PageSpec(_PAGES / "map.py", "archive.nav.map", "archive-map", "archive", PUBLIC, ":material/map:"),

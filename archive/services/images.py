@@ -47,10 +47,12 @@ def renditions(data: bytes, name: str = "") -> list[Rendition]:
         background.paste(rgba, mask=rgba.getchannel("A"))
         image = background
     out = []
-    for size, longest in SIZES.items():
-        copy = image.copy()
-        copy.thumbnail((longest, longest), Image.Resampling.LANCZOS)
+    source = image if image.mode == "RGB" else image.convert("RGB")
+    for size, longest in SIZES.items():  # largest first: each size shrinks the one before, in place
+        # The full size shrinks little (bicubic is plenty, and 4x faster); the others use Lanczos.
+        method = Image.Resampling.BICUBIC if size == "full" else Image.Resampling.LANCZOS
+        source.thumbnail((longest, longest), method, reducing_gap=3.0)
         buffer = io.BytesIO()
-        copy.convert("RGB").save(buffer, "JPEG", quality=85 if size != "thumb" else 80, optimize=True)
-        out.append(Rendition(size, copy.width, copy.height, buffer.getvalue()))
+        source.save(buffer, "JPEG", quality=85 if size != "thumb" else 80, optimize=True)
+        out.append(Rendition(size, source.width, source.height, buffer.getvalue()))
     return out

@@ -170,21 +170,21 @@ def import_csv(store: Store, clock: Clock, actor: Actor, data: bytes, *,
         raise ImportRejected(problems, rows=total)
 
     def work(cur) -> list[int]:
-        ids = []
+        place_ids: dict[str, int] = {}  # the same place named on many rows: look it up once
         for row in rows:
             if row.place:
-                row.values["place_id"] = items.insert_place(cur, *row.place)
-            item_id = items.insert_item(cur, clock, actor, row.values, action="imported")
+                if row.place[0] not in place_ids:
+                    place_ids[row.place[0]] = items.insert_place(cur, *row.place)
+                row.values["place_id"] = place_ids[row.place[0]]
+        ids = items.insert_items_bulk(cur, clock, actor, [(row.values, row.status) for row in rows])
+        for item_id, row in zip(ids, rows, strict=True):
             if row.image:
                 items.insert_image(cur, clock, actor, item_id, row.image, file_name=row.image_name,
                                    rights_uri=row.values["rights"])
-            if row.set_slug:
-                items.put_in_set(cur, clock, actor, set_ids[row.set_slug], item_id)
-            if row.status in ("review", "published"):
-                items.move(cur, clock, actor, item_id, "submit")
-            if row.status == "published":
-                items.move(cur, clock, actor, item_id, "publish")
-            ids.append(item_id)
+        memberships = [(set_ids[row.set_slug], item_id) for item_id, row in zip(ids, rows, strict=True)
+                       if row.set_slug]
+        for set_id, item_id in memberships:
+            items.put_in_set(cur, clock, actor, set_id, item_id)
         return ids
 
     item_ids = store.write(work)
