@@ -210,3 +210,66 @@ def labels_cmd(ctx: typer.Context, out: Path = typer.Option(..., "--out", help="
                                   registry.list_devices(store, SYSTEM, school_id=_school_id(store, school))]
     out.write_bytes(labels.label_sheet(store, SYSTEM, chosen[: labels.MAX_LABELS]))
     emit({"file": out, "labels": min(len(chosen), labels.MAX_LABELS)}, as_json=as_json, lines=[str(out)])
+
+
+@app.command("plan")
+def plan_cmd(
+    ctx: typer.Context,
+    school: str = typer.Option(None, "--school", help="School code or name (default: the city)."),
+    pupil_tablet: int = typer.Option(55_000, "--pupil-tablet-price", help="Unit price in yen."),
+    teacher_tablet: int = typer.Option(80_000, "--teacher-tablet-price", help="Unit price in yen."),
+    e_blackboard: int = typer.Option(400_000, "--e-blackboard-price", help="Unit price in yen."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Replacement plan: devices reaching end of support per fiscal year and school, with cost."""
+    from school_ict.services import planning
+
+    store = cli_state(ctx).store()
+    prices = {"pupil_tablet": pupil_tablet, "teacher_tablet": teacher_tablet, "e_blackboard": e_blackboard}
+    rows = planning.replacement_plan(store, SYSTEM, prices, _school_id(store, school))
+    emit([{k: r[k] for k in ("fiscal_year", "school_code", "kind", "devices", "cost")} for r in rows],
+         as_json=as_json,
+         lines=[f"FY{r['fiscal_year']} {r['school_code']:<4} {r['kind']:<15} {r['devices']:>6} ¥{r['cost']:,}"
+                for r in rows])
+
+
+@app.command("network")
+def network_cmd(ctx: typer.Context, days: int = typer.Option(30, "--days", help="Window for the peak."),
+                as_json: bool = JSON_OPTION) -> None:
+    """Peak bandwidth per pupil per school against the board's target."""
+    from school_ict.services import network
+
+    state = cli_state(ctx)
+    rows = network.peaks(state.store(), state.clock(), SYSTEM, days)
+    emit({"target_mbps_per_pupil": network.target(state.store()),
+          "schools": [{k: r[k] for k in ("code", "pupils", "peak_down", "peak_up", "peak_per_pupil", "over_target")}
+                      for r in rows]},
+         as_json=as_json,
+         lines=[f"{r['code']:<4} {r['peak_down']:>8.1f} Mbps {r['peak_per_pupil'] or 0:>6.3f}/pupil"
+                f"{'  OVER' if r['over_target'] else ''}" for r in rows])
+
+
+@app.command("network-import")
+def network_import_cmd(ctx: typer.Context,
+                       file: Path = typer.Argument(..., exists=True, dir_okay=False,
+                                                   help="CSV: school, timestamp, mbps_down, mbps_up."),
+                       as_json: bool = JSON_OPTION) -> None:
+    """Import traffic samples (all or nothing)."""
+    from school_ict.services import network
+
+    state = cli_state(ctx)
+    count = network.import_samples(state.store(), SYSTEM, file.read_bytes())
+    emit({"ok": True, "rows": count}, as_json=as_json, lines=[state.t("ict.network.imported", rows=count)])
+
+
+@app.command("usage-import")
+def usage_import_cmd(ctx: typer.Context,
+                     file: Path = typer.Argument(..., exists=True, dir_okay=False,
+                                                 help="CSV: asset_tag (or serial), date, active_minutes."),
+                     as_json: bool = JSON_OPTION) -> None:
+    """Import daily active minutes per device (telemetry); moves last-seen forward."""
+    from school_ict.services import usage
+
+    state = cli_state(ctx)
+    count = usage.import_usage(state.store(), SYSTEM, file.read_bytes())
+    emit({"ok": True, "rows": count}, as_json=as_json, lines=[state.t("ict.usage.imported", rows=count)])

@@ -23,9 +23,16 @@ def _cli():
     return app
 
 
+def _indicators(store, clock):
+    from school_ict.indicators import indicators
+
+    return indicators(store, clock)
+
+
 SPEC = ModuleSpec(
     name="school_ict",
     package_dir=_HERE,
+    indicators=_indicators,
     pages=(
         PageSpec(_PAGES / "dashboard.py", "ict.nav.dashboard", "school-devices", "schools", _STAFF,
                  ":material/devices:"),

@@ -64,6 +64,17 @@ with tabs[1]:
           t("ict.col.ready_share"): t.percent(r["ready"] / r["pupils"]) if r["pupils"] else "—",
           t("ict.col.not_seen"): r["not_seen"]} for r in rows],
         hide_index=True)
+    # One class: its pupils (pseudonyms) and the tablet each holds today.
+    if rows:
+        labels_by_room = {r["classroom_id"]: f"{r['school_code']} {class_label(t, r['grade'], r['class_name'])}"
+                          for r in rows}
+        room = st.selectbox(t("ict.usage.class_pupils"), list(labels_by_room), format_func=labels_by_room.get,
+                            key="ict_class_pupils")
+        st.dataframe(
+            [{t("ict.col.pupil"): p["pseudonym"], t("ict.col.asset_tag"): p["asset_tag"] or t("ict.usage.no_tablet"),
+              t("ict.col.status"): t(f"ict.status.{p['status']}") if p["status"] else ""}
+             for p in registry.list_pupils(ctx.store, ctx.actor, room)],
+            hide_index=True)
 
 with tabs[2]:
     st.subheader(t("ict.dashboard.broken"), anchor=False)

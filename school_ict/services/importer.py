@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
 import polars as pl
 
 from kernel.actor import Actor
@@ -236,12 +237,17 @@ def store_rows(cur, frame: pl.DataFrame, actor: Actor, now, fmt: str) -> None:
                            annotated_user = coalesce(r.annotated_user, d.annotated_user),
                            last_seen_at = coalesce(r.last_seen_at, d.last_seen_at), updated_at = ?
                        FROM _import_rows r WHERE r.device_id = d.id""", [now])
-        cur.execute("""INSERT INTO school_ict_devices (asset_tag, serial, kind, model, os_version, school_id,
-                           purchase_date, warranty_end, support_end, status, cart, annotated_user, last_seen_at,
-                           updated_at)
-                       SELECT asset_tag, serial, kind, model, os_version, school_id, purchase_date, warranty_end,
-                              support_end, 'in_stock', cart, annotated_user, last_seen_at, ?
-                       FROM _import_rows WHERE device_id IS NULL ORDER BY line""", [now])
+        try:
+            cur.execute("""INSERT INTO school_ict_devices (asset_tag, serial, kind, model, os_version, school_id,
+                               purchase_date, warranty_end, support_end, status, cart, annotated_user, last_seen_at,
+                               updated_at)
+                           SELECT asset_tag, serial, kind, model, os_version, school_id, purchase_date, warranty_end,
+                                  support_end, 'in_stock', cart, annotated_user, last_seen_at, ?
+                           FROM _import_rows WHERE device_id IS NULL ORDER BY line""", [now])
+        except duckdb.ConstraintException as exc:
+            # A concurrent import committed one of these serials or tags: run again, and the
+            # check above names the rows.
+            raise duckdb.TransactionException(str(exc)) from exc
         cur.execute("""INSERT INTO school_ict_events (device_id, happened_at, actor_id, actor_login, kind,
                            from_status, to_status, detail)
                        SELECT d.id, ?, ?, ?, 'imported', NULL, NULL, ?

@@ -85,3 +85,20 @@ def test_labels_write_a_pdf(manabi, tmp_path):
     result = manabi("devices", "labels", "--out", str(out), "PT-E01-0001", "PT-E01-0002")
     assert result.exit_code == 0, result.output
     assert out.read_bytes().startswith(b"%PDF")
+
+
+def test_plan_and_network_as_json(manabi):
+    plan = json.loads(manabi("devices", "plan", "--school", "E01", "--pupil-tablet-price", "1000", "--json").output)
+    assert plan and {r["school_code"] for r in plan} == {"E01"}
+    pupil_rows = [r for r in plan if r["kind"] == "pupil_tablet"]
+    assert all(r["cost"] == r["devices"] * 1000 for r in pupil_rows)
+    load = json.loads(manabi("devices", "network", "--json").output)
+    assert load["target_mbps_per_pupil"] == 0.7 and len(load["schools"]) == 4
+
+
+def test_usage_import_moves_last_seen(manabi, tmp_path):
+    usage = tmp_path / "usage.csv"
+    usage.write_text("asset_tag,date,active_minutes\nPT-E01-0001,2026-11-27,45\n", encoding="utf-8")
+    assert json.loads(manabi("devices", "usage-import", str(usage), "--json").output) == {"ok": True, "rows": 1}
+    shown = json.loads(manabi("devices", "show", "PT-E01-0001", "--json").output)
+    assert shown["device"]["last_seen_at"].startswith("2026-11-27")

@@ -117,3 +117,11 @@ def test_network_page_for_the_board_and_a_school_admin(app_for):
     at = app_for(login="schooladmin01", page=NETWORK, lang="en")
     assert not at.exception
     assert len(at.dataframe[0].value) == 1  # their own school only
+
+
+def test_class_view_lists_pupils_and_their_tablets(app_for):
+    at = app_for(login="teacher01", page=DASHBOARD)
+    assert not at.exception
+    readiness, one_class = at.dataframe[1].value, at.dataframe[2].value  # the classes tab
+    assert len(readiness) > 0
+    assert len(one_class) > 0 and all(p.startswith("P-E01-") for p in one_class.iloc[:, 0].tolist())
