@@ -304,6 +304,20 @@ def course_cli() -> typer.Typer:
              lines=[state.t("meetings.verify.ok"), f"room={claims['room']} user={claims['context']['user']['name']}"
                     f" affiliation={claims['context']['user'].get('affiliation')}"])
 
+    @meet.command("public-key")
+    def public_key_cmd(ctx: typer.Context, out: Path | None = typer.Option(
+            None, help="Folder to write the file into (the key server's document root).")) -> None:
+        """RS256 self-hosted: print (or write) the public key file the key server must serve."""
+        state = cli_state(ctx)
+        try:
+            name, pem = meetings.key_server_file(courses.meeting_config(state.store()))
+        except ManabiError as exc:
+            fail(state.t, exc)
+        if out is not None:
+            (out / name).write_bytes(pem)
+        typer.echo(name)
+        typer.echo(pem.decode().rstrip())
+
     return app
 
 

@@ -23,6 +23,7 @@ _SUBJECT. Demo defaults apply only when the caller says the database is a demo.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 from dataclasses import dataclass, field
@@ -99,6 +100,16 @@ class JitsiConfig:
             return self.secret
         private = serialization.load_pem_private_key(self.private_key_pem, password=None)
         return private.public_key()
+
+
+def key_server_file(config: JitsiConfig) -> tuple[str, bytes]:
+    """For RS256 on a self-hosted server: the file name and content its key server must
+    serve (prosody fetches `<asap_key_server>/<sha256(kid)>.pem`)."""
+    if config.alg != "RS256" or config.kid is None:
+        raise MeetingsNotConfigured("meetings.no_public_key")
+    public = config.verifying_key().public_bytes(serialization.Encoding.PEM,
+                                                 serialization.PublicFormat.SubjectPublicKeyInfo)
+    return f"{hashlib.sha256(config.kid.encode()).hexdigest()}.pem", public
 
 
 def _is_jaas(url: str) -> bool:

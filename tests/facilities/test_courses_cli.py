@@ -114,3 +114,24 @@ def test_create_a_course_and_add_an_online_session(manabi):
     assert [s["online"] for s in shown["sessions"]] == [True]
     missing = manabi("facilities", "courses", "add-session", "CLI-1")
     assert missing.exit_code == 1
+
+
+def test_public_key_file_for_a_self_hosted_key_server(manabi, monkeypatch, tmp_path):
+    import hashlib
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    assert manabi("facilities", "courses", "meetings", "public-key").exit_code == 1  # HS256 demo: none
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    (tmp_path / "jitsi.pem").write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    monkeypatch.setenv("MANABI_JITSI_ALG", "RS256")
+    monkeypatch.setenv("MANABI_JITSI_PRIVATE_KEY", str(tmp_path / "jitsi.pem"))
+    monkeypatch.setenv("MANABI_JITSI_KID", "manabi-2026")
+    result = manabi("facilities", "courses", "meetings", "public-key", "--out", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    name = hashlib.sha256(b"manabi-2026").hexdigest() + ".pem"
+    assert result.output.splitlines()[0] == name
+    served = serialization.load_pem_public_key((tmp_path / name).read_bytes())
+    assert served.public_numbers() == key.public_key().public_numbers()

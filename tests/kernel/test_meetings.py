@@ -294,3 +294,15 @@ def test_jaas_token_uses_tenant_kid_chat_issuer_and_tenant_url(jitsi_env, rsa_pe
     assert claims["sub"] == app_id
     assert claims["context"]["user"]["moderator"] == "true"
     assert meetings.verify_token(config, link.token, START, room=name)["sub"] == app_id
+
+
+def test_key_server_file_is_named_by_the_sha256_of_the_kid(jitsi_env, rsa_pem, hs256):
+    import hashlib
+
+    with pytest.raises(meetings.MeetingsNotConfigured):
+        meetings.key_server_file(hs256)
+    path, public = rsa_pem
+    jitsi_env(alg="RS256", private_key=str(path), kid="manabi-2026")
+    name, pem = meetings.key_server_file(meetings.load_config(demo=False))
+    assert name == hashlib.sha256(b"manabi-2026").hexdigest() + ".pem"
+    assert pem == public
