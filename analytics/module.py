@@ -26,9 +26,16 @@ def _demo(ctx):
     demo.load(ctx)
 
 
+def _indicators(store, clock):
+    from analytics.indicators import indicators
+
+    return indicators(store, clock)
+
+
 SPEC = ModuleSpec(
     name="analytics",
     package_dir=_HERE,
+    indicators=_indicators,
     pages=(
         PageSpec(_PAGES / "class_dashboard.py", "analytics.nav.class_dashboard", "learning", "schools",
                  frozenset({"teacher", "school_admin"}), ":material/insights:"),

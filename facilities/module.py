@@ -26,9 +26,16 @@ def _cli():
     return app
 
 
+def _indicators(store, clock):
+    from facilities.indicators import indicators
+
+    return indicators(store, clock)
+
+
 SPEC = ModuleSpec(
     name="facilities",
     package_dir=Path(__file__).resolve().parent,
+    indicators=_indicators,
     pages=(*BOOKING_PAGES, *COURSE_PAGES),
     routes=lambda: [*booking_routes(), *course_routes()],
     cli=_cli,

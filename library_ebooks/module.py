@@ -28,9 +28,16 @@ def _cli():
     return app
 
 
+def _indicators(store, clock):
+    from library_ebooks.indicators import indicators
+
+    return indicators(store, clock)
+
+
 SPEC = ModuleSpec(
     name="library_ebooks",
     package_dir=_HERE,
+    indicators=_indicators,
     pages=(
         PageSpec(_PAGES / "catalogue.py", "nav.ebooks_catalogue", "library-catalogue", "library", PUBLIC,
                  ":material/search:"),

@@ -28,7 +28,7 @@ def test_a_missing_language_is_reported(tmp_path):
 
 
 # Literal keys handed to t("…") in code; f-string keys are checked where they are built.
-_KEY_CALL = re.compile(r"""\bt\(\s*["']([a-z0-9_]+(?:\.[a-z0-9_]+)+)["']""")
+_KEY_CALL = re.compile(r"""\bt\(\s*["']([a-z0-9_]+(?:\.[a-z0-9_]+)+)["']\s*[,)]""")
 
 
 def _python_files():

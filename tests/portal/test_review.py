@@ -42,8 +42,8 @@ def test_csv_has_both_years_in_japanese_with_a_bom():
     t = Translator("ja", catalogue(), strict=True)
     text = review.as_csv(ROWS, 2026, t).decode("utf-8")
     assert text.startswith("\ufeff施策,指標,単位,2026 年度,2025 年度,目標")
-    assert "4-2-5,電子図書館,市民1,000人あたり" not in text  # the comma in the unit is quoted
-    assert '4-2-5,電子図書館,"市民1,000人あたり",120.0,95.5,150.0' in text
+    # The comma in the unit is quoted.
+    assert '4-2-5,ICTを活用した生涯学習事業の推進,"市民1,000人あたり",120.0,95.5,150.0' in text
     assert ROWS[0].change == pytest.approx(24.5)
     assert ROWS[1].change is None
 
@@ -55,7 +55,31 @@ def test_png_report_renders():
     assert len(png) > 5_000
 
 
-def test_review_page_opens_for_the_city_admin(app_for):
+def test_every_module_offers_indicators_for_every_measure(store, clock):
+    from kernel.indicators import MEASURES
+
+    year, rows = review.review(store, clock, SYSTEM)
+    assert {r.measure for r in rows} == set(MEASURES)
+    t = Translator("en", catalogue(), strict=True)
+    for row in rows:
+        assert t(row.indicator.key) and t(row.indicator.unit)
+        assert [y for y, _ in row.indicator.series] == [year - 2, year - 1, year]
+
+
+def test_review_page_shows_each_measure_for_the_city_admin(app_for):
     at = app_for(login="admin", page="pages/review.py")
     assert not at.exception
     assert [x.value for x in at.title] == ["年次評価（施策の点検）"]
+    headers = [h.value for h in at.subheader]
+    assert "4-2-5 ICTを活用した生涯学習事業の推進" in headers
+    assert "4-1-1 教育用ICT機器等の活用推進" in headers
+    assert len(at.metric) >= 9
+
+
+def test_school_admins_see_the_review_and_teachers_do_not(app_for):
+    at = app_for(login="schooladmin01", page="pages/review.py")
+    assert not at.exception
+    assert [x.value for x in at.title] == ["年次評価（施策の点検）"]
+    teacher = app_for(login="teacher01")
+    offered = {p.url_path for pages in teacher.session_state["_manabi_nav_pages"].values() for p in pages}
+    assert "review" not in offered
