@@ -5,6 +5,7 @@
   GET /iiif/collection/{slug}      the collection of one item set
   GET /archive/media/{id}/{size}.jpg   an image: thumb, display or full (full only where rights allow)
   GET /archive/export.json|.csv    published metadata for Japan Search / Europeana style harvesting
+  GET /oai?verb=…                  OAI-PMH 2.0 (oai_dc) over the published items
 
 Every route reads as the anonymous visitor: drafts are never served here.
 """
@@ -18,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from archive.services import exports, iiif, items
+from archive.services import exports, iiif, items, oai
 from kernel.actor import ANONYMOUS
 from kernel.errors import NotFound, PermissionDenied
 from kernel.http import route_context
@@ -89,6 +90,15 @@ async def export(request: Request) -> Response:
         **CORS, "Content-Disposition": 'attachment; filename="iizuka-archive.csv"'})
 
 
+async def oai_pmh(request: Request) -> Response:
+    rc = route_context()
+    args = dict(request.query_params)
+    if request.method == "POST":
+        args = {k: str(v) for k, v in (await request.form()).items()}
+    body = await run_in_threadpool(oai.respond, rc.store, _base(request), args, rc.clock.now())
+    return Response(body, media_type="text/xml; charset=utf-8", headers=CORS)
+
+
 def routes() -> list[Route]:
     return [
         Route("/iiif/collection", collection, methods=["GET"]),
@@ -96,4 +106,5 @@ def routes() -> list[Route]:
         Route("/iiif/{item_id:int}/manifest", manifest, methods=["GET"]),
         Route("/archive/media/{media_id:int}/{size}.jpg", media, methods=["GET"]),
         Route("/archive/export.{fmt:str}", export, methods=["GET"]),
+        Route("/oai", oai_pmh, methods=["GET", "POST"]),
     ]

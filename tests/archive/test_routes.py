@@ -96,3 +96,12 @@ def test_collections_validate(server):
         jsonschema.validate(httpx.get(entry["id"]).json(), SCHEMA)
     assert httpx.get(f"{server}/iiif/collection/nothing-here").status_code == 404
     assert httpx.get(f"{server}/archive/export.xml").status_code == 404
+
+
+def test_oai_pmh_answers_on_the_server(server, listed):
+    response = httpx.get(f"{server}/oai", params={"verb": "ListIdentifiers", "metadataPrefix": "oai_dc"})
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/xml")
+    published = {row["identifier"] for row in listed.values() if row["status"] == "published"}
+    drafts = {row["identifier"] for row in listed.values() if row["status"] != "published"}
+    assert all(f"oai:iizuka-manabi:{i}" in response.text for i in published - {"IZK-DEMO-005"})
+    assert not any(f"oai:iizuka-manabi:{i}<" in response.text for i in drafts - {"IZK-DEMO-005"})
