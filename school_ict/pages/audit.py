@@ -38,8 +38,13 @@ if submitted:
             column.dataframe([{t("ict.col.tag"): tag} for tag in tags], hide_index=True)
 
 st.subheader(t("ict.audit.past"), anchor=False)
-st.dataframe(
-    [{t("ict.audit.when"): t.datetime(a["audited_at"], "short"), t("ict.audit.scope"): scopes.get(a["scope"], a["scope"]),
-      t("ict.audit.by"): a["by_login"], t("ict.audit.seen"): a["seen"], t("ict.audit.unknown"): a["unknown"],
-      t("ict.audit.missing"): a["missing"]} for a in audit.list_audits(ctx.store, ctx.actor, school_id)],
-    hide_index=True)
+past = audit.list_audits(ctx.store, ctx.actor, school_id)
+if past:
+    st.dataframe(
+        [{t("ict.audit.when"): t.datetime(a["audited_at"], "short"),
+          t("ict.audit.scope"): scopes.get(a["scope"], a["scope"]), t("ict.audit.by"): a["by_login"],
+          t("ict.audit.seen"): a["seen"], t("ict.audit.unknown"): a["unknown"], t("ict.audit.missing"): a["missing"]}
+         for a in past],
+        hide_index=True)
+else:
+    st.caption(t("ui.none"))

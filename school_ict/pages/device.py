@@ -24,8 +24,8 @@ except ManabiError as exc:
     st.stop()
 
 holder = class_label(t, device.class_grade, device.class_name) if device.classroom_id else device.holder
-st.markdown(t("ict.device.summary", status=t(f"ict.status.{device.status}"), holder=holder or "—",
-               model=device.model))
+st.markdown(t("ict.device.summary" if holder else "ict.device.summary_free",
+               status=t(f"ict.status.{device.status}"), holder=holder, model=device.model))
 left, right = st.columns([3, 2])
 with left:
     fields = [
