@@ -32,6 +32,9 @@ if not result.cards:
 st.caption(t("catalogue.found", count=t.number(result.total)))
 
 may_borrow = ctx.actor.has("resident")
+# A copy kept for this resident (their hold's offer) is theirs to borrow though others see it out.
+offered_to_me = ({h.title_id for h in lending.my_holds(ctx.store, ctx.clock, ctx.actor) if h.status == "offered"}
+                 if may_borrow else set())
 
 
 def act(action, title_id: int, title: str) -> None:
@@ -68,7 +71,7 @@ for card in result.cards:
             text_col.write(card.description[:280] + ("…" if len(card.description) > 280 else ""))
         action_col.markdown(availability_text(t, card))
         if may_borrow and card.licensed:
-            if card.available:
+            if card.available or card.id in offered_to_me:
                 action_col.button(t("catalogue.borrow"), key=f"borrow_{card.id}", type="primary",
                                   on_click=act, args=("borrow", card.id, card.title))
             else:

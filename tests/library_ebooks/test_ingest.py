@@ -168,8 +168,21 @@ def test_cli_import_json_and_exit_code(tmp_path):
     listed = subprocess.run([*manabi, "ebooks", "list", "--json"], capture_output=True, text=True, cwd=ROOT)
     assert listed.returncode == 0
     assert [t["title"] for t in json.loads(listed.stdout)] == ["Alice's Adventures in Wonderland"]
-    again = subprocess.run([*manabi, "ebooks", "import", str(good)], capture_output=True, text=True, cwd=ROOT)
-    assert again.returncode == 0 and "1" in again.stdout
+    again = subprocess.run([*manabi, "ebooks", "import", str(good)], capture_output=True, text=True, cwd=ROOT,
+                           env={"MANABI_LANG": "en", "PATH": "/usr/bin"})
+    assert again.returncode == 0 and "duplicate" in again.stdout
+    title_id = json.loads(listed.stdout)[0]["id"]
+    licensed = subprocess.run([*manabi, "ebooks", "license", str(title_id), "--model", "metered", "--copies", "2",
+                               "--loans", "10", "--json"], capture_output=True, text=True, cwd=ROOT)
+    assert licensed.returncode == 0, licensed.stderr
+    refused = subprocess.run([*manabi, "ebooks", "license", str(title_id), "--model", "metered", "--copies", "1"],
+                             capture_output=True, text=True, cwd=ROOT, env={"MANABI_LANG": "en", "PATH": "/usr/bin"})
+    assert refused.returncode == 1 and "metered license needs" in refused.stderr
+    listed = subprocess.run([*manabi, "ebooks", "list", "--json"], capture_output=True, text=True, cwd=ROOT)
+    assert json.loads(listed.stdout)[0]["copies"] == 2
+    for command in ("import", "list", "license"):
+        helped = subprocess.run([*manabi, "ebooks", command, "--help"], capture_output=True, text=True, cwd=ROOT)
+        assert helped.returncode == 0 and "Usage" in helped.stdout
 
 
 def test_import_files_keeps_order_and_spots_duplicates_inside_one_batch(store, clock, tmp_path):

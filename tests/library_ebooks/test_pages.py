@@ -117,3 +117,20 @@ def test_circulation_page_for_librarians(app_for):
 def test_resident_cannot_open_librarian_pages(app_for):
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         app_for(login="resident01", page=page("circulation"))
+
+
+def test_a_returned_copy_is_offered_to_the_next_in_line_who_takes_it(app_for):
+    at = app_for(login="resident02", page=page("mine"))
+    next(b for b in at.button if b.key and b.key.startswith("return_")).click().run()
+    assert any("返却しました" in s.value for s in at.success)
+
+    at = app_for(login="resident03", page=page("mine"))
+    assert any("お取り置き中" in s.value for s in at.success)
+    at.switch_page(page("catalogue")).run()
+    at.text_input(key="ebooks_query").input("坊っちゃん").run()
+    assert [b for b in at.button if b.key and b.key.startswith("borrow_")]  # the offer is theirs to take
+    at.switch_page(page("mine")).run()
+    next(b for b in at.button if b.key and b.key.startswith("take_")).click().run()
+    assert not at.exception
+    assert "坊っちゃん" in " ".join(m.value for m in at.markdown)
+    assert not [b for b in at.button if b.key and b.key.startswith("take_")]
