@@ -39,4 +39,4 @@ for measure in MEASURES:
                       delta_color="normal" if row.indicator.higher_is_better else "inverse",
                       help=t("review.last_year", value="—" if row.last_year is None
                              else t.number(round(row.last_year, 2))))
-            st.altair_chart(review.trend_chart(row, t), use_container_width=True)
+            st.altair_chart(review.trend_chart(row, t, titled=False), use_container_width=True)

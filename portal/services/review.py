@@ -63,13 +63,15 @@ def as_csv(rows: list[ReviewRow], year: int, t: Translator) -> bytes:
     return "\ufeff".encode() + as_frame(rows, year, t).write_csv().encode("utf-8")
 
 
-def trend_chart(row: ReviewRow, t: Translator) -> alt.Chart:
+def trend_chart(row: ReviewRow, t: Translator, *, titled: bool = True) -> alt.Chart:
+    """The indicator by fiscal year, with its target as a dashed line; `titled` for the
+    PNG report (on the page the card already names it)."""
     series = pl.DataFrame(
         {"year": [str(y) for y, _ in row.indicator.series], "value": [v for _, v in row.indicator.series]},
         schema={"year": pl.String, "value": pl.Float64},
     )
     line = alt.Chart(series).mark_line(point=True).encode(
-        x=alt.X("year:O", title=None),
+        x=alt.X("year:O", title=None, axis=alt.Axis(labelAngle=0)),
         y=alt.Y("value:Q", title=t(row.indicator.unit)),
         tooltip=["year", "value"],
     )
@@ -77,8 +79,12 @@ def trend_chart(row: ReviewRow, t: Translator) -> alt.Chart:
         target = alt.Chart(pl.DataFrame({"target": [row.indicator.target]})).mark_rule(
             strokeDash=[4, 4], color="#c0392b"
         ).encode(y="target:Q")
-        return (line + target).properties(height=140, title=t(row.indicator.key))
-    return line.properties(height=140, title=t(row.indicator.key))
+        chart = line + target
+    else:
+        chart = line
+    if titled:
+        return chart.properties(height=140, title=f"{row.measure} · {t(row.indicator.key)}")
+    return chart.properties(height=120)
 
 
 def as_png(rows: list[ReviewRow], year: int, t: Translator) -> bytes:
