@@ -465,7 +465,7 @@ def list_schools(store: Store, actor: Actor) -> list[SchoolRef]:
 
 
 def find_school(store: Store, text: str) -> int | None:
-    """A school by code or name (Japanese or English), as `manabi schools list` prints them."""
+    """A school by code or name (Japanese or English), as `manabi devices schools` prints them."""
     text = text.strip()
     return store.scalar(
         """SELECT id FROM portal_schools WHERE upper(code) = upper(?) OR name_ja = ? OR lower(name_en) = lower(?)""",

@@ -46,3 +46,23 @@ def test_bulk_check_out_of_a_cart_and_back(server, page: Page, artifacts):
     back.get_by_role("button", name="この教室のクラスセットを返却").click()
     expect(page.get_by_text("5 台を処理しました。")).to_be_visible(timeout=30_000)
     page.screenshot(path=artifacts / "school-ict-class-set-back.png", full_page=True)
+
+
+def test_upload_of_a_google_admin_export_with_bad_rows_stores_nothing(server, page: Page, artifacts, tmp_path):
+    export = tmp_path / "chromeos-devices.csv"
+    export.write_text("Serial Number,Annotated Asset ID,Annotated Location,Model,Auto Update Expiration\n"
+                      "E2E-1,PT-E01-7001,E01,Chromebook X,2029-06\n"
+                      "E2E-2,PT-E01-7002,Atlantis,Chromebook X,2029-06\n"
+                      "E2E-3,PT-E01-7003,E01,Chromebook X,someday\n", encoding="utf-8")
+    page.goto(f"{server}/sign-in")
+    page.get_by_label("ログインID").fill("schooladmin01")
+    page.get_by_label("パスワード").fill("manabi-demo")
+    page.get_by_role("button", name="サインイン").click()
+    sidebar = page.get_by_test_id("stSidebar")
+    sidebar.get_by_role("link", name="端末の取り込み").click()
+    expect(page.get_by_role("heading", name="端末の取り込み（MDM）")).to_be_visible(timeout=30_000)
+    page.locator("input[type='file']").set_input_files(str(export))
+    page.get_by_text("確認だけ（保存しない）").click()  # a real import, not a check
+    page.get_by_role("button", name="取り込む").click()
+    expect(page.get_by_text("取り込みを中止しました。2 行に問題があり")).to_be_visible(timeout=30_000)
+    page.screenshot(path=artifacts / "school-ict-import-rejected.png", full_page=True)
