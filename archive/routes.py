@@ -5,6 +5,8 @@
   GET /iiif/collection/{slug}      the collection of one item set
   GET /archive/media/{id}/{size}.jpg   an image: thumb, display or full (full only where rights allow)
   GET /archive/export.json|.csv    published metadata for Japan Search / Europeana style harvesting
+  GET /iiif/image/{id}/info.json   IIIF Image API 3, level 0 (the stored sizes only)
+  GET /iiif/image/{id}/full/{w},{h}/0/default.jpg   one of those sizes
   GET /oai?verb=…                  OAI-PMH 2.0 (oai_dc) over the published items
 
 Every route reads as the anonymous visitor: drafts are never served here.
@@ -78,6 +80,28 @@ async def media(request: Request) -> Response:
     return Response(found.data, media_type=found.mime, headers=headers)
 
 
+async def image_info(request: Request) -> Response:
+    rc = route_context()
+    try:
+        info = await run_in_threadpool(iiif.image_info, rc.store, _base(request), request.path_params["media_id"])
+    except NotFound:
+        return _not_found()
+    return Response(json.dumps(info), media_type='application/ld+json;profile="http://iiif.io/api/image/3/context.json"',
+                    headers=CORS)
+
+
+async def image_request(request: Request) -> Response:
+    rc = route_context()
+    p = request.path_params
+    try:
+        size = await run_in_threadpool(iiif.image_size_for, rc.store, p["media_id"], p["region"], p["size"],
+                                       p["rotation"], p["quality"])
+        found = await run_in_threadpool(items.media_file, rc.store, ANONYMOUS, p["media_id"], size)
+    except (NotFound, PermissionDenied):
+        return _not_found()
+    return Response(found.data, media_type=found.mime, headers={**CORS, "Cache-Control": "public, max-age=3600"})
+
+
 async def export(request: Request) -> Response:
     rc = route_context()
     if request.path_params["fmt"] not in ("json", "csv"):
@@ -105,6 +129,8 @@ def routes() -> list[Route]:
         Route("/iiif/collection/{slug}", collection, methods=["GET"]),
         Route("/iiif/{item_id:int}/manifest", manifest, methods=["GET"]),
         Route("/archive/media/{media_id:int}/{size}.jpg", media, methods=["GET"]),
+        Route("/iiif/image/{media_id:int}/info.json", image_info, methods=["GET"]),
+        Route("/iiif/image/{media_id:int}/{region}/{size}/{rotation}/{quality}", image_request, methods=["GET"]),
         Route("/archive/export.{fmt:str}", export, methods=["GET"]),
         Route("/oai", oai_pmh, methods=["GET", "POST"]),
     ]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from archive.services import items, rights, text
 from kernel.actor import ANONYMOUS
+from kernel.errors import NotFound
 from kernel.store import Store
 
 CONTEXT = "http://iiif.io/api/presentation/3/context.json"
@@ -53,6 +54,42 @@ def item_urls(base: str, item_id: int) -> dict[str, str]:
 
 def media_url(base: str, media_id: int, size: str) -> str:
     return f"{base.rstrip('/')}/archive/media/{media_id}/{size}.jpg"
+
+
+IMAGE_CONTEXT = "http://iiif.io/api/image/3/context.json"
+
+
+def image_service_url(base: str, media_id: int) -> str:
+    return f"{base.rstrip('/')}/iiif/image/{media_id}"
+
+
+def image_info(store: Store, base: str, media_id: int) -> dict:
+    """IIIF Image API 3 info.json, level 0: the fixed sizes the archive stores and may serve."""
+    sizes = items.media_sizes(store, ANONYMOUS, media_id)
+    width, height = max(sizes.values())
+    return {
+        "@context": IMAGE_CONTEXT,
+        "id": image_service_url(base, media_id),
+        "type": "ImageService3",
+        "protocol": "http://iiif.io/api/image",
+        "profile": "level0",
+        "width": width,
+        "height": height,
+        "sizes": [{"width": w, "height": h} for w, h in sorted(set(sizes.values()))],
+    }
+
+
+def image_size_for(store: Store, media_id: int, region: str, size: str, rotation: str, quality: str) -> str:
+    """Which stored size a level-0 request asks for ('thumb', 'display' or 'full'); NotFound otherwise."""
+    sizes = items.media_sizes(store, ANONYMOUS, media_id)
+    if region != "full" or rotation != "0" or quality != "default.jpg":
+        raise NotFound("archive.error.no_media", media=media_id)
+    if size == "max":
+        return max(sizes, key=lambda k: sizes[k])
+    for name, (w, h) in sizes.items():
+        if size in (f"{w},{h}", f"{w},", f",{h}"):
+            return name
+    raise NotFound("archive.error.no_media", media=media_id)
 
 
 def manifest(store: Store, base: str, item_id: int) -> dict:
@@ -96,7 +133,9 @@ def manifest(store: Store, base: str, item_id: int) -> dict:
                     "motivation": "painting",
                     "target": canvas_id,
                     "body": {"id": media_url(base, medium.id, "display"), "type": "Image",
-                             "format": "image/jpeg", "width": medium.width, "height": medium.height},
+                             "format": "image/jpeg", "width": medium.width, "height": medium.height,
+                             "service": [{"id": image_service_url(base, medium.id), "type": "ImageService3",
+                                          "profile": "level0"}]},
                 }],
             }],
             **({"rights": medium.rights} if medium.rights != item.rights else {}),

@@ -611,6 +611,19 @@ def media_file(store: Store, actor: Actor, media_id: int, size: str) -> MediaFil
     return MediaFile(row[0], row[1], row[2], bytes(row[3]), row[5])
 
 
+def media_sizes(store: Store, actor: Actor, media_id: int) -> dict[str, tuple[int, int]]:
+    """The sizes of an image the actor may fetch: size → (width, height). The full size is
+    left out where the rights allow no download (and the actor is not staff)."""
+    rows = store.query(
+        f"""SELECT f.size, f.width, f.height, m.rights FROM archive_media m
+            JOIN archive_items i ON i.id = m.item_id JOIN archive_media_files f ON f.media_id = m.id
+            WHERE m.id = ? AND {_visible(actor)}""", [media_id])
+    if not rows:
+        raise NotFound("archive.error.no_media", media=media_id)
+    return {size: (w, h) for size, w, h, uri in rows
+            if size != "full" or rights.allows_download(uri) or is_staff(actor)}
+
+
 # ---------------------------------------------------------------------------- places, sets, relations
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from archive.services import iiif, items
 from kernel.errors import NotFound
-from tests.archive.helpers import ADMIN, CURATOR, make_item
+from tests.archive.helpers import ADMIN, CURATOR, make_item, png
 
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "iiif"
 SCHEMA = json.loads((CORPUS / "iiif_3_0.schema.json").read_text(encoding="utf-8"))
@@ -98,3 +98,33 @@ def test_script_in_a_title_does_not_reach_the_manifest(store, clock):
                         description_ja="<img src=x onerror=alert(1)>説明")
     text = json.dumps(iiif.manifest(store, BASE, item_id), ensure_ascii=False)
     assert "<script" not in text and "onerror" not in text and "石包丁" in text
+
+
+def _published_with_big_image(store, clock, identifier: str, rights_uri: str) -> int:
+    item_id = make_item(store, clock, "draft", identifier, image=False, rights=rights_uri)
+    media_id = items.add_image(store, clock, CURATOR, item_id, png(1600, 1200), file_name="big.png")
+    items.submit(store, clock, CURATOR, item_id)
+    items.publish(store, clock, ADMIN, item_id)
+    return media_id
+
+
+def test_image_service_level0_lists_only_the_sizes_rights_allow(store, clock):
+    open_media = _published_with_big_image(store, clock, "IZK-T-001", "http://creativecommons.org/licenses/by/4.0/")
+    closed_media = _published_with_big_image(store, clock, "IZK-T-002", "http://rightsstatements.org/vocab/InC/1.0/")
+    info = iiif.image_info(store, BASE, open_media)
+    validate_image = info["profile"] == "level0" and info["id"] == f"{BASE}/iiif/image/{open_media}"
+    assert validate_image and (info["width"], info["height"]) == (1600, 1200)
+    assert info["sizes"] == [{"width": 320, "height": 240}, {"width": 1200, "height": 900},
+                             {"width": 1600, "height": 1200}]
+    closed = iiif.image_info(store, BASE, closed_media)
+    assert closed["sizes"] == [{"width": 320, "height": 240}, {"width": 1200, "height": 900}]
+    assert iiif.image_size_for(store, open_media, "full", "320,", "0", "default.jpg") == "thumb"
+    assert iiif.image_size_for(store, open_media, "full", "max", "0", "default.jpg") == "full"
+    assert iiif.image_size_for(store, closed_media, "full", "max", "0", "default.jpg") == "display"
+    with pytest.raises(NotFound):
+        iiif.image_size_for(store, closed_media, "full", "1600,1200", "0", "default.jpg")
+    with pytest.raises(NotFound):
+        iiif.image_size_for(store, open_media, "0,0,10,10", "max", "0", "default.jpg")
+    draft_media = items.get_item(store, CURATOR, make_item(store, clock, "draft", "IZK-T-003")).images[0].id
+    with pytest.raises(NotFound):
+        iiif.image_info(store, BASE, draft_media)

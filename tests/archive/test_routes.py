@@ -105,3 +105,15 @@ def test_oai_pmh_answers_on_the_server(server, listed):
     drafts = {row["identifier"] for row in listed.values() if row["status"] != "published"}
     assert all(f"oai:iizuka-manabi:{i}" in response.text for i in published - {"IZK-DEMO-005"})
     assert not any(f"oai:iizuka-manabi:{i}<" in response.text for i in drafts - {"IZK-DEMO-005"})
+
+
+def test_iiif_image_service_level0_on_the_server(server):
+    manifest = httpx.get(f"{server}/iiif/1/manifest").json()
+    service = manifest["items"][0]["items"][0]["items"][0]["body"]["service"][0]
+    info = httpx.get(f"{service['id']}/info.json").json()
+    assert info["profile"] == "level0" and info["id"] == service["id"]
+    smallest = info["sizes"][0]
+    picture = httpx.get(f"{service['id']}/full/{smallest['width']},/0/default.jpg")
+    assert picture.status_code == 200
+    assert Image.open(io.BytesIO(picture.content)).size == (smallest["width"], smallest["height"])
+    assert httpx.get(f"{service['id']}/full/17,/0/default.jpg").status_code == 404
