@@ -5,7 +5,7 @@ import streamlit as st
 
 from kernel.errors import ManabiError
 from kernel.ui import page_context, show_error
-from school_ict.services import importer
+from school_ict.services import importer, usage
 
 ctx = page_context("school_admin", "city_admin")
 t = ctx.t
@@ -35,3 +35,15 @@ if submitted and upload is not None:
         key = "ict.import.checked" if dry_run else "ict.import.stored"
         st.success(t(key, rows=t.number(result.rows), created=t.number(result.created),
                      updated=t.number(result.updated)))
+
+# Telemetry: daily active minutes per device (asset_tag or serial, date, active_minutes).
+st.subheader(t("ict.usage.upload_title"), anchor=False)
+with st.form("ict_usage_import"):
+    usage_file = st.file_uploader(t("ict.usage.upload"), type=["csv"], key="ict_usage_file")
+    if st.form_submit_button(t("ict.import.run")) and usage_file is not None:
+        try:
+            count = usage.import_usage(ctx.store, ctx.actor, usage_file.getvalue())
+        except ManabiError as exc:
+            show_error(ctx, exc)
+        else:
+            st.success(t("ict.usage.imported", rows=t.number(count)))
