@@ -170,8 +170,8 @@ def _bookings(ctx: DemoContext, rooms, residents, today: date, years_back: int |
     closures = cur.execute("SELECT facility_id, room_id, first_day, last_day FROM facilities_closures").fetchall()
     purposes = ("会議 / Meeting", "練習 / Practice", "講座 / Class", "サークル活動 / Club", "発表会 / Recital",
                 "試合 / Match", "研修 / Training")
-    profiles = {u: (res, grp, red) for u, res, grp, red in cur.execute(
-        "SELECT user_id, is_resident, group_name, reduction_code FROM facilities_profiles").fetchall()}
+    profiles = {u: (res, grp, red, note) for u, res, grp, red, note in cur.execute(
+        "SELECT user_id, is_resident, group_name, reduction_code, reduction_note FROM facilities_profiles").fetchall()}
     percent = dict(cur.execute("SELECT code, percent FROM facilities_reductions").fetchall())
     rows = []
     occupancy = 0.10 if ctx.small else 0.35
@@ -187,7 +187,7 @@ def _bookings(ctx: DemoContext, rooms, residents, today: date, years_back: int |
                     continue
                 start = datetime.combine(day, starts, TOKYO)
                 user = rng.choice(residents)
-                is_resident, group, reduction = profiles[user]
+                is_resident, group, reduction, note = profiles[user]
                 residency = "resident" if is_resident else "nonresident"
                 party = "group" if group else "individual"
                 room_yen = fee[(room_id, block, residency, party)]
@@ -205,7 +205,7 @@ def _bookings(ctx: DemoContext, rooms, residents, today: date, years_back: int |
                     "purpose": rng.choice(purposes), "attendees": max(1, min(capacity, rng.randint(2, 30))),
                     "party": party, "residency": residency, "source": "demo", "status": "confirmed",
                     "room_yen": room_yen, "reduction_code": reduction if cut else None,
-                    "reduction_reason": "デモ / demo" if cut else None, "reduction_yen": cut,
+                    "reduction_reason": note if cut else None, "reduction_yen": cut,
                     "addon_yen": 0, "total_yen": total, "tax_yen": total * TAX_PERCENT // (100 + TAX_PERCENT),
                     "payment_ref": f"MNB-D{len(rows):07d}", "pay_by": pay_by,
                     "paid_at": (created + timedelta(days=1)) if paid else None, "paid_yen": total if paid else 0,

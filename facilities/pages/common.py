@@ -6,12 +6,14 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pandas as pd
+import streamlit as st
 
 from facilities.services import booking, vacancy
 from kernel.errors import ManabiError
 
 PAGES = Path(__file__).resolve().parent
 MARKS = {vacancy.FREE: "○", vacancy.TAKEN: "×", vacancy.CLOSED: "休", vacancy.LOTTERY: "抽", vacancy.PAST: "－"}
+MARKS_EN = {**MARKS, vacancy.CLOSED: "C", vacancy.LOTTERY: "L"}
 COLOURS = {vacancy.FREE: "#d8f3dc", vacancy.TAKEN: "#f8d7da", vacancy.CLOSED: "#e9ecef",
            vacancy.LOTTERY: "#fff3bf", vacancy.PAST: "#f8f9fa"}
 WEEKDAYS = {"ja": "月火水木金土日", "en": "MTWTFSS"}
@@ -47,24 +49,29 @@ def facility_facts(t, facility) -> str:
     return f"{facility.address_ja} · {closed} · {blocks}"
 
 
+def marks(lang: str) -> dict[str, str]:
+    return MARKS if lang == "ja" else MARKS_EN
+
+
 def legend(t) -> str:
-    return " ".join(f"{MARKS[s]} {t(f'vacancy.state_{s}')}" for s in vacancy.STATES)
+    return " ".join(f"{marks(t.lang)[s]} {t(f'vacancy.state_{s}')}" for s in vacancy.STATES)
 
 
 def grid_frame(t, grid, lang: str):
-    """The month grid as a styled table: a row per room and block, a column per day."""
+    """The month grid as a styled table (a row per room and block, a column per day) and
+    the column settings that keep the day columns narrow."""
     weekdays = WEEKDAYS[lang]
     columns = [f"{d.day}{weekdays[d.weekday()]}" for d in grid.days]
     rooms = {r.id: r for r in grid.facility.rooms}
     index, rows, states = [], [], []
     for (room_id, block), row in grid.states.items():
         index.append(f"{rooms[room_id].name(lang)} · {t('block.' + block)}")
-        rows.append([MARKS[s] for s in row.values()])
+        rows.append([marks(lang)[s] for s in row.values()])
         states.append(list(row.values()))
     frame = pd.DataFrame(rows, index=index, columns=columns)
     colours = pd.DataFrame([[f"background-color: {COLOURS[s]}; text-align: center" for s in r] for r in states],
                            index=index, columns=columns)
-    return frame.style.apply(lambda _: colours, axis=None)
+    return frame.style.apply(lambda _: colours, axis=None), {c: st.column_config.TextColumn(width=40) for c in columns}
 
 
 def rooms_frame(ctx, facility, equipment) -> list[dict]:

@@ -72,7 +72,8 @@ if phase == "applying" and slots:
     options = [(s.room_id, s.day, s.block_code) for s in slots]
     with st.form("lottery_apply"):
         picks = st.multiselect(t("lottery_page.picks", max=chosen.max_choices), options, format_func=slot_label,
-                               max_selections=chosen.max_choices, default=[a.slot for a in mine if a.slot in options])
+                               max_selections=chosen.max_choices, default=[a.slot for a in mine if a.slot in options],
+                               placeholder=t("lottery_page.pick_placeholder"))
         left, right = st.columns(2)
         party = left.radio(t("book.party"), ["group", "individual"], horizontal=True,
                            format_func=lambda p: t(f"party.{p}"))

@@ -39,11 +39,11 @@ by_facility = frame.groupby("facility", sort=False)[["booked", "open"]].sum().re
 by_facility["rate"] = by_facility["booked"] / by_facility["open"].where(by_facility["open"] > 0, 1)
 chart = alt.Chart(by_facility).mark_bar().encode(
     x=alt.X("rate:Q", title=t("occupancy.rate"), axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
-    y=alt.Y("facility:N", sort="-x", title=None),
+    y=alt.Y("facility:N", sort="-x", title=None, axis=alt.Axis(labelLimit=320, labelOverlap=False)),
     tooltip=[alt.Tooltip("facility:N", title=t("vacancy.facility")),
              alt.Tooltip("rate:Q", format=".1%", title=t("occupancy.rate")),
              alt.Tooltip("booked:Q", title=t("occupancy.booked"))],
-).properties(height=max(200, 24 * len(by_facility)))
+).properties(height=max(200, 30 * len(by_facility)))
 st.altair_chart(chart, width="stretch")
 
 st.subheader(t("occupancy.per_room"), anchor=False)
@@ -51,7 +51,8 @@ st.dataframe(
     frame.rename(columns={"room": t("vacancy.room"), "rate": t("occupancy.rate"), "booked": t("occupancy.booked"),
                           "open": t("occupancy.open"), "paid": t("occupancy.paid")}).drop(columns=["facility"]),
     hide_index=True, width="stretch",
-    column_config={t("occupancy.rate"): st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="percent")},
+    column_config={t("occupancy.rate"): st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="percent"),
+                   t("occupancy.paid"): st.column_config.NumberColumn(format="yen")},
 )
 st.download_button(t("ui.download_csv"), data=reports.occupancy_csv(rows).encode("utf-8-sig"),
                    file_name=f"occupancy-{month}.csv", mime="text/csv", icon=":material/download:",

@@ -34,7 +34,7 @@ facility_id = left.selectbox(t("vacancy.facility"), [f.id for f in facilities], 
 today = ctx.clock.now().date()
 months = common.months_from(today, 4)
 month = right.selectbox(t("vacancy.month"), months, format_func=lambda m: common.month_label(t, m),
-                        key="vacancy_month")
+                        index=1 if today.day > 20 else 0, key="vacancy_month")
 facility = by_id[facility_id]
 
 try:
@@ -46,7 +46,8 @@ except ManabiError as exc:
 st.subheader(facility.name(lang), anchor=False)
 st.caption(common.facility_facts(t, facility))
 st.markdown(common.legend(t))
-st.dataframe(common.grid_frame(t, grid, lang), width="stretch", height=min(40 + 35 * len(grid.states), 700))
+styled, columns = common.grid_frame(t, grid, lang)
+st.dataframe(styled, column_config=columns, width="stretch", height=min(40 + 35 * len(grid.states), 700))
 st.caption(t("vacancy.free_count", count=grid.free_count()))
 
 st.subheader(t("vacancy.rooms"), anchor=False)

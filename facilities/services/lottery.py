@@ -199,7 +199,9 @@ def slots_of(store: Store, month: str) -> list[LotterySlot]:
            FROM facilities_lottery_slots s JOIN facilities_rooms r ON r.id = s.room_id
            LEFT JOIN facilities_lottery_applications a
              ON a.month = s.month AND a.room_id = s.room_id AND a.day = s.day AND a.block_code = s.block_code
-           WHERE s.month = ? GROUP BY ALL ORDER BY r.facility_id, s.room_id, s.day, s.block_code""", [month])]
+           WHERE s.month = ? GROUP BY ALL
+           ORDER BY r.facility_id, s.room_id, s.day, CASE s.block_code WHEN 'am' THEN 0 WHEN 'pm' THEN 1 ELSE 2 END""",
+        [month])]
 
 
 # --- applying (residents) ------------------------------------------------------------------
