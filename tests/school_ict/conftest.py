@@ -31,6 +31,11 @@ def _actor(user_id: int, login: str, roles: set[str], school_id: int | None) -> 
 
 @pytest.fixture
 def fleet(store, clock) -> Fleet:
+    return build_fleet(store, clock)
+
+
+def build_fleet(store, clock) -> Fleet:
+    """The small registry on any store (the racing tests use a file store)."""
     cur = store.cursor()
     cur.execute("""INSERT INTO portal_schools (code, name_ja, name_en, kind, pupils) VALUES
                    ('E01', '飯塚小学校', 'Iizuka Elementary School', 'elementary', 4),

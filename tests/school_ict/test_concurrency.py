@@ -13,7 +13,7 @@ from kernel.migrations import migrate
 from kernel.store import Store
 from portal.modules import known_migrations
 from school_ict.services import registry
-from tests.school_ict.conftest import fleet as make_fleet
+from tests.school_ict.conftest import build_fleet
 
 
 @pytest.fixture
@@ -46,7 +46,7 @@ def _race(calls) -> list[object]:
 
 @pytest.mark.parametrize("attempt", range(5))
 def test_one_tablet_to_two_pupils_at_once_goes_to_exactly_one(file_store, clock, attempt):
-    fleet = make_fleet.__wrapped__(file_store, clock)
+    fleet = build_fleet(file_store, clock)
     outcomes = _race([
         lambda: registry.check_out(file_store, clock, fleet.teacher_a, "PT-A-1", pupil="P-A-1"),
         lambda: registry.check_out(file_store, clock, fleet.admin_a, "PT-A-1", pupil="P-A-2"),
@@ -62,7 +62,7 @@ def test_one_tablet_to_two_pupils_at_once_goes_to_exactly_one(file_store, clock,
 
 @pytest.mark.parametrize("attempt", range(5))
 def test_two_tablets_to_one_pupil_at_once_gives_them_one(file_store, clock, attempt):
-    fleet = make_fleet.__wrapped__(file_store, clock)
+    fleet = build_fleet(file_store, clock)
     outcomes = _race([
         lambda: registry.check_out(file_store, clock, fleet.teacher_a, "PT-A-1", pupil="P-A-1"),
         lambda: registry.check_out(file_store, clock, fleet.admin_a, "PT-A-2", pupil="P-A-1"),
