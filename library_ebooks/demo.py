@@ -66,6 +66,7 @@ def load(ctx: DemoContext) -> None:
         )
 
     # Today's loans and holds go through the lending rules themselves.
+    cur.execute("INSERT INTO library_ebooks_patrons SELECT unnest(?), 0", [residents])
     borrow_in(cur, now - timedelta(days=3), resident["resident01"], title_ids["melos"])
     borrow_in(cur, now - timedelta(days=1), resident["resident01"], title_ids["alice"])
     borrow_in(cur, now - timedelta(days=5), resident["resident02"], title_ids["botchan"])

@@ -16,13 +16,16 @@ transactions taking the same license conflict in DuckDB and the loser is retried
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import duckdb
+
 from kernel.actor import Actor
 from kernel.clock import Clock
-from kernel.errors import ManabiError, NotFound
+from kernel.errors import Conflict, ManabiError, NotFound
 from kernel.store import Store
 
 LOAN_LIMIT = 5
@@ -128,6 +131,22 @@ def settle_holds(cur, title_id: int, now: datetime) -> None:
         )
 
 
+def _ensure_patron(store: Store, user_id: int) -> None:
+    """Create the resident's row once, in its own short transaction (see _touch_patron)."""
+    if store.scalar("SELECT 1 FROM library_ebooks_patrons WHERE user_id = ?", [user_id]):
+        return
+    # Created at the same moment by the resident's other request: fine, the row is there.
+    with contextlib.suppress(duckdb.ConstraintException, Conflict):
+        store.write(lambda cur: cur.execute(
+            "INSERT INTO library_ebooks_patrons VALUES (?, 0) ON CONFLICT DO NOTHING", [user_id]), retries=2)
+
+
+def _touch_patron(cur, user_id: int) -> None:
+    """The write that makes two transactions of one resident conflict (limits hold)."""
+    # A changing value: an UPDATE that writes the same value might not count as a write.
+    cur.execute("UPDATE library_ebooks_patrons SET actions = actions + 1 WHERE user_id = ?", [user_id])
+
+
 def _check_title(cur, title_id: int) -> None:
     if not cur.execute("SELECT 1 FROM library_ebooks_titles WHERE id = ?", [title_id]).fetchone():
         raise NotFound("ebooks.error.no_title", id=title_id)
@@ -143,6 +162,7 @@ def _active_loan_count(cur, user_id: int, now: datetime) -> int:
 def borrow_in(cur, now: datetime, user_id: int, title_id: int) -> int:
     """Take a copy for `user_id` inside the caller's transaction; returns the loan id."""
     _check_title(cur, title_id)
+    _touch_patron(cur, user_id)
     settle_holds(cur, title_id, now)
     if cur.execute(
         """SELECT 1 FROM library_ebooks_loans
@@ -195,6 +215,7 @@ def _own_loan(cur, actor: Actor, loan_id: int) -> tuple:
 def borrow(store: Store, clock: Clock, actor: Actor, title_id: int) -> int:
     """Borrow a title now; raises NoCopyAvailable when every copy is out (place a hold)."""
     actor.require(RESIDENT)
+    _ensure_patron(store, actor.user_id)
     return store.write(lambda cur: borrow_in(cur, clock.now(), actor.user_id, title_id))
 
 
@@ -244,10 +265,12 @@ def renew(store: Store, clock: Clock, actor: Actor, loan_id: int) -> datetime:
 def place_hold(store: Store, clock: Clock, actor: Actor, title_id: int) -> int:
     """Join the queue for a title whose copies are all out."""
     actor.require(RESIDENT)
+    _ensure_patron(store, actor.user_id)
 
     def work(cur) -> int:
         now = clock.now()
         _check_title(cur, title_id)
+        _touch_patron(cur, actor.user_id)
         settle_holds(cur, title_id, now)
         if cur.execute(
             """SELECT 1 FROM library_ebooks_loans

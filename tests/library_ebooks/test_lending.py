@@ -243,3 +243,33 @@ def test_never_more_loans_than_copies_when_32_residents_race(tmp_path, clock):
     assert store.scalar("SELECT count(*) FROM library_ebooks_loans WHERE returned_at IS NULL") == 3
     assert store.scalar("SELECT loans_used FROM library_ebooks_licenses") == 3
     store.close()
+
+
+def test_one_resident_racing_in_many_tabs_still_gets_at_most_5_loans(tmp_path, clock):
+    from library_ebooks.demo_books import SHELF
+
+    store = Store(tmp_path / "limits.duckdb")
+    migrate(store, clock, known_migrations())
+    titles = [add_book(store, clock, book.key, copies=1) for book in SHELF[:8]]
+    barrier = threading.Barrier(len(titles))
+    taken: list[int] = []
+    lock = threading.Lock()
+
+    def take(title_id: int) -> None:
+        barrier.wait()
+        try:
+            loan = lending.borrow(store, clock, resident(1), title_id)
+        except (lending.LimitReached, Conflict):
+            return
+        with lock:
+            taken.append(loan)
+
+    threads = [threading.Thread(target=take, args=(t,)) for t in titles]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(taken) <= lending.LOAN_LIMIT
+    assert store.scalar("SELECT count(*) FROM library_ebooks_loans WHERE user_id = ?",
+                        [resident(1).user_id]) == len(taken)
+    store.close()
