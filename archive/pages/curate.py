@@ -17,10 +17,10 @@ for column, status in zip(st.columns(len(items.STATUSES)), items.STATUSES, stric
     column.metric(ui.status_label(ctx, status), t.number(counts.get(status, 0)))
 
 
-def act(fn, *args, done: str) -> None:
+def act(fn, *args, done: str, **kwargs) -> None:
     """Run a service call; on success say so and rerun, else show why."""
     try:
-        fn(ctx.store, ctx.clock, ctx.actor, *args)
+        fn(ctx.store, ctx.clock, ctx.actor, *args, **kwargs)
     except ManabiError as exc:
         show_error(ctx, exc)
         return

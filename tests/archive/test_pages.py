@@ -174,3 +174,37 @@ def test_report_page_for_curators_and_admin(app_for):
         assert not at.exception
         assert titles(at) == ["閲覧数レポート"]
         assert int(at.metric[0].value.replace(",", "")) > 0
+
+
+def test_curator_adds_an_image_to_a_draft_and_submits_it(app_for):
+    import io
+
+    from PIL import Image
+
+    draft_id = demo_id("IZK-DEMO-012")
+    at = app_for(login="curator01", page=CURATE)
+    at.selectbox(key="curate_item").set_value(draft_id).run()
+    buffer = io.BytesIO()
+    Image.new("RGB", (900, 600), "olive").save(buffer, "PNG")
+    at.get("file_uploader")[0].upload("miners.png", buffer.getvalue(), "image/png")
+    by_label(at.text_input, "ラベル（日本語）").input("炭鉱住宅の写真 2")
+    at.button(key=f"FormSubmitter:image_{draft_id}-画像を追加").click().run()
+    assert not at.exception
+    assert any("保存しました" in s.value for s in at.success)
+    assert any("炭鉱住宅の写真 2" in m.value for m in at.markdown)
+    at.button(key="curate_submit").click().run()
+    assert not at.exception
+    assert any("審査へ提出しました" in s.value for s in at.success)
+    assert "審査中" in at.caption[0].value or any("審査中" in c.value for c in at.caption)
+
+
+def test_admin_withdraws_a_published_item(app_for):
+    published_id = demo_id("IZK-DEMO-011")
+    at = app_for(login="admin", page=CURATE)
+    at.selectbox(key="curate_status").set_value("published").run()
+    at.selectbox(key="curate_item").set_value(published_id).run()
+    at.button(key="curate_withdraw").click().run()
+    assert not at.exception
+    assert any("取り下げました" in s.value for s in at.success)
+    public = app_for(page=BROWSE)
+    assert "忠隈のボタ山" not in " ".join(m.value for m in public.markdown)
