@@ -70,14 +70,14 @@ with breakage_tab:
               t("ict.col.school"): r["school_code"], t("ict.col.model"): r["model"],
               t("ict.col.repairs"): r["repairs"], t("ict.col.devices"): r["devices"],
               t("ict.col.breakage"): r["per_100"]} for r in rows]
-    if table:
-        frame = pl.DataFrame(table)
-        chart = alt.Chart(frame.group_by([t("ict.col.term"), t("ict.col.model")]).agg(
-            pl.col(t("ict.col.repairs")).sum(), pl.col(t("ict.col.devices")).sum()).with_columns(
-            (100 * pl.col(t("ict.col.repairs")) / pl.col(t("ict.col.devices"))).round(1).alias(t("ict.col.breakage")))
-        ).mark_bar().encode(
-            x=alt.X(f"{t('ict.col.term')}:N", sort="ascending"), xOffset=f"{t('ict.col.model')}:N",
-            y=f"{t('ict.col.breakage')}:Q", color=f"{t('ict.col.model')}:N",
+    by_model = repairs.breakage_by_model(ctx.store, ctx.actor, school_id)
+    if by_model:
+        frame = pl.DataFrame([{t("ict.col.term"): t("ict.repairs.term_label", year=r["fiscal_year"], term=r["term"]),
+                               t("ict.col.model"): r["model"], t("ict.col.repairs"): r["repairs"],
+                               t("ict.col.breakage"): r["per_100"]} for r in by_model])
+        chart = alt.Chart(frame).mark_bar().encode(
+            x=alt.X(f"{t('ict.col.term')}:N", sort=None, axis=alt.Axis(labelAngle=0)),
+            xOffset=f"{t('ict.col.model')}:N", y=f"{t('ict.col.breakage')}:Q", color=f"{t('ict.col.model')}:N",
             tooltip=[t("ict.col.term"), t("ict.col.model"), t("ict.col.repairs"), t("ict.col.breakage")])
         st.altair_chart(chart, use_container_width=True)
     st.dataframe(table, hide_index=True)

@@ -105,7 +105,7 @@ def breakage(store: Store, actor: Actor, school_id: int | None = None) -> list[d
     return store.query_dicts(
         f"""WITH fleet AS (
                 SELECT school_id, model, count(*) AS devices FROM school_ict_devices
-                WHERE status <> 'retired' GROUP BY ALL),
+                WHERE status <> 'retired' AND (? IS NULL OR school_id = ?) GROUP BY ALL),
             broken AS (
                 SELECT {fiscal_year} AS fiscal_year, {term} AS term, r.school_id, r.model, count(*) AS repairs
                 FROM school_ict_repairs r WHERE (? IS NULL OR r.school_id = ?) GROUP BY ALL)
@@ -113,4 +113,22 @@ def breakage(store: Store, actor: Actor, school_id: int | None = None) -> list[d
                    round(100.0 * b.repairs / f.devices, 1) AS per_100
             FROM broken b JOIN fleet f USING (school_id, model) JOIN portal_schools s ON s.id = b.school_id
             ORDER BY b.fiscal_year DESC, b.term DESC, per_100 DESC, s.code, b.model""",
-        [school_id, school_id])
+        [school_id, school_id, school_id, school_id])
+
+
+def breakage_by_model(store: Store, actor: Actor, school_id: int | None = None) -> list[dict]:
+    """Repairs per 100 devices per term and model over the actor's whole scope (the city
+    for the board): every school's devices of the model count, broken or not."""
+    school_id = school_scope(actor, school_id)
+    term, fiscal_year = TERM_SQL.format(col="r.opened_at"), FISCAL_YEAR_SQL.format(col="r.opened_at")
+    return store.query_dicts(
+        f"""WITH fleet AS (
+                SELECT model, count(*) AS devices FROM school_ict_devices
+                WHERE status <> 'retired' AND (? IS NULL OR school_id = ?) GROUP BY ALL),
+            broken AS (
+                SELECT {fiscal_year} AS fiscal_year, {term} AS term, r.model, count(*) AS repairs
+                FROM school_ict_repairs r WHERE (? IS NULL OR r.school_id = ?) GROUP BY ALL)
+            SELECT b.fiscal_year, b.term, b.model, b.repairs, f.devices,
+                   round(100.0 * b.repairs / f.devices, 1) AS per_100
+            FROM broken b JOIN fleet f USING (model)
+            ORDER BY b.fiscal_year, b.term, b.model""", [school_id, school_id, school_id, school_id])

@@ -83,3 +83,12 @@ def test_breakage_per_100_devices_per_term(store, clock, fleet):
     assert rows == [{"fiscal_year": 2026, "term": 2, "school_code": "E01", "model": "Chromebook X",
                      "repairs": 2, "devices": 6, "per_100": 33.3}]
     assert repairs.breakage(store, fleet.teacher_b) == []
+
+
+def test_breakage_by_model_counts_every_schools_devices(store, clock, fleet):
+    # One break among the city's seven Chromebook X (six at school A, one at school B).
+    repairs.open_repair(store, clock, fleet.teacher_a, "PT-A-1", "x", "drop")
+    rows = repairs.breakage_by_model(store, fleet.board)
+    assert [(r["model"], r["repairs"], r["devices"], r["per_100"]) for r in rows] == [("Chromebook X", 1, 7, 14.3)]
+    own = repairs.breakage_by_model(store, fleet.teacher_a)
+    assert [(r["devices"], r["per_100"]) for r in own] == [(6, 16.7)]
