@@ -1,16 +1,19 @@
 """Bulk loading of JSONL statement files, validated set-wise in DuckDB.
 
-A per-statement Python loop cannot check hundreds of thousands of statements a second,
-so the file is read by DuckDB and every line is tested against one SQL predicate,
-FAST_SHAPE: the common shape of a learning app's statement (an Agent with an account or
-mbox, a verb, an Activity, result, context, timestamp) with every rule of that shape
-checked. A line passing it is valid by construction and its typed columns are extracted
-in SQL. Any other line — unusual but maybe valid (groups, sub-statements, voiding), or
-broken — goes through the full Python validator, which names the rule it breaks.
+A per-statement Python loop cannot check hundreds of thousands of statements a second.
+So DuckDB reads the file and parses each line once, taking its json_structure (keys and
+value types). Most lines of a learning app share a handful of structures; each distinct
+structure is judged once, in Python (`fast_shape`: an Agent with an account or mbox, a
+verb, an Activity, result, context, timestamp, with only allowed keys of the right types).
+Lines of a fast structure then get their values checked in SQL (FAST_VALUES: IRIs, UUIDs,
+score ranges, durations, timestamps; no key twice) and their typed columns extracted in SQL.
+Any other line — unusual but maybe valid (groups, sub-statements, voiding), or broken —
+goes through the full Python validator, which names the rule it breaks.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -39,124 +42,175 @@ _TIMESTAMP = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+\-]\d{2}:\
 _DURATION_PARTS = (r"^P(?:([0-9.]+)Y)?(?:([0-9.]+)M)?(?:([0-9.]+)W)?(?:([0-9.]+)D)?"
                    r"(?:T(?:([0-9.]+)H)?(?:([0-9.]+)M)?(?:([0-9.]+)S)?)?$")
 
-_MACROS = f"""
-CREATE OR REPLACE TEMP MACRO x_keys_ok(o, allowed) AS
-    json_type(o) = 'OBJECT' AND len(json_keys(o)) = len(list_distinct(json_keys(o)))
-    AND list_has_all(allowed, json_keys(o));
-CREATE OR REPLACE TEMP MACRO x_str(o, path) AS coalesce(json_type(o, path) = 'VARCHAR', false);
-CREATE OR REPLACE TEMP MACRO x_num(o, path) AS coalesce(json_type(o, path) IN ('BIGINT', 'UBIGINT', 'DOUBLE'), false);
-CREATE OR REPLACE TEMP MACRO x_bool(o, path) AS coalesce(json_type(o, path) = 'BOOLEAN', false);
-CREATE OR REPLACE TEMP MACRO x_absent(o, path) AS json_type(o, path) IS NULL;
-CREATE OR REPLACE TEMP MACRO x_iri(o, path) AS x_str(o, path) AND regexp_full_match(o ->> path, '{_IRI}');
-CREATE OR REPLACE TEMP MACRO x_uuid(o, path) AS x_str(o, path) AND regexp_full_match(o ->> path, '{_UUID}');
-CREATE OR REPLACE TEMP MACRO x_langmap(m) AS
-    json_type(m) = 'OBJECT' AND len(json_keys(m)) = len(list_distinct(json_keys(m)))
-    AND coalesce(list_bool_and(list_transform(json_keys(m), k -> regexp_full_match(k, '{_TAG}'))), true)
-    AND coalesce(list_bool_and(list_transform(json_extract(m, '$.*'), v -> json_type(v) = 'VARCHAR')), true);
-CREATE OR REPLACE TEMP MACRO x_extensions(e) AS
-    json_type(e) = 'OBJECT' AND len(json_keys(e)) = len(list_distinct(json_keys(e)))
-    AND coalesce(list_bool_and(list_transform(json_keys(e), k -> regexp_full_match(k, '{_IRI}'))), true)
-    AND coalesce(list_bool_and(list_transform(json_extract(e, '$.*'),
-                                              v -> json_type(v) IN ('VARCHAR', 'BIGINT', 'UBIGINT', 'DOUBLE', 'BOOLEAN'))), true);
+# The leaf values the row checks and the typed columns need, read in one parse per line.
+PATHS = ("$.id", "$.actor.objectType", "$.actor.mbox", "$.actor.account.homePage", "$.actor.account.name",
+         "$.verb.id", "$.object.objectType", "$.object.id", "$.object.definition.type",
+         "$.result.score.scaled", "$.result.score.raw", "$.result.score.min", "$.result.score.max",
+         "$.result.success", "$.result.completion", "$.result.duration",
+         "$.context.registration", "$.context.language", "$.timestamp",
+         "$.object.definition.name.ja", '$.object.definition.name."ja-JP"', "$.object.definition.name.en",
+         '$.object.definition.name."en-US"', '$.object.definition.name."en-GB"',
+         f'$.object.definition.extensions."{lrs.CURRICULUM_EXTENSION}"',
+         f'$.context.extensions."{lrs.CURRICULUM_EXTENSION}"')
+_AT = {path: n + 1 for n, path in enumerate(PATHS)}
+# The objects whose keys must each appear once (JSON allows duplicates, xAPI does not).
+OBJECT_PATHS = ("$", "$.actor", "$.actor.account", "$.verb", "$.verb.display", "$.object", "$.object.definition",
+                "$.object.definition.name", "$.object.definition.description", "$.object.definition.extensions",
+                "$.result", "$.result.score", "$.context", "$.context.extensions")
+
+
+def v(path: str) -> str:
+    return f"v[{_AT[path]}]"
+
+
+# --- the shape, checked once per distinct json_structure --------------------------------------
+
+_STRING, _BOOLEAN, _NUMBERS = "VARCHAR", "BOOLEAN", ("UBIGINT", "BIGINT", "DOUBLE")
+_SCALARS = (_STRING, _BOOLEAN, *_NUMBERS)
+_TAG_RE = re.compile(r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$")
+_IRI_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s]+$")
+
+
+def _keys(node: object, allowed: set[str], required: set[str] = frozenset()) -> bool:
+    return isinstance(node, dict) and set(node) <= allowed and required <= set(node)
+
+
+def _language_map(node: object) -> bool:
+    return isinstance(node, dict) and all(_TAG_RE.match(k) and t == _STRING for k, t in node.items())
+
+
+def _extensions(node: object) -> bool:
+    return isinstance(node, dict) and all(_IRI_RE.match(k) and t in _SCALARS for k, t in node.items())
+
+
+def fast_shape(structure: dict) -> bool:
+    """True when a line's structure (DuckDB's json_structure) is the fast shape: only allowed
+    keys, every value of the right type. The values themselves are checked per row in SQL."""
+    top = structure
+    if not _keys(top, {"id", "actor", "verb", "object", "result", "context", "timestamp"},
+                 {"actor", "verb", "object"}):
+        return False
+    actor, verb, target = top["actor"], top["verb"], top["object"]
+    checks = [
+        top.get("id", _STRING) == _STRING and top.get("timestamp", _STRING) == _STRING,
+        _keys(actor, {"objectType", "name", "account", "mbox"})
+        and (("account" in actor) != ("mbox" in actor))
+        and all(actor.get(k, _STRING) == _STRING for k in ("objectType", "name", "mbox"))
+        and ("account" not in actor or actor["account"] == {"homePage": _STRING, "name": _STRING}),
+        _keys(verb, {"id", "display"}, {"id"}) and verb["id"] == _STRING
+        and ("display" not in verb or _language_map(verb["display"])),
+        _keys(target, {"objectType", "id", "definition"}, {"id"}) and target["id"] == _STRING
+        and target.get("objectType", _STRING) == _STRING,
+    ]
+    if "definition" in target:
+        definition = target["definition"]
+        checks.append(_keys(definition, {"name", "description", "type", "extensions"})
+                      and all(_language_map(definition[k]) for k in ("name", "description") if k in definition)
+                      and definition.get("type", _STRING) == _STRING
+                      and ("extensions" not in definition or _extensions(definition["extensions"])))
+    if "result" in top:
+        result = top["result"]
+        checks.append(_keys(result, {"score", "success", "completion", "duration", "response"})
+                      and all(result.get(k, _BOOLEAN) == _BOOLEAN for k in ("success", "completion"))
+                      and all(result.get(k, _STRING) == _STRING for k in ("duration", "response"))
+                      and ("score" not in result or (_keys(result["score"], {"scaled", "raw", "min", "max"})
+                                                     and all(t in _NUMBERS for t in result["score"].values()))))
+    if "context" in top:
+        context = top["context"]
+        checks.append(_keys(context, {"registration", "extensions", "platform", "revision", "language"})
+                      and all(context.get(k, _STRING) == _STRING
+                              for k in ("registration", "platform", "revision", "language"))
+                      and ("extensions" not in context or _extensions(context["extensions"])))
+    return all(checks)
+
+
+SKELETON = r"""regexp_replace(regexp_replace(text, '"(?:[^"\\]|\\.)*"(\s*[,}\]])', 'S\1', 'g'),
+                                 '([:,\[]\s*)-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?(\s*[,}\]])', '\1N\2', 'g')"""
+
+
+def _types(value: object) -> object:
+    """The structure of a parsed value in json_structure's words."""
+    if isinstance(value, dict):
+        return {k: _types(v) for k, v in value.items()}
+    if isinstance(value, bool):
+        return _BOOLEAN
+    if isinstance(value, int):
+        return "BIGINT"
+    if isinstance(value, float):
+        return "DOUBLE"
+    if isinstance(value, str):
+        return _STRING
+    return "NULL" if value is None else "ARRAY"
+
+
+def _fast_sample(text: str) -> bool:
+    try:
+        sample = parse_json(text)  # refuses a key given twice
+    except InvalidStatement:
+        return False
+    return isinstance(sample, dict) and fast_shape(_types(sample))
+
+
+def _iri(expr: str) -> str:
+    return f"regexp_full_match({expr}, '{_IRI}')"
+
+
+# --- the values, checked per row (NULL: the part is absent) -------------------------------
+
+_SCORE = [f"TRY_CAST({v('$.result.score.' + k)} AS DOUBLE)" for k in ("scaled", "raw", "min", "max")]
+FAST_VALUES = f"""
+    ({v('$.id')} IS NULL OR regexp_full_match({v('$.id')}, '{_UUID}'))
+    AND coalesce({v('$.actor.objectType')}, 'Agent') = 'Agent'
+    AND ({v('$.actor.mbox')} IS NULL OR regexp_full_match({v('$.actor.mbox')}, 'mailto:[^@\\s]+@[^@\\s]+'))
+    AND ({v('$.actor.account.homePage')} IS NULL OR {_iri(v('$.actor.account.homePage'))})
+    AND {_iri(v('$.verb.id'))} AND {v('$.verb.id')} <> '{VOIDED_VERB}'
+    AND coalesce({v('$.object.objectType')}, 'Activity') = 'Activity'
+    AND {_iri(v('$.object.id'))}
+    AND ({v('$.object.definition.type')} IS NULL OR {_iri(v('$.object.definition.type'))})
+    AND coalesce({_SCORE[0]} BETWEEN -1 AND 1, true)
+    AND coalesce({_SCORE[2]} < {_SCORE[3]}, true)
+    AND coalesce({_SCORE[1]} >= {_SCORE[2]}, true) AND coalesce({_SCORE[1]} <= {_SCORE[3]}, true)
+    AND ({v('$.result.duration')} IS NULL OR (regexp_full_match({v('$.result.duration')}, '{_DURATION}')
+         AND {v('$.result.duration')} NOT IN ('P', 'PT') AND NOT ends_with({v('$.result.duration')}, 'T')))
+    AND ({v('$.context.registration')} IS NULL OR regexp_full_match({v('$.context.registration')}, '{_UUID}'))
+    AND ({v('$.context.language')} IS NULL OR regexp_full_match({v('$.context.language')}, '{_TAG}'))
+    AND ({v('$.timestamp')} IS NULL OR (regexp_full_match({v('$.timestamp')}, '{_TIMESTAMP}')
+         AND NOT ends_with({v('$.timestamp')}, '-00:00')
+         AND TRY_CAST(replace({v('$.timestamp')}, 'Z', '+00:00') AS TIMESTAMPTZ) IS NOT NULL))
 """
 
-# Every clause is a rule of xAPI 1.0.3 for this shape; NULL (a missing part) counts as false.
-FAST_SHAPE = f"""
-    x_keys_ok(j, ['id', 'actor', 'verb', 'object', 'result', 'context', 'timestamp'])
-    AND (x_absent(j, '$.id') OR x_uuid(j, '$.id'))
-    -- actor: an Agent identified by exactly one of account or mbox
-    AND x_keys_ok(j -> '$.actor', ['objectType', 'name', 'account', 'mbox'])
-    AND (x_absent(j, '$.actor.objectType') OR (j ->> '$.actor.objectType') = 'Agent')
-    AND (x_absent(j, '$.actor.name') OR x_str(j, '$.actor.name'))
-    AND ((x_absent(j, '$.actor.mbox') AND x_keys_ok(j -> '$.actor.account', ['homePage', 'name'])
-          AND x_iri(j, '$.actor.account.homePage') AND x_str(j, '$.actor.account.name'))
-      OR (x_absent(j, '$.actor.account') AND x_str(j, '$.actor.mbox')
-          AND regexp_full_match(j ->> '$.actor.mbox', 'mailto:[^@\\s]+@[^@\\s]+')))
-    -- verb
-    AND x_keys_ok(j -> '$.verb', ['id', 'display']) AND x_iri(j, '$.verb.id')
-    AND (j ->> '$.verb.id') <> '{VOIDED_VERB}'
-    AND (x_absent(j, '$.verb.display') OR x_langmap(j -> '$.verb.display'))
-    -- object: an Activity
-    AND x_keys_ok(j -> '$.object', ['objectType', 'id', 'definition'])
-    AND (x_absent(j, '$.object.objectType') OR (j ->> '$.object.objectType') = 'Activity')
-    AND x_iri(j, '$.object.id')
-    AND (x_absent(j, '$.object.definition') OR (
-         x_keys_ok(j -> '$.object.definition', ['name', 'description', 'type', 'extensions'])
-         AND (x_absent(j, '$.object.definition.name') OR x_langmap(j -> '$.object.definition.name'))
-         AND (x_absent(j, '$.object.definition.description') OR x_langmap(j -> '$.object.definition.description'))
-         AND (x_absent(j, '$.object.definition.type') OR x_iri(j, '$.object.definition.type'))
-         AND (x_absent(j, '$.object.definition.extensions') OR x_extensions(j -> '$.object.definition.extensions'))))
-    -- result
-    AND (x_absent(j, '$.result') OR (
-         x_keys_ok(j -> '$.result', ['score', 'success', 'completion', 'duration', 'response'])
-         AND (x_absent(j, '$.result.success') OR x_bool(j, '$.result.success'))
-         AND (x_absent(j, '$.result.completion') OR x_bool(j, '$.result.completion'))
-         AND (x_absent(j, '$.result.response') OR x_str(j, '$.result.response'))
-         AND (x_absent(j, '$.result.duration') OR (x_str(j, '$.result.duration')
-              AND regexp_full_match(j ->> '$.result.duration', '{_DURATION}')
-              AND (j ->> '$.result.duration') NOT IN ('P', 'PT') AND NOT ends_with(j ->> '$.result.duration', 'T')))
-         AND (x_absent(j, '$.result.score') OR (
-              x_keys_ok(j -> '$.result.score', ['scaled', 'raw', 'min', 'max'])
-              AND (x_absent(j, '$.result.score.scaled') OR (x_num(j, '$.result.score.scaled')
-                   AND (j ->> '$.result.score.scaled')::DOUBLE BETWEEN -1 AND 1))
-              AND (x_absent(j, '$.result.score.raw') OR x_num(j, '$.result.score.raw'))
-              AND (x_absent(j, '$.result.score.min') OR x_num(j, '$.result.score.min'))
-              AND (x_absent(j, '$.result.score.max') OR x_num(j, '$.result.score.max'))
-              AND coalesce((j ->> '$.result.score.min')::DOUBLE < (j ->> '$.result.score.max')::DOUBLE, true)
-              AND coalesce((j ->> '$.result.score.raw')::DOUBLE >= (j ->> '$.result.score.min')::DOUBLE, true)
-              AND coalesce((j ->> '$.result.score.raw')::DOUBLE <= (j ->> '$.result.score.max')::DOUBLE, true)))))
-    -- context
-    AND (x_absent(j, '$.context') OR (
-         x_keys_ok(j -> '$.context', ['registration', 'extensions', 'platform', 'revision', 'language'])
-         AND (x_absent(j, '$.context.registration') OR x_uuid(j, '$.context.registration'))
-         AND (x_absent(j, '$.context.platform') OR x_str(j, '$.context.platform'))
-         AND (x_absent(j, '$.context.revision') OR x_str(j, '$.context.revision'))
-         AND (x_absent(j, '$.context.language') OR (x_str(j, '$.context.language')
-              AND regexp_full_match(j ->> '$.context.language', '{_TAG}')))
-         AND (x_absent(j, '$.context.extensions') OR x_extensions(j -> '$.context.extensions'))))
-    -- timestamp, with its zone
-    AND (x_absent(j, '$.timestamp') OR (x_str(j, '$.timestamp')
-         AND regexp_full_match(j ->> '$.timestamp', '{_TIMESTAMP}') AND NOT ends_with(j ->> '$.timestamp', '-00:00')
-         AND try_cast(replace(j ->> '$.timestamp', 'Z', '+00:00') AS TIMESTAMPTZ) IS NOT NULL))
-"""
-
-_EXT = lrs.CURRICULUM_EXTENSION
+_CODE = "'[0-9]{16}'"
 _FACTS = f"""
-    SELECT coalesce(lower(j ->> '$.id'), uuid()::VARCHAR) AS id,
-           CAST(replace(j ->> '$.timestamp', 'Z', '+00:00') AS TIMESTAMPTZ) AS ts,
-           CASE WHEN x_absent(j, '$.actor.mbox')
-                THEN 'account:' || (j ->> '$.actor.account.homePage') || '|' || (j ->> '$.actor.account.name')
-                ELSE 'mbox:' || lower(j ->> '$.actor.mbox') END AS actor_key,
-           j ->> '$.actor.account.name' AS learner_id,
-           j ->> '$.verb.id' AS verb_id,
+    SELECT coalesce(lower({v('$.id')}), uuid()::VARCHAR) AS id,
+           CAST(replace({v('$.timestamp')}, 'Z', '+00:00') AS TIMESTAMPTZ) AS ts,
+           CASE WHEN {v('$.actor.mbox')} IS NULL
+                THEN 'account:' || {v('$.actor.account.homePage')} || '|' || {v('$.actor.account.name')}
+                ELSE 'mbox:' || lower({v('$.actor.mbox')}) END AS actor_key,
+           {v('$.actor.account.name')} AS learner_id,
+           {v('$.verb.id')} AS verb_id,
            'Activity' AS object_type,
-           j ->> '$.object.id' AS object_id,
-           coalesce(j ->> '$.object.definition.name.ja', j ->> '$.object.definition.name."ja-JP"',
-                    j ->> '$.object.definition.name.en', j ->> '$.object.definition.name."en-US"',
-                    j ->> '$.object.definition.name."en-GB"',
+           {v('$.object.id')} AS object_id,
+           coalesce({', '.join(v(p) for p in PATHS[19:24])},
                     json_extract_string(j, '$.object.definition.name.*')[1]) AS activity_name,
-           coalesce(
-               CASE WHEN regexp_full_match(j ->> '$.object.definition.extensions."{_EXT}"', '[0-9]{{16}}')
-                    THEN j ->> '$.object.definition.extensions."{_EXT}"' END,
-               CASE WHEN regexp_full_match(j ->> '$.context.extensions."{_EXT}"', '[0-9]{{16}}')
-                    THEN j ->> '$.context.extensions."{_EXT}"' END,
-               nullif(regexp_extract(j ->> '$.object.id', '/([0-9]{{16}})(?:[/?#]|$)', 1), '')) AS unit_code,
-           (j ->> '$.result.score.scaled')::DOUBLE AS score_scaled,
-           (j ->> '$.result.success')::BOOLEAN AS success,
-           (j ->> '$.result.completion')::BOOLEAN AS completion,
-           CASE WHEN j ->> '$.result.duration' IS NOT NULL THEN (
+           coalesce(CASE WHEN regexp_full_match({v(PATHS[24])}, {_CODE}) THEN {v(PATHS[24])} END,
+                    CASE WHEN regexp_full_match({v(PATHS[25])}, {_CODE}) THEN {v(PATHS[25])} END,
+                    nullif(regexp_extract({v('$.object.id')}, '/([0-9]{{16}})(?:[/?#]|$)', 1), '')) AS unit_code,
+           {_SCORE[0]} AS score_scaled,
+           {v('$.result.success')}::BOOLEAN AS success,
+           {v('$.result.completion')}::BOOLEAN AS completion,
+           CASE WHEN {v('$.result.duration')} IS NOT NULL THEN (
                SELECT coalesce(try_cast(p.y AS DOUBLE), 0) * 31536000 + coalesce(try_cast(p.mo AS DOUBLE), 0) * 2592000
                     + coalesce(try_cast(p.w AS DOUBLE), 0) * 604800 + coalesce(try_cast(p.d AS DOUBLE), 0) * 86400
                     + coalesce(try_cast(p.h AS DOUBLE), 0) * 3600 + coalesce(try_cast(p.mi AS DOUBLE), 0) * 60
                     + coalesce(try_cast(p.s AS DOUBLE), 0)
-               FROM (SELECT unnest(regexp_extract(j ->> '$.result.duration', '{_DURATION_PARTS}',
+               FROM (SELECT unnest(regexp_extract({v('$.result.duration')}, '{_DURATION_PARTS}',
                                                   ['y', 'mo', 'w', 'd', 'h', 'mi', 's']))) p) END AS duration_s,
-           lower(j ->> '$.context.registration') AS registration,
+           lower({v('$.context.registration')}) AS registration,
            NULL::VARCHAR AS voids_id,
            sha256(raw) AS content_hash,
            '1.0.0' AS version,
            raw
-    FROM (SELECT line_no, j, json_merge_patch(j, '{{"id": null}}')::VARCHAR AS raw FROM bulk_json WHERE fast)
+    FROM (SELECT v, text AS j, json_merge_patch(text, '{{"id": null}}')::VARCHAR AS raw FROM bulk_values WHERE fast)
 """
 
 
@@ -170,7 +224,6 @@ def import_jsonl(store: Store, clock: Clock, actor: Actor, path: Path,
     report = progress or (lambda stage, count: None)
 
     def work(cur) -> dict:
-        cur.execute(_MACROS)
         # One column per line: a delimiter and quote that JSON text never holds unescaped.
         cur.execute(
             """CREATE OR REPLACE TEMP TABLE bulk_lines AS
@@ -179,10 +232,23 @@ def import_jsonl(store: Store, clock: Clock, actor: Actor, path: Path,
                              header = false, auto_detect = false, strict_mode = false)""", [str(path)])
         lines = cur.execute("SELECT count(*) FROM bulk_lines").fetchone()[0]
         report("read", lines)
+        # Lines with the same skeleton (the text with string values as S and numbers as N) have
+        # the same keys in the same order and the same value types, so one line per skeleton is
+        # judged in Python: duplicate keys, allowed keys, types. Its values are checked per row.
         cur.execute(f"""CREATE OR REPLACE TEMP TABLE bulk_json AS
-                        SELECT line_no, j, coalesce(({FAST_SHAPE}), false) AS fast
-                        FROM (SELECT line_no, CASE WHEN json_valid(text) THEN text::JSON END AS j
-                              FROM bulk_lines WHERE trim(coalesce(text, '')) <> '')""")
+                        SELECT line_no, text, {SKELETON} AS skeleton
+                        FROM bulk_lines WHERE trim(coalesce(text, '')) <> ''""")
+        samples = cur.execute("SELECT skeleton, arg_min(text, line_no) FROM bulk_json GROUP BY skeleton").fetchall()
+        fast_skeletons = [skeleton for skeleton, text in samples if _fast_sample(text)]
+        path_list = "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in PATHS) + "]"
+        cur.execute(f"""CREATE OR REPLACE TEMP TABLE bulk_values AS
+                        SELECT line_no, text, v, coalesce(({FAST_VALUES}), false) AS fast
+                        FROM (SELECT line_no, text, json_extract_string(text, {path_list}) AS v
+                              FROM bulk_json WHERE skeleton IN (SELECT unnest(?::VARCHAR[])) AND json_valid(text))""",
+                    [fast_skeletons])
+        cur.execute("""CREATE OR REPLACE TEMP TABLE bulk_json AS
+                       SELECT b.line_no, coalesce(f.fast, false) AS fast
+                       FROM bulk_json b LEFT JOIN bulk_values f USING (line_no)""")
         counts = cur.execute("SELECT count(*), count(*) FILTER (WHERE fast) FROM bulk_json").fetchone()
         if counts[0] == 0:
             raise InvalidInput("analytics.xapi.import_empty", path=str(path))
@@ -211,7 +277,7 @@ def import_jsonl(store: Store, clock: Clock, actor: Actor, path: Path,
         before = cur.execute("SELECT count(*) FROM analytics_statements").fetchone()[0]
         lrs.insert_incoming(cur, "bulk_incoming", lrs.IMPORT_CLIENT_ID, lrs.IMPORT_AUTHORITY, clock.now())
         added = cur.execute("SELECT count(*) FROM analytics_statements").fetchone()[0] - before
-        for table in ("bulk_lines", "bulk_json", "bulk_incoming"):
+        for table in ("bulk_lines", "bulk_json", "bulk_values", "bulk_incoming"):
             cur.execute(f"DROP TABLE {table}")
         report("stored", added)
         return {"lines": lines, "statements": counts[0], "checked_in_sql": counts[1], "added": added,

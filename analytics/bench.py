@@ -1,0 +1,157 @@
+"""Benchmarks of learning analytics (figures are printed by `manabi bench`, never asserted).
+
+- ingest: a JSONL file of learning-app statements through the bulk import (validation
+  included), and batches of 100 through the HTTP path's service (full Python validator);
+- dashboards: with the store grown to BENCH_STATEMENTS statements (20 million by default,
+  MANABI_BENCH_STATEMENTS to change), each class-view query and the board view, median of 5.
+
+It writes into the database it is given: run it on a scratch demo city (`manabi bench` does).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from analytics.services import bulk, dashboards, lrs
+from kernel.actor import SYSTEM, Actor
+from kernel.clock import Clock
+from kernel.store import Store
+
+INGEST_STATEMENTS = 200_000
+HTTP_BATCHES = 20
+HTTP_BATCH = 100
+
+
+def _bench_statements() -> int:
+    return int(os.environ.get("MANABI_BENCH_STATEMENTS", "20000000"))
+
+
+def _write_jsonl(store: Store, path: Path, count: int) -> None:
+    """Learning-app statements as an app would send them, written by DuckDB (fast)."""
+    store.cursor().execute(f"""
+        COPY (
+          SELECT json_object(
+            'id', uuid()::VARCHAR,
+            'actor', json_object('objectType', 'Agent',
+                                 'account', json_object('homePage', 'https://manabi.city.iizuka.lg.jp',
+                                                        'name', 'bench-' || (i % 9923)::VARCHAR)),
+            'verb', json_object('id', 'http://adlnet.gov/expapi/verbs/' || ['completed', 'passed', 'failed'][1 + i % 3],
+                                'display', json_object('en', ['completed', 'passed', 'failed'][1 + i % 3])),
+            'object', json_object('id', 'https://manabi.city.iizuka.lg.jp/xapi/activities/units/8'
+                                        || lpad((1000000000000000 + i % 97)::VARCHAR, 15, '0')[2:] || '/test',
+                                  'definition', json_object('name', json_object('ja', '単元テスト', 'en', 'Unit test'))),
+            'result', json_object('score', json_object('scaled', round(random(), 2)), 'success', i % 3 <> 2,
+                                  'completion', true, 'duration', 'PT' || (1 + i % 40)::VARCHAR || 'M'),
+            'context', json_object('platform', 'Manabi Drill'),
+            'timestamp', strftime(TIMESTAMP '2026-09-01 08:40:00' + to_seconds(i % 7000000), '%Y-%m-%dT%H:%M:%S+09:00')
+          ) FROM range({count}) t(i)
+        ) TO '{path.as_posix()}' (FORMAT csv, HEADER false, QUOTE '', DELIMITER '\x1e')""")
+
+
+def _ingest(store: Store, clock: Clock) -> list[dict]:
+    figures = []
+    with tempfile.TemporaryDirectory(prefix="analytics-bench-") as folder:
+        path = Path(folder) / "statements.jsonl"
+        _write_jsonl(store, path, INGEST_STATEMENTS)
+        started = time.perf_counter()
+        result = bulk.import_jsonl(store, clock, SYSTEM, path)
+        seconds = time.perf_counter() - started
+    figures.append({"name": f"bulk import of {INGEST_STATEMENTS:,} statements (JSONL, validated)",
+                    "figure": round(result["added"] / seconds), "unit": "statements/s", "goal": ">= 200000"})
+
+    made = lrs.add_client(store, clock, SYSTEM, f"bench {uuid.uuid4().hex[:6]}")
+    client = lrs.authenticate(store, made.api_key, made.secret)
+    batches = [[{"actor": {"account": {"homePage": "https://manabi.city.iizuka.lg.jp", "name": f"bench-{n}"}},
+                 "verb": {"id": "http://adlnet.gov/expapi/verbs/completed"},
+                 "object": {"id": "https://manabi.city.iizuka.lg.jp/xapi/activities/units/8101001110000000/drill"},
+                 "result": {"score": {"scaled": 0.5}, "duration": "PT5M"},
+                 "timestamp": "2026-11-26T10:00:00+09:00"} for n in range(HTTP_BATCH)]
+               for _ in range(HTTP_BATCHES)]
+    bodies = [json.dumps(b) for b in batches]
+    started = time.perf_counter()
+    for body in bodies:
+        lrs.store_statements(store, clock, client, json.loads(body))
+    seconds = time.perf_counter() - started
+    figures.append({"name": f"POST path: {HTTP_BATCHES} batches of {HTTP_BATCH} (Python validator, one transaction each)",
+                    "figure": round(HTTP_BATCHES * HTTP_BATCH / seconds), "unit": "statements/s", "goal": "—"})
+    return figures
+
+
+def _grow(store: Store, target: int) -> float:
+    """Add synthetic statements for the roster's learners until the store holds `target`,
+    in the physical order the dashboards read (school, grade, class, time). Returns seconds."""
+    have = lrs.statement_count(store)
+    learners = int(store.scalar("SELECT count(*) FROM analytics_learners"))
+    if have >= target or not learners:
+        return 0.0
+    per_learner = (target - have) // learners + 1
+    started = time.perf_counter()
+    first_seq = int(store.scalar("SELECT coalesce(max(seq), 0) FROM analytics_statements")) + 1
+    store.cursor().execute(f"""
+        INSERT INTO analytics_statements
+        WITH units AS (SELECT grade, list(code ORDER BY code) AS codes FROM analytics_units GROUP BY grade),
+             rows AS (
+               SELECT l.learner_id, l.school_id, l.grade, l.class_name, r.i, u.codes,
+                      TIMESTAMPTZ '2026-04-06 08:40:00+09' + to_seconds((r.i * 86400 * 200 // {per_learner})
+                                                                        + hash(l.learner_id, r.i) % 25000) AS ts,
+                      (hash(l.learner_id, r.i) % 1000) / 1000.0 AS score
+               FROM analytics_learners l JOIN units u USING (grade), range({per_learner}) r(i))
+        SELECT uuid(), {first_seq} + row_number() OVER (), TIMESTAMPTZ '2026-11-27 10:00:00+09', ts, 0,
+               'account:https://manabi.city.iizuka.lg.jp|' || learner_id, learner_id, school_id, grade, class_name,
+               'http://adlnet.gov/expapi/verbs/' || CASE WHEN i % 3 = 0 THEN 'completed'
+                                                         WHEN score >= 0.6 THEN 'passed' ELSE 'failed' END,
+               'Activity', 'https://manabi.city.iizuka.lg.jp/xapi/activities/units/' || codes[1 + i % len(codes)],
+               'bench', codes[1 + i % len(codes)], score, score >= 0.6, true, 60.0 * (1 + i % 30),
+               NULL, NULL, false, 'bench', '1.0.0', '{{}}', '{{}}'
+        FROM rows ORDER BY school_id, grade, class_name, ts""")
+    store.checkpoint()
+    return time.perf_counter() - started
+
+
+def _median_ms(work, runs: int = 5) -> float:
+    work()  # warm
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        work()
+        times.append((time.perf_counter() - started) * 1000)
+    return round(statistics.median(times), 1)
+
+
+def _dashboards(store: Store, clock: Clock) -> list[dict]:
+    target = _bench_statements()
+    grow_seconds = _grow(store, target)
+    total = lrs.statement_count(store)
+    figures = [{"name": f"synthetic statements added for the dashboards (total {total:,})",
+                "figure": round(grow_seconds, 1), "unit": "s", "goal": "—"}]
+    first = store.query("SELECT school_id, grade, class_name FROM analytics_learners ORDER BY school_id, grade, "
+                        "class_name LIMIT 1")
+    if not first:
+        return figures
+    school_id, grade, class_name = first[0]
+    teacher = Actor(user_id=0, login="bench", roles=frozenset({"teacher"}), school_id=school_id)
+    admin = Actor(user_id=0, login="bench", roles=frozenset({"city_admin"}))
+    class_views = {
+        "mastery per pupil × unit": lambda: dashboards.mastery_by_pupil(store, teacher, grade, class_name),
+        "mastery per class × unit (grade)": lambda: dashboards.mastery_by_class(store, teacher, grade),
+        "score distribution": lambda: dashboards.score_distribution(store, teacher, grade, class_name),
+        "time on task per week": lambda: dashboards.weekly_time(store, teacher, grade, class_name),
+        "may need help (3 rules)": lambda: dashboards.may_need_help(store, clock, teacher, grade, class_name),
+    }
+    for name, work in class_views.items():
+        figures.append({"name": f"class view: {name} ({total / 1e6:.1f} M statements)",
+                        "figure": _median_ms(work), "unit": "ms", "goal": "< 50"})
+    figures.append({"name": f"board view: schools × grades × units ({total / 1e6:.1f} M statements)",
+                    "figure": _median_ms(lambda: dashboards.board_view(store, admin), runs=3), "unit": "ms",
+                    "goal": "< 500"})
+    return figures
+
+
+def run(store: Store, clock: Clock) -> list[dict]:
+    return _ingest(store, clock) + _dashboards(store, clock)
