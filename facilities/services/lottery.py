@@ -194,14 +194,14 @@ class LotterySlot:
 
 def slots_of(store: Store, month: str) -> list[LotterySlot]:
     """The month's lottery slots with how many applied (numbers only, never names)."""
-    return [LotterySlot(*r) for r in store.query(
+    order = {"am": 0, "pm": 1, "ev": 2}
+    found = [LotterySlot(*r) for r in store.query(
         """SELECT s.room_id, r.facility_id, s.day, s.block_code, count(a.id)
            FROM facilities_lottery_slots s JOIN facilities_rooms r ON r.id = s.room_id
            LEFT JOIN facilities_lottery_applications a
              ON a.month = s.month AND a.room_id = s.room_id AND a.day = s.day AND a.block_code = s.block_code
-           WHERE s.month = ? GROUP BY ALL
-           ORDER BY r.facility_id, s.room_id, s.day, CASE s.block_code WHEN 'am' THEN 0 WHEN 'pm' THEN 1 ELSE 2 END""",
-        [month])]
+           WHERE s.month = ? GROUP BY ALL""", [month])]
+    return sorted(found, key=lambda s: (s.facility_id, s.room_id, s.day, order.get(s.block_code, 9)))
 
 
 # --- applying (residents) ------------------------------------------------------------------
