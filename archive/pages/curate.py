@@ -34,11 +34,11 @@ list_tab, new_tab, places_tab = st.tabs([t("archive.curate.items"), t("archive.c
 with list_tab:
     if "curate_pick" in st.session_state:  # a new item was just created: show it
         st.session_state["curate_item"] = st.session_state.pop("curate_pick")
-        st.session_state["curate_status"] = None
-    status = st.selectbox(t("archive.field.status"), [None, *items.STATUSES], key="curate_status",
-                          index=2 if not is_curator else 0,
-                          format_func=lambda s: t("archive.browse.any") if s is None else ui.status_label(ctx, s))
-    listed = items.list_items(ctx.store, ctx.actor, status)
+        st.session_state["curate_status"] = "all"
+    status = st.selectbox(t("archive.field.status"), ["all", *items.STATUSES], key="curate_status",
+                          index=2 if not is_curator else 0,  # the administrator comes to review
+                          format_func=lambda s: t("archive.browse.any") if s == "all" else ui.status_label(ctx, s))
+    listed = items.list_items(ctx.store, ctx.actor, None if status == "all" else status)
     st.dataframe(
         [{"ID": s.id, t("archive.field.identifier"): s.identifier, t("archive.field.title"): s.title(ctx.lang),
           t("archive.field.status"): ui.status_label(ctx, s.status), t("archive.curate.updated"): t.datetime(s.updated_at)}

@@ -86,3 +86,30 @@ def test_review_publish_and_public_view(server, demo_db, page: Page, artifacts):
 
     manifest = httpx.get(manifest_url).json()
     assert manifest["label"]["ja"] == [TITLE]
+
+
+def test_script_payloads_typed_by_a_curator_stay_inert_in_the_browser(server, page: Page, artifacts):
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    _sign_in(page, server, "curator01")
+    _open_curate(page)
+    page.get_by_role("tab", name="新規登録").click()
+    # The new-item form is the visible one (an editable item's form may sit in a hidden tab).
+    form = page.get_by_test_id("stForm").filter(visible=True)
+    form.get_by_role("textbox", name="識別子").fill("IZK-E2E-XSS")
+    form.get_by_role("textbox", name="タイトル（日本語）").fill("<img src=x onerror=alert('title')>石包丁 [押す](javascript:alert('md'))")
+    form.get_by_role("textbox", name="説明（日本語）").fill(
+        "<script>alert('script')</script><p onclick=\"alert('click')\">本文</p>"
+        "<a href=\"javascript:alert('href')\">リンク</a><svg onload=alert('svg')></svg>")
+    form.get_by_role("button", name="保存").click()
+    expect(page.get_by_text("IZK-E2E-XSS を下書きとして登録しました。")).to_be_visible(timeout=30_000)
+    main = page.get_by_test_id("stMain")
+    expect(main.get_by_text("本文", exact=True)).to_be_visible(timeout=30_000)
+    for link in main.locator("a").all():
+        href = link.get_attribute("href") or ""
+        assert not href.lower().startswith("javascript:")
+    html = main.inner_html()
+    assert "onerror" not in html and "onclick" not in html and "onload" not in html and "<script" not in html
+    page.wait_for_timeout(500)
+    assert dialogs == []
+    page.screenshot(path=artifacts / "archive-inert-payloads.png", full_page=True)
