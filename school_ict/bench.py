@@ -88,7 +88,7 @@ def run(store: Store, clock: Clock) -> list[dict]:
         "class readiness (city)": lambda: dashboard.class_readiness(store, clock, SYSTEM),
         "not seen 14+ days (city)": lambda: dashboard.not_seen_devices(store, clock, SYSTEM),
         "device count (city)": lambda: registry.count_devices(store, SYSTEM),
-        "device list (city, first 500 as the page shows)": lambda: registry.list_devices(store, SYSTEM, limit=500),
+        "device table (city, first 500 as the page shows)": lambda: registry.device_frame(store, SYSTEM, limit=500),
         "device list (one school, all)": lambda: registry.list_devices(
             store, SYSTEM, school_id=store.scalar("SELECT min(id) FROM portal_schools")),
         "breakage per term": lambda: repairs.breakage(store, SYSTEM),

@@ -16,6 +16,7 @@ import polars as pl
 from data import city
 from kernel.clock import TOKYO
 from kernel.module import DemoContext
+from school_ict.services import usage
 
 # (model, kind, share of its kind, purchase window start, support end): GIGA-school tablets
 # bought in 2020-21 reach end of support around now, a later batch lasts longer.
@@ -177,6 +178,7 @@ def load(ctx: DemoContext) -> None:
     _repairs(cur, rng, now)
     salt = rng.randrange(1, 1_000_000)
     _usage(cur, now, salt)
+    usage.refresh_weekly(cur)
     _network(cur, now, salt)
     cur.execute("INSERT INTO school_ict_settings VALUES ('network_target_mbps_per_pupil', ?)",
                 [str(NETWORK_TARGET_MBPS_PER_PUPIL)])

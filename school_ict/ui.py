@@ -3,6 +3,7 @@ Streamlit only; the rules stay in services/."""
 
 from __future__ import annotations
 
+import polars as pl
 import streamlit as st
 
 from kernel.ui import PageContext
@@ -45,6 +46,26 @@ def device_table(ctx: PageContext, devices: list[registry.Device]) -> list[dict]
         }
         for d in devices
     ]
+
+
+def device_frame_table(ctx: PageContext, frame: pl.DataFrame) -> pl.DataFrame:
+    """A registry.device_frame with labels in the visitor's language."""
+    t = ctx.t
+    class_template = t("ict.class_label", grade="{}", name="{}")
+    return frame.select(
+        pl.col("asset_tag").alias(t("ict.col.asset_tag")),
+        pl.col("kind").replace_strict({k: t(f"ict.kind.{k}") for k in registry.KINDS}).alias(t("ict.col.kind")),
+        pl.col("model").alias(t("ict.col.model")),
+        pl.col("status").replace_strict({s: t(f"ict.status.{s}") for s in registry.STATUSES})
+        .alias(t("ict.col.status")),
+        pl.coalesce(pl.col("holder"), pl.format(class_template, "class_grade", "class_name"), pl.lit(""))
+        .alias(t("ict.col.holder")),
+        pl.col("cart").fill_null("").alias(t("ict.col.cart")),
+        pl.col("school_code").alias(t("ict.col.school")),
+        pl.col("last_seen_at").dt.convert_time_zone("Asia/Tokyo").dt.strftime("%Y-%m-%d %H:%M").fill_null("")
+        .alias(t("ict.col.last_seen")),
+        pl.col("support_end").alias(t("ict.col.support_end")),
+    )
 
 
 def show_bulk_result(ctx: PageContext, result: registry.BulkResult) -> None:

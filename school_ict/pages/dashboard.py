@@ -7,7 +7,7 @@ import streamlit as st
 
 from kernel.ui import page_context
 from school_ict.services import dashboard, labels, registry, usage
-from school_ict.ui import class_label, device_table, pick_school
+from school_ict.ui import class_label, device_frame_table, device_table, pick_school
 
 SHOWN_DEVICES = 500
 
@@ -44,14 +44,14 @@ with tabs[0]:
     filters = {"school_id": school_id, "status": status, "kind": kind, "search": search or None}
     total = registry.count_devices(ctx.store, ctx.actor, **filters)
     # A table of the whole city (11,000 devices) helps nobody: show the first rows, count all.
-    devices = registry.list_devices(ctx.store, ctx.actor, limit=SHOWN_DEVICES, **filters)
-    st.caption(t("ict.dashboard.shown", shown=t.number(len(devices)), count=t.number(total)))
-    st.dataframe(device_table(ctx, devices), hide_index=True, height=420)
+    devices = registry.device_frame(ctx.store, ctx.actor, limit=SHOWN_DEVICES, **filters)
+    st.caption(t("ict.dashboard.shown", shown=t.number(devices.height), count=t.number(total)))
+    st.dataframe(device_frame_table(ctx, devices), hide_index=True, height=420)
     if total <= labels.MAX_LABELS:
+        shown_tags = devices["asset_tag"].to_list()
         st.download_button(t("ict.dashboard.labels"), icon=":material/qr_code_2:", mime="application/pdf",
                            file_name="asset-labels.pdf",
-                           data=lambda tags=[d.asset_tag for d in devices]: labels.label_sheet(
-                               ctx.store, ctx.actor, tags))
+                           data=lambda: labels.label_sheet(ctx.store, ctx.actor, shown_tags))
     else:
         st.caption(t("ict.dashboard.labels_limit", limit=labels.MAX_LABELS))
 

@@ -15,12 +15,23 @@ def usage_by_grade_week(store: Store, actor: Actor, school_id: int | None = None
     """[{week, grade, minutes_per_day, device_days}]: pupil tablets' mean active minutes per school day."""
     school_id = school_scope(actor, school_id)
     return store.query_dicts(
-        """SELECT date_trunc('week', u.day) AS week, p.grade, round(avg(u.active_minutes), 1) AS minutes_per_day,
-                  count(*) AS device_days
-           FROM school_ict_usage u JOIN school_ict_devices d ON d.id = u.device_id
-           JOIN school_ict_pupils p ON p.id = d.pupil_id
-           WHERE (? IS NULL OR d.school_id = ?)
-           GROUP BY ALL ORDER BY week, p.grade""", [school_id, school_id])
+        """SELECT week, grade, round(sum(minutes) / sum(device_days), 1) AS minutes_per_day,
+                  sum(device_days) AS device_days
+           FROM school_ict_usage_weekly WHERE (? IS NULL OR school_id = ?)
+           GROUP BY ALL ORDER BY week, grade""", [school_id, school_id])
+
+
+def refresh_weekly(cur, weeks: list | None = None) -> None:
+    """Recompute the weekly summary for `weeks` (Mondays), or for every week, from the daily rows.
+    The grade is the pupil's grade now: a week is summarised when its usage arrives."""
+    where = "" if weeks is None else "WHERE date_trunc('week', u.day)::DATE IN (SELECT unnest(?::DATE[]))"
+    params = [] if weeks is None else [weeks]
+    cur.execute("DELETE FROM school_ict_usage_weekly" + ("" if weeks is None else
+                " WHERE week IN (SELECT unnest(?::DATE[]))"), params)
+    cur.execute(f"""INSERT INTO school_ict_usage_weekly
+        SELECT date_trunc('week', u.day)::DATE, d.school_id, p.grade, sum(u.active_minutes), count(*)
+        FROM school_ict_usage u JOIN school_ict_devices d ON d.id = u.device_id
+        JOIN school_ict_pupils p ON p.id = d.pupil_id {where} GROUP BY ALL""", params)
 
 
 def import_usage(store: Store, actor: Actor, data: bytes | str) -> int:
@@ -63,7 +74,10 @@ def import_usage(store: Store, actor: Actor, data: bytes | str) -> int:
         cur.execute("""UPDATE school_ict_devices d SET last_seen_at = greatest(coalesce(d.last_seen_at, u.seen), u.seen)
                        FROM (SELECT device_id, max(day)::TIMESTAMP AT TIME ZONE 'Asia/Tokyo' + INTERVAL 15 HOUR AS seen
                              FROM _usage WHERE minutes > 0 GROUP BY device_id) u WHERE u.device_id = d.id""")
+        weeks = [r[0] for r in cur.execute(
+            "SELECT DISTINCT date_trunc('week', day)::DATE FROM _usage").fetchall()]
         cur.unregister("_usage")
+        refresh_weekly(cur, weeks)
 
     store.write(work)
     return frame.height

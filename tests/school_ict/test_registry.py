@@ -173,3 +173,15 @@ def test_schema_refuses_an_assigned_device_without_holder(store, fleet):
 
     with pytest.raises(duckdb.ConstraintException):
         store.cursor().execute("UPDATE school_ict_devices SET status = 'assigned' WHERE asset_tag = 'PT-A-1'")
+
+
+def test_device_frame_is_scoped_and_names_the_holder(store, clock, fleet):
+    registry.check_out(store, clock, fleet.teacher_a, "PT-A-1", pupil="P-A-1")
+    registry.check_out(store, clock, fleet.admin_a, "EB-A-1", classroom_id=fleet.room_a1)
+    frame = registry.device_frame(store, fleet.teacher_a)
+    assert set(frame["school_code"]) == {"E01"}
+    rows = {r["asset_tag"]: r for r in frame.iter_rows(named=True)}
+    assert rows["PT-A-1"]["holder"] == "P-A-1"
+    assert (rows["EB-A-1"]["class_grade"], rows["EB-A-1"]["class_name"]) == (3, "1")
+    assert registry.device_frame(store, fleet.board, limit=2).height == 2
+    assert registry.count_devices(store, fleet.teacher_a) == frame.height
