@@ -41,6 +41,8 @@ SPEC = ModuleSpec(
                  frozenset({"teacher", "school_admin"}), ":material/insights:"),
         PageSpec(_PAGES / "board.py", "analytics.nav.board", "learning-board", "schools",
                  frozenset({"city_admin"}), ":material/leaderboard:"),
+        PageSpec(_PAGES / "lrs_admin.py", "analytics.nav.xapi_admin", "learning-records", "admin",
+                 frozenset({"city_admin", "school_admin"}), ":material/database:"),
     ),
     routes=_routes,
     demo=_demo,

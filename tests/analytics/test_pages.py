@@ -55,3 +55,26 @@ def test_board_view_is_not_offered_to_teachers(app_for):
     at = app_for(login="teacher01")
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         at.switch_page(BOARD)
+
+
+LRS_ADMIN = "../analytics/pages/lrs_admin.py"
+
+
+def test_admin_registers_an_app_and_sees_the_secret_once(app_for):
+    at = app_for(login="admin", page=LRS_ADMIN, lang="en")
+    assert not at.exception
+    at.text_input(key="analytics_client_name").input("Kanji drill")
+    next(b for b in at.button if b.label == "Register app").click().run()
+    assert not at.exception
+    assert any("Kanji drill" in s.value for s in at.success)
+    secret_block = at.code[0].value
+    assert secret_block.startswith("key:    mk_") and "secret: " in secret_block
+    at.run()  # the next run shows the secret no more
+    assert not at.code
+    assert "Kanji drill" in at.dataframe[0].value.iloc[:, 0].tolist()
+
+
+def test_school_admin_sees_the_roster_but_not_the_apps(app_for):
+    at = app_for(login="schooladmin01", page=LRS_ADMIN)
+    assert not at.exception
+    assert [t.label for t in at.tabs] == ["学習者名簿"]
