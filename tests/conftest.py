@@ -65,7 +65,8 @@ def fresh_demo_db(demo_db, tmp_path) -> Path:
 
 @pytest.fixture
 def app_for(fresh_demo_db, monkeypatch):
-    """`app_for(login=None, page=None, lang="ja")`: a run AppTest of the portal."""
+    """`app_for(login=None, page=None, lang="ja")`: a run AppTest of the portal. Page
+    paths are relative to the entry script web/app.py, e.g. "../library_ebooks/pages/x.py"."""
     from streamlit.testing.v1 import AppTest
 
     from portal.runtime import forget_runtimes
@@ -74,12 +75,12 @@ def app_for(fresh_demo_db, monkeypatch):
     forget_runtimes()
 
     def make(login: str | None = None, page: str | None = None, lang: str = "ja") -> AppTest:
-        at = AppTest.from_file(str(ROOT / "portal" / "app.py"), default_timeout=60)
+        at = AppTest.from_file(str(ROOT / "web" / "app.py"), default_timeout=60)
         at.session_state["lang"] = lang
         at.run()
         if login:
             # Sign in through the sign-in form, as a person would.
-            at.switch_page("pages/sign_in.py")
+            at.switch_page("../portal/pages/sign_in.py")
             at.run()
             at.text_input(key="signin_login").input(login)
             at.text_input(key="signin_password").input(DEMO_PASSWORD)

@@ -33,7 +33,7 @@ def test_home_switches_to_english(app_for):
 
 
 def test_sign_in_page_lists_demo_accounts_and_signs_in(app_for):
-    at = app_for(page="pages/sign_in.py")
+    at = app_for(page="../portal/pages/sign_in.py")
     assert not at.exception
     assert "サインイン" in page_titles(at)
     assert any("manabi-demo" in m.value for m in at.markdown)
@@ -47,7 +47,7 @@ def test_sign_in_page_lists_demo_accounts_and_signs_in(app_for):
 
 
 def test_wrong_password_says_so_and_stores_no_session(app_for):
-    at = app_for(page="pages/sign_in.py")
+    at = app_for(page="../portal/pages/sign_in.py")
     at.text_input(key="signin_login").input("teacher01")
     at.text_input(key="signin_password").input("not-the-password")
     at.button[0].click()
@@ -61,7 +61,7 @@ def test_each_role_sees_home_and_its_account(app_for, role, login):
     at = app_for(login=login)
     assert not at.exception
     assert page_titles(at) == ["学び — 飯塚市 教育・生涯学習ポータル"]
-    at.switch_page("pages/account.py")
+    at.switch_page("../portal/pages/account.py")
     at.run()
     assert not at.exception
     table = at.dataframe[0].value
@@ -69,10 +69,10 @@ def test_each_role_sees_home_and_its_account(app_for, role, login):
 
 
 def test_admin_pages_open_for_city_admin_only(app_for):
-    at = app_for(login="admin", page="pages/admin_users.py")
+    at = app_for(login="admin", page="../portal/pages/admin_users.py")
     assert not at.exception
     assert page_titles(at) == ["ユーザー管理"]
-    at = app_for(login="admin", page="pages/admin_system.py")
+    at = app_for(login="admin", page="../portal/pages/admin_system.py")
     assert not at.exception
     assert page_titles(at) == ["システム"]
 

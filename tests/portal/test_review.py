@@ -67,7 +67,7 @@ def test_every_module_offers_indicators_for_every_measure(store, clock):
 
 
 def test_review_page_shows_each_measure_for_the_city_admin(app_for):
-    at = app_for(login="admin", page="pages/review.py")
+    at = app_for(login="admin", page="../portal/pages/review.py")
     assert not at.exception
     assert [x.value for x in at.title] == ["年次評価（施策の点検）"]
     headers = [h.value for h in at.subheader]
@@ -77,7 +77,7 @@ def test_review_page_shows_each_measure_for_the_city_admin(app_for):
 
 
 def test_school_admins_see_the_review_and_teachers_do_not(app_for):
-    at = app_for(login="schooladmin01", page="pages/review.py")
+    at = app_for(login="schooladmin01", page="../portal/pages/review.py")
     assert not at.exception
     assert [x.value for x in at.title] == ["年次評価（施策の点検）"]
     teacher = app_for(login="teacher01")
