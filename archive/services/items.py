@@ -851,23 +851,26 @@ def search(store: Store, actor: Actor, query: str = "", *, types: list[str] | No
         [needle or "\x00", status, status, *params],
     )
 
+    # Each row once: (id, type, year_from, year_to, set ids, title match, era facets).
+    rows = [(*r[:4], r[4] or [], r[5], eras.era_facet(r[2], r[3])) for r in rows]
+
     def keep(row, skip: str | None = None) -> bool:
-        _, kind, year_from, year_to, sets, _ = row
-        if skip != "type" and types and kind not in types:
+        """Whether a row passes the chosen filters, leaving out `skip` (for that facet's counts)."""
+        if skip != "type" and types and row[1] not in types:
             return False
-        if skip != "era" and era and era not in eras.era_facet(year_from, year_to):
+        if skip != "era" and era and era not in row[6]:
             return False
-        return not (skip != "set" and set_id is not None and set_id not in (sets or []))
+        return skip == "set" or set_id is None or set_id in row[4]
 
     facets: dict[str, dict[str, int]] = {"type": {}, "era": {}, "set": {}}
     for row in rows:
         if keep(row, "type"):
             facets["type"][row[1]] = facets["type"].get(row[1], 0) + 1
         if keep(row, "era"):
-            for key in eras.era_facet(row[2], row[3]):
+            for key in row[6]:
                 facets["era"][key] = facets["era"].get(key, 0) + 1
         if keep(row, "set"):
-            for s in row[4] or []:
+            for s in row[4]:
                 facets["set"][str(s)] = facets["set"].get(str(s), 0) + 1
     hits = [r for r in rows if keep(r)]
     # Title matches first, then by date (undated last), then by id.
