@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from babel import Locale
@@ -12,6 +13,15 @@ PAGES = Path(__file__).resolve().parent
 READER_PAGE = str(PAGES / "reader.py")
 MINE_PAGE = str(PAGES / "mine.py")
 READER_LOAN_KEY = "ebooks_reader_loan"  # the loan the reader page opens
+
+
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+def md(text: str | None) -> str:
+    """Book metadata comes from uploaded files: shown as text, never as Markdown (no links,
+    no images from elsewhere, no formatting tricks)."""
+    return _MARKDOWN.sub(r"\\\1", text or "")
 
 
 def availability_text(t, card: TitleCard) -> str:

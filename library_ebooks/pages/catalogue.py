@@ -4,7 +4,7 @@ import streamlit as st
 
 from kernel.errors import ManabiError
 from kernel.ui import flash, page_context, show_error
-from library_ebooks.pages._shared import availability_text, language_name
+from library_ebooks.pages._shared import availability_text, language_name, md
 from library_ebooks.services import catalogue, lending
 
 PER_PAGE = 10
@@ -62,13 +62,13 @@ for card in result.cards:
             cover_col.image(cover, width=90)
         # Show a kana reading (くさまくら); a Latin file-as ("Moby-Dick, The") adds nothing.
         has_kana = card.title_reading and any("\u3041" <= ch <= "\u30ff" for ch in card.title_reading)
-        reading = f"（{card.title_reading}）" if has_kana and card.title_reading != card.title else ""
-        text_col.markdown(f"**{card.title}** {reading}")
-        text_col.caption(" · ".join(part for part in (
+        reading = f"（{md(card.title_reading)}）" if has_kana and card.title_reading != card.title else ""
+        text_col.markdown(f"**{md(card.title)}** {reading}")
+        text_col.caption(" · ".join(md(part) for part in (
             card.creator_names, language_name(t, card.language), t(f"ebooks.{card.writing}"),
             " / ".join(card.subjects), card.publisher or "", f"ISBN {card.isbn}" if card.isbn else "") if part))
         if card.description:
-            text_col.write(card.description[:280] + ("…" if len(card.description) > 280 else ""))
+            text_col.markdown(md(card.description[:280] + ("…" if len(card.description) > 280 else "")))
         action_col.markdown(availability_text(t, card))
         if may_borrow and card.licensed:
             if card.available or card.id in offered_to_me:

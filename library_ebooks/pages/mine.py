@@ -4,7 +4,7 @@ import streamlit as st
 
 from kernel.errors import ManabiError
 from kernel.ui import flash, page_context, show_error
-from library_ebooks.pages._shared import READER_LOAN_KEY, READER_PAGE
+from library_ebooks.pages._shared import READER_LOAN_KEY, READER_PAGE, md
 from library_ebooks.services import lending
 
 ctx = page_context("resident")
@@ -47,7 +47,7 @@ if not loans:
 for loan in loans:
     with st.container(border=True):
         text_col, read_col, renew_col, return_col = st.columns([4, 1, 1, 1])
-        text_col.markdown(f"**{loan.title}**  \n{loan.creators}")
+        text_col.markdown(f"**{md(loan.title)}**  \n{md(loan.creators)}")
         text_col.caption(t("mine.due", due=t.datetime(loan.due_at, "short")))
         if read_col.button(t("mine.read"), key=f"read_{loan.id}", type="primary", icon=":material/menu_book:"):
             st.session_state[READER_LOAN_KEY] = loan.id
@@ -62,7 +62,7 @@ if not holds:
 for hold in holds:
     with st.container(border=True):
         text_col, take_col, cancel_col = st.columns([4, 1, 1])
-        text_col.markdown(f"**{hold.title}**")
+        text_col.markdown(f"**{md(hold.title)}**")
         if hold.status == "offered":
             text_col.success(t("mine.offered", until=t.datetime(hold.offer_expires_at, "short")))
             take_col.button(t("mine.take_offer"), key=f"take_{hold.id}", type="primary",

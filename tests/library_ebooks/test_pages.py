@@ -134,3 +134,11 @@ def test_a_returned_copy_is_offered_to_the_next_in_line_who_takes_it(app_for):
     assert not at.exception
     assert "坊っちゃん" in " ".join(m.value for m in at.markdown)
     assert not [b for b in at.button if b.key and b.key.startswith("take_")]
+
+
+def test_book_metadata_is_shown_as_text_not_markdown():
+    from library_ebooks.pages._shared import md
+
+    shown = md("![pixel](https://evil.example/t.png) [click](javascript:alert(1)) **bold** 吾輩は猫である")
+    assert "](" not in shown and "![" not in shown and "**" not in shown and "https:" not in shown
+    assert shown.replace("\\", "") == "![pixel](https://evil.example/t.png) [click](javascript:alert(1)) **bold** 吾輩は猫である"
