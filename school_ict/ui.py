@@ -64,7 +64,7 @@ def device_frame_table(ctx: PageContext, frame: pl.DataFrame) -> pl.DataFrame:
         pl.col("school_code").alias(t("ict.col.school")),
         pl.col("last_seen_at").dt.convert_time_zone("Asia/Tokyo").dt.strftime("%Y-%m-%d %H:%M").fill_null("")
         .alias(t("ict.col.last_seen")),
-        pl.col("support_end").alias(t("ict.col.support_end")),
+        pl.col("support_end").cast(pl.Utf8).fill_null("").alias(t("ict.col.support_end")),
     )
 
 
