@@ -37,6 +37,14 @@ if asked is not None:
         with suppress(ManabiError):  # a lost count must not stop anyone from looking
             items.record_view(ctx.store, ctx.clock, item.id)
     ui.show_item(ctx, item)
+    if item.status == "published":
+        with st.expander(t("archive.item.in_class"), icon=":material/qr_code_2:"):
+            # The address pupils open on their tablets: this page, in the visitor's language.
+            page_url = (st.context.url or "").split("?")[0] or "/archive"
+            address = f"{page_url}?item={item.id}&lang={ctx.lang}"
+            st.image(items.share_qr_png(address), width=220)
+            st.code(address, language=None)
+            st.caption(t("archive.item.in_class_help"))
     if item.related:
         st.subheader(t("archive.item.related"))
         columns = st.columns(4)

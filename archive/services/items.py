@@ -879,6 +879,17 @@ def search(store: Store, actor: Actor, query: str = "", *, types: list[str] | No
     return SearchResult(summaries(store, actor, page), len(hits), facets)
 
 
+def share_qr_png(url: str) -> bytes:
+    """A QR code (PNG) of an item's address, for a teacher to show the class."""
+    import io
+
+    import segno
+
+    buffer = io.BytesIO()
+    segno.make(url, error="m").save(buffer, kind="png", scale=8, border=2)
+    return buffer.getvalue()
+
+
 # ---------------------------------------------------------------------------- views
 
 

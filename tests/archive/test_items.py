@@ -347,3 +347,9 @@ def test_views_are_counted_per_item_and_day_for_published_items_only(store, cloc
     assert per_month == [(date(2026, 11, 1), 3)]
     with pytest.raises(PermissionDenied):
         items.views_report(store, RESIDENT, date(2026, 4, 1), date(2027, 3, 31))
+
+
+def test_share_qr_code_is_a_square_png():
+    png_bytes = items.share_qr_png("http://localhost:8501/archive?item=1&lang=ja")
+    image = Image.open(io.BytesIO(png_bytes))
+    assert image.format == "PNG" and image.width == image.height and image.width > 100

@@ -67,6 +67,7 @@ def test_item_page_shows_the_item_and_counts_a_view(app_for):
     assert not at.exception
     assert [h.value for h in at.header] == ["嘉穂劇場"]
     assert any("/iiif/" in m.value and "manifest" in m.value for m in at.markdown)
+    assert any(c.value.endswith(f"?item={item_id}&lang=ja") for c in at.code)  # the address behind the QR code
     after = store.scalar("SELECT coalesce(sum(views), 0) FROM archive_views WHERE item_id = ?", [item_id])
     assert after == before + 1
 
