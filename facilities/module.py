@@ -10,7 +10,7 @@ from pathlib import Path
 
 from facilities.booking_spec import BOOKING_PAGES, booking_cli, booking_demo, booking_routes
 from facilities.courses_spec import COURSE_PAGES, course_cli, course_demo, course_routes
-from kernel.module import DemoContext, ModuleSpec
+from kernel.module import DemoContext, ModuleSpec, lazy
 
 
 def _demo(ctx: DemoContext) -> None:
@@ -26,16 +26,10 @@ def _cli():
     return app
 
 
-def _indicators(store, clock):
-    from facilities.indicators import indicators
-
-    return indicators(store, clock)
-
-
 SPEC = ModuleSpec(
     name="facilities",
     package_dir=Path(__file__).resolve().parent,
-    indicators=_indicators,
+    indicators=lazy("facilities.indicators:indicators"),
     pages=(*BOOKING_PAGES, *COURSE_PAGES),
     routes=lambda: [*booking_routes(), *course_routes()],
     cli=_cli,

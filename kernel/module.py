@@ -24,6 +24,22 @@ PUBLIC = None  # PageSpec.roles value for pages anyone may open without signing 
 SIGNED_IN: frozenset[str] = frozenset()  # any signed-in user
 
 
+def lazy(target: str) -> Callable[..., Any]:
+    """A function named "package.module:function", imported on its first call.
+
+    A SPEC names its routes, CLI, demo and indicators this way, so that importing every
+    module's SPEC at start-up does not import every module's code."""
+    module_name, _, function_name = target.partition(":")
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        import importlib
+
+        return getattr(importlib.import_module(module_name), function_name)(*args, **kwargs)
+
+    call.__qualname__ = call.__name__ = f"lazy({target})"
+    return call
+
+
 @dataclass(frozen=True)
 class PageSpec:
     """One Streamlit page. `roles` None: public; empty: any signed-in user;

@@ -2,22 +2,10 @@
 
 from pathlib import Path
 
-from kernel.module import PUBLIC, SIGNED_IN, ModuleSpec, PageSpec
+from kernel.module import PUBLIC, SIGNED_IN, ModuleSpec, PageSpec, lazy
 
 _HERE = Path(__file__).resolve().parent
 _PAGES = _HERE / "pages"
-
-
-def _demo(ctx):
-    from portal import demo
-
-    demo.load(ctx)
-
-
-def _routes():
-    from portal.routes import routes
-
-    return routes()
 
 
 SPEC = ModuleSpec(
@@ -34,6 +22,6 @@ SPEC = ModuleSpec(
         PageSpec(_PAGES / "admin_system.py", "nav.admin_system", "admin-system", "admin",
                  frozenset({"city_admin"}), ":material/dns:"),
     ),
-    routes=_routes,
-    demo=_demo,
+    routes=lazy("portal.routes:routes"),
+    demo=lazy("portal.demo:load"),
 )
