@@ -35,6 +35,7 @@ may_borrow = ctx.actor.has("resident")
 # A copy kept for this resident (their hold's offer) is theirs to borrow though others see it out.
 offered_to_me = ({h.title_id for h in lending.my_holds(ctx.store, ctx.clock, ctx.actor) if h.status == "offered"}
                  if may_borrow else set())
+on_loan_to_me = {loan.title_id for loan in lending.my_loans(ctx.store, ctx.clock, ctx.actor)} if may_borrow else set()
 
 
 def act(action, title_id: int, title: str) -> None:
@@ -70,7 +71,9 @@ for card in result.cards:
         if card.description:
             text_col.markdown(md(card.description[:280] + ("…" if len(card.description) > 280 else "")))
         action_col.markdown(availability_text(t, card))
-        if may_borrow and card.licensed:
+        if card.id in on_loan_to_me:
+            action_col.success(t("catalogue.yours"), icon=":material/menu_book:")
+        elif may_borrow and card.licensed:
             if card.available or card.id in offered_to_me:
                 action_col.button(t("catalogue.borrow"), key=f"borrow_{card.id}", type="primary",
                                   on_click=act, args=("borrow", card.id, card.title))
