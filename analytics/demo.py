@@ -17,7 +17,7 @@ from datetime import date, datetime, time, timedelta
 import numpy as np
 import polars as pl
 
-from analytics.services.lrs import CURRICULUM_EXTENSION, IMPORT_AUTHORITY
+from analytics.services.lrs import CURRICULUM_EXTENSION, Client
 from kernel.clock import TOKYO
 from kernel.module import DemoContext
 
@@ -70,10 +70,11 @@ def _grades(kind: str) -> range:
 def load(ctx: DemoContext) -> None:
     cur = ctx.cur
     schools = cur.execute("SELECT id, code, kind, pupils FROM portal_schools ORDER BY id").fetchall()
-    cur.execute(
-        "INSERT INTO analytics_xapi_clients (name, api_key, secret_hash, created_at) VALUES (?, ?, ?, ?)",
+    client_id = cur.execute(
+        "INSERT INTO analytics_xapi_clients (name, api_key, secret_hash, created_at) VALUES (?, ?, ?, ?) "
+        "RETURNING id",
         [DEMO_CLIENT_NAME, DEMO_CLIENT_KEY, hashlib.sha256(DEMO_CLIENT_SECRET.encode()).hexdigest(),
-         ctx.clock.now()])
+         ctx.clock.now()]).fetchone()[0]
 
     units = [(unit_code(g, s, n + 1), name_s, g, topic[0], topic[1])
              for g in range(1, 10) for s, name_s, _, first in SUBJECTS if g >= first
@@ -89,10 +90,11 @@ def load(ctx: DemoContext) -> None:
             learners.append((f"{code}-{n + 1:05d}", school_id, grade, str(per_grade // CLASS_SIZE + 1)))
     cur.executemany("INSERT INTO analytics_learners VALUES (?, ?, ?, ?)", learners)
     if learners:
-        _statements(ctx, learners, units)
+        _statements(ctx, learners, units, Client(client_id, DEMO_CLIENT_NAME, DEMO_CLIENT_KEY))
 
 
-def _statements(ctx: DemoContext, learners: list[tuple], units: list[tuple]) -> None:
+def _statements(ctx: DemoContext, learners: list[tuple], units: list[tuple], client: Client) -> None:
+    """The term's statements, as if the demo drill app had sent them."""
     gen = np.random.default_rng(ctx.rng.getrandbits(64))
     days = term_days(ctx.clock.now().date())
     count = len(learners)
@@ -188,17 +190,13 @@ def _statements(ctx: DemoContext, learners: list[tuple], units: list[tuple]) -> 
     cur.execute(
         """
         INSERT INTO analytics_statements
-        SELECT id::UUID, nextval('analytics_statements_seq'), ?, ts, 0,
+        SELECT id::UUID, nextval('analytics_statements_seq'), ?, ts, ?,
                'account:' || ? || '|' || learner_id, learner_id, school_id, grade, class_name, verb_id,
                'Activity', activity_id, name_ja, unit_code, score, verb <> 'failed', true, minutes * 60.0,
                NULL, NULL, false, sha256(raw), '1.0.0', ?, raw
         FROM demo_statements ORDER BY school_id, grade, class_name, ts
         """,
-        [ctx.clock.now(), HOME_PAGE, _authority_json()])
+        [ctx.clock.now(), client.id, HOME_PAGE, json.dumps(client.authority, ensure_ascii=False)])
     cur.execute("DROP TABLE demo_statements")
     for name in ("demo_rows", "demo_units", "demo_verbs"):
         cur.unregister(name)
-
-
-def _authority_json() -> str:
-    return json.dumps(IMPORT_AUTHORITY, ensure_ascii=False)
