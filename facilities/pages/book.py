@@ -55,7 +55,7 @@ addons = st.multiselect(t("book.addons"), addon_choices, key="book_addons", plac
                         format_func=lambda c: f"{equipment[c].name(lang)} (+{t.money(equipment[c].addon_yen)})")
 purpose = st.text_input(t("book.purpose"), key="book_purpose", max_chars=100)
 
-free = booking.is_free(ctx.store, room.id, day, block)
+free = booking.is_free(ctx.store, room.id, day, block, now=ctx.clock.now())
 try:
     quote = booking.quote(ctx.store, actor, room.id, block, party=party, addons=addons)
 except ManabiError as exc:

@@ -231,11 +231,18 @@ def insert_booking(cur, clock: Clock, facility: Facility, room: Room, day: date,
                    created_by: int, quote: Quote, *, purpose: str, attendees: int, source: str, status: str,
                    confirm_by: datetime | None = None) -> int:
     """Write a booking and take its slot, in the caller's transaction. Raises SlotTaken."""
-    taken = cur.execute("SELECT 1 FROM facilities_slots WHERE room_id = ? AND day = ? AND block_code = ?",
-                        [room.id, day, block_code]).fetchone()
-    if taken:
-        raise SlotTaken()
     now = clock.now()
+    holder = cur.execute(
+        f"""SELECT b.id, {OVERDUE}
+           FROM facilities_slots s JOIN facilities_bookings b ON b.id = s.booking_id
+           WHERE s.room_id = ? AND s.day = ? AND s.block_code = ?""",
+        [now, now, room.id, day, block_code]).fetchone()
+    if holder and holder[1]:
+        # Held by a booking past its payment or confirmation deadline: release it now,
+        # rather than wait for the next `manabi facilities release`.
+        _release(cur, now, [holder[0]])
+    elif holder:
+        raise SlotTaken()
     start = block_start(facility, day, block_code)
     free = quote.total_yen == 0
     pay_by = None if free else min(now + timedelta(days=facility.pay_within_days), start)
@@ -291,9 +298,20 @@ def book(store: Store, clock: Clock, actor: Actor, room_id: int, day: date, bloc
     return get_booking(store, actor, booking_id)
 
 
-def is_free(store: Store, room_id: int, day: date, block_code: str) -> bool:
-    return not store.query("SELECT 1 FROM facilities_slots WHERE room_id = ? AND day = ? AND block_code = ?",
-                           [room_id, day, block_code])
+# A live booking past its payment or confirmation deadline no longer holds its slot.
+OVERDUE = """((b.status = 'confirmed' AND b.paid_at IS NULL AND b.pay_by < ?)
+             OR (b.status = 'won' AND b.confirm_by < ?))"""
+
+
+def is_free(store: Store, room_id: int, day: date, block_code: str, now: datetime | None = None) -> bool:
+    """No live booking holds the slot (with `now`, overdue ones do not count)."""
+    if now is None:
+        return not store.query("SELECT 1 FROM facilities_slots WHERE room_id = ? AND day = ? AND block_code = ?",
+                               [room_id, day, block_code])
+    return not store.query(
+        f"""SELECT 1 FROM facilities_slots s JOIN facilities_bookings b ON b.id = s.booking_id
+            WHERE s.room_id = ? AND s.day = ? AND s.block_code = ? AND NOT {OVERDUE}""",
+        [room_id, day, block_code, now, now])
 
 
 # --- reading -----------------------------------------------------------------------------
@@ -402,6 +420,12 @@ def cancel(store: Store, clock: Clock, actor: Actor, booking_id: int) -> Booking
     return get_booking(store, actor, booking_id)
 
 
+def _release(cur, now: datetime, ids: list[int]) -> None:
+    cur.execute("UPDATE facilities_bookings SET status = 'released', ended_at = ? WHERE id IN (SELECT unnest(?))",
+                [now, ids])
+    cur.execute("DELETE FROM facilities_slots WHERE booking_id IN (SELECT unnest(?))", [ids])
+
+
 def release_overdue(store: Store, clock: Clock) -> list[int]:
     """Release bookings unpaid after their payment deadline and lottery wins unconfirmed
     after theirs; their slots become free. Returns the released booking ids."""
@@ -413,9 +437,7 @@ def release_overdue(store: Store, clock: Clock) -> list[int]:
                WHERE (status = 'confirmed' AND paid_at IS NULL AND pay_by IS NOT NULL AND pay_by < ?)
                   OR (status = 'won' AND confirm_by < ?) ORDER BY id""", [now, now]).fetchall()]
         if ids:
-            cur.execute("UPDATE facilities_bookings SET status = 'released', ended_at = ? WHERE id IN (SELECT unnest(?))",
-                        [now, ids])
-            cur.execute("DELETE FROM facilities_slots WHERE booking_id IN (SELECT unnest(?))", [ids])
+            _release(cur, now, ids)
         return ids
 
     return store.write(work)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from facilities.services import catalog
-from facilities.services.booking import block_start
+from facilities.services.booking import OVERDUE, block_start
 from facilities.services.catalog import Facility, Room
 from kernel.clock import Clock
 from kernel.errors import InvalidInput
@@ -46,13 +46,14 @@ class Grid:
         return sum(1 for row in self.states.values() for s in row.values() if s == FREE)
 
 
-def _month_facts(store: Store, first: date, last: date, facility_ids: list[int]):
+def _month_facts(store: Store, first: date, last: date, facility_ids: list[int], now: datetime):
     cur = store.cursor()
     taken = set(cur.execute(
-        """SELECT s.room_id, s.day, s.block_code FROM facilities_slots s
+        f"""SELECT s.room_id, s.day, s.block_code FROM facilities_slots s
            JOIN facilities_rooms r ON r.id = s.room_id
-           WHERE s.day BETWEEN ? AND ? AND r.facility_id IN (SELECT unnest(?))""",
-        [first, last, facility_ids]).fetchall())
+           JOIN facilities_bookings b ON b.id = s.booking_id
+           WHERE s.day BETWEEN ? AND ? AND r.facility_id IN (SELECT unnest(?)) AND NOT {OVERDUE}""",
+        [first, last, facility_ids, now, now]).fetchall())
     closures = cur.execute(
         """SELECT facility_id, room_id, greatest(first_day, ?), least(last_day, ?) FROM facilities_closures
            WHERE last_day >= ? AND first_day <= ? AND facility_id IN (SELECT unnest(?))""",
@@ -100,8 +101,9 @@ def month_grid(store: Store, clock: Clock, facility_id: int, month: str) -> Grid
     first = parse_month(month)
     days = month_days(first)
     facility = catalog.get_facility(store, facility_id)
-    facts = _month_facts(store, days[0], days[-1], [facility.id])
-    return _grid(facility, days, clock.now(), *facts)
+    now = clock.now()
+    facts = _month_facts(store, days[0], days[-1], [facility.id], now)
+    return _grid(facility, days, now, *facts)
 
 
 def all_month_grids(store: Store, clock: Clock, month: str) -> list[Grid]:
@@ -109,8 +111,8 @@ def all_month_grids(store: Store, clock: Clock, month: str) -> list[Grid]:
     first = parse_month(month)
     days = month_days(first)
     facilities = catalog.list_facilities(store)
-    facts = _month_facts(store, days[0], days[-1], [f.id for f in facilities])
     now = clock.now()
+    facts = _month_facts(store, days[0], days[-1], [f.id for f in facilities], now)
     return [_grid(f, days, now, *facts) for f in facilities]
 
 
@@ -133,8 +135,8 @@ def search(store: Store, clock: Clock, *, people: int, days: list[date], blocks:
         raise InvalidInput("facilities.search_needs_days")
     days = sorted(set(days))
     facilities = catalog.list_facilities(store, kind=kind)
-    facts = _month_facts(store, days[0], days[-1], [f.id for f in facilities])
     now = clock.now()
+    facts = _month_facts(store, days[0], days[-1], [f.id for f in facilities], now)
     found: list[Match] = []
     for facility in facilities:
         rooms = [r for r in facility.rooms if r.capacity >= people and set(equipment) <= set(r.equipment)

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from facilities.services import booking, catalog
+from facilities.services import booking, catalog, vacancy
 from facilities.services.booking import BookingRefused, SlotTaken, fee_arithmetic
 from kernel.errors import NotFound, PermissionDenied
 from kernel.migrations import migrate
@@ -247,3 +247,18 @@ def test_many_threads_racing_for_one_slot_on_a_real_file(tmp_path, clock):
     assert real.scalar("SELECT count(*) FROM facilities_bookings WHERE room_id = ?", [room_id]) == 1
     assert real.scalar("SELECT count(*) FROM facilities_slots WHERE room_id = ?", [room_id]) == 1
     real.close()
+
+
+def test_an_overdue_unpaid_booking_gives_way_to_a_new_booking_at_once(store, clock, town):
+    day = clock.now().date() + timedelta(days=30)
+    while day.isoweekday() == 1:
+        day += timedelta(days=1)
+    unpaid = booking.book(store, clock, town.alice, town.room_id, day, "am")
+    clock.advance(timedelta(days=8))  # past the 7-day payment deadline; no release has run
+    assert booking.is_free(store, town.room_id, day, "am", now=clock.now())
+    assert not booking.is_free(store, town.room_id, day, "am")
+    grid = vacancy.month_grid(store, clock, town.facility_id, f"{day:%Y-%m}")
+    assert grid.states[(town.room_id, "am")][day] == vacancy.FREE
+    taken_over = booking.book(store, clock, town.bob, town.room_id, day, "am")
+    assert booking.get_booking(store, town.alice, unpaid.id).status == "released"
+    assert taken_over.status == "confirmed"
