@@ -61,8 +61,8 @@ def test_upload_of_a_google_admin_export_with_bad_rows_stores_nothing(server, pa
     sidebar = page.get_by_test_id("stSidebar")
     sidebar.get_by_role("link", name="端末の取り込み").click()
     expect(page.get_by_role("heading", name="端末の取り込み（MDM）")).to_be_visible(timeout=30_000)
-    page.locator("input[type='file']").set_input_files(str(export))
+    page.locator("input[type='file']").first.set_input_files(str(export))
     page.get_by_text("確認だけ（保存しない）").click()  # a real import, not a check
-    page.get_by_role("button", name="取り込む").click()
+    page.get_by_role("button", name="取り込む").first.click()
     expect(page.get_by_text("取り込みを中止しました。2 行に問題があり")).to_be_visible(timeout=30_000)
     page.screenshot(path=artifacts / "school-ict-import-rejected.png", full_page=True)
