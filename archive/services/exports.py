@@ -27,8 +27,8 @@ CSV_COLUMNS = (
 def records(store: Store, base: str) -> list[dict]:
     """One record per published item, in identifier order."""
     out = []
-    for summary in sorted(items.list_items(store, ANONYMOUS), key=lambda s: s.identifier):
-        item = items.get_item(store, ANONYMOUS, summary.id)
+    ordered = [s.id for s in sorted(items.list_items(store, ANONYMOUS), key=lambda s: s.identifier)]
+    for item in items.get_items(store, ANONYMOUS, ordered):
         urls = iiif.item_urls(base, item.id)
         out.append({
             "dcterms:identifier": item.identifier,

@@ -774,37 +774,64 @@ def list_items(store: Store, actor: Actor, status: str | None = None) -> list[Su
 
 def get_item(store: Store, actor: Actor, item_id: int) -> Item:
     """One item with its media, place, sets and related items; NotFound unless the actor may see it."""
+    found = get_items(store, actor, [item_id])
+    if not found:
+        raise NotFound("archive.error.no_item", item=item_id)
+    return found[0]
+
+
+def get_items(store: Store, actor: Actor, ids: list[int]) -> list[Item]:
+    """Several items at once (exports, OAI-PMH pages), in the order asked, leaving out those
+    the actor may not see. A handful of queries whatever the number of items."""
+    if not ids:
+        return []
     cur = store.cursor()
-    row = cur.execute(
+    rows = cur.execute(
         f"""SELECT i.id, identifier, title_ja, title_en, creator_ja, creator_en, date_text, year_from, year_to,
                    type, subjects_ja, subjects_en, description_ja, description_en, format, source, coverage,
                    rights, status, place_id, created_by, submitted_by, published_at, updated_at
-            FROM archive_items i WHERE i.id = ? AND {_visible(actor)}""",
-        [item_id],
-    ).fetchone()
-    if row is None:
-        raise NotFound("archive.error.no_item", item=item_id)
-    place = None
-    if row[19] is not None:
-        found = cur.execute("SELECT id, name_ja, name_en, latitude, longitude FROM archive_places WHERE id = ?",
-                            [row[19]]).fetchone()
-        place = Place(*found) if found else None
-    media = [Medium(*m) for m in cur.execute(
-        """SELECT id, item_id, kind, url, label_ja, label_en, rights, width, height FROM archive_media
-           WHERE item_id = ? ORDER BY position, id""", [item_id]).fetchall()]
-    set_ids = {r[0] for r in cur.execute("SELECT set_id FROM archive_set_items WHERE item_id = ?", [item_id]).fetchall()}
-    sets = [s for s in list_sets(store, actor) if s.id in set_ids]
-    related_ids = [r[0] for r in cur.execute(
-        """SELECT CASE WHEN item_a = ? THEN item_b ELSE item_a END FROM archive_relations
-           WHERE item_a = ? OR item_b = ? ORDER BY 1""", [item_id, item_id, item_id]).fetchall()]
-    return Item(
-        id=row[0], identifier=row[1], title_ja=row[2], title_en=row[3], creator_ja=row[4], creator_en=row[5],
-        date_text=row[6], year_from=row[7], year_to=row[8], type=row[9], subjects_ja=list(row[10] or []),
-        subjects_en=list(row[11] or []), description_ja=row[12], description_en=row[13], format=row[14],
-        source=row[15], coverage=row[16], rights=row[17], status=row[18], place=place, media=media, sets=sets,
-        related=summaries(store, actor, related_ids), created_by=row[20], submitted_by=row[21],
-        published_at=row[22], updated_at=row[23],
-    )
+            FROM archive_items i WHERE i.id IN (SELECT unnest(?)) AND {_visible(actor)}""",
+        [ids],
+    ).fetchall()
+    if not rows:
+        return []
+    found_ids = [r[0] for r in rows]
+    places = {r[0]: Place(*r) for r in cur.execute(
+        """SELECT id, name_ja, name_en, latitude, longitude FROM archive_places
+           WHERE id IN (SELECT unnest(?))""", [[r[19] for r in rows if r[19] is not None]]).fetchall()}
+    media: dict[int, list[Medium]] = {}
+    for m in cur.execute(
+            """SELECT id, item_id, kind, url, label_ja, label_en, rights, width, height FROM archive_media
+               WHERE item_id IN (SELECT unnest(?)) ORDER BY position, id""", [found_ids]).fetchall():
+        media.setdefault(m[1], []).append(Medium(*m))
+    sets_of: dict[int, list[int]] = {}
+    for item_id, set_id in cur.execute(
+            "SELECT item_id, set_id FROM archive_set_items WHERE item_id IN (SELECT unnest(?)) ORDER BY set_id",
+            [found_ids]).fetchall():
+        sets_of.setdefault(item_id, []).append(set_id)
+    sets = {s.id: s for s in list_sets(store, actor)} if sets_of else {}
+    related_of: dict[int, list[int]] = {}
+    for a, b in cur.execute(
+            """SELECT item_a, item_b FROM archive_relations
+               WHERE item_a IN (SELECT unnest(?)) OR item_b IN (SELECT unnest(?)) ORDER BY item_a, item_b""",
+            [found_ids, found_ids]).fetchall():
+        related_of.setdefault(a, []).append(b)
+        related_of.setdefault(b, []).append(a)
+    related_summaries = {s.id: s for s in summaries(store, actor, sorted({i for v in related_of.values() for i in v}))}
+    by_id = {}
+    for row in rows:
+        item_id = row[0]
+        by_id[item_id] = Item(
+            id=item_id, identifier=row[1], title_ja=row[2], title_en=row[3], creator_ja=row[4],
+            creator_en=row[5], date_text=row[6], year_from=row[7], year_to=row[8], type=row[9],
+            subjects_ja=list(row[10] or []), subjects_en=list(row[11] or []), description_ja=row[12],
+            description_en=row[13], format=row[14], source=row[15], coverage=row[16], rights=row[17],
+            status=row[18], place=places.get(row[19]), media=media.get(item_id, []),
+            sets=[sets[s] for s in sets_of.get(item_id, []) if s in sets],
+            related=[related_summaries[r] for r in sorted(related_of.get(item_id, [])) if r in related_summaries],
+            created_by=row[20], submitted_by=row[21], published_at=row[22], updated_at=row[23],
+        )
+    return [by_id[i] for i in ids if i in by_id]
 
 
 def history(store: Store, actor: Actor, item_id: int) -> list[HistoryEntry]:

@@ -103,16 +103,21 @@ def _record(parent, item: items.Item, base: str) -> None:
     put("rights", item.rights)
 
 
-def _selection(store: Store, from_day: str | None, until_day: str | None, set_slug: str | None) -> list[items.Item]:
+def _selection(store: Store, from_day: str | None, until_day: str | None, set_slug: str | None) -> list[int]:
+    """Ids of the published items changed in [from, until] (UTC days), in the set if given, in id order."""
     chosen = []
-    for summary in items.list_items(store, ANONYMOUS):
+    members = None
+    if set_slug:
+        members = {item_id for (item_id,) in store.query(
+            """SELECT si.item_id FROM archive_set_items si JOIN archive_sets s ON s.id = si.set_id
+               WHERE s.slug = ?""", [set_slug])}
+    for summary in items.list_items(store, ANONYMOUS):  # published only
         day = summary.updated_at.astimezone(UTC).strftime("%Y-%m-%d")
         if (from_day and day < from_day) or (until_day and day > until_day):
             continue
-        item = items.get_item(store, ANONYMOUS, summary.id)
-        if set_slug and set_slug not in {s.slug for s in item.sets}:
+        if members is not None and summary.id not in members:
             continue
-        chosen.append(item)
+        chosen.append(summary.id)
     return chosen
 
 
@@ -204,7 +209,7 @@ def _answer(root, request, store: Store, base: str, verb: str, args: dict[str, s
     chosen = _selection(store, from_day or None, until_day or None, set_slug or None)
     if not chosen:
         raise OaiError("noRecordsMatch", "no published items match")
-    for item in chosen[offset:offset + PAGE]:
+    for item in items.get_items(store, ANONYMOUS, chosen[offset:offset + PAGE]):
         if verb == "ListRecords":
             _record(body, item, base)
         else:

@@ -353,3 +353,19 @@ def test_share_qr_code_is_a_square_png():
     png_bytes = items.share_qr_png("http://localhost:8501/archive?item=1&lang=ja")
     image = Image.open(io.BytesIO(png_bytes))
     assert image.format == "PNG" and image.width == image.height and image.width > 100
+
+
+def test_get_items_keeps_the_order_and_leaves_out_what_the_visitor_may_not_see(store, clock):
+    a = make_item(store, clock, "published", "IZK-G-1")
+    b = make_item(store, clock, "draft", "IZK-G-2")
+    c = make_item(store, clock, "published", "IZK-G-3")
+    items.relate(store, clock, CURATOR, a, c)
+    items.relate(store, clock, CURATOR, a, b)
+    set_id = items.create_set(store, CURATOR, "g", "G")
+    items.add_to_set(store, clock, CURATOR, set_id, c)
+    public = items.get_items(store, ANONYMOUS, [c, b, a])
+    assert [i.identifier for i in public] == ["IZK-G-3", "IZK-G-1"]
+    assert [r.identifier for r in public[1].related] == ["IZK-G-3"]  # the draft is not shown
+    assert [s.slug for s in public[0].sets] == ["g"] and public[1].sets == []
+    assert [r.identifier for r in items.get_items(store, CURATOR, [a])[0].related] == ["IZK-G-2", "IZK-G-3"]
+    assert len(public[0].images) == 1 and public[0].images[0].item_id == c
