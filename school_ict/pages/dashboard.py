@@ -5,7 +5,8 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from kernel.ui import page_context
+from kernel.errors import ManabiError
+from kernel.ui import page_context, show_error
 from school_ict.services import dashboard, labels, registry, usage
 from school_ict.ui import class_label, device_frame_table, device_table, pick_school
 
@@ -54,6 +55,16 @@ with tabs[0]:
                            data=lambda: labels.label_sheet(ctx.store, ctx.actor, shown_tags))
     else:
         st.caption(t("ict.dashboard.labels_limit", limit=labels.MAX_LABELS))
+    with st.expander(t("ict.dashboard.labels_pick")):
+        picked = registry.split_tags(st.text_area(t("ict.checkout.tags"), key="ict_label_tags"))
+        if picked:
+            try:
+                sheet = labels.label_sheet(ctx.store, ctx.actor, picked)
+            except ManabiError as exc:
+                show_error(ctx, exc)
+            else:
+                st.download_button(t("ict.dashboard.labels_picked", count=len(picked)), sheet,
+                                   file_name="asset-labels.pdf", mime="application/pdf", icon=":material/qr_code_2:")
 
 with tabs[1]:
     st.caption(t("ict.dashboard.readiness_help"))

@@ -125,3 +125,10 @@ def test_class_view_lists_pupils_and_their_tablets(app_for):
     readiness, one_class = at.dataframe[1].value, at.dataframe[2].value  # the classes tab
     assert len(readiness) > 0
     assert len(one_class) > 0 and all(p.startswith("P-E01-") for p in one_class.iloc[:, 0].tolist())
+
+
+def test_labels_for_chosen_tags_offer_a_pdf(app_for):
+    at = app_for(login="teacher01", page=DASHBOARD, lang="en")
+    at.text_area(key="ict_label_tags").input("PT-E01-0001, PT-E01-0002").run()
+    assert not at.exception
+    assert any("2 labels (PDF)" in str(b.proto.label) for b in at.get("download_button"))
