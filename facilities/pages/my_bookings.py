@@ -1,6 +1,8 @@
 """My bookings (signed in): what I booked, what I owe and how to pay (QR), receipts,
 cancelling, and my calendar feed."""
 
+from urllib.parse import urlsplit
+
 import streamlit as st
 
 from facilities.services import booking, catalog, payments
@@ -100,4 +102,6 @@ st.subheader(t("my.calendar"), anchor=False)
 st.caption(t("my.calendar_help"))
 if st.button(t("my.calendar_show"), icon=":material/calendar_month:", key="my_calendar"):
     token = catalog.calendar_token(ctx.store, ctx.clock, actor)
-    st.code(f"/facilities/calendar/{token}.ics", language=None)
+    here = urlsplit(st.context.url or "")
+    origin = f"{here.scheme}://{here.netloc}" if here.scheme and here.netloc else ""
+    st.code(f"{origin}/facilities/calendar/{token}.ics", language=None)

@@ -84,3 +84,31 @@ with st.form("setup_fee"):
         else:
             flash(t("setup.saved"))
             st.rerun()
+
+st.subheader(t("setup.add_room"), anchor=False)
+equipment = {e.code: e for e in catalog.list_equipment(ctx.store)}
+with st.form("setup_room"):
+    c1, c2, c3 = st.columns(3)
+    code = c1.text_input(t("setup.room_code"), max_chars=8)
+    name_ja = c2.text_input(t("setup.name_ja"))
+    name_en = c3.text_input(t("setup.name_en"))
+    c1, c2, c3 = st.columns(3)
+    kind = c1.selectbox(t("setup.room_kind"), list(catalog.ROOM_KINDS), format_func=lambda k: t(f"room_kind.{k}"))
+    capacity = c2.number_input(t("vacancy.capacity"), min_value=1, max_value=2000, value=20)
+    accessible = c3.checkbox(t("vacancy.accessible"), value=True)
+    fitted = st.multiselect(t("vacancy.equipment"), list(equipment), format_func=lambda c: equipment[c].name(lang),
+                            placeholder=t("book.no_addons"))
+    base = st.number_input(t("setup.base_fee"), min_value=0, max_value=1_000_000, value=600, step=10,
+                           help=t("setup.base_fee_help"))
+    if st.form_submit_button(t("setup.add_room_submit"), key="setup_room_add"):
+        fees = {(b.code, r, p): int(base) if r == "resident" else int(round(base * 1.5, -1))
+                for b in facility.blocks for r in ("resident", "nonresident") for p in ("group", "individual")}
+        try:
+            catalog.add_room(ctx.store, ctx.clock, actor, facility.id, code=code.strip(), name_ja=name_ja.strip(),
+                             name_en=name_en.strip(), kind=kind, capacity=int(capacity), equipment=fitted,
+                             accessible=accessible, fees=fees)
+        except ManabiError as exc:
+            show_error(ctx, exc)
+        else:
+            flash(t("setup.room_added", name=name_ja.strip() if lang == "ja" else name_en.strip()))
+            st.rerun()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 VACANCY = "../facilities/pages/vacancy.py"
 BOOK = "../facilities/pages/book.py"
 MINE = "../facilities/pages/my_bookings.py"
@@ -189,3 +191,27 @@ def test_occupancy_chart_and_csv_for_staff(app_for):
     assert [t.value for t in at.title] == ["Occupancy"]
     assert at.metric[0].value.endswith("%")
     assert len(at.dataframe[0].value) > 30  # every room of the demo city
+
+
+def test_my_calendar_address_is_shown_on_request(app_for):
+    at = app_for(login="resident03", page=MINE, lang="en")
+    assert not at.code
+    at.button(key="my_calendar").click()
+    at.run()
+    assert not at.exception
+    assert re.search(r"/facilities/calendar/[A-Za-z0-9_-]{20,}\.ics$", at.code[0].value)
+
+
+def test_staff_add_a_room_that_then_appears_in_vacancy(app_for):
+    at = app_for(login="facility01", page=STAFF_SETUP)
+    code, name_ja, name_en = at.text_input[1], at.text_input[2], at.text_input[3]  # after the closure reason
+    code.input("M9")
+    name_ja.input("第9会議室")
+    name_en.input("Meeting room 9")
+    at.button(key="setup_room_add").click()
+    at.run()
+    assert not at.exception
+    assert any("第9会議室 を追加しました" in s.value for s in at.success)
+    at.switch_page(VACANCY)
+    at.run()
+    assert "第9会議室" in at.dataframe[1].value.to_csv()
