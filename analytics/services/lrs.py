@@ -13,7 +13,7 @@ import json
 import re
 import secrets
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,7 +31,7 @@ from analytics.services.xapi_validate import (
 )
 from kernel.actor import Actor
 from kernel.clock import Clock
-from kernel.errors import Conflict, InvalidInput, ManabiError, NotFound
+from kernel.errors import Conflict, InvalidInput, NotFound
 from kernel.store import Store
 
 # The extension a learning app uses to name the curriculum unit (学習指導要領コード).
@@ -446,10 +446,3 @@ def consistent_through(store: Store, clock: Clock) -> str:
 
 def statement_count(store: Store) -> int:
     return int(store.scalar("SELECT count(*) FROM analytics_statements"))
-
-
-def ids_of(statements: Iterable[dict]) -> list[str]:
-    return [s["id"] for s in statements]
-
-
-__all__ = ["ManabiError", "StatementConflict", "store_statements", "query_statements", "get_statement"]
