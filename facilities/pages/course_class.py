@@ -11,7 +11,7 @@ from kernel.clock import TOKYO
 from kernel.errors import ManabiError
 from kernel.ui import page_context, show_error
 
-ctx = page_context("teacher")
+ctx = page_context("teacher", "school_admin")
 t, lang, actor = ctx.t, ctx.lang, ctx.actor
 now = ctx.clock.now()
 st.title(t("courses.classes.title"))

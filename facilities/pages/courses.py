@@ -59,7 +59,6 @@ for course in found:
         st.markdown(" · ".join(facts))
         if course.sessions:
             st.markdown(cc.sessions_markdown(t, course.sessions))
-            st.markdown(f":material/calendar_add_on: [{t('courses.list.calendar')}](/courses/{course.code}.ics?lang={lang})")
 
         if not actor.signed_in:
             st.caption(t("courses.list.sign_in_to_register"))

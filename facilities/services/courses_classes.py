@@ -2,8 +2,8 @@
 same Jitsi machinery as courses.
 
 Pupils are not portal users: the school ICT registry knows them only by a pseudonym and
-their classroom. So a teacher opens an online class for a classroom of their own school;
-the teacher joins as moderator, and each active pupil of that class gets a member link
+their classroom. So a teacher opens an online class for a classroom of their own school (or the
+school's ICT admin does); whoever opens it joins as moderator, and each active pupil of that class gets a member link
 of their own (user id `pupil:<pseudonym>`, shown name = the pseudonym, no real names),
 which the teacher hands out through the class's learning platform or MDM (CSV). Nobody
 outside the class gets a link; the links work for this room and this lesson only.
@@ -65,7 +65,8 @@ def _registry_present(store: Store) -> bool:
 
 
 def _teacher(actor: Actor) -> None:
-    actor.require(Role.TEACHER)
+    """A teacher, or the school's ICT admin helping out, of one school."""
+    actor.require(Role.TEACHER, Role.SCHOOL_ADMIN)
     if actor.school_id is None:
         raise PermissionDenied()
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import httpx
 import pytest
 from icalendar import Calendar
 
@@ -36,12 +35,3 @@ def test_course_calendar_lists_sessions_without_the_room_name(store, clock, town
     assert meeting_room.encode() not in body
     with pytest.raises(NotFound):
         courses_calendar.course_ics(store, clock, "NOPE-1")
-
-
-def test_course_calendar_route_on_the_real_server(server):
-    response = httpx.get(f"{server}/courses/SMART-BASIC.ics", timeout=30)
-    assert response.status_code == 200
-    assert response.headers["content-type"].startswith("text/calendar")
-    events = Calendar.from_ical(response.content).walk("VEVENT")
-    assert len(events) >= 1 and all("スマホ" in str(e["summary"]) for e in events)
-    assert httpx.get(f"{server}/courses/NO-SUCH.ics", timeout=30).status_code == 404

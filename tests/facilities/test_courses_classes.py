@@ -119,3 +119,11 @@ def test_my_classes_lists_upcoming_lessons_only(store, clock, school):
     assert classes.my_classes(store, clock, t) == []
     with pytest.raises(meetings.MeetingClosed):
         classes.teacher_link(store, clock, t, lesson.id)
+
+
+def test_the_schools_ict_admin_may_open_a_lesson_too(store, clock, school):
+    uid = accounts.create_user(store, clock, login="schooladmin01", display_name="ICT", roles=["school_admin"],
+                               password_hash="not-used", school_id=school["E01"])
+    admin = Actor(uid, "schooladmin01", "ICT", frozenset({Role.SCHOOL_ADMIN}), school["E01"])
+    lesson = open_lesson(store, clock, admin)
+    assert claims(classes.teacher_link(store, clock, admin, lesson.id).url)["context"]["user"]["moderator"] == "true"
