@@ -72,16 +72,39 @@ def _version_problem(request: Request) -> str | None:
     return None
 
 
+def _languages(request: Request) -> tuple[str, ...]:
+    """Accept-Language tags, best first (q-values honoured, '*' dropped)."""
+    weighted = []
+    for part in request.headers.get("accept-language", "").split(","):
+        tag, _, q = part.strip().partition(";q=")
+        if tag and tag != "*":
+            try:
+                weighted.append((float(q or 1), tag))
+            except ValueError:
+                continue
+    return tuple(tag for _, tag in sorted(weighted, key=lambda w: -w[0]))
+
+
 async def statements(request: Request) -> Response:
     client = await _client(request)
     if client is None:
         return Response(status_code=401, headers={**_HEADERS, "WWW-Authenticate": 'Basic realm="xAPI"'})
+    rc = route_context()
+    reading = request.method in ("GET", "HEAD")
+    response = await _statements(request, rc, client, reading)
+    if reading and "X-Experience-API-Consistent-Through" not in response.headers:
+        # Every answer to a GET says how far the store is consistent, errors included.
+        response.headers["X-Experience-API-Consistent-Through"] = await run_in_threadpool(
+            lrs.consistent_through, rc.store, rc.clock)
+    return response
+
+
+async def _statements(request: Request, rc, client: lrs.Client, reading: bool) -> Response:
     problem = _version_problem(request)
     if problem:
         return _error(400, problem)
-    rc = route_context()
     try:
-        if request.method == "GET":
+        if reading:
             return await _get(request, rc)
         body = await request.body()
         if request.method == "PUT":
@@ -122,8 +145,10 @@ async def _get(request: Request, rc) -> Response:
     unknown = sorted(set(params) - _QUERY_PARAMETERS)
     if unknown:
         return _error(400, f"unknown parameter {unknown[0]}")
-    if params.get("format", "exact") not in ("exact", "ids", "canonical"):
+    statement_format = params.get("format", "exact")
+    if statement_format not in ("exact", "ids", "canonical"):
         raise InvalidInput("analytics.xapi.bad_parameter", name="format")
+    languages = _languages(request)
     _flag(params.get("attachments"), "attachments")
     consistent = await run_in_threadpool(lrs.consistent_through, rc.store, rc.clock)
     headers = {**_HEADERS, "X-Experience-API-Consistent-Through": consistent}
@@ -131,8 +156,9 @@ async def _get(request: Request, rc) -> Response:
     if single:
         if "statementId" in params and "voidedStatementId" in params or set(params) - _SINGLE_PARAMETERS:
             return _error(400, "statementId and voidedStatementId take no other filters")
-        found = await run_in_threadpool(lrs.get_statement, rc.store, single,
-                                        voided="voidedStatementId" in params)
+        found = await run_in_threadpool(lambda: lrs.get_statement(
+            rc.store, single, voided="voidedStatementId" in params, statement_format=statement_format,
+            languages=list(languages)))
         return JSONResponse(found, headers={**headers, "Last-Modified": found["stored"]})
     try:
         limit = int(params.get("limit", "0"))
@@ -145,6 +171,7 @@ async def _get(request: Request, rc) -> Response:
         agent=params.get("agent"), verb=params.get("verb"), activity=params.get("activity"),
         registration=params.get("registration"), since=params.get("since"), until=params.get("until"),
         limit=limit, ascending=_flag(params.get("ascending"), "ascending"), after_seq=cursor,
+        statement_format=statement_format, languages=languages,
     )
     found, more = await run_in_threadpool(lrs.query_statements, rc.store, query)
     more_url = ""
@@ -160,6 +187,6 @@ async def about(request: Request) -> Response:
 
 def routes() -> list[Route]:
     return [
-        Route("/xapi/statements", statements, methods=["GET", "POST", "PUT"]),
+        Route("/xapi/statements", statements, methods=["GET", "HEAD", "POST", "PUT"]),
         Route("/xapi/about", about, methods=["GET"]),
     ]

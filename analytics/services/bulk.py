@@ -34,7 +34,7 @@ MAX_PROBLEMS = 100
 _IRI = r"[A-Za-z][A-Za-z0-9+.\-]*:\S+"
 _UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 _TAG = r"[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*"
-_DURATION = (r"P(([0-9]+(\.[0-9]+)?)Y)?(([0-9]+(\.[0-9]+)?)M)?(([0-9]+(\.[0-9]+)?)W)?(([0-9]+(\.[0-9]+)?)D)?"
+_DURATION = (r"P(([0-9]+(\.[0-9]+)?)Y)?(([0-9]+(\.[0-9]+)?)M)?(([0-9]+(\.[0-9]+)?)D)?"
              r"(T(([0-9]+(\.[0-9]+)?)H)?(([0-9]+(\.[0-9]+)?)M)?(([0-9]+(\.[0-9]+)?)S)?)?")
 # With an explicit zone only: a zoneless time is read as UTC by the rules, DuckDB would
 # read it in the session's zone, so those lines take the Python path.

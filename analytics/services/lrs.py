@@ -23,6 +23,7 @@ import duckdb
 import polars as pl
 
 from analytics.services.xapi_validate import (
+    IFI_KEYS,
     VOIDED_VERB,
     InvalidStatement,
     parse_json,
@@ -350,12 +351,60 @@ def xapi_time(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _as_statement(row: dict) -> dict:
+def _context_activities_as_lists(statement: dict) -> None:
+    """The spec returns each context activity kind as an array, even when one was sent."""
+    for part in (statement, statement.get("object", {})):
+        kinds = part.get("context", {}).get("contextActivities") if isinstance(part, dict) else None
+        if isinstance(kinds, dict):
+            for kind, value in kinds.items():
+                if isinstance(value, dict):
+                    kinds[kind] = [value]
+
+
+def _ids_only(node: object, key: str = "") -> object:
+    """format=ids: agents and groups by identifier, activities and verbs by id alone."""
+    if not isinstance(node, dict):
+        return [_ids_only(n, key) for n in node] if isinstance(node, list) else node
+    kind = node.get("objectType")
+    if key in ("actor", "instructor", "team", "authority") or kind in ("Agent", "Group"):
+        kept = {k: node[k] for k in ("objectType", *IFI_KEYS) if k in node}
+        if "member" in node and not any(k in node for k in IFI_KEYS):
+            kept["member"] = [_ids_only(m, "actor") for m in node["member"]]
+        return kept
+    if key == "verb" or (key == "object" and kind in (None, "Activity")):
+        return {k: node[k] for k in ("objectType", "id") if k in node}
+    return {k: _ids_only(v, k) for k, v in node.items()}
+
+
+def _one_language(node: object, languages: list[str]) -> object:
+    """format=canonical: each language map reduced to the visitor's best language."""
+    if isinstance(node, list):
+        return [_one_language(n, languages) for n in node]
+    if not isinstance(node, dict):
+        return node
+    out = {}
+    for key, value in node.items():
+        if key in ("display", "name", "description") and isinstance(value, dict) and value:
+            chosen = next((tag for want in languages for tag in value if tag.lower().startswith(want.lower())),
+                          next(iter(value)))
+            out[key] = {chosen: value[chosen]}
+        else:
+            out[key] = _one_language(value, languages)
+    return out
+
+
+def _as_statement(row: dict, statement_format: str = "exact", languages: list[str] | None = None) -> dict:
     """The stored statement as the spec returns it: what was sent, plus what the store set."""
     statement = json.loads(row["raw"])
     statement.setdefault("timestamp", xapi_time(row["ts"]))
-    return {"id": str(row["id"]), **statement, "stored": xapi_time(row["stored"]),
+    _context_activities_as_lists(statement)
+    full = {"id": str(row["id"]), **statement, "stored": xapi_time(row["stored"]),
             "authority": json.loads(row["authority"]), "version": row["version"]}
+    if statement_format == "ids":
+        return _ids_only(full)
+    if statement_format == "canonical":
+        return _one_language(full, languages or [])
+    return full
 
 
 def valid_uuid(text: str, name: str) -> uuid.UUID:
@@ -365,14 +414,15 @@ def valid_uuid(text: str, name: str) -> uuid.UUID:
         raise InvalidInput("analytics.xapi.bad_parameter", name=name) from exc
 
 
-def get_statement(store: Store, statement_id: str, *, voided: bool = False) -> dict:
+def get_statement(store: Store, statement_id: str, *, voided: bool = False, statement_format: str = "exact",
+                  languages: list[str] | None = None) -> dict:
     """statementId (not voided) or voidedStatementId (only voided); NotFound otherwise."""
     wanted = valid_uuid(statement_id, "voidedStatementId" if voided else "statementId")
     rows = store.query_dicts("SELECT id, raw, ts, stored, authority, version FROM analytics_statements "
                              "WHERE id = ? AND voided = ?", [wanted, voided])
     if not rows:
         raise NotFound("analytics.xapi.statement_not_found", id=statement_id)
-    return _as_statement(rows[0])
+    return _as_statement(rows[0], statement_format, languages)
 
 
 @dataclass(frozen=True)
@@ -386,6 +436,8 @@ class StatementQuery:
     limit: int = 0
     ascending: bool = False
     after_seq: int | None = None  # `more` paging: continue after this seq
+    statement_format: str = "exact"  # exact | ids | canonical
+    languages: tuple[str, ...] = ()  # from Accept-Language, for canonical
 
 
 def _agent_filter(text: str) -> str:
@@ -436,7 +488,7 @@ def query_statements(store: Store, query: StatementQuery) -> tuple[list[dict], i
         f"SELECT id, seq, raw, ts, stored, authority, version FROM analytics_statements "
         f"WHERE {' AND '.join(where)} ORDER BY seq {order} LIMIT {limit + 1}", params)
     more = rows[limit - 1]["seq"] if len(rows) > limit else None
-    return [_as_statement(r) for r in rows[:limit]], more
+    return [_as_statement(r, query.statement_format, list(query.languages)) for r in rows[:limit]], more
 
 
 def consistent_through(store: Store, clock: Clock) -> str:

@@ -20,9 +20,10 @@ _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4
 _MBOX = re.compile(r"^mailto:[^@\s]+@[^@\s]+$")
 _SHA1 = re.compile(r"^[0-9a-fA-F]{40}$")
 _LANGUAGE_TAG = re.compile(r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$")
+# ISO 8601: PnYnMnDTnHnMnS, or PnW alone (weeks combine with nothing else).
 _DURATION = re.compile(
-    r"^P(?!$)(\d+(\.\d+)?Y)?(\d+(\.\d+)?M)?(\d+(\.\d+)?W)?(\d+(\.\d+)?D)?"
-    r"(T(?=\d)(\d+(\.\d+)?H)?(\d+(\.\d+)?M)?(\d+(\.\d+)?S)?)?$"
+    r"^(P(?!$)(\d+(\.\d+)?Y)?(\d+(\.\d+)?M)?(\d+(\.\d+)?D)?"
+    r"(T(?=\d)(\d+(\.\d+)?H)?(\d+(\.\d+)?M)?(\d+(\.\d+)?S)?)?|P\d+(\.\d+)?W)$"
 )
 _TIMESTAMP = re.compile(
     r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+\-]\d{2}:?\d{2})?$"
@@ -154,7 +155,9 @@ def _language_map(value: object, path: str) -> None:
 
 
 def _extensions(value: object, path: str) -> None:
-    _object(value, path)
+    # Extension values may be anything JSON holds, null and empty included.
+    if not isinstance(value, dict):
+        _fail(path, "must be a JSON object")
     for name in value:
         _iri(name, f"{path}[{name}]")
 
@@ -282,9 +285,11 @@ def _activity(value: dict, path: str) -> None:
     if "extensions" in definition:
         _extensions(definition["extensions"], f"{where}.extensions")
     interaction = definition.get("interactionType")
-    if interaction is not None and interaction not in INTERACTION_TYPES:
+    if interaction is not None and (not isinstance(interaction, str) or interaction not in INTERACTION_TYPES):
         _fail(f"{where}.interactionType", "is not an xAPI interaction type")
     if "correctResponsesPattern" in definition:
+        if interaction is None:
+            _fail(f"{where}.correctResponsesPattern", "needs an interactionType")
         pattern = definition["correctResponsesPattern"]
         if not isinstance(pattern, list) or not all(isinstance(p, str) for p in pattern):
             _fail(f"{where}.correctResponsesPattern", "must be an array of strings")
@@ -423,7 +428,12 @@ def validate_statement(statement: object) -> dict:
     if "stored" in statement:
         _timestamp(statement["stored"], "stored")
     if "authority" in statement:
-        _actor(statement["authority"], "authority")
+        authority = statement["authority"]
+        _actor(authority, "authority")
+        # A group as authority is the OAuth pair: anonymous, exactly two members.
+        if authority.get("objectType") == "Group" and (
+                any(k in authority for k in IFI_KEYS) or len(authority.get("member", [])) != 2):
+            _fail("authority", "a Group authority must be anonymous with exactly two members")
     if "version" in statement:
         version = statement["version"]
         if not isinstance(version, str) or not re.match(r"^1\.0(\.\d+)?$", version):

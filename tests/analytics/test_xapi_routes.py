@@ -111,3 +111,19 @@ def test_get_filters_and_follows_more(lrs):
     assert lrs.get("/xapi/statements", params={"bogus": "1"}).status_code == 400
     assert lrs.get("/xapi/statements", params={"statementId": sent[0]["id"], "limit": 1}).status_code == 400
     assert lrs.get("/xapi/statements", params={"agent": "{not json"}).status_code == 400
+
+
+def test_get_answers_in_the_specs_forms(lrs):
+    statement = fresh(corpus("default"))
+    statement["context"] = {"contextActivities": {"parent": {"id": "http://example.jp/course"}}}
+    lrs.post("/xapi/statements", json=statement)
+    exact = lrs.get("/xapi/statements", params={"statementId": statement["id"]}).json()
+    assert exact["context"]["contextActivities"]["parent"] == [{"id": "http://example.jp/course"}]
+    ids = lrs.get("/xapi/statements", params={"statementId": statement["id"], "format": "ids"}).json()
+    assert ids["verb"] == {"id": statement["verb"]["id"]} and "name" not in ids["actor"]
+    canonical = lrs.get("/xapi/statements", params={"statementId": statement["id"], "format": "canonical"},
+                        headers={"Accept-Language": "en-US"}).json()
+    assert canonical["verb"]["display"] == {"en-US": "attended"}
+    assert lrs.head("/xapi/statements", params={"statementId": statement["id"]}).status_code == 200
+    refused = lrs.get("/xapi/statements", params={"statementId": statement["id"], "verb": "http://x.jp/v"})
+    assert refused.status_code == 400 and "X-Experience-API-Consistent-Through" in refused.headers

@@ -63,6 +63,11 @@ def _refused(change, path: str) -> None:
     (lambda s: s.update(result={"score": {"min": 5, "max": 5}}), "result.score.min"),
     (lambda s: s.update(result={"success": "yes"}), "result.success"),
     (lambda s: s.update(result={"duration": "90 seconds"}), "result.duration"),
+    (lambda s: s.update(result={"duration": "P4W1D"}), "result.duration"),  # weeks stand alone
+    (lambda s: s["object"].update(definition={"interactionType": {"x": 1}}), "object.definition.interactionType"),
+    (lambda s: s["object"].update(definition={"correctResponsesPattern": ["a"]}),
+     "object.definition.correctResponsesPattern"),
+    (lambda s: s.update(authority={"objectType": "Group", "mbox": "mailto:g@example.jp"}), "authority"),
     (lambda s: s.update(timestamp="27/11/2026"), "timestamp"),
     (lambda s: s.update(timestamp="2026-11-27T10:00:00-00:00"), "timestamp"),
     (lambda s: s.update(id="not-a-uuid"), "id"),
@@ -103,3 +108,10 @@ def test_body_must_be_a_statement_or_array():
     for body in (b"[]", b"42", b"[1]", b"{not json"):
         with pytest.raises(InvalidStatement):
             parse_statements(body)
+
+
+def test_extension_values_may_be_null_or_empty():
+    statement = default()
+    statement["result"] = {"extensions": {"http://example.jp/ext/a": None, "http://example.jp/ext/b": ""}}
+    statement["context"] = {"extensions": {}}
+    assert validate_statement(statement) is statement
