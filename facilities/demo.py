@@ -208,7 +208,8 @@ def _bookings(ctx: DemoContext, rooms, residents, today: date, years_back: int |
                     "reduction_reason": note if cut else None, "reduction_yen": cut,
                     "addon_yen": 0, "total_yen": total, "tax_yen": total * TAX_PERCENT // (100 + TAX_PERCENT),
                     "payment_ref": f"MNB-D{len(rows):07d}", "pay_by": pay_by,
-                    "paid_at": (created + timedelta(days=1)) if paid else None, "paid_yen": total if paid else 0,
+                    "paid_at": min(created + timedelta(days=1), now) if paid else None,
+                    "paid_yen": total if paid else 0,
                     "payment_method": ("none" if total == 0 else rng.choice(("qr", "counter"))) if paid else None,
                     "created_at": created, "created_by": user,
                 })

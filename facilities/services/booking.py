@@ -107,7 +107,8 @@ class Booking:
 
     @property
     def owed_yen(self) -> int:
-        return 0 if self.status not in LIVE else max(self.total_yen - self.paid_yen, 0)
+        """What is due now: a lottery win is due only once confirmed."""
+        return 0 if self.status != "confirmed" else max(self.total_yen - self.paid_yen, 0)
 
 
 # --- fees --------------------------------------------------------------------------------

@@ -184,7 +184,8 @@ def receipt_pdf(store: Store, actor: Actor, booking_id: int, t, holder_name: str
         (t("receipt.when"), f"{t.date(booking.day, 'full')} {t('block.' + booking.block_code)} "
                             f"{booking.starts:%H:%M}–{booking.ends:%H:%M}"),
         (t("receipt.fee"), t.money(booking.room_yen)),
-        (t("receipt.reduction"), f"−{t.money(booking.reduction_yen)}" if booking.reduction_yen else "—"),
+        (t("receipt.reduction"), f"−{t.money(booking.reduction_yen)} {booking.reduction_reason or ''}"
+                                 if booking.reduction_yen else "—"),
         (t("receipt.addons"), t.money(booking.addon_yen) if booking.addon_yen else "—"),
         (t("receipt.paid_at"), t.datetime(booking.paid_at) if booking.paid_at else "—"),
         (t("receipt.method"), t("payment_method." + (booking.payment_method or "none"))),

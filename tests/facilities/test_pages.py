@@ -215,3 +215,31 @@ def test_staff_add_a_room_that_then_appears_in_vacancy(app_for):
     at.switch_page(VACANCY)
     at.run()
     assert "第9会議室" in at.dataframe[1].value.to_csv()
+
+
+def test_a_lottery_winner_sees_the_win_and_confirms_it(app_for, fresh_demo_db, monkeypatch):
+    from datetime import datetime
+
+    from facilities.services import lottery
+    from kernel.actor import SYSTEM
+    from kernel.clock import TOKYO, FixedClock
+    from kernel.store import Store
+
+    store = Store(fresh_demo_db)
+    month, draw_on = store.query("SELECT month, draw_on FROM facilities_lottery_months")[0]
+    clock = FixedClock(datetime.combine(draw_on, datetime.min.time(), TOKYO).replace(hour=10))
+    steps = lottery.draw(store, clock, SYSTEM, month, seed="page-test")
+    winner = store.scalar("SELECT login FROM portal_users WHERE id = ?", [steps[0].winner_id])
+    store.close()
+    monkeypatch.setenv("MANABI_NOW", clock.now().isoformat())
+
+    at = app_for(login=winner, page=LOTTERY)
+    assert not at.exception
+    assert any("当選:" in m.value for m in at.markdown)
+    confirm = next(b for b in at.button if (b.key or "").startswith("confirm_"))
+    confirm.click()
+    at.run()
+    assert not at.exception
+    assert [t.value for t in at.title] == ["わたしの施設予約"]
+    assert any("確定しました" in s.value for s in at.success)
+    assert any("未払いです" in w.value for w in at.warning)
