@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 BROWSE = "../archive/pages/browse.py"
 MAP = "../archive/pages/map.py"
 CURATE = "../archive/pages/curate.py"
@@ -100,8 +102,6 @@ def test_map_page_lists_published_places(app_for):
 
 
 def test_staff_pages_are_not_offered_to_the_public_or_residents(app_for):
-    import pytest
-
     for login in (None, "resident01", "teacher01"):
         at = app_for(login=login)
         for page in (CURATE, IMPORT, REPORT):
@@ -209,3 +209,20 @@ def test_admin_withdraws_a_published_item(app_for):
     assert any("取り下げました" in s.value for s in at.success)
     public = app_for(page=BROWSE)
     assert "忠隈のボタ山" not in " ".join(m.value for m in public.markdown)
+
+
+STAFF_PAGES = [(CURATE, "Curate and publish"), (IMPORT, "CSV import"), (REPORT, "Views report")]
+
+
+@pytest.mark.parametrize("page,title", [(BROWSE, "Digital archive"), (MAP, "Heritage map")])
+def test_public_pages_in_english(app_for, page, title):
+    at = app_for(page=page, lang="en")
+    assert not at.exception
+    assert titles(at) == [title]
+
+
+@pytest.mark.parametrize("page,title", STAFF_PAGES)
+def test_curator_pages_in_english(app_for, page, title):
+    at = app_for(login="curator01", page=page, lang="en")
+    assert not at.exception
+    assert titles(at) == [title]
