@@ -153,10 +153,10 @@ def show_item(ctx: PageContext, item: items.Item) -> None:
                 with tab:
                     thumbnail(ctx, medium.id, size="display")
                     st.caption(t("archive.item.image_rights", rights=rights.short_name(medium.rights)))
-                    if medium.downloadable:
+                    if medium.downloadable and item.status == "published":  # the route serves the public's items
                         st.link_button(t("archive.item.download"), f"/archive/media/{medium.id}/full.jpg",
                                        icon=":material/download:")
-                    else:
+                    elif not medium.downloadable:
                         st.caption(t("archive.item.no_download"))
         else:
             st.info(t("archive.item.no_image"))
