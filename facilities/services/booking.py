@@ -233,11 +233,11 @@ def insert_booking(cur, clock: Clock, facility: Facility, room: Room, day: date,
                    confirm_by: datetime | None = None) -> int:
     """Write a booking and take its slot, in the caller's transaction. Raises SlotTaken."""
     now = clock.now()
-    holder = cur.execute(
-        f"""SELECT b.id, {OVERDUE}
-           FROM facilities_slots s JOIN facilities_bookings b ON b.id = s.booking_id
-           WHERE s.room_id = ? AND s.day = ? AND s.block_code = ?""",
-        [now, now, room.id, day, block_code]).fetchone()
+    # Two point lookups (both by key) rather than a join: this runs once per booking.
+    slot = cur.execute("SELECT booking_id FROM facilities_slots WHERE room_id = ? AND day = ? AND block_code = ?",
+                       [room.id, day, block_code]).fetchone()
+    holder = slot and cur.execute(f"SELECT b.id, {OVERDUE} FROM facilities_bookings b WHERE b.id = ?",
+                                  [now, now, slot[0]]).fetchone()
     if holder and holder[1]:
         # Held by a booking past its payment or confirmation deadline: release it now,
         # rather than wait for the next `manabi facilities release`.
