@@ -52,13 +52,15 @@ if results is not None:
     if not results:
         st.warning(t("search.nothing"))
     else:
-        st.success(t("search.found", count=len(results)))
+        st.success(t("search.found_many", count=len(results)) if len(results) >= vacancy.SEARCH_LIMIT
+                   else t("search.found", count=len(results)))
         rows = [{t("my.when"): f"{t.date(m.day)} {common.block_label(t, m.facility, m.block_code)}",
                  t("vacancy.facility"): m.facility.name(lang), t("vacancy.room"): m.room.name(lang),
                  t("vacancy.capacity"): m.room.capacity} for m in results]
-        event = st.dataframe(rows, hide_index=True, width="stretch", on_select="rerun",
-                             selection_mode="single-row", key="search_table")
-        picked = event.selection.rows if event and event.selection else []
+        signed_in = ctx.actor.signed_in
+        event = st.dataframe(rows, hide_index=True, width="stretch", key="search_table",
+                             on_select="rerun" if signed_in else "ignore", selection_mode="single-row")
+        picked = event.selection.rows if signed_in and event and event.selection else []
         if ctx.actor.signed_in:
             st.caption(t("search.pick_to_book"))
             if picked:

@@ -18,6 +18,7 @@ from kernel.store import Store
 
 FREE, TAKEN, CLOSED, LOTTERY, PAST = "free", "taken", "closed", "lottery", "past"
 STATES = (FREE, TAKEN, CLOSED, LOTTERY, PAST)
+SEARCH_LIMIT = 200
 
 
 def parse_month(month: str) -> date:
@@ -126,7 +127,7 @@ class Match:
 
 def search(store: Store, clock: Clock, *, people: int, days: list[date], blocks: list[str],
            equipment: list[str] = (), accessible: bool = False, kind: str | None = None,
-           limit: int = 200) -> list[Match]:
+           limit: int = SEARCH_LIMIT) -> list[Match]:
     """Free slots for `people` on any of `days` in any of `blocks`, in rooms with all of
     `equipment` (and step-free access when asked), across all facilities."""
     if people < 1:
