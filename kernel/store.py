@@ -84,14 +84,21 @@ class Store:
         sees the other writer's result (the slot now taken) and can say so.
         """
         for attempt in range(retries):
+            last = attempt == retries - 1
             try:
                 with self.transaction() as cur:
                     return work(cur)
             except duckdb.TransactionException as exc:
-                if attempt == retries - 1:
+                if last:
                     raise Conflict() from exc
-                # Back off a little, with jitter, so racing writers spread out.
-                time.sleep(random.uniform(0.002, 0.02) * (attempt + 1))
+            except duckdb.ConstraintException:
+                # A key another writer committed after this transaction began is invisible to
+                # its reads, so the insert fails on the key: run again, and the work's own
+                # check now sees the row and says so. A real violation fails every time.
+                if last:
+                    raise
+            # Back off a little, with jitter, so racing writers spread out.
+            time.sleep(random.uniform(0.002, 0.02) * (attempt + 1))
         raise AssertionError("unreachable")
 
     def query(self, sql: str, params: object = None) -> list[tuple]:

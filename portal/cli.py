@@ -30,6 +30,8 @@ app = typer.Typer(
 )
 users_app = typer.Typer(help="Accounts: add, list, set roles, set passwords.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
+schools_app = typer.Typer(help="Schools, with the codes imports and accounts name them by.", no_args_is_help=True)
+app.add_typer(schools_app, name="schools")
 
 
 def _translator() -> Translator:
@@ -206,6 +208,17 @@ def users_passwd(
     password = _read_password(state, password_stdin)
     accounts.set_password(state.store(), state.clock(), SYSTEM, login, password)
     emit({"login": login, "password": "set"}, as_json=as_json, lines=[state.t("cli.password_set", login=login)])
+
+
+@schools_app.command("list")
+def schools_list(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
+    """List the city's schools: code, names, kind, pupils."""
+    from portal.services import schools
+
+    rows = schools.list_schools(cli_state(ctx).store())
+    emit([{"id": s.id, "code": s.code, "name_ja": s.name_ja, "name_en": s.name_en, "kind": s.kind,
+           "pupils": s.pupils} for s in rows],
+         as_json=as_json, lines=[f"{s.code}  {s.name_ja}  {s.name_en}  {s.pupils}" for s in rows])
 
 
 @app.command()

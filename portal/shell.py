@@ -122,6 +122,12 @@ def run() -> None:
     if st.session_state.get(_LANG) is None:  # the segmented control was cleared
         st.session_state[_LANG] = DEFAULT_LANGUAGE
         lang = DEFAULT_LANGUAGE
+    # Keep the language in the address, so a reload or a shared link keeps it too.
+    if st.query_params.get("lang") != (None if lang == DEFAULT_LANGUAGE else lang):
+        if lang == DEFAULT_LANGUAGE:
+            del st.query_params["lang"]
+        else:
+            st.query_params["lang"] = lang
     t = runtime.translator(lang)
     actor = _current_actor(runtime, t)
     set_context(PageContext(runtime.store, runtime.clock, actor, t))

@@ -153,3 +153,25 @@ def test_full_text_search_loads_without_network(store):
         "SELECT id FROM (SELECT id, fts_main_docs.match_bm25(id, 'tennis') AS s FROM docs) WHERE s IS NOT NULL"
     ).fetchall()
     assert hits == [(1,)]
+
+
+def test_a_key_another_writer_committed_meanwhile_is_seen_on_the_retry(tmp_path):
+    """The other writer's row is invisible to this transaction's check, so the insert
+    fails on the key; the retry's check sees the row and says so plainly."""
+    racing = Store(tmp_path / "key.duckdb")
+    racing.cursor().execute("CREATE TABLE slot (k INTEGER PRIMARY KEY)")
+    attempts = []
+
+    def take_slot(cur):
+        attempts.append(len(attempts) + 1)
+        if cur.execute("SELECT 1 FROM slot WHERE k = 1").fetchone():
+            raise Conflict("slot.taken")
+        if len(attempts) == 1:  # another writer takes the slot in the meantime
+            racing._root.cursor().execute("INSERT INTO slot VALUES (1)")
+        cur.execute("INSERT INTO slot VALUES (1)")
+
+    with pytest.raises(Conflict) as taken:
+        racing.write(take_slot)
+    assert taken.value.key == "slot.taken"
+    assert attempts == [1, 2]
+    racing.close()
