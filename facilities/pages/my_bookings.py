@@ -98,6 +98,25 @@ with st.container(border=True):
         else:
             st.caption(t("facilities.cancel_too_late", deadline=t.datetime(deadline, "short")))
 
+st.subheader(t("my.registration"), anchor=False)
+profile = catalog.profile(ctx.store, actor.user_id)
+reductions = {r.code: r for r in catalog.list_reductions(ctx.store)}
+st.markdown(t("my.registration_now", residency=t(f"residency.{'resident' if profile.is_resident else 'nonresident'}"),
+              group=profile.group_name or "—",
+              reduction=reductions[profile.reduction_code].name(lang) if profile.reduction_code in reductions else "—"))
+st.caption(t("my.registration_help"))
+with st.form("my_group"):
+    group = st.text_input(t("staff.group"), value=profile.group_name or "", max_chars=60)
+    if st.form_submit_button(t("my.save_group"), key="my_group_save"):
+        try:
+            catalog.save_profile(ctx.store, ctx.clock, actor, actor.user_id, is_resident=profile.is_resident,
+                                 group_name=group)
+        except ManabiError as exc:
+            show_error(ctx, exc)
+        else:
+            flash(t("my.group_saved"))
+            st.rerun()
+
 st.subheader(t("my.calendar"), anchor=False)
 st.caption(t("my.calendar_help"))
 if st.button(t("my.calendar_show"), icon=":material/calendar_month:", key="my_calendar"):

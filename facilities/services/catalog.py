@@ -346,8 +346,8 @@ def read_profile(cur, user_id: int) -> Profile:
 def save_profile(store: Store, clock: Clock, actor: Actor, user_id: int, *, is_resident: bool,
                  group_name: str | None, reduction_code: str | None = None,
                  reduction_note: str | None = None) -> Profile:
-    """Staff set everything; a user may set only their own group name and residency
-    declaration, never a reduction (that needs staff to check a document)."""
+    """Staff set everything; a user may set only their own group name. Residency and a
+    reduction change the fee, so staff set them after checking a document."""
     actor.require()
     staff = actor.has(*STAFF)
     if not staff and actor.user_id != user_id:
@@ -360,13 +360,14 @@ def save_profile(store: Store, clock: Clock, actor: Actor, user_id: int, *, is_r
     def work(cur):
         current = read_profile(cur, user_id)
         code, note = (reduction_code, reduction_note) if staff else (current.reduction_code, current.reduction_note)
+        resident = is_resident if staff else current.is_resident
         cur.execute(
             """INSERT INTO facilities_profiles (user_id, is_resident, group_name, reduction_code, reduction_note, updated_at)
                VALUES (?, ?, ?, ?, ?, ?)
                ON CONFLICT (user_id) DO UPDATE SET is_resident = excluded.is_resident,
                  group_name = excluded.group_name, reduction_code = excluded.reduction_code,
                  reduction_note = excluded.reduction_note, updated_at = excluded.updated_at""",
-            [user_id, is_resident, (group_name or "").strip() or None, code, note, clock.now()])
+            [user_id, resident, (group_name or "").strip() or None, code, note, clock.now()])
         return read_profile(cur, user_id)
 
     return store.write(work)

@@ -12,8 +12,6 @@ from facilities.services import catalog
 from kernel.actor import Actor, Role
 from portal.services import accounts
 
-STAFF = Actor(user_id=None, login="")  # replaced per test (needs a user id)
-
 
 def make_user(store, clock, login: str, *roles: str) -> Actor:
     user_id = accounts.create_user(store, clock, login=login, display_name=login.title(), roles=roles or ("resident",),
@@ -69,5 +67,5 @@ def town(store, clock) -> Town:
                                kind="hall", capacity=100, equipment=["sound"],
                                fees={k: v * 3 for k, v in FEES.items()})
     catalog.save_profile(store, clock, bob, bob.user_id, is_resident=True, group_name="囲碁クラブ")
-    catalog.save_profile(store, clock, carol, carol.user_id, is_resident=False, group_name=None)
+    catalog.save_profile(store, clock, staff, carol.user_id, is_resident=False, group_name=None)
     return Town(staff, alice, bob, carol, facility_id, room_id, hall_id)

@@ -9,7 +9,7 @@ import pytest
 
 from facilities.services import booking, catalog, vacancy
 from facilities.services.booking import BookingRefused, SlotTaken, fee_arithmetic
-from kernel.errors import NotFound, PermissionDenied
+from kernel.errors import InvalidInput, NotFound, PermissionDenied
 from kernel.migrations import migrate
 from kernel.store import Store
 from portal.modules import known_migrations
@@ -48,10 +48,13 @@ def test_quote_with_reduction_and_addon(store, clock, town):
     assert q.reduction_reason == "登録第12号"
 
 
-def test_a_resident_cannot_grant_themselves_a_reduction(store, clock, town):
-    catalog.save_profile(store, clock, town.alice, town.alice.user_id, is_resident=True, group_name=None,
+def test_a_resident_sets_their_group_but_not_their_rate(store, clock, town):
+    catalog.save_profile(store, clock, town.carol, town.carol.user_id, is_resident=True, group_name="写真部",
                          reduction_code="disability", reduction_note="me")
-    assert catalog.profile(store, town.alice.user_id).reduction_code is None
+    carol = catalog.profile(store, town.carol.user_id)
+    assert (carol.group_name, carol.is_resident, carol.reduction_code) == ("写真部", False, None)
+    with pytest.raises(InvalidInput):
+        catalog.save_profile(store, clock, town.carol, town.alice.user_id, is_resident=True, group_name="x")
 
 
 def test_a_reduction_needs_a_reason(store, clock, town):

@@ -243,3 +243,15 @@ def test_a_lottery_winner_sees_the_win_and_confirms_it(app_for, fresh_demo_db, m
     assert [t.value for t in at.title] == ["わたしの施設予約"]
     assert any("確定しました" in s.value for s in at.success)
     assert any("未払いです" in w.value for w in at.warning)
+
+
+def test_resident_sees_their_rate_and_changes_their_group(app_for):
+    at = app_for(login="resident05", page=MINE)
+    assert any("料金区分" in m.value for m in at.markdown)
+    group = next(w for w in at.text_input if w.label == "登録団体名")
+    group.input("飯塚ジャズ研究会")
+    at.button(key="my_group_save").click()
+    at.run()
+    assert not at.exception
+    assert any("団体名を保存しました" in s.value for s in at.success)
+    assert any("飯塚ジャズ研究会" in m.value for m in at.markdown)
