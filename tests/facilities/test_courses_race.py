@@ -110,3 +110,24 @@ def test_racing_cancellations_and_registrations_keep_the_count(file_store, clock
     registered, waitlisted, taken = seat_counts(store, course.id)
     assert registered == taken == 3
     assert waitlisted == 6  # 9 live registrations (3 left waiting + 6 newcomers) for 3 seats
+
+
+def test_one_person_pressing_register_twice_at_once_gets_one_seat(file_store, clock):
+    store = file_store
+    staff = make_user(store, clock, "staff01", "facility_staff")
+    lecturer = make_user(store, clock, "lecturer01", "resident")
+    person = make_user(store, clock, "doubleclick", "resident")
+    now = clock.now()
+    course = courses.create_course(
+        store, clock, staff, code="RACE-3", title_ja="二度押し", title_en="Double click", lecturer_id=lecturer.user_id,
+        capacity=5, registration_opens=now - timedelta(days=1), registration_closes=now + timedelta(days=3))
+
+    def press(_):
+        try:
+            return courses.register(store, clock, person, course.id).status
+        except courses.AlreadyRegistered:
+            return "already"
+
+    results = all_at_once(press, list(range(6)))
+    assert sorted(results) == ["already"] * 5 + ["registered"]
+    assert seat_counts(store, course.id) == (1, 0, 1)
