@@ -83,6 +83,9 @@ try:
 except ManabiError as exc:
     show_error(ctx, exc)
     st.stop()
+if page_no and not result.items and result.total:  # the filters changed under a later page: back to 1
+    st.session_state["archive_page"] = 1
+    st.rerun()
 
 with facet_col:
     # What the other choices would give, as counts (facets).

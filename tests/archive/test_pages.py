@@ -226,3 +226,21 @@ def test_curator_pages_in_english(app_for, page, title):
     at = app_for(login="curator01", page=page, lang="en")
     assert not at.exception
     assert titles(at) == [title]
+
+
+def test_browse_pages_and_a_narrower_search_goes_back_to_page_one(app_for):
+    at = app_for(login="curator01", page=IMPORT)
+    rows = "".join(f"IZK-PG-{n:02d},町並み写真 {n},photograph,http://creativecommons.org/licenses/by/4.0/\n"
+                   for n in range(30))
+    at.get("file_uploader")[0].upload("many.csv", ("identifier,title_ja,type,rights\n" + rows).encode(), "text/csv")
+    at.button(key="FormSubmitter:archive_import-取り込む").click().run()
+    assert any("30 件" in s.value for s in at.success)
+    at.switch_page(BROWSE).run()
+    assert at.caption and any("44 件" in c.value for c in at.caption)  # curators see every state
+    at.number_input(key="archive_page").set_value(2).run()
+    cards = [m.value for m in at.markdown if m.value.startswith("**")]
+    assert len(cards) == 44 - 24
+    at.text_input(key="archive_query").input("石包丁").run()
+    assert not at.exception
+    assert at.session_state["archive_page"] == 1
+    assert [m.value for m in at.markdown if m.value.startswith("**")][0] == "**立岩遺跡出土 石包丁**"
