@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 
 import streamlit as st
 
-from facilities.services import booking, catalog, payments
+from facilities.services import booking, calendar_feed, catalog, payments
 from kernel.errors import ManabiError
 from kernel.ui import flash, page_context, show_error
 
@@ -78,6 +78,10 @@ with st.container(border=True):
         st.download_button(t("my.receipt"), data=payments.receipt_pdf(ctx.store, actor, b.id, t, actor.display_name),
                            file_name=f"receipt-{b.payment_ref}.pdf", mime="application/pdf",
                            icon=":material/receipt_long:", key="my_receipt")
+    if b.status in booking.LIVE:
+        st.download_button(t("my.add_to_calendar"), key="my_ics", icon=":material/event:", mime="text/calendar",
+                           data=calendar_feed.ics_for_booking(ctx.store, ctx.clock, actor, b.id, lang),
+                           file_name=f"booking-{b.id}.ics")
     if b.refund_yen:
         st.info(t("my.refund", amount=t.money(b.refund_yen)), icon=":material/currency_yen:")
     if b.status in booking.LIVE and b.ends >= now:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from icalendar import Calendar, Event
 
-from facilities.services.booking import LIVE, select_bookings
+from facilities.services.booking import LIVE, get_booking, select_bookings
+from kernel.actor import Actor
 from kernel.clock import Clock
 from kernel.errors import NotFound
 from kernel.store import Store
@@ -22,14 +23,23 @@ def user_for_token(store: Store, token: str) -> int:
 
 def ics_for_user(store: Store, clock: Clock, user_id: int, lang: str = "ja") -> bytes:
     """Live bookings (confirmed, or won and awaiting confirmation) as VEVENTs."""
+    live = [b for b in select_bookings(store.cursor(), "b.user_id = ? ORDER BY b.day, k.starts", [user_id])
+            if b.status in LIVE]
+    return _calendar(live, clock, lang)
+
+
+def ics_for_booking(store: Store, clock: Clock, actor: Actor, booking_id: int, lang: str = "ja") -> bytes:
+    """One booking as a calendar entry to download (its owner or staff only)."""
+    return _calendar([get_booking(store, actor, booking_id)], clock, lang)
+
+
+def _calendar(bookings: list, clock: Clock, lang: str) -> bytes:
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
     calendar.add("x-wr-calname", "飯塚市 施設予約" if lang == "ja" else "Iizuka facility bookings")
     now = clock.now()
-    live = [b for b in select_bookings(store.cursor(), "b.user_id = ? ORDER BY b.day, k.starts", [user_id])
-            if b.status in LIVE]
-    for booking in live:
+    for booking in bookings:
         event = Event()
         event.add("uid", f"facilities-booking-{booking.id}@manabi.iizuka")
         event.add("dtstamp", now)

@@ -146,3 +146,13 @@ def test_ics_feed_lists_live_bookings_behind_the_secret_token(store, clock, town
     assert events[0].decoded("dtend") == kept.ends
     with pytest.raises(NotFound):
         calendar_feed.ics_for_token(store, clock, "not-a-token")
+
+
+def test_one_booking_downloads_as_a_calendar_entry_for_its_owner_only(store, clock, town):
+    made = _booked(store, clock, town)
+    parsed = Calendar.from_ical(calendar_feed.ics_for_booking(store, clock, town.bob, made.id, "en"))
+    (event,) = parsed.walk("VEVENT")
+    assert str(event["summary"]) == "Test Centre, Meeting room"
+    assert event.decoded("dtstart") == made.starts
+    with pytest.raises(NotFound):
+        calendar_feed.ics_for_booking(store, clock, town.alice, made.id)
