@@ -11,14 +11,18 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from kernel import migrations
+from kernel import auth, migrations
 from kernel.clock import Clock, clock_from_env
 from kernel.config import Settings, load_settings
 from kernel.i18n import Catalogue, Translator, load_catalogue
 from kernel.store import Store, shared_store
 from portal.modules import catalogue_files, known_migrations
+from portal.services import accounts
 
 __version__ = "0.1.0"
+
+# Modules check machine clients' passwords through kernel.auth: the same check as sign-in.
+auth.register(accounts.authenticate)
 
 
 @dataclass

@@ -82,3 +82,12 @@ def test_borrow_through_opds_then_no_copy_left(server):
     loan_entry = ET.fromstring(taken.content)
     assert any(link.get("type") == "application/epub+zip" for link in loan_entry.findall(f"{ATOM}link"))
     assert httpx.post(f"{server}{href}", auth=("librarian01", PASSWORD)).status_code == 403
+
+
+def test_reading_apps_meet_the_sign_in_lockout(server):
+    """OPDS checks passwords through the portal's sign-in (kernel.auth): five wrong
+    passwords lock the account, and then even the right one is refused for a while."""
+    assert httpx.get(f"{server}/opds/shelf", auth=("resident18", PASSWORD)).status_code == 200
+    for _ in range(5):
+        assert httpx.get(f"{server}/opds/shelf", auth=("resident18", "wrong-password")).status_code == 401
+    assert httpx.get(f"{server}/opds/shelf", auth=("resident18", PASSWORD)).status_code == 401
