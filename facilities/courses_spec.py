@@ -1,8 +1,9 @@
 """The courses part of facilities: pages, routes, CLI and demo rows.
 
-CLI: `manabi facilities courses ...` (list, show, create, add-session, participants,
-attendance, capacity, cancel, paid) and `manabi facilities courses meetings ...`
-(sessions, token, verify) for administrators checking online rooms.
+CLI: `manabi facilities courses ...` (list, show, create, add-session, cancel-session,
+participants, attendance, capacity, cancel, paid) and `manabi facilities courses meetings ...`
+(sessions, token, verify, public-key) for administrators checking online rooms;
+`meetings_cli()` offers the latter alone for a top-level `manabi meetings`.
 """
 
 from __future__ import annotations
@@ -50,6 +51,17 @@ def _course_json(course, lang: str = "ja") -> dict:
 
 
 def course_cli() -> typer.Typer:
+    """`manabi facilities courses …`, with the online-room commands under `meetings`."""
+    return _build_cli()[0]
+
+
+def meetings_cli() -> typer.Typer:
+    """The online-room commands alone (sessions, token, verify, public-key), for the portal
+    to mount as a top-level `manabi meetings` if it wishes."""
+    return _build_cli()[1]
+
+
+def _build_cli() -> tuple[typer.Typer, typer.Typer]:
     from facilities.services import courses
     from kernel import meetings
     from kernel.actor import SYSTEM
@@ -300,7 +312,7 @@ def course_cli() -> typer.Typer:
         typer.echo(name)
         typer.echo(pem.decode().rstrip())
 
-    return app
+    return app, meet
 
 
 def course_demo(ctx: DemoContext) -> None:
