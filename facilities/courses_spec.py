@@ -32,10 +32,28 @@ COURSE_PAGES: tuple[PageSpec, ...] = (
 
 
 def course_routes() -> list:
-    # The public course calendar (facilities.services.courses_calendar, GET /courses/<code>.ics)
-    # is served once tests/quality/test_access.py tables it; until then no route, so that
-    # test stays green (see the report of issue 7).
-    return []
+    from starlette.concurrency import run_in_threadpool
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    from facilities.services import courses_calendar
+    from kernel.errors import NotFound
+    from kernel.http import route_context
+
+    async def course_calendar(request: Request) -> Response:
+        """GET /courses/<code>.ics[?lang=en]: a course's sessions for the visitor's calendar."""
+        rc = route_context()
+        lang = "en" if request.query_params.get("lang") == "en" else "ja"
+        try:
+            body = await run_in_threadpool(courses_calendar.course_ics, rc.store, rc.clock,
+                                           request.path_params["code"], lang)
+        except NotFound:
+            return Response("not found\n", status_code=404, media_type="text/plain")
+        return Response(body, media_type="text/calendar; charset=utf-8",
+                        headers={"Cache-Control": "public, max-age=300"})
+
+    return [Route("/courses/{code}.ics", course_calendar, methods=["GET"])]
 
 
 def _course_json(course, lang: str = "ja") -> dict:

@@ -163,6 +163,8 @@ ROUTE_ACCESS = [
     ("GET", "/xapi/statements", "resident01", 401),
     # Facilities: a calendar feed only with its secret; the payment callback only when signed.
     ("GET", "/facilities/calendar/not-a-token.ics", "anonymous", 404),
+    ("GET", "/courses/SMART-BASIC.ics", "anonymous", 200),  # a course's public calendar
+    ("GET", "/courses/NO-SUCH.ics", "anonymous", 404),
     ("POST", "/payments/callback", "anonymous", {400, 401, 403, 503}),
     # Archive and IIIF: published items only; drafts, items in review and withdrawn ones never.
     ("GET", "/iiif/collection", "anonymous", 200),
