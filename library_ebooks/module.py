@@ -2,24 +2,12 @@
 
 from pathlib import Path
 
-from kernel.module import PUBLIC, ModuleSpec, PageSpec
+from kernel.module import PUBLIC, ModuleSpec, PageSpec, lazy
 
 _HERE = Path(__file__).resolve().parent
 _PAGES = _HERE / "pages"
 _STAFF = frozenset({"librarian", "city_admin"})
 _RESIDENT = frozenset({"resident"})
-
-
-def _demo(ctx):
-    from library_ebooks import demo
-
-    demo.load(ctx)
-
-
-def _routes():
-    from library_ebooks.routes import routes
-
-    return routes()
 
 
 def _cli():
@@ -28,16 +16,10 @@ def _cli():
     return app
 
 
-def _indicators(store, clock):
-    from library_ebooks.indicators import indicators
-
-    return indicators(store, clock)
-
-
 SPEC = ModuleSpec(
     name="library_ebooks",
     package_dir=_HERE,
-    indicators=_indicators,
+    indicators=lazy("library_ebooks.indicators:indicators"),
     pages=(
         PageSpec(_PAGES / "catalogue.py", "nav.ebooks_catalogue", "library-catalogue", "library", PUBLIC,
                  ":material/search:"),
@@ -50,8 +32,8 @@ SPEC = ModuleSpec(
         PageSpec(_PAGES / "circulation.py", "nav.ebooks_circulation", "library-circulation", "library", _STAFF,
                  ":material/monitoring:"),
     ),
-    routes=_routes,
+    routes=lazy("library_ebooks.routes:routes"),
     cli=_cli,
     cli_name="ebooks",
-    demo=_demo,
+    demo=lazy("library_ebooks.demo:load"),
 )

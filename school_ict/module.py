@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from kernel.module import ModuleSpec, PageSpec
+from kernel.module import ModuleSpec, PageSpec, lazy
 
 _HERE = Path(__file__).resolve().parent
 _PAGES = _HERE / "pages"
@@ -11,28 +11,16 @@ _MANAGERS = frozenset({"school_admin", "city_admin"})
 _BOARD = frozenset({"city_admin"})
 
 
-def _demo(ctx):
-    from school_ict import demo
-
-    demo.load(ctx)
-
-
 def _cli():
     from school_ict.cli import app
 
     return app
 
 
-def _indicators(store, clock):
-    from school_ict.indicators import indicators
-
-    return indicators(store, clock)
-
-
 SPEC = ModuleSpec(
     name="school_ict",
     package_dir=_HERE,
-    indicators=_indicators,
+    indicators=lazy("school_ict.indicators:indicators"),
     pages=(
         PageSpec(_PAGES / "dashboard.py", "ict.nav.dashboard", "school-devices", "schools", _STAFF,
                  ":material/devices:"),
@@ -51,5 +39,5 @@ SPEC = ModuleSpec(
     ),
     cli=_cli,
     cli_name="devices",
-    demo=_demo,
+    demo=lazy("school_ict.demo:load"),
 )
