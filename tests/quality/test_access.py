@@ -175,6 +175,11 @@ ROUTE_ACCESS = [
     ("GET", "/iiif/{withdrawn_item}/manifest", "anonymous", 404),
     ("GET", "/archive/media/{published_media}/thumb.jpg", "anonymous", 200),
     ("GET", "/archive/media/{draft_media}/thumb.jpg", "anonymous", 404),
+    ("GET", "/iiif/image/{published_media}/info.json", "anonymous", 200),
+    ("GET", "/iiif/image/{draft_media}/info.json", "anonymous", 404),
+    ("GET", "/iiif/image/{published_media}/full/max/0/default.jpg", "anonymous", {200, 403}),  # 403: rights
+    ("GET", "/iiif/image/{draft_media}/full/max/0/default.jpg", "anonymous", 404),
+    ("GET", "/oai?verb=Identify", "anonymous", 200),
     ("GET", "/archive/export.csv", "anonymous", 200),
     ("GET", "/archive/export.json", "anonymous", 200),
 ]
@@ -207,7 +212,8 @@ def test_exports_and_feeds_hold_no_unpublished_item(server, ids, demo_db):
     finally:
         store.close()
     assert hidden
-    for path in ("/archive/export.csv", "/archive/export.json", "/iiif/collection"):
+    for path in ("/archive/export.csv", "/archive/export.json", "/iiif/collection",
+                 "/oai?verb=ListRecords&metadataPrefix=oai_dc"):
         body = httpx.get(server + path, timeout=30).text
         leaked = [title for title in hidden if title in body]
         assert leaked == [], f"{path} shows unpublished items: {leaked}"
