@@ -33,7 +33,7 @@ def list_items(
 @app.command("import")
 def import_csv(
     ctx: typer.Context,
-    file: Path = typer.Argument(..., help="The CSV file (UTF-8; the template is archive/data/import_sample.csv).",
+    file: Path = typer.Argument(..., help="The CSV file (UTF-8; the template is data/archive_import_sample.csv, described in the README).",
                                 exists=True, dir_okay=False),
     images_dir: Path = typer.Option(None, "--images", help="Folder holding the image files the CSV names.",
                                     exists=True, file_okay=False),

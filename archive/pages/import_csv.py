@@ -10,7 +10,7 @@ from kernel.ui import page_context, show_error
 
 ctx = page_context("curator")
 t = ctx.t
-SAMPLE = Path(__file__).resolve().parent.parent / "data" / "import_sample.csv"
+SAMPLE = Path(__file__).resolve().parents[2] / "data" / "archive_import_sample.csv"
 
 st.title(t("archive.import.title"))
 st.markdown(t("archive.import.intro", columns=", ".join(importer.COLUMNS)))

@@ -9,7 +9,7 @@ its first line. Columns (UTF-8, or Shift_JIS as Excel saves it; order free):
   rights*  image  status (draft | review | published; empty = draft)  set (an item set's slug)
   format  source  coverage
 
-The sample is archive/data/import_sample.csv. Images are looked up by file name through
+The sample is data/archive_import_sample.csv (the README describes its columns). Images are looked up by file name through
 `read_image` (the CLI's --images folder, or the files uploaded beside the CSV).
 """
 

@@ -14,7 +14,7 @@ from kernel.actor import ANONYMOUS, SYSTEM
 from kernel.errors import ImportRejected, PermissionDenied
 from tests.archive.helpers import ADMIN, CURATOR, RESIDENT, make_item, png
 
-SAMPLE = Path(__file__).resolve().parents[2] / "archive" / "data" / "import_sample.csv"
+SAMPLE = Path(__file__).resolve().parents[2] / "data" / "archive_import_sample.csv"
 CC = "http://creativecommons.org/licenses/by/4.0/"
 HEADER = "identifier,title_ja,title_en,type,date,description_ja,subjects_ja,latitude,longitude,place_ja,rights,image,status,set\n"
 
