@@ -11,12 +11,15 @@ Browser tests launch Debian's Chromium (see `browser_type_launch_args`).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -102,34 +105,63 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def server(demo_db, tmp_path_factory):
-    """The real server (`manabi serve`) on a free port; yields its base URL."""
-    db = tmp_path_factory.mktemp("server") / "server.duckdb"
-    shutil.copy(demo_db, db)
-    port = free_port()
-    log = (tmp_path_factory.mktemp("server-log") / "server.log").open("w")
+def start_server(db: Path, log: Path, *, port: int | None = None, **env: str) -> tuple[subprocess.Popen, str]:
+    """`manabi serve` on `db` in its own process group; returns it and its base URL once
+    /healthz answers."""
+    port = port or free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "portal.cli_main", "--db", str(db), "serve", "--port", str(port),
          "--host", "127.0.0.1"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        cwd=ROOT, stdout=log.open("a"), stderr=subprocess.STDOUT, start_new_session=True,
+        env={**os.environ, **env},
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                break
+                return process, base
         except httpx.HTTPError:
             pass
         if process.poll() is not None:
-            raise RuntimeError(f"server exited: {Path(log.name).read_text()}")
+            raise RuntimeError(f"server exited: {log.read_text()[-3000:]}")
         time.sleep(0.3)
-    else:
-        raise RuntimeError("server did not answer /healthz within 60 s")
-    yield base
-    os.killpg(process.pid, 15)
-    process.wait(timeout=20)
+    stop_server(process, signal.SIGKILL)
+    raise RuntimeError("server did not answer /healthz within 60 s")
+
+
+def stop_server(process: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
+    """Signal the server's whole process group and wait until none of it is left (the
+    `streamlit run` child holds the database file, not the `manabi serve` parent)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, sig)
+    process.wait(timeout=30)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(process.pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    raise RuntimeError("the server's processes did not end")
+
+
+@contextlib.contextmanager
+def running_server(db: Path, log: Path, **env: str) -> Iterator[str]:
+    process, base = start_server(db, log, **env)
+    try:
+        yield base
+    finally:
+        stop_server(process)
+
+
+@pytest.fixture(scope="session")
+def server(demo_db, tmp_path_factory):
+    """The real server (`manabi serve`) on a free port over a copy of the demo city."""
+    db = tmp_path_factory.mktemp("server") / "server.duckdb"
+    shutil.copy(demo_db, db)
+    with running_server(db, tmp_path_factory.mktemp("server-log") / "server.log") as base:
+        yield base
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,6 @@ bookings and loans; after a restart every invariant holds.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import signal
 import subprocess
@@ -27,7 +26,7 @@ import httpx
 import pytest
 
 from kernel.store import Store
-from tests.conftest import ROOT, free_port
+from tests.conftest import ROOT, start_server, stop_server
 
 pytestmark = pytest.mark.e2e
 BATCH = 200
@@ -36,35 +35,6 @@ BATCH = 200
 def _manabi(db: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "portal.cli_main", "--db", str(db), *args],
                           cwd=ROOT, capture_output=True, text=True, check=True)
-
-
-def _start_server(db: Path, port: int, log: Path) -> subprocess.Popen:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "portal.cli_main", "--db", str(db), "serve", "--port", str(port), "--host", "127.0.0.1"],
-        cwd=ROOT, stdout=log.open("a"), stderr=subprocess.STDOUT, start_new_session=True)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    raise RuntimeError(f"server did not start: {log.read_text()[-2000:]}")
-
-
-def _stop_group(process: subprocess.Popen, sig: int) -> None:
-    """Signal the server's whole process group and wait until none of it is left (the
-    `streamlit run` child holds the database file, not the `manabi serve` parent)."""
-    os.killpg(process.pid, sig)
-    process.wait(timeout=30)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            os.killpg(process.pid, 0)
-        except ProcessLookupError:
-            return
-        time.sleep(0.1)
-    raise RuntimeError("the server's processes did not end")
 
 
 def _statement(batch: int, n: int) -> dict:
@@ -138,9 +108,7 @@ def test_sigkill_mid_import_bookings_and_loans_leaves_every_invariant(demo_db, t
     used_before, loans_before = _lending_counts(before, title_id)
     before.close()
     log = tmp_path / "server.log"
-    port = free_port()
-    server = _start_server(db, port, log)
-    base = f"http://127.0.0.1:{port}"
+    server, base = start_server(db, log)
     stop = threading.Event()
     sent_batches: list[int] = []
     borrow_answers: list[int] = []
@@ -175,7 +143,7 @@ def test_sigkill_mid_import_bookings_and_loans_leaves_every_invariant(demo_db, t
     while time.monotonic() < deadline and (len(sent_batches) < 3 or 201 not in borrow_answers):
         time.sleep(0.1)
     time.sleep(1.0)  # writers are busy now: batches and borrows are in flight
-    _stop_group(server, signal.SIGKILL)  # in the middle of whatever is in flight
+    stop_server(server, signal.SIGKILL)  # in the middle of whatever is in flight
     stop.set()
     for worker in workers:
         worker.join(timeout=30)
@@ -186,11 +154,11 @@ def test_sigkill_mid_import_bookings_and_loans_leaves_every_invariant(demo_db, t
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     assert booker.stdout.readline().strip() == "ready"
     time.sleep(3)
-    _stop_group(booker, signal.SIGKILL)
+    stop_server(booker, signal.SIGKILL)
 
     # Restart: the server opens the same file (DuckDB replays its write-ahead log).
-    server = _start_server(db, free_port(), log)
-    _stop_group(server, signal.SIGTERM)
+    server, _ = start_server(db, log)
+    stop_server(server)
 
     store = Store(db)
     try:
