@@ -2,16 +2,10 @@
 
 from pathlib import Path
 
-from kernel.module import ModuleSpec, PageSpec
+from kernel.module import ModuleSpec, PageSpec, lazy
 
 _HERE = Path(__file__).resolve().parent
 _PAGES = _HERE / "pages"
-
-
-def _routes():
-    from analytics.routes import routes
-
-    return routes()
 
 
 def _cli():
@@ -20,22 +14,10 @@ def _cli():
     return app
 
 
-def _demo(ctx):
-    from analytics import demo
-
-    demo.load(ctx)
-
-
-def _indicators(store, clock):
-    from analytics.indicators import indicators
-
-    return indicators(store, clock)
-
-
 SPEC = ModuleSpec(
     name="analytics",
     package_dir=_HERE,
-    indicators=_indicators,
+    indicators=lazy("analytics.indicators:indicators"),
     pages=(
         PageSpec(_PAGES / "class_dashboard.py", "analytics.nav.class_dashboard", "learning", "schools",
                  frozenset({"teacher", "school_admin"}), ":material/insights:"),
@@ -44,7 +26,7 @@ SPEC = ModuleSpec(
         PageSpec(_PAGES / "lrs_admin.py", "analytics.nav.xapi_admin", "learning-records", "admin",
                  frozenset({"city_admin", "school_admin"}), ":material/database:"),
     ),
-    routes=_routes,
-    demo=_demo,
+    routes=lazy("analytics.routes:routes"),
+    demo=lazy("analytics.demo:load"),
     cli=_cli,
 )

@@ -2,17 +2,11 @@
 
 from pathlib import Path
 
-from kernel.module import PUBLIC, ModuleSpec, PageSpec
+from kernel.module import PUBLIC, ModuleSpec, PageSpec, lazy
 
 _HERE = Path(__file__).resolve().parent
 _PAGES = _HERE / "pages"
 STAFF = frozenset({"curator", "city_admin"})
-
-
-def _routes():
-    from archive.routes import routes
-
-    return routes()
 
 
 def _cli():
@@ -21,22 +15,10 @@ def _cli():
     return app
 
 
-def _demo(ctx):
-    from archive import demo
-
-    demo.load(ctx)
-
-
-def _indicators(store, clock):
-    from archive.indicators import indicators
-
-    return indicators(store, clock)
-
-
 SPEC = ModuleSpec(
     name="archive",
     package_dir=_HERE,
-    indicators=_indicators,
+    indicators=lazy("archive.indicators:indicators"),
     pages=(
         PageSpec(_PAGES / "browse.py", "archive.nav.browse", "archive", "archive", PUBLIC, ":material/museum:"),
         PageSpec(_PAGES / "map.py", "archive.nav.map", "archive-map", "archive", PUBLIC, ":material/map:"),
@@ -47,8 +29,8 @@ SPEC = ModuleSpec(
         PageSpec(_PAGES / "report.py", "archive.nav.report", "archive-report", "archive", STAFF,
                  ":material/bar_chart:"),
     ),
-    routes=_routes,
+    routes=lazy("archive.routes:routes"),
     cli=_cli,
     cli_name="archive",
-    demo=_demo,
+    demo=lazy("archive.demo:load"),
 )
