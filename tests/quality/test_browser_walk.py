@@ -25,8 +25,14 @@ PAGES = [p for spec in all_modules() for p in spec.pages]
 
 
 def _wait_for_run(page) -> None:
+    """Until the page's script has run and the browser has drawn what it sent: no
+    placeholder skeletons, no elements left greyed out from the page before."""
     app = page.get_by_test_id("stApp")
     expect(app).to_have_attribute("data-test-script-state", "notRunning", timeout=60_000)
+    expect(page.locator('[data-testid="stSkeleton"], [data-testid="stSkeletonElement"]')).to_have_count(
+        0, timeout=30_000)
+    expect(page.locator('[data-stale="true"]')).to_have_count(0, timeout=30_000)
+    page.wait_for_timeout(300)  # charts and maps draw a moment after their element appears
 
 
 @pytest.mark.parametrize("visitor", list(VISITORS))
