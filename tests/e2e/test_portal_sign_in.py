@@ -36,6 +36,8 @@ def test_teacher_signs_in_switches_to_english_and_signs_out(server, page: Page, 
     expect(page.get_by_role("heading", name=re.compile("Iizuka City's education"))).to_be_visible(timeout=30_000)
     expect(sidebar.get_by_text("Signed in as 山田 花子 (飯塚小)")).to_be_visible()
     page.screenshot(path=artifacts / "portal-teacher-en.png", full_page=True)
+    page.reload()  # the language is kept in the address, the session in a cookie
+    expect(sidebar.get_by_text("Signed in as 山田 花子 (飯塚小)")).to_be_visible(timeout=30_000)
 
     sidebar.get_by_role("button", name="Sign out").click()
     expect(page.get_by_text("You have signed out.")).to_be_visible(timeout=30_000)
