@@ -15,6 +15,7 @@ import pytest
 from kernel.store import Store
 from portal.modules import all_modules
 from portal.shell import NAV_PAGES
+from tests.conftest import running_server
 
 EVERYONE = {"anonymous", "resident", "teacher", "school_admin", "librarian", "facility_staff", "curator",
             "city_admin"}
@@ -135,6 +136,17 @@ def ids(demo_db):
         store.close()
 
 
+@pytest.fixture(scope="module")
+def own_server(demo_db, tmp_path_factory):
+    """A server of our own on an untouched copy of the demo city: the shared `server` is
+    changed by other tests (an e2e test publishes an item), and this table names states."""
+    folder = tmp_path_factory.mktemp("access")
+    db = folder / "access.duckdb"
+    db.write_bytes(demo_db.read_bytes())
+    with running_server(db, folder / "server.log") as base:
+        yield base
+
+
 BASIC = {"resident01": ("resident01", "manabi-demo"), "resident02": ("resident02", "manabi-demo"),
          "wrong password": ("resident01", "not-the-password")}
 
@@ -196,15 +208,15 @@ def test_every_route_is_in_the_table(ids):
 
 
 @pytest.mark.parametrize("method,path,who,status", ROUTE_ACCESS, ids=[f"{m} {p} {w}" for m, p, w, _ in ROUTE_ACCESS])
-def test_route_answers_each_visitor_as_the_table_says(server, ids, method, path, who, status):
+def test_route_answers_each_visitor_as_the_table_says(own_server, ids, method, path, who, status):
     auth = BASIC.get(who)
-    answer = httpx.request(method, server + path.format(**ids), auth=auth, timeout=30,
+    answer = httpx.request(method, own_server + path.format(**ids), auth=auth, timeout=30,
                            headers={"X-Experience-API-Version": "1.0.3"})
     expected = status if isinstance(status, set) else {status}
     assert answer.status_code in expected, answer.text[:300]
 
 
-def test_exports_and_feeds_hold_no_unpublished_item(server, ids, demo_db):
+def test_exports_and_feeds_hold_no_unpublished_item(own_server, ids, demo_db):
     store = Store(demo_db, read_only=True)
     try:
         hidden = [title for (title,) in store.query(
@@ -214,6 +226,6 @@ def test_exports_and_feeds_hold_no_unpublished_item(server, ids, demo_db):
     assert hidden
     for path in ("/archive/export.csv", "/archive/export.json", "/iiif/collection",
                  "/oai?verb=ListRecords&metadataPrefix=oai_dc"):
-        body = httpx.get(server + path, timeout=30).text
+        body = httpx.get(own_server + path, timeout=30).text
         leaked = [title for title in hidden if title in body]
         assert leaked == [], f"{path} shows unpublished items: {leaked}"
