@@ -2,16 +2,10 @@
 
 from pathlib import Path
 
-from kernel.module import ModuleSpec, PageSpec, lazy
+from kernel.module import ModuleSpec, PageSpec, lazy, lazy_value
 
 _HERE = Path(__file__).resolve().parent
 _PAGES = _HERE / "pages"
-
-
-def _cli():
-    from analytics.cli import app
-
-    return app
 
 
 SPEC = ModuleSpec(
@@ -28,5 +22,5 @@ SPEC = ModuleSpec(
     ),
     routes=lazy("analytics.routes:routes"),
     demo=lazy("analytics.demo:load"),
-    cli=_cli,
+    cli=lazy_value("analytics.cli:app"),
 )

@@ -2,17 +2,11 @@
 
 from pathlib import Path
 
-from kernel.module import PUBLIC, ModuleSpec, PageSpec, lazy
+from kernel.module import PUBLIC, ModuleSpec, PageSpec, lazy, lazy_value
 
 _HERE = Path(__file__).resolve().parent
 _PAGES = _HERE / "pages"
 STAFF = frozenset({"curator", "city_admin"})
-
-
-def _cli():
-    from archive.cli import app
-
-    return app
 
 
 SPEC = ModuleSpec(
@@ -30,7 +24,7 @@ SPEC = ModuleSpec(
                  ":material/bar_chart:"),
     ),
     routes=lazy("archive.routes:routes"),
-    cli=_cli,
+    cli=lazy_value("archive.cli:app"),
     cli_name="archive",
     demo=lazy("archive.demo:load"),
 )

@@ -40,6 +40,20 @@ def lazy(target: str) -> Callable[..., Any]:
     return call
 
 
+def lazy_value(target: str) -> Callable[[], Any]:
+    """A factory returning the object named "package.module:name" (e.g. a typer app),
+    imported when first asked for."""
+    module_name, _, attribute = target.partition(":")
+
+    def get() -> Any:
+        import importlib
+
+        return getattr(importlib.import_module(module_name), attribute)
+
+    get.__qualname__ = get.__name__ = f"lazy_value({target})"
+    return get
+
+
 @dataclass(frozen=True)
 class PageSpec:
     """One Streamlit page. `roles` None: public; empty: any signed-in user;

@@ -2,18 +2,12 @@
 
 from pathlib import Path
 
-from kernel.module import PUBLIC, ModuleSpec, PageSpec, lazy
+from kernel.module import PUBLIC, ModuleSpec, PageSpec, lazy, lazy_value
 
 _HERE = Path(__file__).resolve().parent
 _PAGES = _HERE / "pages"
 _STAFF = frozenset({"librarian", "city_admin"})
 _RESIDENT = frozenset({"resident"})
-
-
-def _cli():
-    from library_ebooks.cli import app
-
-    return app
 
 
 SPEC = ModuleSpec(
@@ -33,7 +27,7 @@ SPEC = ModuleSpec(
                  ":material/monitoring:"),
     ),
     routes=lazy("library_ebooks.routes:routes"),
-    cli=_cli,
+    cli=lazy_value("library_ebooks.cli:app"),
     cli_name="ebooks",
     demo=lazy("library_ebooks.demo:load"),
 )

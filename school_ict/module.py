@@ -2,19 +2,13 @@
 
 from pathlib import Path
 
-from kernel.module import ModuleSpec, PageSpec, lazy
+from kernel.module import ModuleSpec, PageSpec, lazy, lazy_value
 
 _HERE = Path(__file__).resolve().parent
 _PAGES = _HERE / "pages"
 _STAFF = frozenset({"teacher", "school_admin", "city_admin"})
 _MANAGERS = frozenset({"school_admin", "city_admin"})
 _BOARD = frozenset({"city_admin"})
-
-
-def _cli():
-    from school_ict.cli import app
-
-    return app
 
 
 SPEC = ModuleSpec(
@@ -37,7 +31,7 @@ SPEC = ModuleSpec(
         PageSpec(_PAGES / "network.py", "ict.nav.network", "school-network", "schools", _MANAGERS,
                  ":material/network_check:"),
     ),
-    cli=_cli,
+    cli=lazy_value("school_ict.cli:app"),
     cli_name="devices",
     demo=lazy("school_ict.demo:load"),
 )
