@@ -164,6 +164,19 @@ def server(demo_db, tmp_path_factory):
         yield base
 
 
+def sign_in(page, server: str, login: str, password: str = DEMO_PASSWORD):
+    """Sign in through the sign-in page in the browser, as a person would; returns the sidebar."""
+    from playwright.sync_api import expect
+
+    page.goto(f"{server}/sign-in")
+    page.get_by_label("ログインID").fill(login)
+    page.get_by_label("パスワード", exact=True).fill(password)
+    page.get_by_role("button", name="サインイン").click()
+    sidebar = page.get_by_test_id("stSidebar")
+    expect(sidebar.get_by_text("さんでサインイン中")).to_be_visible(timeout=30_000)
+    return sidebar
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args():
     return {

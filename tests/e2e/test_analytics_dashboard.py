@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from analytics.demo import DEMO_CLIENT_KEY, DEMO_CLIENT_SECRET
+from tests.conftest import sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -30,12 +31,7 @@ def test_teacher_reads_the_class_heatmap_and_a_pupils_timeline(server, page: Pag
     assert answer.status_code == 200
 
     page.set_viewport_size({"width": 1400, "height": 1200})
-    page.goto(f"{server}/sign-in")
-    page.get_by_label("ログインID").fill("teacher01")
-    page.get_by_label("パスワード").fill("manabi-demo")
-    page.get_by_role("button", name="サインイン").click()
-    sidebar = page.get_by_test_id("stSidebar")
-    expect(sidebar.get_by_text("山田 花子 (飯塚小) さんでサインイン中")).to_be_visible(timeout=30_000)
+    sidebar = sign_in(page, server, "teacher01")
 
     sidebar.get_by_role("link", name="学習ダッシュボード").click()
     expect(page.get_by_role("heading", name="学習ダッシュボード")).to_be_visible(timeout=30_000)

@@ -13,6 +13,8 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.conftest import sign_in
+
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
 TITLE = "嘉穂劇場 公演ポスター"  # IZK-DEMO-005: in review, submitted by curator01
@@ -22,14 +24,6 @@ def _item_id(db: Path, identifier: str) -> int:
     out = subprocess.run([sys.executable, "-m", "portal.cli_main", "--db", str(db), "archive", "list", "--json"],
                          check=True, capture_output=True, text=True, cwd=ROOT).stdout
     return next(row["id"] for row in json.loads(out) if row["identifier"] == identifier)
-
-
-def _sign_in(page: Page, server: str, login: str) -> None:
-    page.goto(f"{server}/sign-in")
-    page.get_by_label("ログインID").fill(login)
-    page.get_by_label("パスワード").fill("manabi-demo")
-    page.get_by_role("button", name="サインイン").click()
-    expect(page.get_by_test_id("stSidebar").get_by_text(re.compile("さんでサインイン中"))).to_be_visible(timeout=30_000)
 
 
 def _sign_out(page: Page) -> None:
@@ -52,7 +46,7 @@ def test_review_publish_and_public_view(server, demo_db, page: Page, artifacts):
     expect(page.get_by_text(re.compile("見つかりません"))).to_be_visible(timeout=30_000)
 
     # curator01 submitted it, so curator01 may not publish it.
-    _sign_in(page, server, "curator01")
+    sign_in(page, server, "curator01")
     _open_curate(page)
     chooser = page.get_by_test_id("stSelectbox").filter(has_text="資料を選ぶ").locator("input")
     chooser.click()
@@ -65,7 +59,7 @@ def test_review_publish_and_public_view(server, demo_db, page: Page, artifacts):
     _sign_out(page)
 
     # The city administrator reviews (the list opens on items in review) and publishes.
-    _sign_in(page, server, "admin")
+    sign_in(page, server, "admin")
     _open_curate(page)
     expect(page.get_by_role("heading", name=f"IZK-DEMO-005 — {TITLE}")).to_be_visible(timeout=30_000)
     page.get_by_role("button", name="公開する").click()
@@ -91,7 +85,7 @@ def test_review_publish_and_public_view(server, demo_db, page: Page, artifacts):
 def test_script_payloads_typed_by_a_curator_stay_inert_in_the_browser(server, page: Page, artifacts):
     dialogs: list[str] = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-    _sign_in(page, server, "curator01")
+    sign_in(page, server, "curator01")
     _open_curate(page)
     page.get_by_role("tab", name="新規登録").click()
     # The new-item form is the visible one (an editable item's form may sit in a hidden tab).

@@ -10,18 +10,14 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from kernel import meetings
+from tests.conftest import sign_in
 
 pytestmark = pytest.mark.e2e
 
 
 def test_resident_registers_and_gets_a_join_link(server, page: Page, artifacts):
     page.set_viewport_size({"width": 1300, "height": 1400})
-    page.goto(f"{server}/sign-in")
-    page.get_by_label("ログインID").fill("resident01")
-    page.get_by_label("パスワード").fill("manabi-demo")
-    page.get_by_role("button", name="サインイン").click()
-    sidebar = page.get_by_test_id("stSidebar")
-    expect(sidebar.get_by_text("さんでサインイン中")).to_be_visible(timeout=30_000)
+    sidebar = sign_in(page, server, "resident01")
 
     sidebar.get_by_role("link", name="講座・オンライン講座").click()
     expect(page.get_by_role("heading", name="講座・オンライン講座")).to_be_visible(timeout=30_000)

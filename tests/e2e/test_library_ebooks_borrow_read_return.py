@@ -5,16 +5,14 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.conftest import sign_in
+
 pytestmark = pytest.mark.e2e
 
 
 def test_borrow_read_return(server, page: Page, artifacts):
     page.set_default_timeout(30_000)
-    page.goto(f"{server}/sign-in")
-    page.get_by_label("ログインID").fill("resident08")
-    page.get_by_label("パスワード").fill("manabi-demo")
-    page.get_by_role("button", name="サインイン").click()
-    expect(page.get_by_text("さんでサインイン中")).to_be_visible()
+    sign_in(page, server, "resident08")
 
     # Move through the sidebar, as a person would, staying in the same session.
     sidebar = page.get_by_test_id("stSidebarNavItems")

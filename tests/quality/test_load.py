@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from portal.modules import all_modules
+from tests.conftest import sign_in
 from tests.quality.streamlit_client import StreamlitSession
 
 SESSIONS = 50
@@ -48,11 +49,7 @@ def session_cookies(server, browser):
     for login in (name for name in MIX if name):
         context = browser.new_context()
         page = context.new_page()
-        page.goto(f"{server}/sign-in")
-        page.get_by_label("ログインID").fill(login)
-        page.get_by_label("パスワード").fill("manabi-demo")
-        page.get_by_role("button", name="サインイン").click()
-        page.get_by_test_id("stSidebar").get_by_text("さんでサインイン中").wait_for(timeout=30_000)
+        sign_in(page, server, login)
         for _ in range(50):
             found = {c["name"]: c["value"] for c in context.cookies()}
             if "manabi_session" in found:
