@@ -6,7 +6,7 @@ from contextlib import suppress
 import streamlit as st
 
 from facilities.pages import course_common as cc
-from facilities.services import courses
+from facilities.services import courses, payments
 from kernel import meetings
 from kernel.errors import ManabiError
 from kernel.ui import flash, page_context
@@ -90,6 +90,9 @@ for course, reg in mine:
         if reg.status == "registered" and reg.fee_yen:
             if reg.owed_yen:
                 st.warning(t("courses.mine.owed", fee=t.money(reg.owed_yen)), icon=":material/payments:")
+                left, right = st.columns([1, 2])
+                left.image(payments.qr_png(reg), caption=reg.payment_ref, width=200)
+                right.markdown(t("courses.mine.how_to_pay", ref=reg.payment_ref, amount=t.money(reg.owed_yen)))
             else:
                 st.caption(t("courses.mine.paid"))
         if reg.status == "registered":

@@ -10,8 +10,9 @@ Rules
 - Every registration and cancellation writes the course row (`seats_taken`,
   `waitlist_counter`), so racing writers conflict, `Store.write` re-runs the loser with
   fresh numbers, and the CHECK on seats_taken is the last line of defence.
-- A fee is recorded as owed on the registration when the seat is given; staff record the
-  payment at the counter (the booking part's QR payment flow pays bookings, not courses).
+- A fee is recorded as owed on the registration when the seat is given; it is paid by QR code
+  (reference "C-<registration id>", facilities.services.payments) or recorded by staff at the
+  counter; both write facilities_course_payments.
 - Only the lecturer (moderator) and people holding a seat get a join link for an online
   session; each link asked for is recorded as attendance.
 Tables: facilities_courses, facilities_course_sessions, facilities_course_registrations,
@@ -136,6 +137,10 @@ class Registration:
     @property
     def owed_yen(self) -> int:
         return max(self.fee_yen - self.paid_yen, 0) if self.status == "registered" else 0
+
+    @property
+    def payment_ref(self) -> str:
+        return payment_ref(self.id)
 
 
 @dataclass(frozen=True)
@@ -517,6 +522,24 @@ def cancel_registration(store: Store, clock: Clock, actor: Actor, course_id: int
     return store.write(work)
 
 
+PAYMENT_PREFIX = "C-"  # bookings' references are "MNB-<hex>", so the two never collide
+
+
+def payment_ref(registration_id: int) -> str:
+    return f"{PAYMENT_PREFIX}{registration_id}"
+
+
+def record_course_payment(cur, clock: Clock, registration_id: int, method: str, yen: int,
+                          transaction_id: str | None, recorded_by: int | None) -> None:
+    """One row in facilities_course_payments and the registration marked paid (same transaction)."""
+    now = clock.now()
+    cur.execute("""INSERT INTO facilities_course_payments (registration_id, method, yen, transaction_id, recorded_at,
+                   recorded_by) VALUES (?, ?, ?, ?, ?, ?)""", [registration_id, method, yen, transaction_id, now,
+                                                                recorded_by])
+    cur.execute("UPDATE facilities_course_registrations SET paid_yen = paid_yen + ?, paid_at = ? WHERE id = ?",
+                [yen, now, registration_id])
+
+
 def record_fee_paid(store: Store, clock: Clock, actor: Actor, course_id: int, user_id: int) -> Registration:
     """Staff record that a participant paid the course fee (at the counter)."""
     actor.require(*STAFF)
@@ -526,8 +549,13 @@ def record_fee_paid(store: Store, clock: Clock, actor: Actor, course_id: int, us
                           "AND user_id = ?", [course_id, user_id]).fetchone()
         if row is None or row[1] != "registered":
             raise NotFound("courses.not_registered")
-        cur.execute("UPDATE facilities_course_registrations SET paid_yen = fee_yen, paid_at = ? WHERE id = ?",
-                    [clock.now(), row[0]])
+        cur.execute("SELECT paid_yen FROM facilities_course_registrations WHERE id = ?", [row[0]])
+        owed = row[2] - cur.fetchone()[0]
+        if owed > 0:
+            record_course_payment(cur, clock, row[0], "counter", owed, None, actor.user_id)
+        else:
+            cur.execute("UPDATE facilities_course_registrations SET paid_yen = fee_yen, paid_at = ? WHERE id = ?",
+                        [clock.now(), row[0]])
 
     store.write(work)
     return _registrations(store.cursor(), "r.course_id = ? AND r.user_id = ?", [course_id, user_id])[0]

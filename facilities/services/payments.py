@@ -19,6 +19,7 @@ from pathlib import Path
 import segno
 
 from facilities.services import booking as bookings
+from facilities.services import courses
 from facilities.services.booking import LIVE, Booking
 from facilities.services.catalog import STAFF
 from kernel.actor import Actor
@@ -50,12 +51,13 @@ def sign(body: bytes, secret: str) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def qr_payload(booking: Booking) -> str:
-    """What the QR code carries: the scheme, the payment reference and the amount owed."""
+def qr_payload(booking: Booking | courses.Registration) -> str:
+    """What the QR code carries: the scheme, the payment reference and the amount owed
+    (a booking, or a course registration that owes a fee: reference "C-<registration id>")."""
     return f"{QR_SCHEME}:{booking.payment_ref}:{booking.owed_yen}"
 
 
-def qr_png(booking: Booking, scale: int = 6) -> bytes:
+def qr_png(booking: Booking | courses.Registration, scale: int = 6) -> bytes:
     out = io.BytesIO()
     segno.make(qr_payload(booking), error="m").save(out, kind="png", scale=scale, border=2)
     return out.getvalue()
@@ -98,6 +100,8 @@ def accept_provider_callback(store: Store, clock: Clock, body: bytes, signature:
     def work(cur) -> int:
         if cur.execute("SELECT 1 FROM facilities_payments WHERE transaction_id = ?", [transaction_id]).fetchone():
             raise PaymentRejected("payments.replayed", 409)
+        if reference.startswith(courses.PAYMENT_PREFIX):
+            return _pay_course(cur, clock, reference, amount, transaction_id)
         row = _owed(cur, "payment_ref", reference)
         if row is None:
             raise PaymentRejected("payments.unknown_reference", 404)
@@ -115,6 +119,29 @@ def accept_provider_callback(store: Store, clock: Clock, body: bytes, signature:
         return store.write(work)
     except Conflict:  # two deliveries of the same callback at once: one is recorded
         raise PaymentRejected("payments.replayed", 409) from None
+
+
+def _pay_course(cur, clock: Clock, reference: str, amount: int, transaction_id: str) -> int:
+    """A QR payment of a course fee; returns the registration id."""
+    if cur.execute("SELECT 1 FROM facilities_course_payments WHERE transaction_id = ?",
+                   [transaction_id]).fetchone():
+        raise PaymentRejected("payments.replayed", 409)
+    number = reference[len(courses.PAYMENT_PREFIX):]
+    row = None
+    if number.isdigit() and len(number) < 10 and reference == courses.payment_ref(int(number)):  # no "C-007"
+        row = cur.execute("SELECT id, status, fee_yen, paid_yen FROM facilities_course_registrations WHERE id = ?",
+                          [int(number)]).fetchone()
+    if row is None:
+        raise PaymentRejected("payments.unknown_reference", 404)
+    registration_id, status, fee, paid = row
+    if status != "registered" or fee <= 0:
+        raise PaymentRejected("payments.not_payable", 409)
+    if paid >= fee:
+        raise PaymentRejected("payments.replayed", 409)
+    if amount != fee - paid:
+        raise PaymentRejected("payments.wrong_amount", 422, owed=fee - paid)
+    courses.record_course_payment(cur, clock, registration_id, "qr", amount, transaction_id, None)
+    return registration_id
 
 
 def record_counter_payment(store: Store, clock: Clock, actor: Actor, booking_id: int, yen: int) -> Booking:
