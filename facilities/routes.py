@@ -3,12 +3,14 @@ provider's callback. Both run their DuckDB work in a thread."""
 
 from __future__ import annotations
 
+import json
+
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from facilities.services import calendar_feed, payments
+from facilities.services import calendar_feed, courses, payments
 from kernel.errors import NotFound
 from kernel.http import route_context
 
@@ -31,11 +33,14 @@ async def payment_callback(request: Request) -> JSONResponse:
     body = await request.body()
     signature = request.headers.get(payments.SIGNATURE_HEADER)
     try:
-        booking_id = await run_in_threadpool(payments.accept_provider_callback, rc.store, rc.clock, body, signature)
+        paid_id = await run_in_threadpool(payments.accept_provider_callback, rc.store, rc.clock, body, signature)
     except payments.PaymentRejected as exc:
         return JSONResponse({"status": "rejected", "reason": exc.key.split(".")[-1], **exc.params},
                             status_code=exc.status)
-    return JSONResponse({"status": "paid", "booking": booking_id})
+    # A course fee's reference (C-<registration>) pays a registration; any other, a booking.
+    reference = str(json.loads(body).get("reference", ""))
+    paid = "registration" if reference.startswith(courses.PAYMENT_PREFIX) else "booking"
+    return JSONResponse({"status": "paid", paid: paid_id})
 
 
 def routes() -> list[Route]:

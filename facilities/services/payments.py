@@ -98,7 +98,12 @@ def accept_provider_callback(store: Store, clock: Clock, body: bytes, signature:
         raise PaymentRejected("payments.bad_message", 400)
 
     def work(cur) -> int:
-        if cur.execute("SELECT 1 FROM facilities_payments WHERE transaction_id = ?", [transaction_id]).fetchone():
+        # A provider's transaction pays once, whether it named a booking or a course fee.
+        if cur.execute(
+            """SELECT 1 FROM facilities_payments WHERE transaction_id = $1
+               UNION ALL SELECT 1 FROM facilities_course_payments WHERE transaction_id = $1""",
+            [transaction_id],
+        ).fetchone():
             raise PaymentRejected("payments.replayed", 409)
         if reference.startswith(courses.PAYMENT_PREFIX):
             return _pay_course(cur, clock, reference, amount, transaction_id)
@@ -122,10 +127,8 @@ def accept_provider_callback(store: Store, clock: Clock, body: bytes, signature:
 
 
 def _pay_course(cur, clock: Clock, reference: str, amount: int, transaction_id: str) -> int:
-    """A QR payment of a course fee; returns the registration id."""
-    if cur.execute("SELECT 1 FROM facilities_course_payments WHERE transaction_id = ?",
-                   [transaction_id]).fetchone():
-        raise PaymentRejected("payments.replayed", 409)
+    """A QR payment of a course fee (the transaction id is already checked); returns the
+    registration id."""
     number = reference[len(courses.PAYMENT_PREFIX):]
     row = None
     if number.isdigit() and len(number) < 10 and reference == courses.payment_ref(int(number)):  # no "C-007"

@@ -98,3 +98,18 @@ def test_counter_payment_is_recorded_like_a_qr_payment(store, clock, town):
     with pytest.raises(PaymentRejected) as after_counter:
         _callback(store, clock, reg.payment_ref, 1500)
     assert after_counter.value.status == 409
+
+
+def test_a_transaction_that_paid_a_course_cannot_pay_a_booking(store, clock, town):
+    """The provider's transaction id is spent once, across course fees and bookings."""
+    course = _course(store, clock, town)
+    reg = courses.register(store, clock, town.alice, course.id)
+    assert _callback(store, clock, reg.payment_ref, 1500, tx="TX-SPENT") == reg.id
+    day = clock.now().date() + timedelta(days=20)
+    while day.isoweekday() == 1:
+        day += timedelta(days=1)
+    made = booking.book(store, clock, town.bob, town.room_id, day, "pm")
+    with pytest.raises(PaymentRejected) as replay:
+        _callback(store, clock, made.payment_ref, made.owed_yen, tx="TX-SPENT")
+    assert replay.value.status == 409
+    assert booking.get_booking(store, town.bob, made.id).owed_yen == made.owed_yen
