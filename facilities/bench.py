@@ -31,11 +31,12 @@ STAFF = Actor(user_id=1, login="bench-staff", roles=frozenset({Role.FACILITY_STA
 
 
 def _fresh_store(clock: Clock, path: str | Path = ":memory:") -> Store:
-    from portal.modules import known_migrations
+    from kernel.migrations import discover
 
-    known = known_migrations()
+    root = Path(__file__).resolve().parent.parent
     store = Store(path)
-    migrate(store, clock, {"portal": known["portal"], "facilities": known["facilities"]})
+    migrate(store, clock, {"portal": discover("portal", root / "portal" / "migrations"),
+                           "facilities": discover("facilities", root / "facilities" / "migrations")})
     return store
 
 

@@ -8,7 +8,7 @@ composes them (portal/modules.py) and nothing else needs to know they exist.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -104,6 +104,8 @@ class ModuleSpec:
     demo: Callable[[DemoContext], None] | None = None
     # The yearly review's indicators: (store, clock) -> list[kernel.indicators.Indicator]
     indicators: Callable[[Any, Any], list[Any]] | None = None
+    # Functions offered to other modules by name (kernel.provided), e.g. a school's rosters.
+    provides: dict[str, Callable[..., Any]] = field(default_factory=dict)
     depends_on: tuple[str, ...] = ("portal",)
 
     @property

@@ -11,6 +11,7 @@ import importlib
 from functools import cache
 from pathlib import Path
 
+from kernel import provided
 from kernel.migrations import Migration, discover
 from kernel.module import ModuleSpec
 
@@ -21,7 +22,11 @@ KERNEL_CATALOGUE = Path(__file__).resolve().parent.parent / "kernel" / "messages
 
 @cache
 def all_modules() -> tuple[ModuleSpec, ...]:
-    return tuple(importlib.import_module(f"{name}.module").SPEC for name in MODULE_NAMES)
+    specs = tuple(importlib.import_module(f"{name}.module").SPEC for name in MODULE_NAMES)
+    for spec in specs:  # what modules offer one another (kernel.provided)
+        for name, function in spec.provides.items():
+            provided.offer(name, function)
+    return specs
 
 
 def known_migrations() -> dict[str, list[Migration]]:

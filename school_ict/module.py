@@ -15,6 +15,10 @@ SPEC = ModuleSpec(
     name="school_ict",
     package_dir=_HERE,
     indicators=lazy("school_ict.indicators:indicators"),
+    provides={
+        "school_ict.classrooms": lazy("school_ict.rosters:classrooms_with_readiness"),
+        "school_ict.pupils": lazy("school_ict.rosters:pupils_with_readiness"),
+    },
     pages=(
         PageSpec(_PAGES / "dashboard.py", "ict.nav.dashboard", "school-devices", "schools", _STAFF,
                  ":material/devices:"),

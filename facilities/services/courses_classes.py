@@ -24,6 +24,7 @@ from kernel import meetings
 from kernel.actor import Actor, Role
 from kernel.clock import Clock
 from kernel.errors import InvalidInput, NotFound, PermissionDenied
+from kernel.provided import provided
 from kernel.store import Store
 
 KINDS = ("class", "english")
@@ -61,7 +62,8 @@ class PupilLink:
 
 
 def _registry_present(store: Store) -> bool:
-    return bool(store.query("SELECT 1 FROM duckdb_tables() WHERE table_name = 'school_ict_pupils'"))
+    """School ICT offers the class rosters (kernel.provided); without it, no classes."""
+    return provided("school_ict.classrooms") is not None
 
 
 def _teacher(actor: Actor) -> None:
@@ -76,16 +78,7 @@ def classrooms(store: Store, clock: Clock, actor: Actor) -> list[Classroom]:
     _teacher(actor)
     if not _registry_present(store):
         return []
-    rows = store.query(
-        """SELECT c.id, c.school_id, c.grade, c.class_name,
-                  count(DISTINCT p.id) AS pupils,
-                  count(DISTINCT p.id) FILTER (WHERE d.id IS NOT NULL) AS ready
-           FROM school_ict_classrooms c
-           LEFT JOIN school_ict_pupils p ON p.classroom_id = c.id AND p.active
-           LEFT JOIN school_ict_devices d ON d.pupil_id = p.id AND d.status = 'assigned'
-                 AND (d.support_end IS NULL OR d.support_end > ?)
-           WHERE c.school_id = ? GROUP BY ALL ORDER BY c.grade, c.class_name""",
-        [clock.now().date(), actor.school_id])
+    rows = provided("school_ict.classrooms")(store, actor.school_id, clock.now().date())
     return [Classroom(*row) for row in rows]
 
 
@@ -161,12 +154,7 @@ def pupil_links(store: Store, clock: Clock, actor: Actor, session_id: int) -> li
     """One member link per active pupil of the class, for the teacher to hand out."""
     session, meeting_room = _session(store, clock, actor, session_id)
     config = meeting_config(store)
-    pupils = store.query(
-        """SELECT p.pseudonym, bool_or(d.id IS NOT NULL) FROM school_ict_pupils p
-           LEFT JOIN school_ict_devices d ON d.pupil_id = p.id AND d.status = 'assigned'
-                 AND (d.support_end IS NULL OR d.support_end > ?)
-           WHERE p.classroom_id = ? AND p.active GROUP BY p.pseudonym ORDER BY p.pseudonym""",
-        [clock.now().date(), session.classroom.id])
+    pupils = provided("school_ict.pupils")(store, session.classroom.id, clock.now().date())
     links = []
     for pseudonym, ready in pupils:
         who = meetings.Participant(f"pupil:{pseudonym}", pseudonym, moderator=False)

@@ -1,0 +1,38 @@
+"""The house's boundaries (../shared/DESIGN.md): a module never imports another module
+nor reads its tables; what it needs from another comes through kernel.provided, the
+yearly review through each module's indicators. The kernel imports no module."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+MODULES = ("school_ict", "analytics", "library_ebooks", "facilities", "archive")
+
+
+def _sources(folder: Path):
+    for path in sorted(folder.rglob("*")):
+        if path.suffix in {".py", ".sql"} and "__pycache__" not in path.parts:
+            yield path, path.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_a_module_touches_no_other_module(module):
+    others = [m for m in MODULES if m != module]
+    table = re.compile(r"\b(" + "|".join(others) + r")_[a-z][a-z_]*\b")
+    importing = re.compile(r"^\s*(from|import)\s+(" + "|".join(others) + r"|portal)\b", re.M)
+    found = []
+    for path, text in _sources(ROOT / module):
+        found += [f"{path.relative_to(ROOT)}: reads {m.group(0)}" for m in table.finditer(text)]
+        found += [f"{path.relative_to(ROOT)}: imports {m.group(2)}" for m in importing.finditer(text)]
+    assert found == []
+
+
+def test_the_kernel_imports_no_module():
+    importing = re.compile(r"^\s*(from|import)\s+(" + "|".join((*MODULES, "portal")) + r")\b", re.M)
+    found = [f"{path.relative_to(ROOT)}: {m.group(0).strip()}"
+             for path, text in _sources(ROOT / "kernel") for m in importing.finditer(text)]
+    assert found == []
