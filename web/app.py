@@ -3,6 +3,6 @@
 It lives in its own folder on purpose: Streamlit treats a `pages/` folder beside the
 entry script as a legacy multipage app, and portal/pages/ would be taken for one."""
 
-from portal.shell import run
+from portal.ui.shell import run
 
 run()

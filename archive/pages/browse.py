@@ -4,7 +4,7 @@ from contextlib import suppress
 
 import streamlit as st
 
-from archive import ui
+from archive.pages import _shared as ui
 from archive.services import items
 from kernel.errors import ManabiError
 from kernel.ui import page_context, show_error

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from archive import ui
+from archive.pages import _shared as ui
 from archive.services import items, rights
 from kernel.errors import ManabiError
 from kernel.ui import flash, page_context, show_error

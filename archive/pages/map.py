@@ -3,7 +3,7 @@
 import pydeck as pdk
 import streamlit as st
 
-from archive import ui
+from archive.pages import _shared as ui
 from archive.services import items
 from kernel.ui import page_context
 

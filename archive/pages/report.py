@@ -5,7 +5,7 @@ from datetime import date
 import altair as alt
 import streamlit as st
 
-from archive import ui
+from archive.pages import _shared as ui
 from archive.services import items
 from kernel.ui import page_context
 

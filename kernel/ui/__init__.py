@@ -1,6 +1,6 @@
 """What every page needs from the shell, without importing the portal.
 
-The portal's shell (portal/shell.py) builds a PageContext on every run and hands
+The portal's shell (portal/ui/shell.py) builds a PageContext on every run and hands
 it over with `set_context`; a page asks for it with `page_context()` and gets the
 store, the clock, the actor and a translator for the visitor's language.
 """

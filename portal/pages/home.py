@@ -3,7 +3,7 @@
 import streamlit as st
 
 from kernel.ui import page_context
-from portal.shell import NAV_PAGES
+from portal.ui.shell import NAV_PAGES
 
 ctx = page_context()
 t = ctx.t

@@ -4,9 +4,10 @@ import streamlit as st
 
 from kernel.errors import ManabiError
 from kernel.ui import page_context, show_error
-from portal import demo, shell
+from portal import demo
 from portal.runtime import open_runtime
 from portal.services import accounts
+from portal.ui import shell
 
 ctx = page_context()
 t = ctx.t

@@ -5,8 +5,8 @@ import streamlit as st
 
 from kernel.errors import ManabiError
 from kernel.ui import page_context, show_error
+from school_ict.pages._shared import class_label, pick_school
 from school_ict.services import audit, registry
-from school_ict.ui import class_label, pick_school
 
 ctx = page_context("teacher", "school_admin", "city_admin")
 t = ctx.t

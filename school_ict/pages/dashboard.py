@@ -7,8 +7,8 @@ import streamlit as st
 
 from kernel.errors import ManabiError
 from kernel.ui import page_context, show_error
+from school_ict.pages._shared import class_label, device_frame_table, device_table, pick_school
 from school_ict.services import dashboard, labels, registry, usage
-from school_ict.ui import class_label, device_frame_table, device_table, pick_school
 
 SHOWN_DEVICES = 500
 

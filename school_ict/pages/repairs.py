@@ -7,8 +7,8 @@ import streamlit as st
 
 from kernel.errors import ManabiError
 from kernel.ui import page_context, show_error
+from school_ict.pages._shared import pick_school
 from school_ict.services import repairs
-from school_ict.ui import pick_school
 
 ctx = page_context("teacher", "school_admin", "city_admin")
 t = ctx.t

@@ -14,7 +14,7 @@ import pytest
 
 from kernel.store import Store
 from portal.modules import all_modules
-from portal.shell import NAV_PAGES
+from portal.ui.shell import NAV_PAGES
 from tests.conftest import running_server
 
 EVERYONE = {"anonymous", "resident", "teacher", "school_admin", "librarian", "facility_staff", "curator",

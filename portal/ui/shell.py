@@ -25,7 +25,7 @@ _FORGET_COOKIE = "_manabi_forget_cookie"
 _COOKIE_IGNORED = "_manabi_cookie_ignored"
 NAV_PAGES = "_manabi_nav_pages"
 _LANG = "lang"
-_PAGES = __import__("pathlib").Path(__file__).resolve().parent / "pages"
+_PAGES = __import__("pathlib").Path(__file__).resolve().parent.parent / "pages"
 
 
 def _language() -> str:

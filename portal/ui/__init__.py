@@ -1,0 +1,1 @@
+"""The portal's Streamlit shell (navigation, sign-in state, language)."""
