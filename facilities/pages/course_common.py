@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 
+from facilities.services import courses
 from facilities.services.courses import Session
+from kernel.errors import ManabiError
+from kernel.ui import PageContext, flash
 
 STATE_COLOURS = {"open": "green", "not_yet": "orange", "closed": "gray", "cancelled": "red"}
 STATE_KEYS = {"open": "courses.list.state_open", "not_yet": "courses.list.state_not_yet",
@@ -46,3 +49,13 @@ def sessions_markdown(t, sessions) -> str:
     """The sessions as a short list: easier to read than a grid for a handful of dates."""
     icons = {True: ":material/videocam:", False: ":material/meeting_room:"}
     return "\n".join(f"- {icons[s.online]} {session_line(t, s)}" for s in sessions if s.status == "planned")
+
+
+def cancel_clicked(ctx: PageContext, course_id: int) -> None:
+    """A participant's "cancel" button: the seat goes to the waiting list's next in line."""
+    try:
+        courses.cancel_registration(ctx.store, ctx.clock, ctx.actor, course_id)
+    except ManabiError as exc:
+        flash(ctx.t.error(exc), "error")
+        return
+    flash(ctx.t("courses.list.cancelled_done"), "info")

@@ -28,15 +28,6 @@ def do_join(session_id: int) -> None:
     st.session_state.setdefault(_LINKS, {})[session_id] = (link.url, link.expires)
 
 
-def do_cancel(course_id: int) -> None:
-    try:
-        courses.cancel_registration(ctx.store, ctx.clock, actor, course_id)
-    except ManabiError as exc:
-        flash(t.error(exc), "error")
-        return
-    flash(t("courses.list.cancelled_done"), "info")
-
-
 def online_sessions(course, moderator: bool) -> None:
     links = st.session_state.get(_LINKS, {})
     for session in course.sessions:
@@ -101,5 +92,5 @@ for course, reg in mine:
         elif reg.status == "waitlisted":
             st.markdown(cc.sessions_markdown(t, course.sessions))
         if reg.status in ("registered", "waitlisted"):
-            st.button(t("courses.list.cancel"), key=f"mine_cancel_{course.id}", on_click=do_cancel,
-                      args=(course.id,))
+            st.button(t("courses.list.cancel"), key=f"mine_cancel_{course.id}", on_click=cc.cancel_clicked,
+                      args=(ctx, course.id))

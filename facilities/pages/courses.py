@@ -31,15 +31,6 @@ def do_register(course_id: int) -> None:
         flash(t("courses.list.done_waitlisted", position=reg.waitlist_position), "info")
 
 
-def do_cancel(course_id: int) -> None:
-    try:
-        courses.cancel_registration(ctx.store, ctx.clock, actor, course_id)
-    except ManabiError as exc:
-        flash(t.error(exc), "error")
-        return
-    flash(t("courses.list.cancelled_done"), "info")
-
-
 for course in found:
     state = course.registration_state(now)
     with st.container(border=True, key=f"course_{course.id}"):
@@ -74,7 +65,8 @@ for course in found:
             st.info(t("courses.list.waitlist_position", position=mine.waitlist_position),
                     icon=":material/hourglass_top:")
         if mine is not None and mine.status in ("registered", "waitlisted"):
-            st.button(t("courses.list.cancel"), key=f"cancel_{course.id}", on_click=do_cancel, args=(course.id,))
+            st.button(t("courses.list.cancel"), key=f"cancel_{course.id}", on_click=cc.cancel_clicked,
+                      args=(ctx, course.id))
         elif state == "open":
             if not actor.has("resident"):
                 st.caption(t("courses.list.residents_only"))
