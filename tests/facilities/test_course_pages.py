@@ -206,3 +206,22 @@ def test_staff_create_a_course_and_add_a_room_session_that_books_the_room(app_fo
     [session] = courses.find_course(store, "TABLET-1").sessions
     assert session.booking_id is not None and session.online
     assert not booking.is_free(store, session.room_id, day, session.block_code)
+
+
+def test_resident_cancels_from_the_list_and_from_my_courses(app_for):
+    at = app_for(login="resident01", page=LIST)
+    safety = course_id("NET-SAFETY")
+    at.button(key=f"register_{safety}").click()
+    at.run()
+    at.button(key=f"cancel_{safety}").click()
+    at.run()
+    assert not at.exception
+    assert "申込を取り消しました。" in texts(at.info)
+    at.button(key=f"register_{safety}").click()
+    at.run()
+    at.switch_page(MINE)
+    at.run()
+    at.button(key=f"mine_cancel_{safety}").click()
+    at.run()
+    assert not at.exception
+    assert "申込を取り消しました。" in texts(at.info)
