@@ -6,6 +6,13 @@ from kernel.module import ModuleSpec, PageSpec, lazy, lazy_value
 
 _HERE = Path(__file__).resolve().parent
 _PAGES = _HERE / "pages"
+_statement_routes = lazy("analytics.routes:routes")
+_document_routes = lazy("analytics.routes_documents:routes")
+
+
+def _routes() -> list:
+    """The statement resource (routes.py), then the document resources (routes_documents.py)."""
+    return [*_statement_routes(), *_document_routes()]
 
 
 SPEC = ModuleSpec(
@@ -20,7 +27,7 @@ SPEC = ModuleSpec(
         PageSpec(_PAGES / "lrs_admin.py", "analytics.nav.xapi_admin", "learning-records", "admin",
                  frozenset({"city_admin", "school_admin"}), ":material/database:"),
     ),
-    routes=lazy("analytics.routes:routes"),
+    routes=_routes,
     demo=lazy("analytics.demo:load"),
     cli=lazy_value("analytics.cli:app"),
 )

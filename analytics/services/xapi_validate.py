@@ -472,3 +472,14 @@ def validate_batch(statements: list[dict]) -> None:
             validate_statement(statement)
         except InvalidStatement as exc:
             raise InvalidStatement(exc.path, exc.reason, index) from None
+
+
+def validate_agent(value: object, path: str = "agent") -> dict:
+    """An Agent (or Group) given as a request parameter: the document resources and /agents."""
+    _actor(value, path)
+    return value
+
+
+def validate_iri(value: object, path: str) -> str:
+    """An IRI given as a request parameter (activityId)."""
+    return _iri(value, path)
