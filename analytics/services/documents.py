@@ -7,9 +7,10 @@ of its bytes (hex), which If-Match / If-None-Match compare against:
 
 * If-Match (a list of ETags or `*`) fails with 412 when the document is absent or its ETag is not
   listed; If-None-Match fails with 412 when the document exists and is `*` or listed.
-* A PUT to an activity or agent profile that exists already, with neither header, is refused
-  with 409: the app must say which version it means to overwrite. States may be overwritten
-  (the 1.0.3 spec asks preconditions of profiles only), but preconditions sent are honoured.
+* A PUT to an activity or agent profile with neither header is refused: 409 when the profile
+  exists (the app must say which version it means to overwrite), 400 when it does not (it
+  should have sent If-None-Match: *), as ADL's conformance suite expects. States may be
+  overwritten (the 1.0.3 spec asks preconditions of profiles only), but headers sent are honoured.
 * POST merges: absent, it stores like PUT; present, both the stored and the new document must
   be JSON objects (`application/json`), and the new one's top-level properties replace the old
   ones' (one level deep). Otherwise 400 and nothing changes.
@@ -256,8 +257,11 @@ def put_document(store: Store, clock: Clock, client_id: int, scope: Scope, doc_i
 
     def work(cur) -> str:
         current = _current(cur, scope, doc_id)
-        if current is not None and scope.kind != STATE and not pre.given:
-            raise PreconditionRequired()
+        if scope.kind != STATE and not pre.given:
+            if current is not None:
+                raise PreconditionRequired()
+            raise DocumentProblem("a PUT to a profile needs If-None-Match: * for a new document "
+                                  "(or If-Match with the stored ETag)")
         _check(pre, current[2] if current else None)
         _save(cur, scope, doc_id, content, kept_type, current is not None, clock.now(), client_id)
         return etag_of(content)
