@@ -27,6 +27,7 @@ PAGE_ACCESS: dict[str, set[str]] = {
     "account": SIGNED_IN,
     "review": {"school_admin", "city_admin"},
     "admin-users": {"city_admin"},
+    "teacher-classes": {"school_admin", "city_admin"},  # a school admin: their own school's teachers
     "admin-system": {"city_admin"},
     # School ICT: a school's staff see their own school; the board sees all and plans.
     "school-devices": {"teacher", "school_admin", "city_admin"},
@@ -173,6 +174,14 @@ ROUTE_ACCESS = [
     ("GET", "/xapi/about", "anonymous", 200),
     ("GET", "/xapi/statements", "anonymous", 401),
     ("GET", "/xapi/statements", "resident01", 401),
+    ("GET", "/xapi/activities/state", "anonymous", 401),
+    ("PUT", "/xapi/activities/state", "resident01", 401),
+    ("GET", "/xapi/activities/profile", "anonymous", 401),
+    ("PUT", "/xapi/activities/profile", "resident01", 401),
+    ("GET", "/xapi/agents/profile", "anonymous", 401),
+    ("DELETE", "/xapi/agents/profile", "resident01", 401),
+    ("GET", "/xapi/activities", "anonymous", 401),
+    ("GET", "/xapi/agents", "resident01", 401),
     # Facilities: a calendar feed only with its secret; the payment callback only when signed.
     ("GET", "/facilities/calendar/not-a-token.ics", "anonymous", 404),
     ("GET", "/courses/SMART-BASIC.ics", "anonymous", 200),  # a course's public calendar
