@@ -28,7 +28,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-users_app = typer.Typer(help="Accounts: add, list, set roles, set passwords.", no_args_is_help=True)
+users_app = typer.Typer(help="Accounts: add, list, set roles, set passwords, teachers' classes.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 schools_app = typer.Typer(help="Schools, with the codes imports and accounts name them by.", no_args_is_help=True)
 app.add_typer(schools_app, name="schools")
@@ -208,6 +208,25 @@ def users_passwd(
     password = _read_password(state, password_stdin)
     accounts.set_password(state.store(), state.clock(), SYSTEM, login, password)
     emit({"login": login, "password": "set"}, as_json=as_json, lines=[state.t("cli.password_set", login=login)])
+
+
+@users_app.command("classes")
+def users_classes(
+    ctx: typer.Context,
+    login: str = typer.Argument(..., help="A teacher's login."),
+    add: list[str] = typer.Option([], "--add", help="A class to add, as grade-class (3-2); repeat for several."),
+    remove: list[str] = typer.Option([], "--remove", help="A class to remove (3-1); repeat for several."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Show, add or remove the classes a teacher teaches (they see only these classes' records)."""
+    from portal.services import teacher_classes
+
+    state = cli_state(ctx)
+    result = teacher_classes.set_classes(state.store(), SYSTEM, login, add=add, remove=remove)
+    labels = [c.label for c in result]
+    emit({"login": login.lower(), "classes": labels}, as_json=as_json,
+         lines=[state.t("cli.classes_of", login=login.lower(), classes=", ".join(labels)) if labels
+                else state.t("cli.no_classes_of", login=login.lower())])
 
 
 @schools_app.command("list")

@@ -19,9 +19,16 @@ SPEC = ModuleSpec(
                  frozenset({"city_admin", "school_admin"}), ":material/monitoring:"),
         PageSpec(_PAGES / "admin_users.py", "nav.admin_users", "admin-users", "admin",
                  frozenset({"city_admin"}), ":material/manage_accounts:"),
+        PageSpec(_PAGES / "teacher_classes.py", "nav.teacher_classes", "teacher-classes", "admin",
+                 frozenset({"city_admin", "school_admin"}), ":material/groups:"),
         PageSpec(_PAGES / "admin_system.py", "nav.admin_system", "admin-system", "admin",
                  frozenset({"city_admin"}), ":material/dns:"),
     ),
+    # Which classes a teacher teaches, for the modules that show a teacher their classes.
+    provides={
+        "portal.teacher_classes": lazy("portal.services.teacher_classes:classes_of"),
+        "portal.demo_homerooms": lazy("portal.services.teacher_classes:assign_demo_homerooms"),
+    },
     routes=lazy("portal.routes:routes"),
     demo=lazy("portal.demo:load"),
 )
