@@ -18,6 +18,7 @@ SPEC = ModuleSpec(
     provides={
         "school_ict.classrooms": lazy("school_ict.rosters:classrooms_with_readiness"),
         "school_ict.pupils": lazy("school_ict.rosters:pupils_with_readiness"),
+        "school_ict.repair_weeks": lazy("school_ict.rosters:repair_weeks"),
     },
     pages=(
         PageSpec(_PAGES / "dashboard.py", "ict.nav.dashboard", "school-devices", "schools", _STAFF,

@@ -1,6 +1,7 @@
 """What school ICT offers other modules (kernel.provided): a school's classrooms and
-pupils with whether each pupil has a working tablet today. Courses' online classes use
-it; they never read school ICT's tables themselves."""
+pupils with whether each pupil has a working tablet today (courses' online classes use
+it), and the weeks each pupil's tablet was in repair (learning analytics shows them beside
+the pupil's learning). They never read school ICT's tables themselves."""
 
 from __future__ import annotations
 
@@ -32,3 +33,29 @@ def pupils_with_readiness(store: Store, classroom_id: int, today: date) -> list[
             LEFT JOIN school_ict_devices d ON {_READY}
             WHERE p.classroom_id = ? AND p.active GROUP BY p.pseudonym ORDER BY p.pseudonym""",
         [today, classroom_id])]
+
+
+def repair_weeks(store: Store, pseudonyms: list[str], start: date, end: date) -> dict[str, list[date]]:
+    """For each pupil (by pseudonym), the weeks between `start` and `end` in which the
+    tablet they held was in repair on at least one day: from a repair ticket naming the
+    pupil, the day it was opened up to the day it was closed (or `end` while still open).
+    Weeks are named by their Monday; pupils with no such week are left out."""
+    if not pseudonyms:
+        return {}
+    rows = store.query(
+        """WITH spans AS (
+               SELECT p.pseudonym, greatest(r.opened_at::DATE, ?::DATE) AS first_day,
+                      least(coalesce(r.closed_at::DATE, ?::DATE), ?::DATE) AS last_day
+               FROM school_ict_repairs r JOIN school_ict_pupils p ON p.id = r.pupil_id
+               WHERE p.pseudonym IN (SELECT unnest(?::VARCHAR[]))
+                 AND r.opened_at::DATE <= ? AND (r.closed_at IS NULL OR r.closed_at::DATE >= ?)),
+           weeks AS (
+               SELECT pseudonym, unnest(generate_series(date_trunc('week', first_day)::TIMESTAMP,
+                                                        last_day::TIMESTAMP, INTERVAL 7 DAY))::DATE AS week
+               FROM spans WHERE first_day <= last_day)
+           SELECT DISTINCT pseudonym, week FROM weeks ORDER BY pseudonym, week""",
+        [start, end, end, list(pseudonyms), end, start])
+    found: dict[str, list[date]] = {}
+    for pseudonym, week in rows:
+        found.setdefault(pseudonym, []).append(week)
+    return found
