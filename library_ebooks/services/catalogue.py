@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -17,10 +18,10 @@ import duckdb
 
 from kernel.actor import Actor
 from kernel.clock import Clock
-from kernel.errors import InvalidInput, NotFound
+from kernel.errors import Conflict, InvalidInput, NotFound
 from kernel.store import Store
 from library_ebooks.services import search as text_search
-from library_ebooks.services.epub import EpubRejected, ParsedBook, parse_epub
+from library_ebooks.services.epub import EpubRejected, ParsedBook, cover_thumbnail, parse_epub
 
 STAFF = ("librarian", "city_admin")
 MODELS = ("one_copy", "metered", "simultaneous")
@@ -102,8 +103,8 @@ def insert_books(cur, books: list[tuple[ParsedBook, bytes]], now: datetime, by_u
                      book.identifier, book.isbn, book.publisher, book.published, book.subjects, book.description,
                      book.page_direction, book.writing, json.dumps([e.__dict__ for e in book.toc], ensure_ascii=False),
                      json.dumps(book.spine, ensure_ascii=False), book.epub_version, digest, len(data),
-                     book.cover_image is not None, now, by_user))
-        files.append((title_id, data, book.cover_image))
+                     book.has_cover, now, by_user))
+        files.append((title_id, data, book.cover_image, book.cover_path))
         terms += [(title_id, term, weight) for term, weight in _title_terms(book).items()]
         results.append(ImportResult("", "imported", book.title, title_id))
     if rows:
@@ -114,9 +115,10 @@ def insert_books(cur, books: list[tuple[ParsedBook, bytes]], now: datetime, by_u
                 SELECT {", ".join(f"unnest(${n})" for n in _TITLE_COLUMNS)}""",
             {name: list(values) for name, values in zip(_TITLE_COLUMNS, columns, strict=True)},
         )
-        ids, blobs, covers = (list(c) for c in zip(*files, strict=True))
-        cur.execute("INSERT INTO library_ebooks_files SELECT unnest($ids), unnest($blobs), unnest($covers)",
-                    {"ids": ids, "blobs": blobs, "covers": covers})
+        # Blobs go row by row: DuckDB converts a Python list of bytes for unnest() slowly
+        # (~25 ms a megabyte, measured), while a prepared row insert just copies them.
+        cur.executemany("INSERT INTO library_ebooks_files (title_id, epub, cover_jpeg, cover_path) VALUES (?, ?, ?, ?)",
+                        files)
     if terms:
         ids, words, weights = (list(c) for c in zip(*terms, strict=True))
         cur.execute("INSERT INTO library_ebooks_terms SELECT unnest($ids), unnest($words), unnest($weights)",
@@ -135,7 +137,7 @@ def _parse(data: bytes, file_name: str) -> ParsedBook | ImportResult:
         return ImportResult(file_name, "rejected", reason_key="ingest.reason.too_large",
                             reason_params={"mb": MAX_FILE_BYTES // (1024 * 1024)})
     try:
-        return parse_epub(data)
+        return parse_epub(data, make_thumbnail=False)  # the thumbnail is made when first shown
     except EpubRejected as exc:
         return ImportResult(file_name, "rejected", reason_key=exc.key, reason_params=exc.params)
 
@@ -368,7 +370,29 @@ def get_title(store: Store, clock: Clock, title_id: int) -> TitleCard:
 
 
 def cover(store: Store, title_id: int) -> bytes | None:
-    return store.scalar("SELECT cover_jpeg FROM library_ebooks_files WHERE title_id = ?", [title_id])
+    """The cover thumbnail (JPEG). Import leaves it to be made here, the first time it is
+    asked for, and then keeps it; a cover that cannot be decoded clears `has_cover`."""
+    row = store.cursor().execute("SELECT cover_jpeg, cover_path FROM library_ebooks_files WHERE title_id = ?",
+                                 [title_id]).fetchone()
+    if row is None or row[0] is not None or row[1] is None:
+        return None if row is None else row[0]
+    path = row[1]
+    data = store.scalar("SELECT epub FROM library_ebooks_files WHERE title_id = ?", [title_id])
+    jpeg = cover_thumbnail(data, path)
+
+    def keep(cur) -> None:
+        if jpeg:
+            cur.execute("""UPDATE library_ebooks_files SET cover_jpeg = ?
+                           WHERE title_id = ? AND cover_jpeg IS NULL""", [jpeg, title_id])
+        else:
+            cur.execute("UPDATE library_ebooks_files SET cover_path = NULL WHERE title_id = ?", [title_id])
+            cur.execute("UPDATE library_ebooks_titles SET has_cover = false WHERE id = ?", [title_id])
+
+    # Two visitors may make the same thumbnail at once, and a read-only store cannot keep
+    # it: either way the visitor still gets the image, it is only made again next time.
+    with suppress(duckdb.Error, Conflict):
+        store.write(keep)
+    return jpeg
 
 
 def languages(store: Store) -> list[str]:

@@ -79,7 +79,14 @@ class ParsedBook:
     toc: list[TocEntry]
     spine: list[str]
     epub_version: str
+    # The cover image's member in the ZIP, when there is one that reads as an image, and
+    # its JPEG thumbnail when it was made (or the cover already was one); see _cover.
+    cover_path: str | None = None
     cover_image: bytes | None = field(default=None, repr=False)
+
+    @property
+    def has_cover(self) -> bool:
+        return self.cover_path is not None
 
 
 # --------------------------------------------------------------------------- helpers
@@ -178,8 +185,13 @@ class EpubArchive:
                 raise EpubRejected("ingest.reason.encrypted")
 
 
-def parse_epub(data: bytes, *, with_cover: bool = True) -> ParsedBook:
-    """Everything the catalogue needs from one EPUB, or EpubRejected saying why not."""
+def parse_epub(data: bytes, *, make_thumbnail: bool = True) -> ParsedBook:
+    """Everything the catalogue needs from one EPUB, or EpubRejected saying why not.
+
+    With `make_thumbnail=False` (the import) the cover is only found and its header
+    checked; unless it already is a small JPEG, `cover_image` stays None and the
+    thumbnail is made from `cover_path` when the cover is first shown
+    (catalogue.cover). Decoding a cover costs more than reading the whole book."""
     book = EpubArchive(data)
     book.check_not_encrypted()
     package = _parse_xml(book.read(book.opf_path), "ingest.reason.bad_package", path=book.opf_path)
@@ -254,6 +266,7 @@ def parse_epub(data: bytes, *, with_cover: bool = True) -> ParsedBook:
     if page_direction not in ("ltr", "rtl"):
         page_direction = "default"
 
+    cover_path, cover_image = _cover(book, items, metadata, make_thumbnail)
     return ParsedBook(
         title=title,
         title_reading=title_reading or None,
@@ -270,7 +283,8 @@ def parse_epub(data: bytes, *, with_cover: bool = True) -> ParsedBook:
         toc=_table_of_contents(book, items, spine_element, spine),
         spine=spine,
         epub_version=package.get("version", "2.0"),
-        cover_image=_cover(book, items, metadata) if with_cover else None,
+        cover_path=cover_path,
+        cover_image=cover_image,
     )
 
 
@@ -341,8 +355,9 @@ def _toc_from_ncx(book: EpubArchive, path: str) -> list[TocEntry]:
     return entries
 
 
-def _cover(book: EpubArchive, items, metadata) -> bytes | None:
-    """A JPEG thumbnail of the cover image, or None (a missing cover never rejects a book)."""
+def _cover(book: EpubArchive, items, metadata, make_thumbnail: bool) -> tuple[str | None, bytes | None]:
+    """The cover's path in the ZIP and its JPEG thumbnail, (path, None) when the thumbnail
+    is left for later, or (None, None): a missing or unreadable cover never rejects a book."""
     candidate = next((i for i in items.values() if "cover-image" in i["properties"].split()), None)
     if candidate is None:
         cover_meta = next((m for m in metadata.iter(f"{OPF}meta") if m.get("name") == "cover"), None)
@@ -352,8 +367,49 @@ def _cover(book: EpubArchive, items, metadata) -> bytes | None:
         candidate = next((i for item_id, i in items.items() if i["type"].startswith("image/")
                           and ("cover" in item_id.lower() or "cover" in i["path"].lower())), None)
     if candidate is None or not candidate["type"].startswith("image/") or not book.has(candidate["path"]):
+        return None, None
+    path = candidate["path"]
+    if make_thumbnail:
+        try:
+            image = thumbnail(book.zip.read(path))
+        except (zipfile.BadZipFile, RuntimeError, OSError, EOFError, ValueError):
+            image = None
+        return (path, image) if image else (None, None)
+    kept = _small_jpeg_or_none(book.zip, path)
+    if kept is False:
+        return None, None
+    return path, kept
+
+
+def _small_jpeg_or_none(archive: zipfile.ZipFile, path: str) -> bytes | None | bool:
+    """Read only the image's header: the bytes themselves when it already is a thumbnail-sized
+    RGB JPEG (nothing to make), None when it is another image (thumbnail made later), or
+    False when it is no image Pillow can read."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with archive.open(path) as stream, Image.open(stream) as image:
+            if not _is_small_jpeg(image):
+                return None
+        return archive.read(path)
+    except (UnidentifiedImageError, zipfile.BadZipFile, RuntimeError, OSError, EOFError, ValueError,
+            Image.DecompressionBombError):
+        return False
+
+
+def _is_small_jpeg(image) -> bool:
+    return (image.format == "JPEG" and image.mode == "RGB" and image.width <= COVER_BOX[0] * 1.3
+            and image.height <= COVER_BOX[1] * 1.3)
+
+
+def cover_thumbnail(data: bytes, path: str) -> bytes | None:
+    """The JPEG thumbnail of the image at `path` inside the EPUB `data`, or None."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            image_bytes = archive.read(path)
+    except (KeyError, zipfile.BadZipFile, RuntimeError, OSError, EOFError, ValueError):
         return None
-    return thumbnail(book.zip.read(candidate["path"]))
+    return thumbnail(image_bytes)
 
 
 def thumbnail(image_bytes: bytes) -> bytes | None:
@@ -361,8 +417,7 @@ def thumbnail(image_bytes: bytes) -> bytes | None:
 
     try:
         with Image.open(io.BytesIO(image_bytes)) as image:
-            if image.format == "JPEG" and image.mode == "RGB" and image.width <= COVER_BOX[0] * 1.3 \
-                    and image.height <= COVER_BOX[1] * 1.3:
+            if _is_small_jpeg(image):
                 return image_bytes  # already a small JPEG: keep it as it is
             image.draft("RGB", COVER_BOX)  # JPEG: decode at a reduced size, much faster
             image = image.convert("RGB")

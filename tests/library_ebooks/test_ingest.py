@@ -3,19 +3,24 @@ all-or-nothing, and the `manabi ebooks import` command."""
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from kernel.errors import PermissionDenied
+from kernel.migrations import discover, migrate
+from kernel.store import Store
 from library_ebooks.demo_books import make_epub
 from library_ebooks.services import catalogue
-from library_ebooks.services.epub import normalise_isbn, parse_epub
+from library_ebooks.services.epub import COVER_BOX, normalise_isbn, parse_epub
 
-from .helpers import BOOKS, LIBRARIAN, handmade_epub, package, resident
+from .helpers import BOOKS, LIBRARIAN, add_book, handmade_epub, package, resident
 
 CORPUS = Path("/work/shared/corpus/epub")
 CORPUS_FILES = sorted(CORPUS.glob("*.epub"))
@@ -217,3 +222,91 @@ def test_books_survive_backup_and_restore(tmp_path):
     with duckdb.connect(str(restored), read_only=True) as con:
         epub, cover = con.execute("SELECT epub, cover_jpeg FROM library_ebooks_files").fetchone()
     assert epub == book.read_bytes() and cover[:2] == b"\xff\xd8"
+
+
+# --------------------------------------------------------------------------- covers
+
+def cover_row(store, title_id: int) -> tuple:
+    return store.query("""SELECT f.cover_jpeg, f.cover_path, t.has_cover FROM library_ebooks_files f
+                          JOIN library_ebooks_titles t ON t.id = f.title_id WHERE t.id = ?""", [title_id])[0]
+
+
+def is_thumbnail(data: bytes | None) -> bool:
+    with Image.open(io.BytesIO(data)) as image:
+        return image.format == "JPEG" and image.width <= COVER_BOX[0] * 1.3 and image.height <= COVER_BOX[1] * 1.3
+
+
+def test_a_cover_thumbnail_is_made_when_first_shown_and_kept(store, clock):
+    """Import only finds the cover and reads its header; the first view makes the thumbnail."""
+    data = (CORPUS / "childrens-literature.epub").read_bytes()  # a 500×714 PNG cover
+    title_id = catalogue.import_epub(store, clock, LIBRARIAN, data, "c.epub").title_id
+    assert cover_row(store, title_id) == (None, "EPUB/images/cover.png", True)
+    assert catalogue.get_title(store, clock, title_id).has_cover
+    jpeg = catalogue.cover(store, title_id)
+    assert jpeg[:2] == b"\xff\xd8" and is_thumbnail(jpeg)
+    assert cover_row(store, title_id) == (jpeg, "EPUB/images/cover.png", True)
+    assert catalogue.cover(store, title_id) == jpeg
+
+
+def test_a_small_jpeg_cover_is_stored_as_it_is_at_import(store, clock):
+    title_id = add_book(store, clock, "neko")
+    stored, path, has_cover = cover_row(store, title_id)
+    with zipfile.ZipFile(io.BytesIO(make_epub(BOOKS["neko"]))) as book:
+        assert stored == book.read(path) and has_cover
+
+
+def test_every_corpus_cover_is_found_at_import_and_shown(store, clock):
+    """The covers import finds are those the eager parser makes a thumbnail of, and each shows."""
+    results = catalogue.import_files(store, clock, LIBRARIAN, CORPUS_FILES)
+    imported = [(path, r.title_id) for path, r in zip(CORPUS_FILES, results, strict=True) if r.status == "imported"]
+    assert len(imported) >= 6
+    for path, title_id in imported:
+        eager = parse_epub(path.read_bytes()).cover_image
+        assert catalogue.get_title(store, clock, title_id).has_cover == (eager is not None), path.name
+        shown = catalogue.cover(store, title_id)
+        assert (shown is not None) == (eager is not None), path.name
+        if shown:
+            assert is_thumbnail(shown)
+
+
+def with_cover(image: bytes, media_type: str = "image/png") -> bytes:
+    item = f'<item id="cv" href="cover.png" media-type="{media_type}" properties="cover-image"/>'
+    return handmade_epub({"OPS/book.opf": package().replace("<manifest>", "<manifest>" + item),
+                          "OPS/cover.png": image})
+
+
+def png(size: tuple[int, int]) -> bytes:
+    out = io.BytesIO()
+    Image.effect_noise(size, 60).convert("RGB").save(out, "PNG")
+    return out.getvalue()
+
+
+def test_a_cover_that_is_no_image_is_no_cover(store, clock):
+    title_id = catalogue.import_epub(store, clock, LIBRARIAN, with_cover(b"not a picture"), "x.epub").title_id
+    assert cover_row(store, title_id) == (None, None, False)
+    assert catalogue.cover(store, title_id) is None
+
+
+def test_a_cover_that_fails_to_decode_is_dropped_at_first_view(store, clock):
+    broken = png((600, 900))
+    broken = broken[: len(broken) // 2]  # the header reads, the pixels do not
+    result = catalogue.import_epub(store, clock, LIBRARIAN, with_cover(broken), "x.epub")
+    assert result.status == "imported"
+    assert cover_row(store, result.title_id) == (None, "OPS/cover.png", True)
+    assert catalogue.cover(store, result.title_id) is None
+    assert cover_row(store, result.title_id) == (None, None, False)
+    assert not catalogue.get_title(store, clock, result.title_id).has_cover
+
+
+def test_a_read_only_store_still_shows_a_cover_it_cannot_keep(clock, tmp_path):
+    path = tmp_path / "covers.duckdb"
+    writable = Store(path)
+    migrate(writable, clock, {"library_ebooks": discover("library_ebooks", ROOT / "library_ebooks" / "migrations")})
+    title_id = catalogue.import_epub(writable, clock, LIBRARIAN, with_cover(png((600, 900))), "x.epub").title_id
+    writable.close()
+    read_only = Store(path, read_only=True)
+    try:
+        assert is_thumbnail(catalogue.cover(read_only, title_id))
+        assert cover_row(read_only, title_id)[0] is None
+    finally:
+        read_only.close()
