@@ -1,8 +1,11 @@
 """The analytics demo: a roster, curriculum units and a second term of xAPI statements.
 
-Every pupil of the demo schools gets a pseudonymous learner id, a grade and a class, and
-an ability; each school day they may practise and take unit tests of their grade's units,
-scoring by ability (a few pupils struggle, a few stop working three weeks before today).
+Every pupil of the demo schools gets a pseudonymous learner id, a grade and a class (the
+pupils and classrooms of school ICT's registry when it is present, so that a pupil's
+learning meets their tablet's repairs; the demo teachers get these classes as homerooms)
+and an ability; each school day they may practise and take unit tests of their grade's units,
+scoring by ability (a few pupils struggle, a few stop working three weeks before today,
+and none works in a week their tablet is in repair).
 Statements are generated column-wise with numpy and inserted in one set-based INSERT that
 also builds each statement's JSON in DuckDB, so the city scale stays quick.
 """
@@ -20,6 +23,7 @@ import polars as pl
 from analytics.services.lrs import CURRICULUM_EXTENSION, Client
 from kernel.clock import TOKYO
 from kernel.module import DemoContext
+from kernel.provided import provided
 
 HOME_PAGE = "https://manabi.city.iizuka.lg.jp"
 ACTIVITY_BASE = "https://manabi.city.iizuka.lg.jp/xapi/activities/units"
@@ -81,6 +85,20 @@ def load(ctx: DemoContext) -> None:
              for n, topic in enumerate(UNIT_TOPICS[s])]
     cur.executemany("INSERT INTO analytics_units VALUES (?, ?, ?, ?, ?)", units)
 
+    learners = _learners_from_devices(ctx, schools) or _own_learners(schools)
+    cur.executemany("INSERT INTO analytics_learners VALUES (?, ?, ?, ?)", learners)
+    homerooms = provided("portal.demo_homerooms")
+    if homerooms:
+        classes: dict[int, set[tuple[int, str]]] = {}
+        for _, school_id, grade, class_name in learners:
+            classes.setdefault(school_id, set()).add((grade, class_name))
+        homerooms(cur, {s: sorted(c, key=lambda gc: (gc[0], gc[1].rjust(3, "0"))) for s, c in classes.items()})
+    if learners:
+        _statements(ctx, learners, units, Client(client_id, DEMO_CLIENT_NAME, DEMO_CLIENT_KEY))
+
+
+def _own_learners(schools: list[tuple]) -> list[tuple]:
+    """A roster of our own when school ICT is not part of the portal: classes of CLASS_SIZE."""
     learners = []
     for school_id, code, kind, pupils in schools:
         grades = list(_grades(kind))
@@ -88,9 +106,45 @@ def load(ctx: DemoContext) -> None:
             grade = grades[n % len(grades)]
             per_grade = n // len(grades)
             learners.append((f"{code}-{n + 1:05d}", school_id, grade, str(per_grade // CLASS_SIZE + 1)))
-    cur.executemany("INSERT INTO analytics_learners VALUES (?, ?, ?, ?)", learners)
-    if learners:
-        _statements(ctx, learners, units, Client(client_id, DEMO_CLIENT_NAME, DEMO_CLIENT_KEY))
+    return learners
+
+
+class _InTransaction:
+    """The `store.query` that offered functions expect, over the demo's transaction."""
+
+    def __init__(self, cur) -> None:
+        self.cur = cur
+
+    def query(self, sql: str, params=()) -> list[tuple]:
+        return self.cur.execute(sql, list(params)).fetchall()
+
+
+def _learners_from_devices(ctx: DemoContext, schools: list[tuple]) -> list[tuple]:
+    """The pupils of school ICT's registry, in their classrooms: the learner id a learning
+    app sends is the pupil's pseudonym on their tablet (P-E01-0001), so that a pupil's
+    learning and their tablet's repairs meet. Empty when school ICT is not present."""
+    classrooms, pupils = provided("school_ict.classrooms"), provided("school_ict.pupils")
+    if not classrooms or not pupils:
+        return []
+    store, today = _InTransaction(ctx.cur), ctx.clock.now().date()
+    learners = []
+    for school_id, *_ in schools:
+        for room_id, _school, grade, class_name, *_counts in classrooms(store, school_id, today):
+            learners += [(pseudonym, school_id, grade, class_name) for pseudonym, _ready in pupils(store, room_id, today)]
+    return learners
+
+
+def _no_tablet_no_drill(ctx: DemoContext, learners: list[tuple], days: list[date], counts) -> None:
+    """A pupil whose tablet is in repair does no drills that week (school ICT's repairs)."""
+    repair_weeks = provided("school_ict.repair_weeks")
+    if not repair_weeks or not days:
+        return
+    weeks = repair_weeks(_InTransaction(ctx.cur), [x[0] for x in learners], days[0], days[-1])
+    row = {x[0]: i for i, x in enumerate(learners)}
+    monday = [d - timedelta(days=d.weekday()) for d in days]
+    for learner, in_repair in weeks.items():
+        idle = set(in_repair)
+        counts[row[learner], [j for j, m in enumerate(monday) if m in idle]] = 0
 
 
 def _statements(ctx: DemoContext, learners: list[tuple], units: list[tuple], client: Client) -> None:
@@ -110,6 +164,7 @@ def _statements(ctx: DemoContext, learners: list[tuple], units: list[tuple], cli
     counts[gen.random((count, len(days))) < 0.06] = 0  # absences
     cutoff = len(days) - 15
     counts[stops_early, cutoff:] = 0
+    _no_tablet_no_drill(ctx, learners, days, counts)
     pupil_index, day_index = np.nonzero(counts)
     repeats = counts[pupil_index, day_index]
     pupil_index = np.repeat(pupil_index, repeats)

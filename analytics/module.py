@@ -28,6 +28,8 @@ SPEC = ModuleSpec(
                  frozenset({"city_admin", "school_admin"}), ":material/database:"),
     ),
     routes=_routes,
+    # The classes on a school's learner roster, for the portal's page that assigns teachers' classes.
+    provides={"analytics.classes": lazy("analytics.services.dashboards:school_classes")},
     demo=lazy("analytics.demo:load"),
     cli=lazy_value("analytics.cli:app"),
 )

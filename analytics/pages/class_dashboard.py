@@ -1,5 +1,7 @@
-"""Learning dashboard for a teacher's class: mastery, scores, time on task, who may need help,
-and one pupil's timeline. Only the teacher's own school's learners are offered."""
+"""Learning dashboard for a teacher's class: mastery (with a pseudonymised CSV export), scores,
+time on task beside tablet repairs, who may need help, and one pupil's timeline. A teacher is
+offered their own classes only, a school administrator every class of the school; the
+services check it again for every figure."""
 
 import altair as alt
 import streamlit as st
@@ -13,13 +15,19 @@ t = ctx.t
 
 st.title(t("analytics.dash.title"))
 try:
+    scope = dashboards.scope(ctx.store, ctx.actor)
     class_list = dashboards.classes(ctx.store, ctx.actor)
 except ManabiError as exc:
     show_error(ctx, exc)
     st.stop()
+if not scope.whole_school and not scope.classes:
+    st.info(t("analytics.dash.no_assigned_classes"), icon=":material/groups:")
+    st.stop()
 if not class_list:
     st.info(t("analytics.dash.no_classes"))
     st.stop()
+if not scope.whole_school:
+    st.caption(t("analytics.dash.scope_own"))
 
 chosen = st.selectbox(
     t("analytics.dash.class"), class_list, key="analytics_class",
@@ -54,6 +62,19 @@ with tab_mastery:
                          alt.Tooltip("completion:Q", title=t("analytics.dash.completion"), format=".0%"),
                          alt.Tooltip("attempts:Q", title=t("analytics.dash.attempts"))],
             ), width="stretch", height=max(240, 18 * by_pupil["learner_id"].n_unique() + 120))
+        export_headers = {
+            "pupil": t("analytics.dash.export_pupil"), "grade": t("analytics.dash.export_grade"),
+            "class_name": t("analytics.dash.export_class"), "unit_code": t("analytics.dash.unit_code"),
+            "subject": t("analytics.dash.subject"), "unit": t("analytics.dash.unit"),
+            "mastery": t("analytics.dash.mastery"), "completion": t("analytics.dash.completion"),
+            "attempts": t("analytics.dash.attempts")}
+        # Made (and logged) only when the button is pressed.
+        st.download_button(
+            t("analytics.dash.export"), key="analytics_export", icon=":material/download:",
+            help=t("analytics.dash.export_help"), mime="text/csv",
+            file_name=f"mastery-{grade}-{class_name}.csv",
+            data=lambda: dashboards.export_csv(dashboards.class_export(
+                ctx.store, ctx.clock, ctx.actor, grade, class_name, ctx.lang), export_headers))
     st.subheader(t("analytics.dash.mastery_classes", grade=grade))
     by_class = dashboards.mastery_by_class(ctx.store, ctx.actor, grade, ctx.lang)
     if not by_class.is_empty():
@@ -81,19 +102,29 @@ with tab_scores:
             ), width="stretch")
 
 with tab_time:
-    weekly = dashboards.weekly_time(ctx.store, ctx.actor, grade, class_name)
+    weekly = dashboards.weekly_time_with_repairs(ctx.store, ctx.clock, ctx.actor, grade, class_name)
+    repairs = dashboards.class_repair_weeks(ctx.store, ctx.clock, ctx.actor, grade, class_name)
     if weekly.is_empty():
         st.info(t("analytics.dash.no_data"))
     else:
-        st.altair_chart(
-            alt.Chart(weekly).mark_rect().encode(
-                x=alt.X("week:O", title=t("analytics.dash.week"), timeUnit="yearmonthdate"),
-                y=alt.Y("learner_id:N", title=t("analytics.dash.pupil"), axis=alt.Axis(labelOverlap=False)),
-                color=alt.Color("minutes:Q", title=t("analytics.dash.minutes"), scale=alt.Scale(scheme="blues")),
-                tooltip=[alt.Tooltip("learner_id:N", title=t("analytics.dash.pupil")),
-                         alt.Tooltip("week:T", title=t("analytics.dash.week")),
-                         alt.Tooltip("minutes:Q", title=t("analytics.dash.minutes"))],
-            ), width="stretch", height=max(240, 18 * weekly["learner_id"].n_unique() + 80))
+        repair_label = t("analytics.dash.in_repair")
+        weekly = weekly.with_columns(
+            weekly["in_repair"].replace_strict({True: repair_label, False: ""}, return_dtype=str).alias("repair"))
+        base = alt.Chart(weekly).encode(
+            x=alt.X("week:O", title=t("analytics.dash.week"), timeUnit="yearmonthdate"),
+            y=alt.Y("learner_id:N", title=t("analytics.dash.pupil"), axis=alt.Axis(labelOverlap=False)),
+            tooltip=[alt.Tooltip("learner_id:N", title=t("analytics.dash.pupil")),
+                     alt.Tooltip("week:T", title=t("analytics.dash.week")),
+                     alt.Tooltip("minutes:Q", title=t("analytics.dash.minutes")),
+                     alt.Tooltip("repair:N", title=repair_label)])
+        heat = base.mark_rect().encode(
+            color=alt.Color("minutes:Q", title=t("analytics.dash.minutes"), scale=alt.Scale(scheme="blues")))
+        # Weeks with the tablet in repair: outlined in red.
+        in_repair = base.transform_filter(alt.datum.in_repair).mark_rect(
+            fillOpacity=0, stroke="#c62828", strokeWidth=2)
+        st.altair_chart(heat + in_repair, width="stretch",
+                        height=max(240, 18 * weekly["learner_id"].n_unique() + 80))
+    st.caption(t("analytics.dash.no_repair_data") if repairs is None else t("analytics.dash.repair_legend"))
 
 with tab_help:
     st.subheader(t("analytics.dash.help_title"))
@@ -103,7 +134,7 @@ with tab_help:
     if help_list:
         st.dataframe(
             [{t("analytics.dash.pupil"): r.learner_id,
-              t("analytics.dash.reason"): t(f"analytics.help.{r.rule}", **{k: t.value(v) for k, v in r.params.items()})}
+              t("analytics.dash.reason"): t(r.key, **{k: t.value(v) for k, v in r.params.items()})}
              for r in help_list],
             hide_index=True, width="stretch")
     else:
@@ -131,7 +162,14 @@ with tab_pupil:
             st.stop()
         reasons = [r for r in help_list if r.learner_id == learner]
         for r in reasons:
-            st.warning(t(f"analytics.help.{r.rule}", **{k: t.value(v) for k, v in r.params.items()}))
+            st.warning(t(r.key, **{k: t.value(v) for k, v in r.params.items()}))
+        repair_weeks = dashboards.pupil_repair_weeks(ctx.store, ctx.clock, ctx.actor, learner)
+        if repair_weeks:
+            st.info(t("analytics.dash.pupil_repairs",
+                      weeks=", ".join(t("analytics.dash.week_of", date=t.date(w)) for w in repair_weeks)),
+                    icon=":material/build:")
+        elif repair_weeks is not None:
+            st.caption(t("analytics.dash.pupil_no_repairs"))
         # Verbs the catalogue knows read in the visitor's language; others stay as sent.
         verbs = {v: t(f"analytics.verb.{v}") for v in timeline["verb"].unique().to_list()
                  if t.has(f"analytics.verb.{v}")}

@@ -1,14 +1,23 @@
 """What the learning dashboards show, computed in DuckDB from the typed statement columns.
 
-Teachers (and school administrators) see only their own school's learners: the school
-comes from the actor, never from the page. The board of education sees schools and
-grades per unit, with no learner ids and no group of fewer than MIN_GROUP pupils.
-Voided statements never count.
+A teacher sees only the classes they teach (the portal's teacher-class link, offered as
+"portal.teacher_classes"); a school administrator sees their whole school. Both come from
+the actor, never from the page: every function here checks the class it is asked about.
+The board of education sees schools and grades per unit, with no learner ids and no group
+of fewer than MIN_GROUP pupils. Voided statements never count. A class export names each
+pupil by a keyed pseudonym (HMAC-SHA256 of the learner id), never by the learner id.
+Where school ICT is part of the portal, the weeks a pupil's tablet was in repair are
+shown beside their learning ("school_ict.repair_weeks").
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import csv
+import hashlib
+import hmac
+import io
+import secrets
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import numpy as np
@@ -16,7 +25,10 @@ import polars as pl
 
 from kernel.actor import Actor
 from kernel.clock import Clock
+from kernel.config import setting
 from kernel.errors import NotFound, PermissionDenied
+from kernel.migrations import get_meta
+from kernel.provided import provided
 from kernel.store import Store
 
 MIN_GROUP = 5  # the board never sees a group smaller than this
@@ -27,6 +39,7 @@ LOW_MASTERY = 0.5
 CLASS_MEDIAN_OVER = 0.7
 INACTIVE_SCHOOL_DAYS = 10
 TEACHING_ROLES = ("teacher", "school_admin")
+EXPORT_SECRET_META = "analytics:export_secret"  # used when MANABI_EXPORT_SECRET is not set
 
 
 @dataclass(frozen=True)
@@ -39,8 +52,26 @@ class ClassRef:
 @dataclass(frozen=True)
 class HelpReason:
     learner_id: str
-    rule: str  # "failed_attempts" | "below_class" | "inactive"
-    params: dict
+    rule: str  # "failed_attempts" | "below_class" | "inactive" | "never_active"
+    params: dict = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        """The catalogue sentence: inactivity explained by a tablet in repair says so."""
+        return f"analytics.help.{self.rule}" + ("_repair" if "repair_week" in self.params else "")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a teaching actor may see: a school, and within it `classes` (grade, class
+    name), or every class of the school when `classes` is None (school administrators)."""
+
+    school_id: int
+    classes: frozenset[tuple[int, str]] | None
+
+    @property
+    def whole_school(self) -> bool:
+        return self.classes is None
 
 
 def teacher_school(actor: Actor) -> int:
@@ -51,12 +82,51 @@ def teacher_school(actor: Actor) -> int:
     return actor.school_id
 
 
-def classes(store: Store, actor: Actor) -> list[ClassRef]:
+def scope(store: Store, actor: Actor) -> Scope:
+    """A school administrator sees the whole school; a teacher the classes the portal
+    says they teach (none when that link is missing: closed by default)."""
     school = teacher_school(actor)
+    if actor.has("school_admin"):
+        return Scope(school, None)
+    taught = provided("portal.teacher_classes")
+    rows = taught(store, actor.user_id) if taught else []
+    return Scope(school, frozenset((int(g), str(c)) for s, g, c in rows if s == school))
+
+
+def _own_class(store: Store, actor: Actor, grade: int, class_name: str) -> int:
+    """The actor's school, once the class is one they may see; refused otherwise."""
+    allowed = scope(store, actor)
+    if not allowed.whole_school and (int(grade), str(class_name)) not in allowed.classes:
+        raise PermissionDenied("analytics.dash.not_your_class", grade=grade, name=class_name)
+    return allowed.school_id
+
+
+def _own_learner(store: Store, actor: Actor, learner_id: str) -> int:
+    """The actor's school, once the learner is in a class they may see. Anyone else's
+    pupil reads the same as no pupil: ids do not leak across schools or classes."""
+    allowed = scope(store, actor)
+    known = store.query("SELECT school_id, grade, class_name FROM analytics_learners WHERE learner_id = ?",
+                        [learner_id])
+    if (not known or known[0][0] != allowed.school_id
+            or not (allowed.whole_school or (known[0][1], known[0][2]) in allowed.classes)):
+        raise NotFound("analytics.dash.no_such_learner", learner=learner_id)
+    return allowed.school_id
+
+
+def classes(store: Store, actor: Actor) -> list[ClassRef]:
+    """The classes the actor may open: a teacher's own, or every class of the school."""
+    allowed = scope(store, actor)
     rows = store.query(
         "SELECT grade, class_name, count(*) FROM analytics_learners WHERE school_id = ? "
-        "GROUP BY grade, class_name ORDER BY grade, lpad(class_name, 3, '0')", [school])
-    return [ClassRef(*r) for r in rows]
+        "GROUP BY grade, class_name ORDER BY grade, lpad(class_name, 3, '0')", [allowed.school_id])
+    return [ClassRef(*r) for r in rows if allowed.whole_school or (r[0], r[1]) in allowed.classes]
+
+
+def school_classes(store: Store, school_id: int) -> list[tuple[int, str]]:
+    """(grade, class name) of every class on a school's learner roster. Offered as
+    "analytics.classes" so the portal's page that assigns teachers' classes can list them."""
+    return store.query("SELECT DISTINCT grade, class_name FROM analytics_learners WHERE school_id = ? "
+                       "ORDER BY grade, lpad(class_name, 3, '0')", [school_id])
 
 
 def _frame(store: Store, sql: str, params: list) -> pl.DataFrame:
@@ -65,7 +135,7 @@ def _frame(store: Store, sql: str, params: list) -> pl.DataFrame:
 
 def mastery_by_pupil(store: Store, actor: Actor, grade: int, class_name: str, lang: str = "ja") -> pl.DataFrame:
     """One row per pupil and unit: mean scaled score and the share of completed attempts."""
-    school = teacher_school(actor)
+    school = _own_class(store, actor, grade, class_name)
     return _frame(store, f"""
         SELECT s.learner_id, s.unit_code, u.name_{_lang(lang)} AS unit, u.subject,
                round(avg(s.score_scaled), 3) AS mastery,
@@ -78,8 +148,12 @@ def mastery_by_pupil(store: Store, actor: Actor, grade: int, class_name: str, la
 
 
 def mastery_by_class(store: Store, actor: Actor, grade: int, lang: str = "ja") -> pl.DataFrame:
-    """One row per class of the grade and unit: mean scaled score, completion, pupils."""
-    school = teacher_school(actor)
+    """One row per class of the grade and unit: mean scaled score, completion, pupils.
+    A teacher compares only the classes of that grade they teach."""
+    allowed = scope(store, actor)
+    mine = None if allowed.whole_school else sorted(c for g, c in allowed.classes if g == int(grade))
+    if mine is not None and not mine:
+        raise PermissionDenied("analytics.dash.not_your_grade", grade=grade)
     return _frame(store, f"""
         SELECT s.class_name, s.unit_code, u.name_{_lang(lang)} AS unit, u.subject,
                round(avg(s.score_scaled), 3) AS mastery,
@@ -87,13 +161,13 @@ def mastery_by_class(store: Store, actor: Actor, grade: int, lang: str = "ja") -
                count(DISTINCT s.learner_id) AS pupils
         FROM analytics_statements s JOIN analytics_units u ON u.code = s.unit_code
         WHERE s.school_id = ? AND s.grade = ? AND NOT s.voided AND s.voids_id IS NULL
-          AND s.score_scaled IS NOT NULL
-        GROUP BY ALL ORDER BY s.class_name, s.unit_code""", [school, grade])
+          AND s.score_scaled IS NOT NULL AND (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], s.class_name))
+        GROUP BY ALL ORDER BY s.class_name, s.unit_code""", [allowed.school_id, grade, mine, mine])
 
 
 def score_distribution(store: Store, actor: Actor, grade: int, class_name: str) -> pl.DataFrame:
     """Every scored assessment attempt of the class (tests: passed or failed)."""
-    school = teacher_school(actor)
+    school = _own_class(store, actor, grade, class_name)
     return _frame(store, """
         SELECT coalesce(activity_name, object_id) AS assessment, learner_id, score_scaled AS score
         FROM analytics_statements
@@ -104,7 +178,7 @@ def score_distribution(store: Store, actor: Actor, grade: int, class_name: str) 
 
 def weekly_time(store: Store, actor: Actor, grade: int, class_name: str) -> pl.DataFrame:
     """Minutes on task per pupil per week (weeks start on Monday)."""
-    school = teacher_school(actor)
+    school = _own_class(store, actor, grade, class_name)
     return _frame(store, """
         SELECT learner_id, date_trunc('week', ts AT TIME ZONE 'Asia/Tokyo')::DATE AS week,
                round(sum(coalesce(duration_s, 0)) / 60) AS minutes
@@ -120,7 +194,7 @@ def school_days_between(last: date, today: date) -> int:
 
 def activity_overview(store: Store, clock: Clock, actor: Actor, grade: int, class_name: str) -> list[dict]:
     """Each pupil of the class with their last activity and school days since (inactivity)."""
-    school = teacher_school(actor)
+    school = _own_class(store, actor, grade, class_name)
     today = clock.now().date()
     rows = store.query_dicts("""
         SELECT l.learner_id, max(s.ts AT TIME ZONE 'Asia/Tokyo')::DATE AS last_active, count(s.id) AS statements
@@ -140,7 +214,7 @@ def may_need_help(store: Store, clock: Clock, actor: Actor, grade: int, class_na
     - FAILED_ATTEMPTS or more failed attempts on one unit;
     - mastery under LOW_MASTERY on a unit where the class median is over CLASS_MEDIAN_OVER;
     - no activity for INACTIVE_SCHOOL_DAYS school days (or none at all)."""
-    school = teacher_school(actor)
+    school = _own_class(store, actor, grade, class_name)
     name = f"u.name_{_lang(lang)}"
     reasons: list[HelpReason] = []
     failed = store.query(f"""
@@ -164,22 +238,66 @@ def may_need_help(store: Store, clock: Clock, actor: Actor, grade: int, class_na
         [school, grade, class_name, LOW_MASTERY, CLASS_MEDIAN_OVER])
     reasons += [HelpReason(lid, "below_class", {"unit": unit, "mastery": m, "median": med})
                 for lid, unit, m, med in below]
-    for row in activity_overview(store, clock, actor, grade, class_name):
+    idle = [row for row in activity_overview(store, clock, actor, grade, class_name)
+            if row["last_active"] is None or row["idle_school_days"] >= INACTIVE_SCHOOL_DAYS]
+    repairs = _repair_weeks(store, [row["learner_id"] for row in idle], clock.now().date()) or {}
+    for row in idle:
+        # The tablet in repair at some time since the last activity explains the silence.
+        since = row["last_active"] or date.min
+        weeks = [w for w in repairs.get(row["learner_id"], []) if w + timedelta(days=6) > since]
+        params = {"repair_week": weeks[0]} if weeks else {}
         if row["last_active"] is None:
-            reasons.append(HelpReason(row["learner_id"], "never_active", {}))
-        elif row["idle_school_days"] >= INACTIVE_SCHOOL_DAYS:
+            reasons.append(HelpReason(row["learner_id"], "never_active", params))
+        else:
             reasons.append(HelpReason(row["learner_id"], "inactive",
-                                      {"days": row["idle_school_days"], "since": row["last_active"]}))
+                                      {"days": row["idle_school_days"], "since": row["last_active"], **params}))
     return sorted(reasons, key=lambda r: (r.learner_id, r.rule))
+
+
+def school_year_start(today: date) -> date:
+    """1 April of the Japanese school year that `today` is in."""
+    return date(today.year if today.month >= 4 else today.year - 1, 4, 1)
+
+
+def _repair_weeks(store: Store, learner_ids: list[str], today: date) -> dict[str, list[date]] | None:
+    """Weeks of this school year in which each pupil's tablet was in repair, from school
+    ICT; None when school ICT is not part of the portal."""
+    offered = provided("school_ict.repair_weeks")
+    if offered is None:
+        return None
+    return offered(store, learner_ids, school_year_start(today), today) if learner_ids else {}
+
+
+def class_repair_weeks(store: Store, clock: Clock, actor: Actor, grade: int,
+                       class_name: str) -> dict[str, list[date]] | None:
+    """For each pupil of the class, the weeks (Mondays) their tablet was in repair this
+    school year; None when there is no school ICT data to ask."""
+    school = _own_class(store, actor, grade, class_name)
+    learners = [lid for (lid,) in store.query(
+        "SELECT learner_id FROM analytics_learners WHERE school_id = ? AND grade = ? AND class_name = ? "
+        "ORDER BY learner_id", [school, grade, class_name])]
+    return _repair_weeks(store, learners, clock.now().date())
+
+
+def weekly_time_with_repairs(store: Store, clock: Clock, actor: Actor, grade: int,
+                             class_name: str) -> pl.DataFrame:
+    """weekly_time, plus a row for every pupil-week with the tablet in repair, and an
+    `in_repair` column (false throughout when school ICT is not present)."""
+    weekly = weekly_time(store, actor, grade, class_name).with_columns(pl.lit(False).alias("in_repair"))
+    repairs = class_repair_weeks(store, clock, actor, grade, class_name) or {}
+    marks = pl.DataFrame([(lid, w) for lid, weeks in repairs.items() for w in weeks],
+                         schema={"learner_id": pl.Utf8, "week": pl.Date}, orient="row")
+    if marks.is_empty() or weekly.is_empty():
+        return weekly
+    joined = weekly.join(marks.with_columns(pl.lit(True).alias("repair")), on=["learner_id", "week"], how="full",
+                         coalesce=True)
+    return joined.with_columns(pl.col("minutes").fill_null(0.0), pl.col("repair").fill_null(False).alias("in_repair")
+                               ).drop("repair").sort("week", "learner_id")
 
 
 def pupil_timeline(store: Store, clock: Clock, actor: Actor, learner_id: str, view: str = "timeline") -> pl.DataFrame:
     """One pupil's statements, newest first; the view is written to the access log."""
-    school = teacher_school(actor)
-    known = store.query("SELECT school_id FROM analytics_learners WHERE learner_id = ?", [learner_id])
-    if not known or known[0][0] != school:
-        # Another school's pupil reads the same as no pupil: ids do not leak across schools.
-        raise NotFound("analytics.dash.no_such_learner", learner=learner_id)
+    school = _own_learner(store, actor, learner_id)
 
     def log(cur) -> None:
         cur.execute("INSERT INTO analytics_access_log VALUES (?, ?, ?, ?)",
@@ -193,6 +311,65 @@ def pupil_timeline(store: Store, clock: Clock, actor: Actor, learner_id: str, vi
         FROM analytics_statements
         WHERE learner_id = ? AND school_id = ? AND NOT voided AND voids_id IS NULL
         ORDER BY ts DESC""", [learner_id, school])
+
+
+def pupil_repair_weeks(store: Store, clock: Clock, actor: Actor, learner_id: str) -> list[date] | None:
+    """The weeks this school year the pupil's tablet was in repair; None without school ICT."""
+    _own_learner(store, actor, learner_id)
+    found = _repair_weeks(store, [learner_id], clock.now().date())
+    return None if found is None else found.get(learner_id, [])
+
+
+def export_secret(store: Store) -> bytes:
+    """The key of export pseudonyms: MANABI_EXPORT_SECRET when set, else one made at
+    random on first use and kept in the database (manabi_meta), never in the repo."""
+    configured = setting("export_secret")
+    if configured:
+        return configured.encode()
+    kept = get_meta(store, EXPORT_SECRET_META)
+    if kept is None:
+        fresh = secrets.token_hex(32)
+        store.write(lambda cur: cur.execute("INSERT OR IGNORE INTO manabi_meta VALUES (?, ?)",
+                                            [EXPORT_SECRET_META, fresh]))
+        kept = get_meta(store, EXPORT_SECRET_META)
+    return kept.encode()
+
+
+def pseudonym(secret: bytes, learner_id: str) -> str:
+    """A stable pseudonym: the same pupil reads the same in every export under one key,
+    and the learner id cannot be read back from it without the key."""
+    return "X" + hmac.new(secret, learner_id.encode(), hashlib.sha256).hexdigest()[:12]
+
+
+EXPORT_COLUMNS = ("pupil", "grade", "class_name", "unit_code", "subject", "unit", "mastery", "completion",
+                  "attempts")
+
+
+def class_export(store: Store, clock: Clock, actor: Actor, grade: int, class_name: str,
+                 lang: str = "ja") -> pl.DataFrame:
+    """Mastery per pupil and unit for a class, each pupil named by a pseudonym: no learner
+    id and no name leaves in the file. The export is written to the access log per pupil."""
+    by_pupil = mastery_by_pupil(store, actor, grade, class_name, lang)
+    secret = export_secret(store)
+    learners = sorted(set(by_pupil["learner_id"].to_list()))
+    now = clock.now()
+    if learners:
+        store.write(lambda cur: cur.executemany("INSERT INTO analytics_access_log VALUES (?, ?, ?, ?)",
+                                                [[now, actor.user_id, lid, "class_export"] for lid in learners]))
+    names = {lid: pseudonym(secret, lid) for lid in learners}
+    return (by_pupil.with_columns(pl.col("learner_id").replace_strict(names, return_dtype=pl.Utf8).alias("pupil"),
+                                  pl.lit(int(grade)).alias("grade"), pl.lit(str(class_name)).alias("class_name"))
+            .select(EXPORT_COLUMNS).sort("pupil", "unit_code"))
+
+
+def export_csv(frame: pl.DataFrame, headers: dict[str, str]) -> bytes:
+    """A frame as CSV (UTF-8 with a byte-order mark, as Excel in Japan opens it), with
+    the column names the reader's language gives them."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([headers.get(c, c) for c in frame.columns])
+    writer.writerows(frame.rows())
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
 def access_log(store: Store, actor: Actor, limit: int = 200) -> list[dict]:

@@ -27,6 +27,8 @@ def school(store, clock):
     roster.import_learners(store, SYSTEM, "\n".join(lines) + "\n")
     roster.import_units(store, SYSTEM, "code,subject,grade,name_ja,name_en\n"
                         f"{UNIT_A},算数,5,分数,Fractions\n{UNIT_B},算数,5,図形,Shapes\n")
+    # The portal's teacher-class link: TEACHER teaches 5-1 and 5-2 at E01, OTHER_TEACHER 5-1 at E02.
+    store.query("INSERT INTO portal_teacher_classes VALUES (3, 1, 5, '1'), (3, 1, 5, '2'), (4, 2, 5, '1')")
     made = lrs.add_client(store, clock, SYSTEM, "drill")
     return lrs.authenticate(store, made.api_key, made.secret)
 
@@ -48,7 +50,7 @@ ADMIN = Actor(user_id=1, login="admin", roles=frozenset({"city_admin"}))
 RESIDENT = Actor(user_id=9, login="resident01", roles=frozenset({"resident"}))
 
 
-def test_classes_are_the_teachers_school_only(store, school):
+def test_classes_are_the_teachers_own_only(store, school):
     assert [(c.grade, c.class_name, c.pupils) for c in dashboards.classes(store, TEACHER)] == [(5, "1", 6), (5, "2", 5)]
     assert [(c.grade, c.class_name) for c in dashboards.classes(store, OTHER_TEACHER)] == [(5, "1")]
     for outsider in (RESIDENT, ADMIN, Actor(user_id=7, roles=frozenset({"teacher"}))):
@@ -136,3 +138,148 @@ def test_board_view_hides_groups_under_five_and_names_no_pupil(store, clock, sch
     assert "learner_id" not in board.columns
     with pytest.raises(PermissionDenied):
         dashboards.board_view(store, TEACHER)
+
+
+# ------------------------------------------------------------------ a teacher's own classes
+
+TEACHER_3_2 = Actor(user_id=11, login="teacher32", roles=frozenset({"teacher"}), school_id=1)
+SCHOOL_ADMIN = Actor(user_id=12, login="schooladmin01", roles=frozenset({"school_admin", "teacher"}), school_id=1)
+
+
+@pytest.fixture
+def two_classes(store, clock, school):
+    """E01 grade 3: class 3-1 (a01, a02) and class 3-2 (b01, b02); TEACHER_3_2 teaches 3-2 only."""
+    roster.import_learners(store, SYSTEM, "learner_id,school_code,grade,class\n"
+                           "a01,E01,3,1\na02,E01,3,1\nb01,E01,3,2\nb02,E01,3,2\n")
+    store.query("INSERT INTO portal_teacher_classes VALUES (11, 1, 3, '2')")
+    for learner in ("a01", "a02", "b01", "b02"):
+        send(store, clock, school, learner, UNIT_A, 0.6, verb="failed")
+    return school
+
+
+def test_a_teacher_of_3_2_cannot_read_3_1_by_any_function(store, clock, two_classes):
+    assert [(c.grade, c.class_name) for c in dashboards.classes(store, TEACHER_3_2)] == [(3, "2")]
+    assert set(dashboards.mastery_by_pupil(store, TEACHER_3_2, 3, "2")["learner_id"]) == {"b01", "b02"}
+    refused = [
+        lambda: dashboards.mastery_by_pupil(store, TEACHER_3_2, 3, "1"),
+        lambda: dashboards.score_distribution(store, TEACHER_3_2, 3, "1"),
+        lambda: dashboards.weekly_time(store, TEACHER_3_2, 3, "1"),
+        lambda: dashboards.weekly_time_with_repairs(store, clock, TEACHER_3_2, 3, "1"),
+        lambda: dashboards.activity_overview(store, clock, TEACHER_3_2, 3, "1"),
+        lambda: dashboards.may_need_help(store, clock, TEACHER_3_2, 3, "1"),
+        lambda: dashboards.class_repair_weeks(store, clock, TEACHER_3_2, 3, "1"),
+        lambda: dashboards.class_export(store, clock, TEACHER_3_2, 3, "1"),
+        lambda: dashboards.mastery_by_pupil(store, TEACHER_3_2, 5, "1"),  # another grade's class too
+    ]
+    for call in refused:
+        with pytest.raises(PermissionDenied) as caught:
+            call()
+        assert caught.value.key == "analytics.dash.not_your_class"
+    # The class comparison shows only the classes of the grade the teacher teaches.
+    assert set(dashboards.mastery_by_class(store, TEACHER_3_2, 3)["class_name"]) == {"2"}
+    with pytest.raises(PermissionDenied):
+        dashboards.mastery_by_class(store, TEACHER_3_2, 5)
+    # A pupil of 3-1 reads as no pupil at all, and the refusal is not logged as a view.
+    for call in (lambda: dashboards.pupil_timeline(store, clock, TEACHER_3_2, "a01"),
+                 lambda: dashboards.pupil_repair_weeks(store, clock, TEACHER_3_2, "a01")):
+        with pytest.raises(NotFound):
+            call()
+    assert dashboards.access_log(store, ADMIN) == []
+    assert dashboards.pupil_timeline(store, clock, TEACHER_3_2, "b01")["score"].to_list() == [0.6]
+
+
+def test_the_school_admin_sees_every_class_and_the_board_none(store, clock, two_classes):
+    assert [(c.grade, c.class_name) for c in dashboards.classes(store, SCHOOL_ADMIN)] == [
+        (3, "1"), (3, "2"), (5, "1"), (5, "2")]
+    assert set(dashboards.mastery_by_class(store, SCHOOL_ADMIN, 3)["class_name"]) == {"1", "2"}
+    assert dashboards.pupil_timeline(store, clock, SCHOOL_ADMIN, "a01").height == 1
+    with pytest.raises(PermissionDenied):
+        dashboards.mastery_by_pupil(store, ADMIN, 3, "1")
+
+
+def test_a_teacher_with_no_classes_sees_none(store, two_classes):
+    nobody = Actor(user_id=20, login="new", roles=frozenset({"teacher"}), school_id=1)
+    assert dashboards.scope(store, nobody).classes == frozenset()
+    assert dashboards.classes(store, nobody) == []
+    with pytest.raises(PermissionDenied):
+        dashboards.weekly_time(store, nobody, 3, "2")
+
+
+def test_a_class_from_another_school_does_not_count(store, two_classes):
+    # A link to 3-2 at E02 gives nothing at E01, the teacher's school.
+    store.query("INSERT INTO portal_teacher_classes VALUES (21, 2, 3, '1')")
+    moved = Actor(user_id=21, login="moved", roles=frozenset({"teacher"}), school_id=1)
+    assert dashboards.classes(store, moved) == []
+    with pytest.raises(PermissionDenied):
+        dashboards.mastery_by_pupil(store, moved, 3, "1")
+
+
+def test_the_class_export_is_pseudonymised(store, clock, two_classes, monkeypatch):
+    monkeypatch.delenv("MANABI_EXPORT_SECRET", raising=False)
+    frame = dashboards.class_export(store, clock, TEACHER_3_2, 3, "2", lang="en")
+    text = dashboards.export_csv(frame, {"pupil": "Pseudonym"}).decode("utf-8-sig")
+    assert text.splitlines()[0].startswith("Pseudonym,grade,class_name,unit_code")
+    assert len(text.splitlines()) == 3
+    for learner_id in ("b01", "b02", "a01", "a02"):
+        assert learner_id not in text
+    # Stable: the same pupils get the same pseudonyms in the next export (the key kept in the database).
+    secret = store.scalar("SELECT value FROM manabi_meta WHERE key = ?", [dashboards.EXPORT_SECRET_META])
+    assert secret and len(secret) == 64
+    again = dashboards.class_export(store, clock, TEACHER_3_2, 3, "2")
+    assert again["pupil"].to_list() == frame["pupil"].to_list()
+    assert set(frame["pupil"]) == {dashboards.pseudonym(secret.encode(), "b01"),
+                                   dashboards.pseudonym(secret.encode(), "b02")}
+    # The export is a view of each pupil's records: logged.
+    assert {(r["learner_id"], r["view"]) for r in dashboards.access_log(store, ADMIN)} == {
+        ("b01", "class_export"), ("b02", "class_export")}
+
+
+def test_a_configured_export_secret_is_used(store, clock, two_classes, monkeypatch):
+    monkeypatch.setenv("MANABI_EXPORT_SECRET", "from-configuration")
+    frame = dashboards.class_export(store, clock, TEACHER_3_2, 3, "2")
+    assert set(frame["pupil"]) == {dashboards.pseudonym(b"from-configuration", lid) for lid in ("b01", "b02")}
+    assert store.scalar("SELECT count(*) FROM manabi_meta WHERE key = ?", [dashboards.EXPORT_SECRET_META]) == 0
+
+
+# ------------------------------------------------------------------ tablets in repair (school ICT)
+
+def _tablet_in_repair(store, pseudonym, opened, closed=None):
+    """School ICT's rows for a pupil whose tablet went to repair on `opened` (closed or still open)."""
+    pupil = store.scalar("SELECT coalesce(max(id), 0) + 1 FROM school_ict_pupils")
+    store.query("INSERT INTO school_ict_pupils (id, pseudonym, school_id, classroom_id, grade) VALUES (?, ?, 1, 1, 3)",
+                [pupil, pseudonym])
+    store.query("""INSERT INTO school_ict_repairs (device_id, school_id, model, opened_at, opened_by, symptom, pupil_id,
+                       cause, state, closed_at) VALUES (?, 1, 'Chromebook', ?, 'test', '画面が割れた', ?, 'drop', ?, ?)""",
+                [pupil, opened, pupil, "open" if closed is None else "returned", closed])
+
+
+def test_weeks_with_the_tablet_in_repair_sit_beside_the_learning(store, clock, two_classes):
+    roster.import_learners(store, SYSTEM, "learner_id,school_code,grade,class\nb03,E01,3,2\n")
+    send(store, clock, two_classes, "b03", UNIT_A, 0.7, when=datetime(2026, 11, 6, 10, 0, tzinfo=TOKYO))
+    _tablet_in_repair(store, "b03", datetime(2026, 11, 10, 9, 0, tzinfo=TOKYO))  # still in repair
+    _tablet_in_repair(store, "b02", datetime(2026, 10, 14, 9, 0, tzinfo=TOKYO), datetime(2026, 10, 20, 15, 0, tzinfo=TOKYO))
+    weeks = dashboards.class_repair_weeks(store, clock, TEACHER_3_2, 3, "2")
+    assert {k: [str(w) for w in v] for k, v in weeks.items()} == {
+        "b03": ["2026-11-09", "2026-11-16", "2026-11-23"], "b02": ["2026-10-12", "2026-10-19"]}
+    weekly = dashboards.weekly_time_with_repairs(store, clock, TEACHER_3_2, 3, "2")
+    marked = {(r["learner_id"], str(r["week"])) for r in weekly.filter(weekly["in_repair"]).iter_rows(named=True)}
+    assert ("b03", "2026-11-16") in marked and ("b02", "2026-10-12") in marked
+    assert weekly.filter(~weekly["in_repair"])["minutes"].sum() > 0
+    # The "may need help" reason says the tablet was in repair when that explains the silence.
+    b03 = [r for r in dashboards.may_need_help(store, clock, TEACHER_3_2, 3, "2") if r.learner_id == "b03"
+           and r.rule == "inactive"]
+    assert b03 and b03[0].key == "analytics.help.inactive_repair"
+    assert str(b03[0].params["repair_week"]) == "2026-11-09"
+    assert [str(w) for w in dashboards.pupil_repair_weeks(store, clock, TEACHER_3_2, "b03")] == [
+        "2026-11-09", "2026-11-16", "2026-11-23"]
+
+
+def test_without_school_ict_the_views_work_without_repairs(store, clock, two_classes, monkeypatch):
+    from kernel import provided
+
+    monkeypatch.delitem(provided._offered, "school_ict.repair_weeks")
+    assert dashboards.class_repair_weeks(store, clock, TEACHER_3_2, 3, "2") is None
+    assert dashboards.pupil_repair_weeks(store, clock, TEACHER_3_2, "b01") is None
+    weekly = dashboards.weekly_time_with_repairs(store, clock, TEACHER_3_2, 3, "2")
+    assert not weekly["in_repair"].any()
+    assert all(r.key == f"analytics.help.{r.rule}" for r in dashboards.may_need_help(store, clock, TEACHER_3_2, 3, "2"))

@@ -8,12 +8,13 @@ CLASS_DASHBOARD = "../analytics/pages/class_dashboard.py"
 BOARD = "../analytics/pages/board.py"
 
 
-def test_teacher_sees_their_school_classes_and_charts(app_for):
+def test_teacher_sees_their_own_class_and_charts(app_for):
     at = app_for(login="teacher01", page=CLASS_DASHBOARD)
     assert not at.exception
     assert [t.value for t in at.title] == ["学習ダッシュボード"]
     classes = at.selectbox(key="analytics_class").options
-    assert classes and all("組" in c for c in classes)
+    assert len(classes) == 1 and classes[0].startswith("1年1組")  # teacher01's homeroom only
+    assert any("担当学級だけ" in c.value for c in at.caption)
     assert len(at.tabs) == 5
     # The 'may need help' list shows its rules and each pupil's reason.
     assert any("判定の規則" in c.value for c in at.caption)
@@ -24,7 +25,7 @@ def test_drill_down_to_one_pupil_is_logged(app_for):
     at = app_for(login="teacher01", page=CLASS_DASHBOARD, lang="en")
     assert not at.exception
     pupil = at.selectbox(key="analytics_pupil")
-    assert pupil.options and all(p.startswith("E01-") for p in pupil.options)  # own school only
+    assert pupil.options and all(p.startswith("P-E01-") for p in pupil.options)  # own class only
     pupil.select(pupil.options[0]).run()
     assert not at.exception
     assert "When" in at.dataframe[-1].value.columns
@@ -48,7 +49,7 @@ def test_board_view_for_the_city_administrator_has_no_pupils(app_for):
     table = at.dataframe[0].value
     assert list(table.columns) == ["School", "Unit", "Curriculum code", "Pupils", "Mastery", "Completion"]
     assert table["Pupils"].min() >= 5
-    assert not any("E01-" in str(v) for v in table.to_numpy().ravel())
+    assert not any("P-E01-" in str(v) for v in table.to_numpy().ravel())
 
 
 def test_board_view_is_not_offered_to_teachers(app_for):
@@ -78,3 +79,42 @@ def test_school_admin_sees_the_roster_but_not_the_apps(app_for):
     at = app_for(login="schooladmin01", page=LRS_ADMIN)
     assert not at.exception
     assert [t.label for t in at.tabs] == ["学習者名簿"]
+
+
+def test_the_school_admin_sees_every_class_of_the_school(app_for):
+    at = app_for(login="schooladmin01", page=CLASS_DASHBOARD)
+    assert not at.exception
+    assert len(at.selectbox(key="analytics_class").options) > 1
+    assert not any("担当学級だけ" in c.value for c in at.caption)
+
+
+def test_a_teacher_without_classes_is_told_who_assigns_them(app_for):
+    from kernel.actor import SYSTEM
+    from portal.runtime import open_runtime
+    from portal.services import teacher_classes
+
+    at = app_for(login="teacher002", page=CLASS_DASHBOARD, lang="en")
+    teacher_classes.replace_classes(open_runtime().store, SYSTEM, "teacher002", [])
+    at.run()
+    assert not at.exception
+    assert not at.selectbox
+    assert any("school administrator" in i.value and "Teachers' classes" in i.value for i in at.info)
+
+
+def test_the_class_export_and_repair_weeks_on_the_page(app_for):
+    at = app_for(login="teacher01", page=CLASS_DASHBOARD, lang="en")
+    assert not at.exception
+    assert any("pseudonymised" in str(el.proto.label) for el in at.get("download_button"))
+    # The time-on-task tab explains the red outlines (school ICT's repairs are in the demo).
+    assert any("in repair" in c.value for c in at.caption)
+    # The export itself: pseudonyms only (the service the button calls).
+    from analytics.services import dashboards
+    from portal.runtime import open_runtime
+    from portal.services import accounts
+
+    runtime = open_runtime()
+    teacher = accounts.actor_for(runtime.store, runtime.store.scalar(
+        "SELECT id FROM portal_users WHERE login = 'teacher01'"))
+    frame = dashboards.class_export(runtime.store, runtime.clock, teacher, 1, "1", "en")
+    text = dashboards.export_csv(frame, {}).decode("utf-8-sig")
+    assert frame.height and "P-E01-" not in text

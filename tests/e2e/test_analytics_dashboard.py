@@ -16,10 +16,10 @@ pytestmark = pytest.mark.e2e
 
 
 def test_teacher_reads_the_class_heatmap_and_a_pupils_timeline(server, page: Page, artifacts):
-    # A drill app reports a new attempt for pupil E01-00001 (grade 1, class 1 of 飯塚小).
+    # A drill app reports a new attempt for pupil P-E01-0001 (grade 1, class 1 of 飯塚小: teacher01's homeroom).
     statement = {
         "id": str(uuid.uuid4()),
-        "actor": {"account": {"homePage": "https://manabi.city.iizuka.lg.jp", "name": "E01-00001"}},
+        "actor": {"account": {"homePage": "https://manabi.city.iizuka.lg.jp", "name": "P-E01-0001"}},
         "verb": {"id": "http://adlnet.gov/expapi/verbs/failed"},
         "object": {"id": "https://manabi.city.iizuka.lg.jp/xapi/activities/units/8101001110000000/test",
                    "definition": {"name": {"ja": "ブラウザテストの小テスト"}}},
@@ -45,7 +45,7 @@ def test_teacher_reads_the_class_heatmap_and_a_pupils_timeline(server, page: Pag
 
     page.get_by_role("tab", name="個人の記録").click()
     page.get_by_role("tabpanel", name="個人の記録").get_by_role("combobox").click()
-    page.get_by_role("option", name="E01-00001").click()
+    page.get_by_role("option", name="P-E01-0001").click()
     # The table draws on a canvas; its cells exist for screen readers, not as visible text.
     expect(page.locator("td[role=gridcell]", has_text="ブラウザテストの小テスト").first).to_be_attached(timeout=30_000)
     page.screenshot(path=artifacts / "analytics-pupil-timeline-ja.png", full_page=True)
