@@ -10,6 +10,7 @@ used to *write* the demo shelf (library_ebooks/demo_books.py).
 
 from __future__ import annotations
 
+import functools
 import io
 import posixpath
 import re
@@ -103,9 +104,24 @@ def _parse_xml(data: bytes, reason: str, **params):
 
 
 def _resolve(base_dir: str, href: str) -> str:
+    path, _, fragment = href.partition("#")
+    if path and _is_plain(path) and _is_plain_dir(base_dir):
+        # The common case (a package lists hundreds of these): nothing to unquote or normalise.
+        joined = f"{base_dir}/{path}" if base_dir else path
+        return f"{joined}#{fragment}" if fragment else joined
     path, _, fragment = unquote(href).partition("#")
     joined = posixpath.normpath(posixpath.join(base_dir, path)) if path else ""
     return f"{joined}#{fragment}" if fragment else joined
+
+
+def _is_plain(path: str) -> bool:
+    """A relative path that posixpath.normpath and unquote would leave as it is."""
+    return not (path[0] in "./" or "%" in path or "//" in path or "/." in path or path[-1] == "/")
+
+
+@functools.lru_cache(maxsize=256)
+def _is_plain_dir(base_dir: str) -> bool:
+    return not base_dir or _is_plain(base_dir)
 
 
 def normalise_isbn(value: str) -> str | None:
