@@ -372,7 +372,7 @@ def _ids_only(node: object, key: str = "") -> object:
             kept["member"] = [_ids_only(m, "actor") for m in node["member"]]
         return kept
     if key == "verb" or (key == "object" and kind in (None, "Activity")):
-        return {k: node[k] for k in ("objectType", "id") if k in node}
+        return {"id": node["id"]} if "id" in node else {}
     return {k: _ids_only(v, k) for k, v in node.items()}
 
 
@@ -455,7 +455,9 @@ def _agent_filter(text: str) -> str:
 def query_statements(store: Store, query: StatementQuery) -> tuple[list[dict], int | None]:
     """Statements matching the filters, newest stored first (or oldest with ascending),
     voided ones left out; the second value is the seq to continue after when more remain."""
-    where, params = ["NOT voided"], []
+    # The filters other than time and paging also take a statement whose object is a
+    # StatementRef to a statement that meets them (xAPI 1.0.3 part 3 §2.1.3), voided or not.
+    where, params = [], []
     if query.agent:
         where.append("actor_key = ?")
         params.append(_agent_filter(query.agent))
@@ -471,6 +473,12 @@ def query_statements(store: Store, query: StatementQuery) -> tuple[list[dict], i
         except ValueError as exc:
             raise InvalidInput("analytics.xapi.bad_parameter", name="registration") from exc
         where.append("registration = ?")
+    if where:
+        matches = " AND ".join(where)
+        where = [f"(({matches}) OR (object_type = 'StatementRef' AND TRY_CAST(object_id AS UUID) IN "
+                 f"(SELECT id FROM analytics_statements WHERE {matches})))"]
+        params = params + params
+    where.append("NOT voided")
     for name, op in (("since", ">"), ("until", "<=")):
         value = getattr(query, name)
         if value:
