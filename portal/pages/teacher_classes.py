@@ -43,7 +43,8 @@ teacher = by_login[login]
 offered = teacher_classes.known_classes(ctx.store, school_id, ctx.clock.now().date())
 labels = list(dict.fromkeys([c.label for c in offered] + [c.label for c in teacher.classes]))
 chosen = st.multiselect(t("teacher_classes.classes"), labels, default=[c.label for c in teacher.classes],
-                        help=t("teacher_classes.classes_help"), accept_new_options=True,
+                        help=t("teacher_classes.classes_help"), placeholder=t("teacher_classes.placeholder"),
+                        accept_new_options=True,
                         key=f"tc_classes_{login}")
 if st.button(t("teacher_classes.save"), type="primary", key="tc_save"):
     try:
