@@ -135,7 +135,8 @@ def _dashboards(store: Store, clock: Clock) -> list[dict]:
     if not first:
         return figures
     school_id, grade, class_name = first[0]
-    teacher = Actor(user_id=0, login="bench", roles=frozenset({"teacher"}), school_id=school_id)
+    # The school administrator: sees every class of the school (a teacher only the classes assigned to them).
+    teacher = Actor(user_id=0, login="bench", roles=frozenset({"teacher", "school_admin"}), school_id=school_id)
     admin = Actor(user_id=0, login="bench", roles=frozenset({"city_admin"}))
     class_views = {
         "mastery per pupil × unit": lambda: dashboards.mastery_by_pupil(store, teacher, grade, class_name),
