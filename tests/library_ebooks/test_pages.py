@@ -6,6 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from kernel.store import Store, shared_store
+from library_ebooks.services import catalogue
+
+from .helpers import LIBRARIAN
+
 PAGES = Path(__file__).resolve().parents[2] / "library_ebooks" / "pages"
 
 
@@ -142,3 +147,24 @@ def test_book_metadata_is_shown_as_text_not_markdown():
     shown = md("![pixel](https://evil.example/t.png) [click](javascript:alert(1)) **bold** 吾輩は猫である")
     assert "](" not in shown and "![" not in shown and "**" not in shown and "https:" not in shown
     assert shown.replace("\\", "") == "![pixel](https://evil.example/t.png) [click](javascript:alert(1)) **bold** 吾輩は猫である"
+
+
+def test_catalogue_shows_a_cover_that_import_left_to_make(app_for, fresh_demo_db, clock):
+    """Moby-Dick's cover is a large JPEG: import only finds it, the catalogue page makes it."""
+    store = Store(fresh_demo_db)
+    try:
+        data = (Path("/work/shared/corpus/epub") / "moby-dick.epub").read_bytes()
+        title_id = catalogue.import_epub(store, clock, LIBRARIAN, data, "moby-dick.epub").title_id
+        assert store.scalar("SELECT cover_jpeg IS NULL FROM library_ebooks_files WHERE title_id = ?", [title_id])
+    finally:
+        store.close()
+    at = app_for(page=page("catalogue"), lang="en")
+    at.text_input(key="ebooks_query").input("Moby-Dick").run()
+    assert not at.exception
+    assert "Herman Melville" in texts(at)
+    images = at.get("image")
+    assert len(images) == 1
+    # …and keeps it (the page's own store: the file is open in this process).
+    kept = shared_store(fresh_demo_db).scalar("SELECT cover_jpeg FROM library_ebooks_files WHERE title_id = ?",
+                                              [title_id])
+    assert kept[:2] == b"\xff\xd8"
