@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -85,7 +85,58 @@ def _languages(request: Request) -> tuple[str, ...]:
     return tuple(tag for _, tag in sorted(weighted, key=lambda w: -w[0]))
 
 
+_FORM_HEADERS = {"authorization", "x-experience-api-version", "content-type", "content-length", "if-match",
+                 "if-none-match"}
+_METHODS = {"GET", "HEAD", "PUT", "POST", "DELETE"}
+
+
+async def alternate_syntax(request: Request) -> Request | Response:
+    """xAPI's alternate request syntax (1.0.3 part 3 §1.3), for clients that can only POST:
+    `POST …?method=PUT` with a form whose fields are the headers named in the spec, the
+    resource's parameters, and `content` (the body). Answers the request as it would be sent
+    plainly; a request without `method` is returned as it is."""
+    method = request.query_params.get("method")
+    if method is None:
+        return request
+    if request.method != "POST" or len(request.query_params) != 1 or method.upper() not in _METHODS:
+        return _error(400, "the alternate request syntax is a POST with only the method parameter")
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/x-www-form-urlencoded":
+        return _error(400, "the alternate request syntax sends an application/x-www-form-urlencoded form")
+    try:
+        form = parse_qsl((await request.body()).decode(), keep_blank_values=True, strict_parsing=True)
+    except (ValueError, UnicodeDecodeError):
+        return _error(400, "the alternate request syntax's form is not url-encoded")
+    headers = {k: v for k, v in request.headers.items() if k not in ("content-type", "content-length")}
+    params, content = [], ""
+    for name, value in form:
+        if name.lower() in _FORM_HEADERS:
+            headers[name.lower()] = value
+        elif name == "content":
+            content = value
+        else:
+            params.append((name, value))
+    body = content.encode()
+    if content:
+        headers.setdefault("content-type", "application/json")
+    headers["content-length"] = str(len(body))
+    scope = {**request.scope, "method": method.upper(), "query_string": urlencode(params).encode(),
+             "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]}
+    sent = False
+
+    async def receive() -> dict:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return Request(scope, receive)
+
+
 async def statements(request: Request) -> Response:
+    request = await alternate_syntax(request)
+    if isinstance(request, Response):
+        return request
     client = await _client(request)
     if client is None:
         return Response(status_code=401, headers={**_HEADERS, "WWW-Authenticate": 'Basic realm="xAPI"'})
