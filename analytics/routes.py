@@ -157,6 +157,10 @@ async def _statements(request: Request, rc, client: lrs.Client, reading: bool) -
     try:
         if reading:
             return await _get(request, rc)
+        media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if media.startswith("multipart/"):
+            # xAPI sends attachments as multipart/mixed only; this store takes them by fileUrl.
+            return _error(400, f"{media} is not taken: send application/json (attachments by fileUrl)")
         body = await request.body()
         if request.method == "PUT":
             statement_id = request.query_params.get("statementId")

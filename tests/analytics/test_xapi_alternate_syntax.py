@@ -1,4 +1,4 @@
-"""xAPI's alternate request syntax (1.0.3 part 3 §1.3) on the real server: POST ?method=… with a form."""
+"""xAPI's alternate request syntax (1.0.3 part 3 §1.3) and content types on the real server."""
 
 from __future__ import annotations
 
@@ -51,3 +51,10 @@ def test_documents_through_the_form(server):
     assert put.status_code == 204
     got = httpx.get(f"{server}/xapi/activities/state", params=params, headers=VERSION, auth=AUTH)
     assert got.json() == {"page": 3}
+
+
+def test_multipart_statements_are_refused_with_the_reason(server):
+    for media in ("multipart/form-data; boundary=xyz", "multipart/mixed; boundary=xyz"):
+        answer = httpx.post(f"{server}/xapi/statements", content=json.dumps(STATEMENT),
+                            headers={**VERSION, "Content-Type": media}, auth=AUTH)
+        assert answer.status_code == 400 and "fileUrl" in answer.json()["error"]
