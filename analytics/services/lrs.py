@@ -153,7 +153,11 @@ def content_hash(raw: str) -> str:
 
 
 def same_content(raw_a: str, raw_b: str) -> bool:
-    return json.loads(raw_a) == json.loads(raw_b)
+    """Whether two stored texts say the same (a bulk import keeps each line whole, its id too)."""
+    def significant(raw: str) -> dict:
+        return {k: v for k, v in json.loads(raw).items() if k not in _NOT_CONTENT}
+
+    return significant(raw_a) == significant(raw_b)
 
 
 def duration_seconds(text: str | None) -> float | None:
@@ -250,12 +254,14 @@ def insert_incoming(cur, incoming: str, client_id: int, authority: dict, now: da
     Ids already stored with the same content are skipped; with other content the whole
     batch fails with StatementConflict. A voiding statement may not void another voiding one.
     """
-    doubled = cur.execute(
-        f"SELECT a.id, a.raw, b.raw FROM {incoming} a JOIN {incoming} b ON a.id = b.id "
-        f"AND a.content_hash < b.content_hash").fetchall()
-    for statement_id, raw_a, raw_b in doubled:
-        if not same_content(raw_a, raw_b):
-            raise InvalidStatement("id", f"the batch holds {statement_id} twice with different content")
+    # The same id twice in one batch: fine when the content is the same (kept once).
+    doubled = [i for (i,) in cur.execute(f"SELECT id FROM {incoming} GROUP BY id HAVING count(*) > 1").fetchall()]
+    if doubled:
+        texts = cur.execute(f"SELECT id, list(raw) FROM {incoming} WHERE id IN (SELECT unnest(?::VARCHAR[])) "
+                            f"GROUP BY id", [doubled]).fetchall()
+        for statement_id, raws in texts:
+            if not all(same_content(raws[0], other) for other in raws[1:]):
+                raise InvalidStatement("id", f"the batch holds {statement_id} twice with different content")
     clashes = cur.execute(
         f"SELECT i.id, i.raw, s.raw FROM {incoming} i JOIN analytics_statements s ON s.id = i.id::UUID "
         f"WHERE s.content_hash <> i.content_hash").fetchall()
@@ -269,6 +275,7 @@ def insert_incoming(cur, incoming: str, client_id: int, authority: dict, now: da
         f"WHERE j.voids_id IS NOT NULL LIMIT 1").fetchone()
     if voids_voiding:
         raise InvalidStatement("object.id", "a voiding statement cannot be voided")
+    source = f"(SELECT DISTINCT ON (id) * FROM {incoming})" if doubled else incoming
     cur.execute(
         f"""INSERT INTO analytics_statements
             SELECT i.id::UUID, nextval('analytics_statements_seq'), $now, coalesce(i.ts, $now), $client,
@@ -276,7 +283,7 @@ def insert_incoming(cur, incoming: str, client_id: int, authority: dict, now: da
                    i.object_id, i.activity_name, i.unit_code, i.score_scaled, i.success, i.completion,
                    i.duration_s, i.registration::UUID, i.voids_id::UUID, false, i.content_hash, i.version,
                    $authority, i.raw
-            FROM (SELECT DISTINCT ON (id) * FROM {incoming}) i
+            FROM {source} i
             LEFT JOIN analytics_learners l ON l.learner_id = i.learner_id
             ANTI JOIN analytics_statements s ON s.id = i.id::UUID
             ORDER BY l.school_id, l.grade, l.class_name, coalesce(i.ts, $now)""",
@@ -398,7 +405,7 @@ def _as_statement(row: dict, statement_format: str = "exact", languages: list[st
     statement = json.loads(row["raw"])
     statement.setdefault("timestamp", xapi_time(row["ts"]))
     _context_activities_as_lists(statement)
-    full = {"id": str(row["id"]), **statement, "stored": xapi_time(row["stored"]),
+    full = {**statement, "id": str(row["id"]), "stored": xapi_time(row["stored"]),
             "authority": json.loads(row["authority"]), "version": row["version"]}
     if statement_format == "ids":
         return _ids_only(full)

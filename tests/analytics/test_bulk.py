@@ -46,6 +46,10 @@ def write_lines(path: Path, statements: list) -> Path:
     return path
 
 
+def without_id(raw: str) -> dict:
+    return {k: v for k, v in json.loads(raw).items() if k != "id"}
+
+
 FACTS = ("ts", "actor_key", "learner_id", "verb_id", "object_type", "object_id", "activity_name", "unit_code",
          "score_scaled", "success", "completion", "duration_s", "registration", "voids_id", "version")
 
@@ -57,14 +61,17 @@ def test_fast_path_facts_equal_the_python_paths(store, clock, tmp_path):
     result = bulk.import_jsonl(store, clock, SYSTEM, write_lines(tmp_path / "a.jsonl", statements))
     assert result["checked_in_sql"] == 11 and result["added"] == 11
     columns = ", ".join(FACTS)
-    imported = store.query(f"SELECT {columns}, raw FROM analytics_statements ORDER BY raw")
+    imported = store.query(f"SELECT {columns}, raw FROM analytics_statements ORDER BY actor_key")
     made = lrs.add_client(store, clock, SYSTEM, "app")
     client = lrs.authenticate(store, made.api_key, made.secret)
     store.query("DELETE FROM analytics_statements")
     lrs.store_statements(store, clock, client, statements)
-    posted = store.query(f"SELECT {columns}, raw FROM analytics_statements ORDER BY raw")
+    posted = store.query(f"SELECT {columns}, raw FROM analytics_statements ORDER BY actor_key")
     assert [r[:-1] for r in imported] == [r[:-1] for r in posted]
-    assert [json.loads(r[-1]) for r in imported] == [json.loads(r[-1]) for r in posted]
+    # The import keeps each line as sent (its id included); the HTTP path keeps the id apart.
+    assert [without_id(r[-1]) for r in imported] == [without_id(r[-1]) for r in posted]
+    assert all(json.loads(r[-1]) == without_id(r[-1]) | ({"id": s["id"]} if "id" in s else {})
+               for r in imported for s in statements if r[1] == lrs.actor_key(s["actor"]))
 
 
 def test_a_statement_imported_then_posted_in_other_key_order_is_the_same(store, clock, tmp_path):
@@ -137,3 +144,30 @@ def test_the_corpus_goes_through_the_full_validator(store, clock, tmp_path):
     result = bulk.import_jsonl(store, clock, SYSTEM, write_lines(tmp_path / "d.jsonl", lines))
     assert result["added"] == len(valid)
     assert 0 < result["checked_in_sql"] < len(valid)  # plain ones in SQL, the rest in Python
+
+
+def test_keys_and_strings_that_look_like_values_do_not_fool_the_skeleton(store, clock, tmp_path):
+    """Lines sharing a skeleton must share keys and types: keys with colons and digits, strings
+    holding '":', Python's `": "` spacing and \\u escapes each keep their own judgement."""
+    def with_extensions(n: int, extensions: str) -> str:
+        text = json.dumps(app_statement(n), ensure_ascii=(n % 2 == 0))
+        return text.replace('"extensions": {', '"extensions": {' + extensions + ", ", 1)
+    good = [with_extensions(1, '"http://x.jp/a:1": 1, "http://x.jp/a:2": 2'),
+            with_extensions(2, '"http://x.jp/b:": "v\\": 1", "http://x.jp/c": "\\":\\"x"')]
+    result = bulk.import_jsonl(store, clock, SYSTEM, write_lines(tmp_path / "g.jsonl", good))
+    assert result["added"] == 2
+    twice = with_extensions(5, '"http://x.jp/a:1": 1, "http://x.jp/a:1": 2')
+    with pytest.raises(ImportRejected) as caught:
+        bulk.import_jsonl(store, clock, SYSTEM, write_lines(tmp_path / "h.jsonl", [good[0], twice]))
+    assert [p.row for p in caught.value.problems] == [2]
+    stored = json.loads(store.scalar("SELECT raw FROM analytics_statements WHERE actor_key LIKE '%|p2'"))
+    assert stored["context"]["extensions"]["http://x.jp/b:"] == 'v": 1'
+
+
+def test_a_string_where_a_number_belongs_in_an_otherwise_same_line_is_refused(store, clock, tmp_path):
+    lines = [json.dumps(app_statement(n)) for n in (1, 2, 3)]
+    lines[2] = lines[2].replace('"scaled": -0.2', '"scaled": "-0.2"')
+    assert '"scaled": "-0.2"' in lines[2]
+    with pytest.raises(ImportRejected) as caught:
+        bulk.import_jsonl(store, clock, SYSTEM, write_lines(tmp_path / "i.jsonl", lines))
+    assert [p.row for p in caught.value.problems] == [3]
