@@ -111,10 +111,12 @@ with tab_time:
         weekly = weekly.with_columns(
             weekly["in_repair"].replace_strict({True: repair_label, False: ""}, return_dtype=str).alias("repair"))
         base = alt.Chart(weekly).encode(
-            x=alt.X("week:O", title=t("analytics.dash.week"), timeUnit="yearmonthdate"),
+            # Month/day reads the same in Japanese and English (Vega's default is "Aug 31, 2026").
+            x=alt.X("week:O", title=t("analytics.dash.week"), timeUnit="yearmonthdate",
+                    axis=alt.Axis(format="%-m/%-d", labelAngle=0)),
             y=alt.Y("learner_id:N", title=t("analytics.dash.pupil"), axis=alt.Axis(labelOverlap=False)),
             tooltip=[alt.Tooltip("learner_id:N", title=t("analytics.dash.pupil")),
-                     alt.Tooltip("week:T", title=t("analytics.dash.week")),
+                     alt.Tooltip("week:T", title=t("analytics.dash.week"), format="%Y-%m-%d"),
                      alt.Tooltip("minutes:Q", title=t("analytics.dash.minutes")),
                      alt.Tooltip("repair:N", title=repair_label)])
         heat = base.mark_rect().encode(
