@@ -376,9 +376,8 @@ def cover(store: Store, title_id: int) -> bytes | None:
                                  [title_id]).fetchone()
     if row is None or row[0] is not None or row[1] is None:
         return None if row is None else row[0]
-    path = row[1]
     data = store.scalar("SELECT epub FROM library_ebooks_files WHERE title_id = ?", [title_id])
-    jpeg = cover_thumbnail(data, path)
+    jpeg = cover_thumbnail(data, row[1]) if data else None
 
     def keep(cur) -> None:
         if jpeg:

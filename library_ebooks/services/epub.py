@@ -391,26 +391,22 @@ def _cover(book: EpubArchive, items, metadata, make_thumbnail: bool) -> tuple[st
         except (zipfile.BadZipFile, RuntimeError, OSError, EOFError, ValueError):
             image = None
         return (path, image) if image else (None, None)
-    kept = _small_jpeg_or_none(book.zip, path)
-    if kept is False:
-        return None, None
-    return path, kept
+    is_image, small_jpeg = _read_header(book.zip, path)
+    return (path, small_jpeg) if is_image else (None, None)
 
 
-def _small_jpeg_or_none(archive: zipfile.ZipFile, path: str) -> bytes | None | bool:
-    """Read only the image's header: the bytes themselves when it already is a thumbnail-sized
-    RGB JPEG (nothing to make), None when it is another image (thumbnail made later), or
-    False when it is no image Pillow can read."""
+def _read_header(archive: zipfile.ZipFile, path: str) -> tuple[bool, bytes | None]:
+    """Whether the member is an image Pillow can read, judged by its header alone, and its
+    bytes when it already is a thumbnail-sized RGB JPEG (nothing left to make)."""
     from PIL import Image, UnidentifiedImageError
 
     try:
         with archive.open(path) as stream, Image.open(stream) as image:
-            if not _is_small_jpeg(image):
-                return None
-        return archive.read(path)
+            small = _is_small_jpeg(image)
+        return True, archive.read(path) if small else None
     except (UnidentifiedImageError, zipfile.BadZipFile, RuntimeError, OSError, EOFError, ValueError,
             Image.DecompressionBombError):
-        return False
+        return False, None
 
 
 def _is_small_jpeg(image) -> bool:
