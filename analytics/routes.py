@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import threading
+from datetime import datetime, timedelta
 from urllib.parse import parse_qsl, urlencode
 
 from starlette.concurrency import run_in_threadpool
@@ -27,6 +29,32 @@ _QUERY_PARAMETERS = {"statementId", "voidedStatementId", "agent", "verb", "activ
                      "related_activities", "related_agents", "since", "until", "limit", "format",
                      "attachments", "ascending", "cursor"}
 _SINGLE_PARAMETERS = {"statementId", "voidedStatementId", "attachments", "format"}
+
+
+# Writes under way in this server, by when they began: a statement's `stored` is never earlier
+# than its write's start, so every statement stored before the oldest of them is readable.
+_writes_under_way: dict[int, datetime] = {}
+_writes_lock = threading.Lock()
+
+
+def _store_statements(store, clock, client: lrs.Client, statements: list[dict], **options) -> list[str]:
+    """lrs.store_statements, known as under way until it returns (see _consistent_through)."""
+    token = object()
+    with _writes_lock:
+        _writes_under_way[id(token)] = clock.now()
+    try:
+        return lrs.store_statements(store, clock, client, statements, **options)
+    finally:
+        with _writes_lock:
+            del _writes_under_way[id(token)]
+
+
+def _consistent_through(clock) -> str:
+    """X-Experience-API-Consistent-Through: now, or just before the oldest write still under way.
+    (The latest `stored` would make clients wait on a store that is idle, not behind.)"""
+    with _writes_lock:
+        oldest = min(_writes_under_way.values(), default=None)
+    return lrs.xapi_time(clock.now() if oldest is None else oldest - timedelta(milliseconds=1))
 
 
 def _answer(status: int, body: object = None) -> Response:
@@ -145,8 +173,7 @@ async def statements(request: Request) -> Response:
     response = await _statements(request, rc, client, reading)
     if reading and "X-Experience-API-Consistent-Through" not in response.headers:
         # Every answer to a GET says how far the store is consistent, errors included.
-        response.headers["X-Experience-API-Consistent-Through"] = await run_in_threadpool(
-            lrs.consistent_through, rc.store, rc.clock)
+        response.headers["X-Experience-API-Consistent-Through"] = _consistent_through(rc.clock)
     return response
 
 
@@ -170,12 +197,12 @@ async def _statements(request: Request, rc, client: lrs.Client, reading: bool) -
             if not isinstance(statement, dict):
                 return _error(400, "PUT takes one statement")
             lrs.valid_uuid(statement_id, "statementId")
-            await run_in_threadpool(lrs.store_statements, rc.store, rc.clock, client, [statement],
+            await run_in_threadpool(_store_statements, rc.store, rc.clock, client, [statement],
                                     statement_id=statement_id)
             return _answer(204)
         if request.query_params.get("statementId"):
             return _error(400, "POST does not take statementId; use PUT")
-        ids = await run_in_threadpool(lrs.store_statements, rc.store, rc.clock, client, parse_statements(body))
+        ids = await run_in_threadpool(_store_statements, rc.store, rc.clock, client, parse_statements(body))
         return _answer(200, ids)
     except lrs.StatementConflict as exc:
         return _error(409, exc)
@@ -205,7 +232,7 @@ async def _get(request: Request, rc) -> Response:
         raise InvalidInput("analytics.xapi.bad_parameter", name="format")
     languages = _languages(request)
     _flag(params.get("attachments"), "attachments")
-    consistent = await run_in_threadpool(lrs.consistent_through, rc.store, rc.clock)
+    consistent = _consistent_through(rc.clock)
     headers = {**_HEADERS, "X-Experience-API-Consistent-Through": consistent}
     single = params.get("statementId") or params.get("voidedStatementId")
     if single:

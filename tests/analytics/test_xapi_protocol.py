@@ -1,10 +1,13 @@
-"""xAPI's alternate request syntax (1.0.3 part 3 §1.3) and content types on the real server."""
+"""xAPI protocol rules on the real server: the alternate request syntax (1.0.3 part 3 §1.3),
+content types, X-Experience-API-Consistent-Through."""
 
 from __future__ import annotations
 
 import base64
 import json
 import uuid
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 from urllib.parse import urlencode
 
 import httpx
@@ -58,3 +61,15 @@ def test_multipart_statements_are_refused_with_the_reason(server):
         answer = httpx.post(f"{server}/xapi/statements", content=json.dumps(STATEMENT),
                             headers={**VERSION, "Content-Type": media}, auth=AUTH)
         assert answer.status_code == 400 and "fileUrl" in answer.json()["error"]
+
+
+def test_consistent_through_is_not_behind_an_idle_store(server):
+    with httpx.Client(base_url=server, auth=AUTH, headers=VERSION, timeout=30) as lrs:
+        [statement_id] = lrs.post("/xapi/statements", json=STATEMENT).json()
+        stored = lrs.get("/xapi/statements", params={"statementId": statement_id}).json()["stored"]
+        missing = lrs.get("/xapi/statements", params={"statementId": str(uuid.uuid4())})
+    assert missing.status_code == 404
+    through = datetime.fromisoformat(missing.headers["X-Experience-API-Consistent-Through"].replace("Z", "+00:00"))
+    assert through >= datetime.fromisoformat(stored.replace("Z", "+00:00"))
+    # An idle store is consistent up to now (the server's clock), not up to its last statement.
+    assert abs((parsedate_to_datetime(missing.headers["date"]) - through).total_seconds()) < 5
