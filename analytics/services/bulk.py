@@ -221,7 +221,7 @@ _FACTS = f"""
                  -- one regexp per row (a correlated subquery here cost seconds per 100k rows)
                  regexp_extract({v('$.result.duration')}, '{_DURATION_PARTS}',
                                 ['y', 'mo', 'w', 'd', 'h', 'mi', 's']) AS dur
-          FROM bulk_values WHERE {_FAST})
+          FROM bulk_values JOIN bulk_lines USING (line_no) WHERE {_FAST})
 """
 
 
@@ -248,13 +248,15 @@ def import_jsonl(store: Store, clock: Clock, actor: Actor, path: Path,
         # (MATERIALIZED: else DuckDB evaluates the extraction again for each check naming a leaf.)
         cur.execute(f"""CREATE OR REPLACE TEMP TABLE bulk_values AS
                         WITH parsed AS MATERIALIZED (
-                            SELECT line_no, text, CASE WHEN NOT {_SKELETON_UNSAFE} THEN {SKELETON} END AS skeleton,
+                            SELECT line_no, CASE WHEN NOT {_SKELETON_UNSAFE} THEN {SKELETON} END AS skeleton,
                                    json_extract_string(text, {_PATH_LIST}) AS v
                             FROM bulk_lines WHERE json_valid(text))
-                        SELECT line_no, text, skeleton, v, coalesce(({FAST_VALUES}), false) AS values_ok
+                        SELECT line_no, skeleton, v, coalesce(({FAST_VALUES}), false) AS values_ok
                         FROM parsed""")
-        samples = cur.execute("""SELECT skeleton, arg_min(text, line_no) FROM bulk_values
-                                 WHERE skeleton IS NOT NULL GROUP BY skeleton""").fetchall()
+        samples = cur.execute("""SELECT s.skeleton, l.text
+                                 FROM (SELECT skeleton, min(line_no) AS line_no FROM bulk_values
+                                       WHERE skeleton IS NOT NULL GROUP BY skeleton) s
+                                 JOIN bulk_lines l USING (line_no)""").fetchall()
         fast_skeletons = [skeleton for skeleton, text in samples if _fast_sample(text)]
         cur.execute("CREATE OR REPLACE TEMP TABLE bulk_fast AS SELECT unnest(?::VARCHAR[]) AS skeleton",
                     [fast_skeletons])
