@@ -89,7 +89,12 @@ def _documents(scope_of: Callable[[QueryParams], docs.Scope], id_name: str, *, d
             else:
                 await run_in_threadpool(docs.delete_document, rc.store, scope, doc_id, pre)
             return _answer(204)
+        declared = request.headers.get("content-length", "0")
+        if declared.isdigit() and int(declared) > docs.MAX_BYTES:
+            return _problem(413, "analytics.xapi_doc.too_large", f"a document has at most {docs.MAX_BYTES} bytes")
         body = await request.body()
+        if len(body) > docs.MAX_BYTES:
+            return _problem(413, "analytics.xapi_doc.too_large", f"a document has at most {docs.MAX_BYTES} bytes")
         write = docs.put_document if method == "PUT" else docs.post_document
         etag = await run_in_threadpool(write, rc.store, rc.clock, client.id, scope, doc_id, body,
                                        request.headers.get("content-type"), pre)

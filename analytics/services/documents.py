@@ -42,6 +42,7 @@ AGENT_PROFILE = "agent_profile"
 JSON_TYPE = "application/json"
 DEFAULT_TYPE = "application/octet-stream"
 _MERGED_MAPS = ("name", "description", "extensions")
+MAX_BYTES = 16 * 1024 * 1024  # a document larger than this is refused (413)
 
 
 class DocumentProblem(InvalidInput):
