@@ -32,6 +32,9 @@ def _wait_for_run(page) -> None:
     expect(page.locator('[data-testid="stSkeleton"], [data-testid="stSkeletonElement"]')).to_have_count(
         0, timeout=30_000)
     expect(page.locator('[data-stale="true"]')).to_have_count(0, timeout=30_000)
+    # Images load after the run; leaving before they have would make Streamlit drop their media
+    # files while the browser still asks for them (a 404 a person who looks at the page never sees).
+    page.wait_for_function("() => Array.from(document.images).every(img => img.complete)", timeout=30_000)
     page.wait_for_timeout(300)  # charts and maps draw a moment after their element appears
 
 
