@@ -2,6 +2,8 @@
 
 POST /xapi/statements (one or an array), PUT /xapi/statements?statementId=…,
 GET /xapi/statements (one by id, or filtered with `more` paging), GET /xapi/about.
+POST and PUT take application/json, or multipart/mixed with attachment bytes (and signatures) as
+parts; GET with attachments=true answers multipart/mixed (analytics/services/attachments.py).
 Every request but `about` needs X-Experience-API-Version and a client app's HTTP Basic
 credentials (`manabi xapi clients add NAME`).
 """
@@ -19,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from analytics.services import lrs
+from analytics.services import attachments, lrs
 from analytics.services.xapi_validate import InvalidStatement, parse_json, parse_statements
 from kernel.errors import Conflict, InvalidInput, ManabiError, NotFound
 from kernel.http import route_context
@@ -184,11 +186,15 @@ async def _statements(request: Request, rc, client: lrs.Client, reading: bool) -
     try:
         if reading:
             return await _get(request, rc)
-        media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if media.startswith("multipart/"):
-            # xAPI sends attachments as multipart/mixed only; this store takes them by fileUrl.
-            return _error(400, f"{media} is not taken: send application/json (attachments by fileUrl)")
+        content_type = request.headers.get("content-type", "")
+        media = attachments.media_type(content_type)
         body = await request.body()
+        parts: list[attachments.Part] = []
+        if media == "multipart/mixed":
+            # Attachment bytes (and signatures) come as parts after the statements' JSON part.
+            body, parts = attachments.parse_multipart(content_type, body)
+        elif media.startswith("multipart/"):
+            raise attachments.AttachmentProblem("analytics.xapi_attachment.not_mixed", media=media)
         if request.method == "PUT":
             statement_id = request.query_params.get("statementId")
             if not statement_id:
@@ -198,11 +204,12 @@ async def _statements(request: Request, rc, client: lrs.Client, reading: bool) -
                 return _error(400, "PUT takes one statement")
             lrs.valid_uuid(statement_id, "statementId")
             await run_in_threadpool(_store_statements, rc.store, rc.clock, client, [statement],
-                                    statement_id=statement_id)
+                                    statement_id=statement_id, parts=parts)
             return _answer(204)
         if request.query_params.get("statementId"):
             return _error(400, "POST does not take statementId; use PUT")
-        ids = await run_in_threadpool(_store_statements, rc.store, rc.clock, client, parse_statements(body))
+        ids = await run_in_threadpool(_store_statements, rc.store, rc.clock, client, parse_statements(body),
+                                      parts=parts)
         return _answer(200, ids)
     except lrs.StatementConflict as exc:
         return _error(409, exc)
@@ -231,7 +238,7 @@ async def _get(request: Request, rc) -> Response:
     if statement_format not in ("exact", "ids", "canonical"):
         raise InvalidInput("analytics.xapi.bad_parameter", name="format")
     languages = _languages(request)
-    _flag(params.get("attachments"), "attachments")
+    with_attachments = _flag(params.get("attachments"), "attachments")
     consistent = _consistent_through(rc.clock)
     headers = {**_HEADERS, "X-Experience-API-Consistent-Through": consistent}
     single = params.get("statementId") or params.get("voidedStatementId")
@@ -241,7 +248,7 @@ async def _get(request: Request, rc) -> Response:
         found = await run_in_threadpool(lambda: lrs.get_statement(
             rc.store, single, voided="voidedStatementId" in params, statement_format=statement_format,
             languages=list(languages)))
-        return JSONResponse(found, headers={**headers, "Last-Modified": found["stored"]})
+        return await _result(rc, found, [found], {**headers, "Last-Modified": found["stored"]}, with_attachments)
     try:
         limit = int(params.get("limit", "0"))
         cursor = int(params["cursor"]) if "cursor" in params else None
@@ -260,7 +267,17 @@ async def _get(request: Request, rc) -> Response:
     if more is not None:
         kept = [(k, v) for k, v in params.multi_items() if k != "cursor"]
         more_url = "/xapi/statements?" + urlencode([*kept, ("cursor", str(more))])
-    return JSONResponse({"statements": found, "more": more_url}, headers=headers)
+    return await _result(rc, {"statements": found, "more": more_url}, found, headers, with_attachments)
+
+
+async def _result(rc, body: dict, found: list[dict], headers: dict, with_attachments: bool) -> Response:
+    """JSON, or with attachments=true multipart/mixed: the JSON, then the bytes of the statements'
+    attachments that were sent as parts (part 3 §2.1.3)."""
+    if not with_attachments:
+        return JSONResponse(body, headers=headers)
+    kept = await run_in_threadpool(attachments.for_statements, rc.store, found)
+    media, content = attachments.multipart_body(JSONResponse(body).body, kept)
+    return Response(content, media_type=media, headers=headers)
 
 
 async def about(request: Request) -> Response:

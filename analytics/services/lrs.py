@@ -22,6 +22,7 @@ from typing import TypeVar
 import duckdb
 import polars as pl
 
+from analytics.services import attachments
 from analytics.services.xapi_validate import (
     IFI_KEYS,
     VOIDED_VERB,
@@ -311,24 +312,33 @@ def _insert_frame(cur, batch: pl.DataFrame, client_id: int, authority: dict, now
 
 
 def store_statements(store: Store, clock: Clock, client: Client, statements: list[dict],
-                     *, statement_id: str | None = None) -> list[str]:
-    """Validate and store a batch (POST), or one statement under `statement_id` (PUT)."""
-    rows = []
+                     *, statement_id: str | None = None, parts: list[attachments.Part] | None = None) -> list[str]:
+    """Validate and store a batch (POST), or one statement under `statement_id` (PUT), with the
+    attachment parts of a multipart request (see analytics.services.attachments)."""
+    checked = []
     for index, statement in enumerate(statements):
         try:
-            validate_statement(statement)
+            validate_statement(statement, attachment_parts=True)
         except InvalidStatement as exc:
             raise InvalidStatement(exc.path, exc.reason, index) from None
         if statement_id is not None:
             if "id" in statement and statement["id"].lower() != statement_id.lower():
                 raise InvalidStatement("id", "differs from the statementId parameter")
             statement = {**statement, "id": statement_id}
-        rows.append(statement_row(statement))
-    return _write_batch(store, rows_frame(rows), client.id, client.authority, clock.now())
+        checked.append(statement)
+    kept = attachments.check_parts(checked, parts or [])
+    rows = [statement_row(statement) for statement in checked]
+    return _write_batch(store, rows_frame(rows), client.id, client.authority, clock.now(), kept)
 
 
-def _write_batch(store: Store, batch: pl.DataFrame, client_id: int, authority: dict, now: datetime) -> list[str]:
-    return write_with_race_retry(store, lambda cur: _insert_frame(cur, batch, client_id, authority, now))
+def _write_batch(store: Store, batch: pl.DataFrame, client_id: int, authority: dict, now: datetime,
+                 kept: list[attachments.Stored] | None = None) -> list[str]:
+    def work(cur) -> list[str]:
+        ids = _insert_frame(cur, batch, client_id, authority, now)
+        attachments.save(cur, kept or [])  # in the statements' transaction: both or neither
+        return ids
+
+    return write_with_race_retry(store, work)
 
 
 def write_with_race_retry(store: Store, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
@@ -504,11 +514,6 @@ def query_statements(store: Store, query: StatementQuery) -> tuple[list[dict], i
         f"WHERE {' AND '.join(where)} ORDER BY seq {order} LIMIT {limit + 1}", params)
     more = rows[limit - 1]["seq"] if len(rows) > limit else None
     return [_as_statement(r, query.statement_format, list(query.languages)) for r in rows[:limit]], more
-
-
-def consistent_through(store: Store, clock: Clock) -> str:
-    latest = store.scalar("SELECT max(stored) FROM analytics_statements")
-    return xapi_time(latest or clock.now())
 
 
 def statement_count(store: Store) -> int:

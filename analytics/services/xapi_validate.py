@@ -418,8 +418,12 @@ def _statement_body(value: dict, prefix: str, *, in_substatement: bool = False) 
         _timestamp(value["timestamp"], at("timestamp"))
 
 
-def validate_statement(statement: object) -> dict:
-    """Check one statement against xAPI 1.0.3; return it, or raise InvalidStatement."""
+def validate_statement(statement: object, *, attachment_parts: bool = False) -> dict:
+    """Check one statement against xAPI 1.0.3; return it, or raise InvalidStatement.
+
+    Without `attachment_parts` (a JSON body, a bulk file) every attachment must have a fileUrl;
+    with them (a statement request, multipart or not) an attachment may come as bytes instead,
+    which analytics.services.attachments.check_parts then requires."""
     _object(statement, "")
     _keys(statement, STATEMENT_KEYS, "")
     if "id" in statement:
@@ -457,11 +461,11 @@ def validate_statement(statement: object) -> dict:
             if isinstance(attachment["length"], bool) or not isinstance(attachment["length"], int):
                 _fail(f"{where}.length", "must be an integer")
             _string(attachment["sha2"], f"{where}.sha2")
-            # This store takes JSON bodies only: an attachment must point at its file.
-            if "fileUrl" not in attachment:
-                _fail(f"{where}.fileUrl", "attachments without fileUrl need a multipart request, "
-                                         "which this store does not take")
-            _iri(attachment["fileUrl"], f"{where}.fileUrl")
+            if "fileUrl" in attachment:
+                _iri(attachment["fileUrl"], f"{where}.fileUrl")
+            elif not attachment_parts:
+                _fail(f"{where}.fileUrl", "an attachment without fileUrl comes as a part of a multipart/mixed "
+                                         "statement request")
     return statement
 
 

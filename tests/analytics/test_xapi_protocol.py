@@ -56,11 +56,13 @@ def test_documents_through_the_form(server):
     assert got.json() == {"page": 3}
 
 
-def test_multipart_statements_are_refused_with_the_reason(server):
-    for media in ("multipart/form-data; boundary=xyz", "multipart/mixed; boundary=xyz"):
+def test_multipart_other_than_mixed_and_a_body_that_is_not_multipart_are_refused_with_the_reason(server):
+    # Attachment bytes come as multipart/mixed (see test_xapi_attachments.py); form-data is refused.
+    for media, reason in (("multipart/form-data; boundary=xyz", "not_mixed"), ("multipart/mixed; boundary=xyz",
+                                                                              "malformed")):
         answer = httpx.post(f"{server}/xapi/statements", content=json.dumps(STATEMENT),
                             headers={**VERSION, "Content-Type": media}, auth=AUTH)
-        assert answer.status_code == 400 and "fileUrl" in answer.json()["error"]
+        assert answer.status_code == 400 and answer.json()["error"] == f"analytics.xapi_attachment.{reason}"
 
 
 def test_consistent_through_is_not_behind_an_idle_store(server):
