@@ -192,7 +192,7 @@ async def _statements(request: Request, rc, client: lrs.Client, reading: bool) -
         parts: list[attachments.Part] = []
         if media == "multipart/mixed":
             # Attachment bytes (and signatures) come as parts after the statements' JSON part.
-            body, parts = attachments.parse_multipart(content_type, body)
+            body, parts = await run_in_threadpool(attachments.parse_multipart, content_type, body)
         elif media.startswith("multipart/"):
             raise attachments.AttachmentProblem("analytics.xapi_attachment.not_mixed", media=media)
         if request.method == "PUT":
