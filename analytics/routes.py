@@ -163,13 +163,23 @@ async def alternate_syntax(request: Request) -> Request | Response:
     return Request(scope, receive)
 
 
-async def statements(request: Request) -> Response:
+async def authorised(request: Request) -> tuple[Request, lrs.Client] | Response:
+    """The request (rewritten when it used the alternate syntax) and its client app, or the
+    answer to give: the alternate syntax's error, or 401 without valid credentials."""
     request = await alternate_syntax(request)
     if isinstance(request, Response):
         return request
     client = await _client(request)
     if client is None:
         return Response(status_code=401, headers={**_HEADERS, "WWW-Authenticate": 'Basic realm="xAPI"'})
+    return request, client
+
+
+async def statements(request: Request) -> Response:
+    checked = await authorised(request)
+    if isinstance(checked, Response):
+        return checked
+    request, client = checked
     rc = route_context()
     reading = request.method in ("GET", "HEAD")
     response = await _statements(request, rc, client, reading)

@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from analytics.routes import _HEADERS, _answer, _client, _version_problem, alternate_syntax
+from analytics.routes import _HEADERS, _answer, _version_problem, authorised
 from analytics.services import documents as docs
 from kernel.errors import Conflict
 from kernel.http import route_context
@@ -35,12 +35,10 @@ def _problem(status: int, key: str, message: str) -> Response:
 
 async def _guarded(request: Request, handle: Callable) -> Response:
     """Credentials, the version header, then `handle(params, rc, client)` with the errors mapped."""
-    request = await alternate_syntax(request)
-    if isinstance(request, Response):
-        return request
-    client = await _client(request)
-    if client is None:
-        return Response(status_code=401, headers={**_HEADERS, "WWW-Authenticate": 'Basic realm="xAPI"'})
+    checked = await authorised(request)
+    if isinstance(checked, Response):
+        return checked
+    request, client = checked
     problem = _version_problem(request)
     if problem:
         return _problem(400, "analytics.xapi.bad_parameter", problem)
