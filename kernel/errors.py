@@ -43,6 +43,16 @@ class StoreError(ManabiError):
 
 
 @dataclass
+class Message:
+    """A catalogue message not yet put into words: its key and parameters. Given as a
+    parameter of another message (an error's, a RowProblem's), the Translator words it in
+    the same language first, e.g. a rule broken inside "row 2: not valid: {reason}"."""
+
+    key: str
+    params: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass
 class RowProblem:
     """One bad row of an import: its number (1-based, as people count) and why."""
 

@@ -21,7 +21,7 @@ from babel import dates as babel_dates
 from babel import numbers as babel_numbers
 
 from kernel.clock import TOKYO
-from kernel.errors import ManabiError
+from kernel.errors import ManabiError, Message
 
 LANGUAGES = ("ja", "en")
 DEFAULT_LANGUAGE = "ja"
@@ -81,7 +81,11 @@ class Translator:
                 raise KeyError(f"message key not in catalogue: {key}")
             return f"⟦{key}⟧"
         text = texts.get(self.lang) or texts.get(DEFAULT_LANGUAGE, key)
-        return text.format(**params) if params else text
+        if not params:
+            return text
+        # A parameter that is itself a message is worded in this language first.
+        return text.format(**{name: self(value.key, **value.params) if isinstance(value, Message) else value
+                              for name, value in params.items()})
 
     def has(self, key: str) -> bool:
         return key in self._catalogue
