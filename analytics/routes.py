@@ -69,8 +69,9 @@ def _error(status: int, exc: ManabiError | str) -> Response:
     if isinstance(exc, str):
         return _answer(status, {"error": exc})
     detail = {"error": exc.key, **{k: str(v) for k, v in exc.params.items()}}
-    if isinstance(exc, InvalidStatement):
-        detail["message"] = f"statement {exc.params['index']}: {exc.params['path']}: {exc.reason}"
+    if isinstance(exc, InvalidStatement):  # the rule in English: learning apps read it, not people
+        detail.update(path=exc.where, reason=exc.reason,
+                      message=f"statement {exc.params['index']}: {exc.where}: {exc.reason}")
     return _answer(status, detail)
 
 

@@ -274,7 +274,7 @@ def import_jsonl(store: Store, clock: Clock, actor: Actor, path: Path,
                 rows.append(lrs.statement_row(statement))
             except InvalidStatement as exc:
                 problems.append(RowProblem(line_no, "analytics.xapi.invalid_line",
-                                           {"path": exc.params["path"], "reason": exc.reason}))
+                                           {"path": exc.params["path"], "reason": exc.params["reason"]}))
                 if len(problems) >= MAX_PROBLEMS:
                     break
         statements = lines - blank

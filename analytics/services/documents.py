@@ -27,6 +27,7 @@ from datetime import datetime
 
 from analytics.services import lrs
 from analytics.services.xapi_validate import (
+    InvalidStatement,
     parse_json,
     parse_timestamp,
     validate_agent,
@@ -110,9 +111,8 @@ def parse_agent(text: str | None) -> dict:
         raise DocumentProblem("agent must be an Agent object in JSON") from exc
     try:
         return validate_agent(agent)
-    except InvalidInput as exc:
-        raise DocumentProblem(f"agent is not a valid Agent: {exc.params.get('path')} "
-                              f"{exc.params.get('reason')}") from exc
+    except InvalidStatement as exc:
+        raise DocumentProblem(f"agent is not a valid Agent: {exc.where} {exc.reason}") from exc
 
 
 def parse_activity_id(text: str | None) -> str:

@@ -262,7 +262,7 @@ def insert_incoming(cur, incoming: str, client_id: int, authority: dict, now: da
                             f"GROUP BY id", [doubled]).fetchall()
         for statement_id, raws in texts:
             if not all(same_content(raws[0], other) for other in raws[1:]):
-                raise InvalidStatement("id", f"the batch holds {statement_id} twice with different content")
+                raise InvalidStatement("id", "batch_twice", id=str(statement_id))
     clashes = cur.execute(
         f"SELECT i.id, i.raw, s.raw FROM {incoming} i JOIN analytics_statements s ON s.id = i.id::UUID "
         f"WHERE s.content_hash <> i.content_hash").fetchall()
@@ -275,7 +275,7 @@ def insert_incoming(cur, incoming: str, client_id: int, authority: dict, now: da
         f"SELECT i.voids_id FROM {incoming} i JOIN {incoming} j ON j.id = i.voids_id "
         f"WHERE j.voids_id IS NOT NULL LIMIT 1").fetchone()
     if voids_voiding:
-        raise InvalidStatement("object.id", "a voiding statement cannot be voided")
+        raise InvalidStatement("object.id", "void_voiding")
     source = f"(SELECT DISTINCT ON (id) * FROM {incoming})" if doubled else incoming
     cur.execute(
         f"""INSERT INTO analytics_statements
@@ -320,10 +320,10 @@ def store_statements(store: Store, clock: Clock, client: Client, statements: lis
         try:
             validate_statement(statement, attachment_parts=True)
         except InvalidStatement as exc:
-            raise InvalidStatement(exc.path, exc.reason, index) from None
+            raise exc.at(index) from None
         if statement_id is not None:
             if "id" in statement and statement["id"].lower() != statement_id.lower():
-                raise InvalidStatement("id", "differs from the statementId parameter")
+                raise InvalidStatement("id", "statement_id_differs")
             statement = {**statement, "id": statement_id}
         checked.append(statement)
     kept = attachments.check_parts(checked, parts or [])
@@ -461,7 +461,7 @@ def _agent_filter(text: str) -> str:
     try:
         agent = parse_json(text)
         if not isinstance(agent, dict):
-            raise InvalidStatement("agent", "must be a JSON object")
+            raise InvalidStatement("agent", "object")
         # The same rules as a statement's actor.
         validate_statement({"actor": agent, "verb": {"id": "urn:x"}, "object": {"id": "urn:x"}})
     except InvalidStatement as exc:

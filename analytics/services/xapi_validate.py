@@ -2,7 +2,9 @@
 
 `parse_statements(text)` reads a request body (one statement or an array) and refuses
 duplicate property names; `validate_statement(obj)` raises InvalidStatement with the
-JSON path and the rule broken. Nothing here touches the database.
+JSON path and the rule broken (a key of [analytics.xapi_rule] in the catalogue, worded in
+the reader's language; `.reason` is its English, for the HTTP API). Nothing here touches
+the database.
 """
 
 from __future__ import annotations
@@ -10,8 +12,12 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import NoReturn
 
-from kernel.errors import InvalidInput
+from kernel.errors import InvalidInput, Message
+from kernel.i18n import Translator, load_catalogue
 
 VOIDED_VERB = "http://adlnet.gov/expapi/verbs/voided"
 
@@ -49,16 +55,43 @@ SCORE_KEYS = {"scaled", "raw", "min", "max"}
 ATTACHMENT_KEYS = {"usageType", "display", "description", "contentType", "length", "sha2", "fileUrl"}
 
 
+RULE_PREFIX = "analytics.xapi_rule."
+_MESSAGES = Path(__file__).resolve().parents[1] / "messages.toml"
+
+
+@cache
+def _english() -> Translator:
+    return Translator("en", load_catalogue([_MESSAGES]), strict=False)
+
+
 class InvalidStatement(InvalidInput):
-    """A statement breaks a rule of xAPI; `path` says where (e.g. 'actor.mbox')."""
+    """A statement breaks a rule of xAPI; `path` says where (e.g. 'actor.mbox') and `rule`
+    which one: 'mbox' is the catalogue's analytics.xapi_rule.mbox, filled in with `rule_params`.
+    The `reason` parameter is that rule as a Message, worded in the reader's language."""
 
     key = "analytics.xapi.invalid_statement"
 
-    def __init__(self, path: str, reason: str, index: int | None = None) -> None:
-        super().__init__(None, path=path or "(statement)", reason=reason,
-                         index=(index + 1) if index is not None else 1)
+    def __init__(self, path: str, rule: str, index: int | None = None, **rule_params: object) -> None:
         self.path = path
-        self.reason = reason
+        self.rule = rule
+        self.rule_params = rule_params
+        super().__init__(None, path=path or Message(RULE_PREFIX + "whole_statement"),
+                         reason=Message(RULE_PREFIX + rule, rule_params),
+                         index=(index + 1) if index is not None else 1)
+
+    @property
+    def where(self) -> str:
+        """`path` for the HTTP API, in English ('(statement)' for the statement as a whole)."""
+        return self.path or _english()(RULE_PREFIX + "whole_statement")
+
+    @property
+    def reason(self) -> str:
+        """The rule in English (the HTTP API answers learning apps in English)."""
+        return _english()(RULE_PREFIX + self.rule, **self.rule_params)
+
+    def at(self, index: int) -> InvalidStatement:
+        """The same problem, placed as the `index`-th (0-based) statement of a batch."""
+        return InvalidStatement(self.path, self.rule, index, **self.rule_params)
 
 
 class _Duplicate(ValueError):
@@ -79,9 +112,11 @@ def parse_json(text: str | bytes) -> object:
     try:
         return json.loads(text, object_pairs_hook=_refuse_duplicates)
     except _Duplicate as exc:
-        raise InvalidStatement(str(exc), "duplicate property") from exc
+        raise InvalidStatement(str(exc), "duplicate") from exc
+    except json.JSONDecodeError as exc:
+        raise InvalidStatement("", "not_json", detail=str(exc), position=exc.pos + 1) from exc
     except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidStatement("", f"not JSON: {exc}") from exc
+        raise InvalidStatement("", "not_utf8_json", detail=str(exc)) from exc
 
 
 def parse_statements(text: str | bytes) -> list[dict]:
@@ -91,58 +126,59 @@ def parse_statements(text: str | bytes) -> list[dict]:
         return [body]
     if isinstance(body, list) and body and all(isinstance(s, dict) for s in body):
         return body
-    raise InvalidStatement("", "the body must be a statement or a non-empty array of statements")
+    raise InvalidStatement("", "body")
 
 
 # --- the rules -------------------------------------------------------------------------------
 
 
-def _fail(path: str, reason: str) -> None:
-    raise InvalidStatement(path, reason)
+def _fail(path: str, rule: str, **params: object) -> NoReturn:
+    """Refuse: `rule` names analytics.xapi_rule.<rule> in the catalogue, `params` fill it in."""
+    raise InvalidStatement(path, rule, **params)
 
 
 def _object(value: object, path: str) -> dict:
     if not isinstance(value, dict):
-        _fail(path, "must be a JSON object")
+        _fail(path, "object")
     for name, item in value.items():
         if item is None:
-            _fail(f"{path}.{name}" if path else name, "must not be null")
+            _fail(f"{path}.{name}" if path else name, "not_null")
     return value
 
 
 def _keys(value: dict, allowed: set[str], path: str) -> None:
     extra = sorted(set(value) - allowed)
     if extra:
-        _fail(f"{path}.{extra[0]}" if path else extra[0], "is not a property allowed here")
+        _fail(f"{path}.{extra[0]}" if path else extra[0], "unknown_property", name=extra[0])
 
 
 def _string(value: object, path: str) -> str:
     if not isinstance(value, str):
-        _fail(path, "must be a string")
+        _fail(path, "string")
     return value
 
 
 def _iri(value: object, path: str) -> str:
     if not isinstance(value, str) or not _IRI.match(value):
-        _fail(path, "must be an absolute IRI")
+        _fail(path, "iri")
     return value
 
 
 def _uuid(value: object, path: str) -> str:
     if not isinstance(value, str) or not _UUID.match(value):
-        _fail(path, "must be a UUID")
+        _fail(path, "uuid")
     return value
 
 
 def _bool(value: object, path: str) -> bool:
     if not isinstance(value, bool):
-        _fail(path, "must be true or false")
+        _fail(path, "boolean")
     return value
 
 
 def _number(value: object, path: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        _fail(path, "must be a number")
+        _fail(path, "number")
     return float(value)
 
 
@@ -150,14 +186,14 @@ def _language_map(value: object, path: str) -> None:
     _object(value, path)
     for tag, text in value.items():
         if not _LANGUAGE_TAG.match(tag):
-            _fail(f"{path}.{tag}", "is not a language tag (RFC 5646)")
+            _fail(f"{path}.{tag}", "language_tag")
         _string(text, f"{path}.{tag}")
 
 
 def _extensions(value: object, path: str) -> None:
     # Extension values may be anything JSON holds, null and empty included.
     if not isinstance(value, dict):
-        _fail(path, "must be a JSON object")
+        _fail(path, "object")
     for name in value:
         _iri(name, f"{path}[{name}]")
 
@@ -169,13 +205,13 @@ def parse_timestamp(value: str) -> datetime:
 
 def _timestamp(value: object, path: str) -> datetime:
     if not isinstance(value, str) or not _TIMESTAMP.match(value):
-        _fail(path, "must be an ISO 8601 timestamp")
+        _fail(path, "timestamp")
     if value.endswith("-00:00") or value.endswith("-0000"):
-        _fail(path, "must not use the -00:00 offset")
+        _fail(path, "minus_zero_offset")
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        _fail(path, "must be an ISO 8601 timestamp")
+        _fail(path, "timestamp")
     # Without a zone the spec's advice is UTC.
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
@@ -184,11 +220,13 @@ def _agent(value: object, path: str, *, in_group: bool = False) -> None:
     _object(value, path)
     kind = value.get("objectType", "Agent")
     if kind != "Agent":
-        _fail(f"{path}.objectType", "must be 'Agent'" if in_group else "must be 'Agent' or 'Group'")
+        if in_group:
+            _fail(f"{path}.objectType", "must_be", value="Agent")
+        _fail(f"{path}.objectType", "agent_or_group")
     _keys(value, AGENT_KEYS, path)
     ifis = [k for k in IFI_KEYS if k in value]
     if len(ifis) != 1:
-        _fail(path, "an Agent needs exactly one of mbox, mbox_sha1sum, openid, account")
+        _fail(path, "agent_identifier")
     _ifi(value, ifis[0], path)
     if "name" in value:
         _string(value["name"], f"{path}.name")
@@ -199,17 +237,17 @@ def _ifi(value: dict, ifi: str, path: str) -> None:
     item = value[ifi]
     if ifi == "mbox":
         if not isinstance(item, str) or not _MBOX.match(item):
-            _fail(where, "must be 'mailto:' and an e-mail address")
+            _fail(where, "mbox")
     elif ifi == "mbox_sha1sum":
         if not isinstance(item, str) or not _SHA1.match(item):
-            _fail(where, "must be 40 hexadecimal digits")
+            _fail(where, "sha1")
     elif ifi == "openid":
         _iri(item, where)
     else:
         _object(item, where)
         _keys(item, {"homePage", "name"}, where)
         if "homePage" not in item or "name" not in item:
-            _fail(where, "an account needs homePage and name")
+            _fail(where, "account")
         _iri(item["homePage"], f"{where}.homePage")
         _string(item["name"], f"{where}.name")
 
@@ -218,7 +256,7 @@ def _group(value: dict, path: str) -> None:
     _keys(value, GROUP_KEYS, path)
     ifis = [k for k in IFI_KEYS if k in value]
     if len(ifis) > 1:
-        _fail(path, "a Group has at most one identifier")
+        _fail(path, "group_identifiers")
     if ifis:
         _ifi(value, ifis[0], path)
     if "name" in value:
@@ -226,7 +264,7 @@ def _group(value: dict, path: str) -> None:
     members = value.get("member")
     if members is not None or not ifis:
         if not isinstance(members, list) or (not ifis and not members):
-            _fail(f"{path}.member", "an anonymous Group needs a non-empty member list")
+            _fail(f"{path}.member", "group_members")
         for n, member in enumerate(members):
             _agent(member, f"{path}.member[{n}]", in_group=True)
 
@@ -243,7 +281,7 @@ def _verb(value: object, path: str) -> None:
     _object(value, path)
     _keys(value, {"id", "display"}, path)
     if "id" not in value:
-        _fail(f"{path}.id", "is required")
+        _fail(f"{path}.id", "required")
     _iri(value["id"], f"{path}.id")
     if "display" in value:
         _language_map(value["display"], f"{path}.display")
@@ -251,7 +289,7 @@ def _verb(value: object, path: str) -> None:
 
 def _interaction_components(items: object, path: str) -> None:
     if not isinstance(items, list):
-        _fail(path, "must be an array")
+        _fail(path, "array")
     ids = set()
     for n, item in enumerate(items):
         where = f"{path}[{n}]"
@@ -259,7 +297,7 @@ def _interaction_components(items: object, path: str) -> None:
         _keys(item, {"id", "description"}, where)
         component_id = _string(item.get("id"), f"{where}.id")
         if component_id in ids:
-            _fail(f"{where}.id", "is used twice")
+            _fail(f"{where}.id", "used_twice", value=component_id)
         ids.add(component_id)
         if "description" in item:
             _language_map(item["description"], f"{where}.description")
@@ -268,7 +306,7 @@ def _interaction_components(items: object, path: str) -> None:
 def _activity(value: dict, path: str) -> None:
     _keys(value, {"objectType", "id", "definition"}, path)
     if "id" not in value:
-        _fail(f"{path}.id", "an Activity needs an id")
+        _fail(f"{path}.id", "activity_id")
     _iri(value["id"], f"{path}.id")
     if "definition" not in value:
         return
@@ -286,17 +324,18 @@ def _activity(value: dict, path: str) -> None:
         _extensions(definition["extensions"], f"{where}.extensions")
     interaction = definition.get("interactionType")
     if interaction is not None and (not isinstance(interaction, str) or interaction not in INTERACTION_TYPES):
-        _fail(f"{where}.interactionType", "is not an xAPI interaction type")
+        _fail(f"{where}.interactionType", "interaction_type",
+              allowed=", ".join(sorted(INTERACTION_TYPES)))
     if "correctResponsesPattern" in definition:
         if interaction is None:
-            _fail(f"{where}.correctResponsesPattern", "needs an interactionType")
+            _fail(f"{where}.correctResponsesPattern", "needs_interaction_type")
         pattern = definition["correctResponsesPattern"]
         if not isinstance(pattern, list) or not all(isinstance(p, str) for p in pattern):
-            _fail(f"{where}.correctResponsesPattern", "must be an array of strings")
+            _fail(f"{where}.correctResponsesPattern", "string_array")
     for name in INTERACTION_COMPONENT_LISTS:
         if name in definition:
             if interaction is None:
-                _fail(f"{where}.{name}", "needs an interactionType")
+                _fail(f"{where}.{name}", "needs_interaction_type")
             _interaction_components(definition[name], f"{where}.{name}")
 
 
@@ -318,11 +357,11 @@ def _statement_object(value: object, path: str, *, in_substatement: bool = False
         _statement_ref(value, path)
     elif kind == "SubStatement":
         if in_substatement:
-            _fail(f"{path}.objectType", "a SubStatement must not contain a SubStatement")
+            _fail(f"{path}.objectType", "nested_substatement")
         _keys(value, SUBSTATEMENT_KEYS, path)
         _statement_body(value, path, in_substatement=True)
     else:
-        _fail(f"{path}.objectType", "must be Activity, Agent, Group, StatementRef or SubStatement")
+        _fail(f"{path}.objectType", "object_type")
     return kind
 
 
@@ -334,14 +373,14 @@ def _result(value: object, path: str) -> None:
         _keys(score, SCORE_KEYS, f"{path}.score")
         figures = {k: _number(score[k], f"{path}.score.{k}") for k in SCORE_KEYS if k in score}
         if "scaled" in figures and not -1 <= figures["scaled"] <= 1:
-            _fail(f"{path}.score.scaled", "must be between -1 and 1")
+            _fail(f"{path}.score.scaled", "scaled", value=score["scaled"])
         if "min" in figures and "max" in figures and figures["min"] >= figures["max"]:
-            _fail(f"{path}.score.min", "must be less than max")
+            _fail(f"{path}.score.min", "min_below_max", min=score["min"], max=score["max"])
         if "raw" in figures:
             if "min" in figures and figures["raw"] < figures["min"]:
-                _fail(f"{path}.score.raw", "must not be less than min")
+                _fail(f"{path}.score.raw", "raw_below_min", min=score["min"])
             if "max" in figures and figures["raw"] > figures["max"]:
-                _fail(f"{path}.score.raw", "must not be more than max")
+                _fail(f"{path}.score.raw", "raw_above_max", max=score["max"])
     for name in ("success", "completion"):
         if name in value:
             _bool(value[name], f"{path}.{name}")
@@ -349,7 +388,7 @@ def _result(value: object, path: str) -> None:
         _string(value["response"], f"{path}.response")
     if "duration" in value and (not isinstance(value["duration"], str)
                                 or not _DURATION.match(value["duration"])):
-        _fail(f"{path}.duration", "must be an ISO 8601 duration")
+        _fail(f"{path}.duration", "duration")
     if "extensions" in value:
         _extensions(value["extensions"], f"{path}.extensions")
 
@@ -363,7 +402,7 @@ def _context_activities(value: object, path: str) -> None:
             where = f"{path}.{name}[{n}]"
             _object(activity, where)
             if activity.get("objectType", "Activity") != "Activity":
-                _fail(f"{where}.objectType", "must be 'Activity'")
+                _fail(f"{where}.objectType", "must_be", value="Activity")
             _activity(activity, where)
 
 
@@ -377,7 +416,7 @@ def _context(value: object, path: str, object_kind: str) -> None:
     if "team" in value:
         team = _object(value["team"], f"{path}.team")
         if team.get("objectType") != "Group":
-            _fail(f"{path}.team.objectType", "must be 'Group'")
+            _fail(f"{path}.team.objectType", "must_be", value="Group")
         _group(team, f"{path}.team")
     if "contextActivities" in value:
         _context_activities(value["contextActivities"], f"{path}.contextActivities")
@@ -385,14 +424,14 @@ def _context(value: object, path: str, object_kind: str) -> None:
         if name in value:
             _string(value[name], f"{path}.{name}")
             if object_kind != "Activity":
-                _fail(f"{path}.{name}", "may only be used when the object is an Activity")
+                _fail(f"{path}.{name}", "activity_only")
     if "language" in value and (not isinstance(value["language"], str)
                                 or not _LANGUAGE_TAG.match(value["language"])):
-        _fail(f"{path}.language", "is not a language tag (RFC 5646)")
+        _fail(f"{path}.language", "language_tag")
     if "statement" in value:
         ref = _object(value["statement"], f"{path}.statement")
         if ref.get("objectType") != "StatementRef":
-            _fail(f"{path}.statement.objectType", "must be 'StatementRef'")
+            _fail(f"{path}.statement.objectType", "must_be", value="StatementRef")
         _statement_ref(ref, f"{path}.statement")
     if "extensions" in value:
         _extensions(value["extensions"], f"{path}.extensions")
@@ -404,12 +443,12 @@ def _statement_body(value: dict, prefix: str, *, in_substatement: bool = False) 
 
     for name in ("actor", "verb", "object"):
         if name not in value:
-            _fail(at(name), "is required")
+            _fail(at(name), "required")
     _actor(value["actor"], at("actor"))
     _verb(value["verb"], at("verb"))
     kind = _statement_object(value["object"], at("object"), in_substatement=in_substatement)
     if value["verb"]["id"] == VOIDED_VERB and kind != "StatementRef":
-        _fail(at("object"), "a voiding statement's object must be a StatementRef")
+        _fail(at("object"), "voiding_object")
     if "result" in value:
         _result(value["result"], at("result"))
     if "context" in value:
@@ -437,35 +476,34 @@ def validate_statement(statement: object, *, attachment_parts: bool = False) -> 
         # A group as authority is the OAuth pair: anonymous, exactly two members.
         if authority.get("objectType") == "Group" and (
                 any(k in authority for k in IFI_KEYS) or len(authority.get("member", [])) != 2):
-            _fail("authority", "a Group authority must be anonymous with exactly two members")
+            _fail("authority", "group_authority")
     if "version" in statement:
         version = statement["version"]
         if not isinstance(version, str) or not re.match(r"^1\.0(\.\d+)?$", version):
-            _fail("version", "must be a 1.0.x version")
+            _fail("version", "version")
     if "attachments" in statement:
         attachments = statement["attachments"]
         if not isinstance(attachments, list):
-            _fail("attachments", "must be an array")
+            _fail("attachments", "array")
         for n, attachment in enumerate(attachments):
             where = f"attachments[{n}]"
             _object(attachment, where)
             _keys(attachment, ATTACHMENT_KEYS, where)
             for name in ("usageType", "display", "contentType", "length", "sha2"):
                 if name not in attachment:
-                    _fail(f"{where}.{name}", "is required")
+                    _fail(f"{where}.{name}", "required")
             _iri(attachment["usageType"], f"{where}.usageType")
             _language_map(attachment["display"], f"{where}.display")
             if "description" in attachment:
                 _language_map(attachment["description"], f"{where}.description")
             _string(attachment["contentType"], f"{where}.contentType")
             if isinstance(attachment["length"], bool) or not isinstance(attachment["length"], int):
-                _fail(f"{where}.length", "must be an integer")
+                _fail(f"{where}.length", "integer")
             _string(attachment["sha2"], f"{where}.sha2")
             if "fileUrl" in attachment:
                 _iri(attachment["fileUrl"], f"{where}.fileUrl")
             elif not attachment_parts:
-                _fail(f"{where}.fileUrl", "an attachment without fileUrl comes as a part of a multipart/mixed "
-                                         "statement request")
+                _fail(f"{where}.fileUrl", "attachment_part")
     return statement
 
 
@@ -475,7 +513,7 @@ def validate_batch(statements: list[dict]) -> None:
         try:
             validate_statement(statement)
         except InvalidStatement as exc:
-            raise InvalidStatement(exc.path, exc.reason, index) from None
+            raise exc.at(index) from None
 
 
 def validate_agent(value: object, path: str = "agent") -> dict:

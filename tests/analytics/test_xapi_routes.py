@@ -51,6 +51,17 @@ def test_invalid_corpus_statements_get_400_with_the_reason(lrs, name):
     assert "statement 1:" in answer.json()["message"]
 
 
+def test_the_broken_rule_is_answered_in_english_with_its_place(lrs):
+    bad = {**fresh(corpus("default")), "actor": {"mbox": "xapi@adlnet.gov"}}
+    answer = lrs.post("/xapi/statements", json=[fresh(corpus("default")), bad])
+    assert answer.status_code == 400
+    assert answer.json() == {"error": "analytics.xapi.invalid_statement", "index": "2", "path": "actor.mbox",
+                             "reason": "must be 'mailto:' and an e-mail address",
+                             "message": "statement 2: actor.mbox: must be 'mailto:' and an e-mail address"}
+    whole = lrs.post("/xapi/statements", content=b"{not json", headers={"Content-Type": "application/json"})
+    assert whole.status_code == 400 and whole.json()["message"].startswith("statement 1: (statement): not JSON: ")
+
+
 def test_a_batch_with_one_invalid_statement_stores_nothing(lrs):
     good = fresh(corpus("default"))
     answer = lrs.post("/xapi/statements", json=[good, corpus("no_verb")])
