@@ -249,6 +249,9 @@ def rows_frame(rows: list[tuple]) -> pl.DataFrame:
 # --- storing ---------------------------------------------------------------------------------
 
 
+POINT_LOOKUPS = 2000  # up to this many ids a batch reads stored statements by index, not by a join
+
+
 def insert_incoming(cur, incoming: str, client_id: int, authority: dict, now: datetime) -> None:
     """Insert the rows of table `incoming` (ROW_COLUMNS) inside the caller's transaction.
 
@@ -263,17 +266,32 @@ def insert_incoming(cur, incoming: str, client_id: int, authority: dict, now: da
         for statement_id, raws in texts:
             if not all(same_content(raws[0], other) for other in raws[1:]):
                 raise InvalidStatement("id", "batch_twice", id=str(statement_id))
-    clashes = cur.execute(
-        f"SELECT i.id, i.raw, s.raw FROM {incoming} i JOIN analytics_statements s ON s.id = i.id::UUID "
-        f"WHERE s.content_hash <> i.content_hash").fetchall()
+    # The stored statements the batch may touch. A batch of an app's size names them by id, so
+    # DuckDB finds them through the primary key's index; a join would scan every stored id
+    # (about 0.1 s on 20 million statements, for each batch). A bulk file joins.
+    ids = [r[0] for r in cur.execute(f"SELECT DISTINCT id FROM {incoming}").fetchall()]
+    if len(ids) <= POINT_LOOKUPS:
+        stored = f"(SELECT id FROM analytics_statements WHERE id IN ({_uuid_list(ids)}))"
+        known = cur.execute(f"SELECT id::VARCHAR, content_hash, raw FROM analytics_statements "
+                            f"WHERE id IN ({_uuid_list(ids)})").fetchall()
+        clashes = cur.execute(
+            f"SELECT i.id, i.raw, s.raw FROM {incoming} i JOIN (SELECT unnest(?) AS id, unnest(?) AS hash, "
+            f"unnest(?) AS raw) s USING (id) WHERE s.hash <> i.content_hash",
+            [[k[0] for k in known], [k[1] for k in known], [k[2] for k in known]]).fetchall() if known else []
+    else:
+        stored = "analytics_statements"
+        clashes = cur.execute(
+            f"SELECT i.id, i.raw, s.raw FROM {incoming} i JOIN analytics_statements s ON s.id = i.id::UUID "
+            f"WHERE s.content_hash <> i.content_hash").fetchall()
     for statement_id, raw_new, raw_old in clashes:
         if not same_content(raw_new, raw_old):
             raise StatementConflict(id=str(statement_id))
+    targets = [r[0] for r in cur.execute(f"SELECT DISTINCT voids_id FROM {incoming} WHERE voids_id IS NOT NULL")
+               .fetchall()]
     voids_voiding = cur.execute(
-        f"SELECT i.voids_id FROM {incoming} i JOIN analytics_statements s ON s.id = i.voids_id::UUID "
-        f"WHERE s.voids_id IS NOT NULL UNION ALL "
-        f"SELECT i.voids_id FROM {incoming} i JOIN {incoming} j ON j.id = i.voids_id "
-        f"WHERE j.voids_id IS NOT NULL LIMIT 1").fetchone()
+        f"SELECT id FROM analytics_statements WHERE id IN ({_uuid_list(targets)}) AND voids_id IS NOT NULL "
+        f"UNION ALL SELECT i.voids_id::UUID FROM {incoming} i JOIN {incoming} j ON j.id = i.voids_id "
+        f"WHERE j.voids_id IS NOT NULL LIMIT 1", _uuid_params(targets)).fetchone() if targets else None
     if voids_voiding:
         raise InvalidStatement("object.id", "void_voiding")
     source = f"(SELECT DISTINCT ON (id) * FROM {incoming})" if doubled else incoming
@@ -286,20 +304,35 @@ def insert_incoming(cur, incoming: str, client_id: int, authority: dict, now: da
                    $authority, i.raw
             FROM {source} i
             LEFT JOIN analytics_learners l ON l.learner_id = i.learner_id
-            ANTI JOIN analytics_statements s ON s.id = i.id::UUID
+            ANTI JOIN {stored} s ON s.id = i.id::UUID
             ORDER BY l.school_id, l.grade, l.class_name, coalesce(i.ts, $now)""",
         {"now": now, "client": client_id, "authority": json.dumps(authority, ensure_ascii=False)},
     )
-    # Voiding: statements this batch voids, and statements voided earlier by a voiding
-    # statement that arrived before its target.
-    if cur.execute(f"SELECT count(*) FROM {incoming} WHERE voids_id IS NOT NULL").fetchone()[0] or \
-            cur.execute("SELECT count(*) FROM analytics_statements WHERE voids_id IS NOT NULL").fetchone()[0]:
-        cur.execute(
-            f"""UPDATE analytics_statements SET voided = true
-                WHERE NOT voided AND voids_id IS NULL AND (
-                      id IN (SELECT voids_id::UUID FROM {incoming} WHERE voids_id IS NOT NULL)
-                   OR (id IN (SELECT id::UUID FROM {incoming})
-                       AND id IN (SELECT voids_id FROM analytics_statements WHERE voids_id IS NOT NULL)))""")
+    # Voiding: the statements this batch voids, and statements of this batch that a voiding
+    # statement stored earlier had named before they arrived. (voids_id has no index, but its
+    # row groups are mostly all NULL, which DuckDB's statistics skip.)
+    if len(ids) <= POINT_LOOKUPS:
+        voided_before = f"SELECT voids_id FROM analytics_statements WHERE voids_id IN ({_uuid_list(ids)})"
+    else:
+        voided_before = (f"SELECT s.voids_id FROM analytics_statements s SEMI JOIN {incoming} i "
+                         f"ON s.voids_id = i.id::UUID WHERE s.voids_id IS NOT NULL")
+    targets += [str(r[0]) for r in cur.execute(voided_before).fetchall()]
+    if targets:
+        cur.execute(f"UPDATE analytics_statements SET voided = true WHERE id IN ({_uuid_list(targets)}) "
+                    "AND NOT voided AND voids_id IS NULL", _uuid_params(targets))
+
+
+def _uuid_list(ids: list) -> str:
+    """Ids as SQL literals, for an IN list DuckDB answers from the primary key's index (a list
+    passed as a parameter is joined instead). Each is parsed as a UUID first, so nothing but
+    a UUID's text reaches the SQL. Past POINT_LOOKUPS ids: a parameter (see _uuid_params)."""
+    if len(ids) > POINT_LOOKUPS:
+        return "SELECT unnest(?::UUID[])"
+    return ", ".join(f"'{uuid.UUID(str(i))}'" for i in ids) or "NULL"
+
+
+def _uuid_params(ids: list) -> list:
+    return [[str(i) for i in ids]] if len(ids) > POINT_LOOKUPS else []
 
 
 def _insert_frame(cur, batch: pl.DataFrame, client_id: int, authority: dict, now: datetime) -> list[str]:

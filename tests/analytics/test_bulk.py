@@ -171,3 +171,25 @@ def test_a_string_where_a_number_belongs_in_an_otherwise_same_line_is_refused(st
     with pytest.raises(ImportRejected) as caught:
         bulk.import_jsonl(store, clock, SYSTEM, write_lines(tmp_path / "i.jsonl", lines))
     assert [p.row for p in caught.value.problems] == [3]
+
+
+@pytest.mark.parametrize("extra", [0, lrs.POINT_LOOKUPS + 10])
+def test_voiding_in_a_file_small_or_past_the_index_lookups(store, clock, tmp_path, extra):
+    """A file voids a statement it holds, and a statement voided before it arrived (by a
+    voiding statement already stored) is voided on arrival: by index lookups for a small
+    batch, by joins past POINT_LOOKUPS ids."""
+    made = lrs.add_client(store, clock, SYSTEM, "app")
+    client = lrs.authenticate(store, made.api_key, made.secret)
+    early, in_file = str(uuid.uuid4()), str(uuid.uuid4())
+    voids = lambda target: {"actor": {"mbox": "mailto:t@example.jp"},  # noqa: E731
+                            "verb": {"id": "http://adlnet.gov/expapi/verbs/voided"},
+                            "object": {"objectType": "StatementRef", "id": target}}
+    lrs.store_statements(store, clock, client, [voids(early)])
+    statements = [app_statement(n % 10) | {"id": str(uuid.uuid4())} for n in range(extra)]
+    statements += [app_statement(1) | {"id": early}, app_statement(2) | {"id": in_file}, voids(in_file)]
+    result = bulk.import_jsonl(store, clock, SYSTEM, write_lines(tmp_path / "v.jsonl", statements))
+    assert result["added"] == len(statements)
+    voided = {str(r[0]) for r in store.query("SELECT id FROM analytics_statements WHERE voided")}
+    assert voided == {early, in_file}
+    with pytest.raises(lrs.NotFound):
+        lrs.get_statement(store, in_file)
