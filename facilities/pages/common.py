@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from facilities.services import booking, vacancy
+from facilities.services import booking, lottery, vacancy
 from kernel.errors import ManabiError
 
 PAGES = Path(__file__).resolve().parent
@@ -93,3 +93,19 @@ def rooms_frame(ctx, facility, equipment) -> list[dict]:
             t("vacancy.fee_from"): t.money(min(known)) if known else "—",
         })
     return rows
+
+
+def lottery_month(ctx, key: str):
+    """Pick one of the lottery months (the page stops when there is none) and show its schedule."""
+    t = ctx.t
+    months = lottery.list_months(ctx.store)
+    if not months:
+        st.info(t("lottery_page.none"))
+        st.stop()
+    by_month = {m.month: m for m in months}
+    month = st.selectbox(t("lottery_page.month"), list(by_month), format_func=lambda m: month_label(t, m), key=key)
+    chosen = by_month[month]
+    st.markdown(t("lottery_page.schedule", start=t.date(chosen.apply_from), end=t.date(chosen.apply_until),
+                  draw=t.date(chosen.draw_on), confirm=t.date(chosen.confirm_by), open=t.date(chosen.open_on),
+                  max=chosen.max_choices))
+    return chosen

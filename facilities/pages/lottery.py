@@ -32,18 +32,9 @@ for won in [b for b in booking.my_bookings(ctx.store, actor) if b.status == "won
                 flash(t("lottery_page.confirmed"))
                 st.switch_page(common.page_path("my_bookings.py"), query_params={"booking": str(won.id)})
 
-months = lottery.list_months(ctx.store)
-if not months:
-    st.info(t("lottery_page.none"))
-    st.stop()
-by_month = {m.month: m for m in months}
-month = st.selectbox(t("lottery_page.month"), list(by_month), format_func=lambda m: common.month_label(t, m),
-                     key="lottery_month")
-chosen = by_month[month]
+chosen = common.lottery_month(ctx, "lottery_month")
+month = chosen.month
 phase = chosen.phase(today)
-st.markdown(t("lottery_page.schedule", start=t.date(chosen.apply_from), end=t.date(chosen.apply_until),
-              draw=t.date(chosen.draw_on), confirm=t.date(chosen.confirm_by), open=t.date(chosen.open_on),
-              max=chosen.max_choices))
 st.info(t(f"lottery_page.phase_{phase}"), icon=":material/info:")
 
 facilities = {f.id: f for f in catalog.list_facilities(ctx.store)}

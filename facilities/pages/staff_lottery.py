@@ -40,17 +40,8 @@ with st.expander(t("staff_lottery.new_month"), icon=":material/add:"), st.form("
             flash(t("staff_lottery.created", month=month))
             st.rerun()
 
-months = lottery.list_months(ctx.store)
-if not months:
-    st.info(t("lottery_page.none"))
-    st.stop()
-by_month = {m.month: m for m in months}
-month = st.selectbox(t("lottery_page.month"), list(by_month), format_func=lambda m: common.month_label(t, m),
-                     key="staff_lottery_month")
-chosen = by_month[month]
-st.markdown(t("lottery_page.schedule", start=t.date(chosen.apply_from), end=t.date(chosen.apply_until),
-              draw=t.date(chosen.draw_on), confirm=t.date(chosen.confirm_by), open=t.date(chosen.open_on),
-              max=chosen.max_choices))
+chosen = common.lottery_month(ctx, "staff_lottery_month")
+month = chosen.month
 
 slots = lottery.slots_of(ctx.store, month)
 st.metric(t("staff_lottery.slots"), len(slots), help=t("staff_lottery.applications_total",
