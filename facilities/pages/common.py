@@ -10,6 +10,7 @@ import streamlit as st
 
 from facilities.services import booking, lottery, vacancy
 from kernel.errors import ManabiError
+from kernel.ui import flash, show_error
 
 PAGES = Path(__file__).resolve().parent
 MARKS = {vacancy.FREE: "○", vacancy.TAKEN: "×", vacancy.CLOSED: "休", vacancy.LOTTERY: "抽", vacancy.PAST: "－"}
@@ -109,3 +110,14 @@ def lottery_month(ctx, key: str):
                   draw=t.date(chosen.draw_on), confirm=t.date(chosen.confirm_by), open=t.date(chosen.open_on),
                   max=chosen.max_choices))
     return chosen
+
+
+def cancel_booking(ctx, actor, booking_id: int) -> None:
+    """Cancel a booking (the service decides the refund); say the refund on the next run, or why not."""
+    try:
+        done = booking.cancel(ctx.store, ctx.clock, actor, booking_id)
+    except ManabiError as exc:
+        show_error(ctx, exc)
+    else:
+        flash(ctx.t("my.cancelled", refund=ctx.t.money(done.refund_yen)))
+        st.rerun()

@@ -5,6 +5,7 @@ from urllib.parse import urlsplit
 
 import streamlit as st
 
+from facilities.pages import common
 from facilities.services import booking, calendar_feed, catalog, payments
 from kernel.errors import ManabiError
 from kernel.ui import flash, page_context, show_error
@@ -92,13 +93,7 @@ with st.container(border=True):
                          percent=facility.refund_late_percent))
             confirm = st.checkbox(t("my.cancel_confirm"), key=f"cancel_confirm_{b.id}")
             if st.button(t("my.cancel"), disabled=not confirm, icon=":material/event_busy:", key="my_cancel"):
-                try:
-                    done = booking.cancel(ctx.store, ctx.clock, actor, b.id)
-                except ManabiError as exc:
-                    show_error(ctx, exc)
-                else:
-                    flash(t("my.cancelled", refund=t.money(done.refund_yen)))
-                    st.rerun()
+                common.cancel_booking(ctx, actor, b.id)
         else:
             st.caption(t("facilities.cancel_too_late", deadline=t.datetime(deadline, "short")))
 

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import streamlit as st
 
+from facilities.pages import common
 from facilities.services import booking, catalog, payments
 from kernel.errors import ManabiError
 from kernel.ui import flash, page_context, show_error
@@ -60,13 +61,7 @@ if found:
             flash(t("staff.counter_done", amount=t.money(b.owed_yen)))
             st.rerun()
     if b.status in booking.LIVE and right.button(t("my.cancel"), key="staff_cancel", icon=":material/event_busy:"):
-        try:
-            done = booking.cancel(ctx.store, ctx.clock, actor, b.id)
-        except ManabiError as exc:
-            show_error(ctx, exc)
-        else:
-            flash(t("my.cancelled", refund=t.money(done.refund_yen)))
-            st.rerun()
+        common.cancel_booking(ctx, actor, b.id)
 
 st.subheader(t("staff.profile"), anchor=False)
 with st.form("staff_profile"):

@@ -255,3 +255,16 @@ def test_resident_sees_their_rate_and_changes_their_group(app_for):
     assert not at.exception
     assert any("団体名を保存しました" in s.value for s in at.success)
     assert any("飯塚ジャズ研究会" in m.value for m in at.markdown)
+
+
+def test_staff_cancel_a_live_booking(app_for):
+    at = app_for(login="facility01", page=STAFF_BOOKINGS, lang="en")
+    for option in at.selectbox(key="staff_booking").options:
+        at.selectbox(key="staff_booking").select(option).run()
+        if any(b.key == "staff_cancel" for b in at.button):
+            break
+    else:
+        raise AssertionError("no live booking in the demo month")
+    at.button(key="staff_cancel").click().run()
+    assert not at.exception, at.exception
+    assert any("Booking cancelled" in s.value for s in at.success)
