@@ -20,6 +20,7 @@ from datetime import date, datetime, time, timedelta
 import numpy as np
 import polars as pl
 
+from analytics.services import texts
 from analytics.services.lrs import CURRICULUM_EXTENSION, Client
 from kernel.clock import TOKYO
 from kernel.module import DemoContext
@@ -242,16 +243,20 @@ def _statements(ctx: DemoContext, learners: list[tuple], units: list[tuple], cli
                )::VARCHAR AS raw
         FROM demo_rows r JOIN demo_units u USING (unit_code) JOIN demo_verbs v USING (verb)
         """)
+    cur.execute("CREATE TEMP TABLE demo_numbered AS "
+                "SELECT nextval('analytics_statements_seq') AS seq, * FROM demo_statements ORDER BY ts")
     cur.execute(
         """
         INSERT INTO analytics_statements
-        SELECT id::UUID, nextval('analytics_statements_seq'), ?, ts, ?,
+        SELECT id::UUID, seq, ?, ts, ?,
                'account:' || ? || '|' || learner_id, learner_id, school_id, grade, class_name, verb_id,
                'Activity', activity_id, name_ja, unit_code, score, verb <> 'failed', true, minutes * 60.0,
-               NULL, NULL, false, sha256(raw), '1.0.0', ?, raw
-        FROM demo_statements ORDER BY school_id, grade, class_name, ts
+               NULL, NULL, false, '1.0.0', ?
+        FROM demo_numbered ORDER BY school_id, grade, class_name, ts
         """,
         [ctx.clock.now(), client.id, HOME_PAGE, json.dumps(client.authority, ensure_ascii=False)])
+    texts.save(cur, "demo_numbered")
     cur.execute("DROP TABLE demo_statements")
+    cur.execute("DROP TABLE demo_numbered")
     for name in ("demo_rows", "demo_units", "demo_verbs"):
         cur.unregister(name)

@@ -42,6 +42,7 @@ class Store:
         self._local = threading.local()
         self._cursors: list[duckdb.DuckDBPyConnection] = []
         self._cursors_lock = threading.Lock()
+        self._named_locks: dict[str, threading.Lock] = {}
 
     @staticmethod
     def _configure(con: duckdb.DuckDBPyConnection) -> None:
@@ -100,6 +101,12 @@ class Store:
             # Back off a little, with jitter, so racing writers spread out.
             time.sleep(random.uniform(0.002, 0.02) * (attempt + 1))
         raise AssertionError("unreachable")
+
+    def lock(self, name: str) -> threading.Lock:
+        """One lock per name on this database, for writers that must take turns (e.g. a
+        uniqueness no index enforces). One process writes a DuckDB file, so this is enough."""
+        with self._cursors_lock:
+            return self._named_locks.setdefault(name, threading.Lock())
 
     def query(self, sql: str, params: object = None) -> list[tuple]:
         return self.cursor().execute(sql, params).fetchall()

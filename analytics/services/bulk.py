@@ -214,9 +214,9 @@ _FACTS = f"""
                + coalesce(try_cast(dur.s AS DOUBLE), 0) END AS duration_s,
            lower({v('$.context.registration')}) AS registration,
            NULL::VARCHAR AS voids_id,
-           md5(text) AS content_hash,  -- a quick test of sameness (see lrs.content_hash)
            '1.0.0' AS version,
-           text AS raw
+           text AS raw,
+           row_number() OVER () - 1 AS n
     FROM (SELECT v, text,
                  -- one regexp per row (a correlated subquery here cost seconds per 100k rows)
                  regexp_extract({v('$.result.duration')}, '{_DURATION_PARTS}',
@@ -286,7 +286,8 @@ def import_jsonl(store: Store, clock: Clock, actor: Actor, path: Path,
         cur.execute(f"CREATE OR REPLACE TEMP TABLE bulk_incoming AS {_FACTS}")
         if rows:
             cur.register("bulk_slow_rows", lrs.rows_frame(rows))
-            cur.execute("INSERT INTO bulk_incoming SELECT * FROM bulk_slow_rows")
+            cur.execute("INSERT INTO bulk_incoming BY NAME SELECT * REPLACE (n + (SELECT count(*) FROM bulk_incoming) "
+                        "AS n) FROM bulk_slow_rows")
             cur.unregister("bulk_slow_rows")
         before = cur.execute("SELECT count(*) FROM analytics_statements").fetchone()[0]
         lrs.insert_incoming(cur, "bulk_incoming", lrs.IMPORT_CLIENT_ID, lrs.IMPORT_AUTHORITY, clock.now())
@@ -297,4 +298,4 @@ def import_jsonl(store: Store, clock: Clock, actor: Actor, path: Path,
         return {"lines": lines, "statements": statements, "checked_in_sql": statements - len(rows), "added": added,
                 "already_stored": statements - added}
 
-    return lrs.write_with_race_retry(store, work)
+    return lrs.write_statements(store, work)

@@ -22,7 +22,7 @@ from typing import TypeVar
 import duckdb
 import polars as pl
 
-from analytics.services import attachments
+from analytics.services import attachments, texts
 from analytics.services.xapi_validate import (
     IFI_KEYS,
     VOIDED_VERB,
@@ -147,14 +147,12 @@ def raw_text(statement: dict) -> str:
     return json.dumps(significant, ensure_ascii=False, separators=(",", ":"))
 
 
-def content_hash(raw: str) -> str:
-    """A quick test of sameness: equal hashes mean equal content. Unequal hashes may still be
-    the same statement written differently (key order, 1.0 vs 1), which `same_content` decides."""
-    return hashlib.sha256(raw.encode()).hexdigest()
-
-
 def same_content(raw_a: str, raw_b: str) -> bool:
-    """Whether two stored texts say the same (a bulk import keeps each line whole, its id too)."""
+    """Whether two stored texts say the same, written alike or not (key order, 1.0 vs 1; a bulk
+    import keeps each line whole, its id too)."""
+    if raw_a == raw_b:
+        return True
+
     def significant(raw: str) -> dict:
         return {k: v for k, v in json.loads(raw).items() if k not in _NOT_CONTENT}
 
@@ -192,7 +190,7 @@ def _activity_name(target: dict) -> str | None:
 
 ROW_COLUMNS = ("id", "ts", "actor_key", "learner_id", "verb_id", "object_type", "object_id",
                "activity_name", "unit_code", "score_scaled", "success", "completion", "duration_s",
-               "registration", "voids_id", "content_hash", "version", "raw")
+               "registration", "voids_id", "version", "raw")
 
 
 def statement_row(statement: dict) -> tuple:
@@ -210,7 +208,6 @@ def statement_row(statement: dict) -> tuple:
     result = statement.get("result", {})
     score = result.get("score", {})
     verb_id = statement["verb"]["id"]
-    raw = raw_text(statement)
     return (
         statement_id,
         parse_timestamp(statement["timestamp"]) if "timestamp" in statement else None,
@@ -227,9 +224,8 @@ def statement_row(statement: dict) -> tuple:
         duration_seconds(result.get("duration")),
         statement.get("context", {}).get("registration"),
         target["id"].lower() if verb_id == VOIDED_VERB else None,
-        content_hash(raw),
         statement.get("version", "1.0.0"),
-        raw,
+        raw_text(statement),
     )
 
 
@@ -238,22 +234,24 @@ _SCHEMA = {
     "verb_id": pl.String, "object_type": pl.String, "object_id": pl.String, "activity_name": pl.String,
     "unit_code": pl.String, "score_scaled": pl.Float64, "success": pl.Boolean, "completion": pl.Boolean,
     "duration_s": pl.Float64, "registration": pl.String, "voids_id": pl.String,
-    "content_hash": pl.String, "version": pl.String, "raw": pl.String,
+    "version": pl.String, "raw": pl.String,
 }
 
 
 def rows_frame(rows: list[tuple]) -> pl.DataFrame:
-    return pl.DataFrame(rows, schema=_SCHEMA, orient="row")
+    """ROW_COLUMNS and n, the row's place in the batch (0, 1, …): its seq is the batch's first plus n."""
+    return pl.DataFrame(rows, schema=_SCHEMA, orient="row").with_row_index("n")
 
 
 # --- storing ---------------------------------------------------------------------------------
 
 
-POINT_LOOKUPS = 2000  # up to this many ids a batch reads stored statements by index, not by a join
+POINT_LOOKUPS = 2000  # up to this many ids a batch names them as literals, past it a join
 
 
 def insert_incoming(cur, incoming: str, client_id: int, authority: dict, now: datetime) -> None:
-    """Insert the rows of table `incoming` (ROW_COLUMNS) inside the caller's transaction.
+    """Insert the rows of table `incoming` (ROW_COLUMNS and n: 0, 1, … in the batch) inside the
+    caller's transaction, which holds the statements lock (see write_statements).
 
     Ids already stored with the same content are skipped; with other content the whole
     batch fails with StatementConflict. A voiding statement may not void another voiding one.
@@ -261,31 +259,25 @@ def insert_incoming(cur, incoming: str, client_id: int, authority: dict, now: da
     # The same id twice in one batch: fine when the content is the same (kept once).
     doubled = [i for (i,) in cur.execute(f"SELECT id FROM {incoming} GROUP BY id HAVING count(*) > 1").fetchall()]
     if doubled:
-        texts = cur.execute(f"SELECT id, list(raw) FROM {incoming} WHERE id IN (SELECT unnest(?::VARCHAR[])) "
-                            f"GROUP BY id", [doubled]).fetchall()
-        for statement_id, raws in texts:
+        texts_of = cur.execute(f"SELECT id, list(raw) FROM {incoming} WHERE id IN (SELECT unnest(?::VARCHAR[])) "
+                               f"GROUP BY id", [doubled]).fetchall()
+        for statement_id, raws in texts_of:
             if not all(same_content(raws[0], other) for other in raws[1:]):
                 raise InvalidStatement("id", "batch_twice", id=str(statement_id))
-    # The stored statements the batch may touch. A batch of an app's size names them by id, so
-    # DuckDB finds them through the primary key's index; a join would scan every stored id
-    # (about 0.1 s on 20 million statements, for each batch). A bulk file joins.
+    # The stored statements with an id of the batch. A batch of an app's size names its ids as
+    # literals (DuckDB then compares each stored id with a small set); a bulk file joins.
     ids = [r[0] for r in cur.execute(f"SELECT DISTINCT id FROM {incoming}").fetchall()]
     if len(ids) <= POINT_LOOKUPS:
-        stored = f"(SELECT id FROM analytics_statements WHERE id IN ({_uuid_list(ids)}))"
-        known = cur.execute(f"SELECT id::VARCHAR, content_hash, raw FROM analytics_statements "
-                            f"WHERE id IN ({_uuid_list(ids)})").fetchall()
-        clashes = cur.execute(
-            f"SELECT i.id, i.raw, s.raw FROM {incoming} i JOIN (SELECT unnest(?) AS id, unnest(?) AS hash, "
-            f"unnest(?) AS raw) s USING (id) WHERE s.hash <> i.content_hash",
-            [[k[0] for k in known], [k[1] for k in known], [k[2] for k in known]]).fetchall() if known else []
+        of_batch = f"IN ({_uuid_list(ids)})"
     else:
-        stored = "analytics_statements"
-        clashes = cur.execute(
-            f"SELECT i.id, i.raw, s.raw FROM {incoming} i JOIN analytics_statements s ON s.id = i.id::UUID "
-            f"WHERE s.content_hash <> i.content_hash").fetchall()
-    for statement_id, raw_new, raw_old in clashes:
-        if not same_content(raw_new, raw_old):
-            raise StatementConflict(id=str(statement_id))
+        of_batch = f"IN (SELECT id::UUID FROM {incoming})"
+    existing = dict(cur.execute(f"SELECT id::VARCHAR, seq FROM analytics_statements WHERE id {of_batch}").fetchall())
+    if existing:
+        stored_texts = texts.fetch(cur, existing.values())
+        for statement_id, raw in cur.execute(f"SELECT id, raw FROM {incoming} WHERE id IN "
+                                             f"(SELECT unnest(?::VARCHAR[]))", [list(existing)]).fetchall():
+            if not same_content(raw, stored_texts[existing[statement_id]]):
+                raise StatementConflict(id=str(statement_id))
     targets = [r[0] for r in cur.execute(f"SELECT DISTINCT voids_id FROM {incoming} WHERE voids_id IS NOT NULL")
                .fetchall()]
     voids_voiding = cur.execute(
@@ -294,36 +286,49 @@ def insert_incoming(cur, incoming: str, client_id: int, authority: dict, now: da
         f"WHERE j.voids_id IS NOT NULL LIMIT 1", _uuid_params(targets)).fetchone() if targets else None
     if voids_voiding:
         raise InvalidStatement("object.id", "void_voiding")
-    source = f"(SELECT DISTINCT ON (id) * FROM {incoming})" if doubled else incoming
-    cur.execute(
-        f"""INSERT INTO analytics_statements
-            SELECT i.id::UUID, nextval('analytics_statements_seq'), $now, coalesce(i.ts, $now), $client,
-                   i.actor_key, i.learner_id, l.school_id, l.grade, l.class_name, i.verb_id, i.object_type,
-                   i.object_id, i.activity_name, i.unit_code, i.score_scaled, i.success, i.completion,
-                   i.duration_s, i.registration::UUID, i.voids_id::UUID, false, i.content_hash, i.version,
-                   $authority, i.raw
-            FROM {source} i
-            LEFT JOIN analytics_learners l ON l.learner_id = i.learner_id
-            ANTI JOIN {stored} s ON s.id = i.id::UUID
-            ORDER BY l.school_id, l.grade, l.class_name, coalesce(i.ts, $now)""",
-        {"now": now, "client": client_id, "authority": json.dumps(authority, ensure_ascii=False)},
-    )
+    # The new statements, numbered 0, 1, … again when some are left out (their seqs follow on).
+    fresh = incoming
+    if existing or doubled:
+        cur.execute(f"CREATE OR REPLACE TEMP TABLE statements_fresh AS "
+                    f"SELECT * EXCLUDE (n), row_number() OVER (ORDER BY n) - 1 AS n "
+                    f"FROM (SELECT DISTINCT ON (id) * FROM {incoming} ORDER BY id, n) "
+                    f"WHERE id NOT IN (SELECT unnest(?::VARCHAR[]))", [list(existing)])
+        fresh = "statements_fresh"
+    count = cur.execute(f"SELECT count(*) FROM {fresh}").fetchone()[0]
+    if count:
+        first = reserve_seqs(cur, count)
+        cur.execute(
+            f"""INSERT INTO analytics_statements
+                SELECT i.id::UUID, {first} + i.n, $now, coalesce(i.ts, $now), $client,
+                       i.actor_key, i.learner_id, l.school_id, l.grade, l.class_name, i.verb_id, i.object_type,
+                       i.object_id, i.activity_name, i.unit_code, i.score_scaled, i.success, i.completion,
+                       i.duration_s, i.registration::UUID, i.voids_id::UUID, false, i.version, $authority
+                FROM {fresh} i LEFT JOIN analytics_learners l ON l.learner_id = i.learner_id
+                ORDER BY l.school_id, l.grade, l.class_name, coalesce(i.ts, $now)""",
+            {"now": now, "client": client_id, "authority": json.dumps(authority, ensure_ascii=False)},
+        )
+        texts.save(cur, f"(SELECT {first} + n AS seq, raw FROM {fresh})")
+    if fresh != incoming:
+        cur.execute("DROP TABLE statements_fresh")
     # Voiding: the statements this batch voids, and statements of this batch that a voiding
     # statement stored earlier had named before they arrived. (voids_id has no index, but its
     # row groups are mostly all NULL, which DuckDB's statistics skip.)
-    if len(ids) <= POINT_LOOKUPS:
-        voided_before = f"SELECT voids_id FROM analytics_statements WHERE voids_id IN ({_uuid_list(ids)})"
-    else:
-        voided_before = (f"SELECT s.voids_id FROM analytics_statements s SEMI JOIN {incoming} i "
-                         f"ON s.voids_id = i.id::UUID WHERE s.voids_id IS NOT NULL")
+    voided_before = f"SELECT voids_id FROM analytics_statements WHERE voids_id {of_batch}"
     targets += [str(r[0]) for r in cur.execute(voided_before).fetchall()]
     if targets:
         cur.execute(f"UPDATE analytics_statements SET voided = true WHERE id IN ({_uuid_list(targets)}) "
                     "AND NOT voided AND voids_id IS NULL", _uuid_params(targets))
 
 
+def reserve_seqs(cur, count: int) -> int:
+    """The first of `count` consecutive new seqs (writers of statements take turns, so the
+    sequence's next `count` values are theirs alone)."""
+    last = cur.execute("SELECT max(nextval('analytics_statements_seq')) FROM range(?)", [count]).fetchone()[0]
+    return int(last) - count + 1
+
+
 def _uuid_list(ids: list) -> str:
-    """Ids as SQL literals, for an IN list DuckDB answers from the primary key's index (a list
+    """Ids as SQL literals, for an IN list DuckDB checks each row against as it scans (a list
     passed as a parameter is joined instead). Each is parsed as a UUID first, so nothing but
     a UUID's text reaches the SQL. Past POINT_LOOKUPS ids: a parameter (see _uuid_params)."""
     if len(ids) > POINT_LOOKUPS:
@@ -371,19 +376,15 @@ def _write_batch(store: Store, batch: pl.DataFrame, client_id: int, authority: d
         attachments.save(cur, kept or [])  # in the statements' transaction: both or neither
         return ids
 
-    return write_with_race_retry(store, work)
+    return write_statements(store, work)
 
 
-def write_with_race_retry(store: Store, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
-    # Two apps racing with one new id: the loser's INSERT breaks the primary key. Run it
-    # again: it then sees the winner's row and accepts it (same content) or says 409.
-    for attempt in range(3):
-        try:
-            return store.write(work)
-        except duckdb.ConstraintException:
-            if attempt == 2:
-                raise
-    raise AssertionError("unreachable")
+def write_statements(store: Store, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+    """Run `work` in a transaction while no other writer of statements runs: no index keeps
+    ids unique (see migration analytics 004), so a writer's check of the stored ids must not
+    race another's insert."""
+    with store.lock("analytics.statements"):
+        return store.write(work)
 
 
 def import_jsonl(store: Store, clock: Clock, actor: Actor, path: Path,
@@ -468,11 +469,18 @@ def get_statement(store: Store, statement_id: str, *, voided: bool = False, stat
                   languages: list[str] | None = None) -> dict:
     """statementId (not voided) or voidedStatementId (only voided); NotFound otherwise."""
     wanted = valid_uuid(statement_id, "voidedStatementId" if voided else "statementId")
-    rows = store.query_dicts("SELECT id, raw, ts, stored, authority, version FROM analytics_statements "
-                             "WHERE id = ? AND voided = ?", [wanted, voided])
+    rows = _with_texts(store, store.query_dicts("SELECT id, seq, ts, stored, authority, version "
+                                                "FROM analytics_statements WHERE id = ? AND voided = ?",
+                                                [wanted, voided]))
     if not rows:
         raise NotFound("analytics.xapi.statement_not_found", id=statement_id)
     return _as_statement(rows[0], statement_format, languages)
+
+
+def _with_texts(store: Store, rows: list[dict]) -> list[dict]:
+    """The rows, each with its statement's text as `raw`."""
+    found = texts.fetch(store.cursor(), [row["seq"] for row in rows])
+    return [{**row, "raw": found[row["seq"]]} for row in rows]
 
 
 @dataclass(frozen=True)
@@ -542,9 +550,9 @@ def query_statements(store: Store, query: StatementQuery) -> tuple[list[dict], i
         params.append(query.after_seq)
     limit = MAX_LIMIT if query.limit <= 0 else min(query.limit, MAX_LIMIT)
     order = "ASC" if query.ascending else "DESC"
-    rows = store.query_dicts(
-        f"SELECT id, seq, raw, ts, stored, authority, version FROM analytics_statements "
-        f"WHERE {' AND '.join(where)} ORDER BY seq {order} LIMIT {limit + 1}", params)
+    rows = _with_texts(store, store.query_dicts(
+        f"SELECT id, seq, ts, stored, authority, version FROM analytics_statements "
+        f"WHERE {' AND '.join(where)} ORDER BY seq {order} LIMIT {limit + 1}", params))
     more = rows[limit - 1]["seq"] if len(rows) > limit else None
     return [_as_statement(r, query.statement_format, list(query.languages)) for r in rows[:limit]], more
 

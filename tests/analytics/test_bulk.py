@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from analytics.services import bulk, lrs
+from analytics.services import bulk, lrs, texts
 from analytics.services.xapi_validate import InvalidStatement, validate_statement
 from kernel.actor import SYSTEM
 from kernel.errors import ImportRejected
@@ -54,6 +54,13 @@ FACTS = ("ts", "actor_key", "learner_id", "verb_id", "object_type", "object_id",
          "score_scaled", "success", "completion", "duration_s", "registration", "voids_id", "version")
 
 
+def facts_with_texts(store, columns: str) -> list[tuple]:
+    """The columns of every stored statement, by actor, and its text last."""
+    rows = store.query(f"SELECT {columns}, seq FROM analytics_statements ORDER BY actor_key")
+    found = texts.fetch(store.cursor(), [r[-1] for r in rows])
+    return [(*r[:-1], found[r[-1]]) for r in rows]
+
+
 def test_fast_path_facts_equal_the_python_paths(store, clock, tmp_path):
     statements = [app_statement(n) for n in range(11)]
     for statement in statements:
@@ -61,12 +68,13 @@ def test_fast_path_facts_equal_the_python_paths(store, clock, tmp_path):
     result = bulk.import_jsonl(store, clock, SYSTEM, write_lines(tmp_path / "a.jsonl", statements))
     assert result["checked_in_sql"] == 11 and result["added"] == 11
     columns = ", ".join(FACTS)
-    imported = store.query(f"SELECT {columns}, raw FROM analytics_statements ORDER BY actor_key")
+    imported = facts_with_texts(store, columns)
     made = lrs.add_client(store, clock, SYSTEM, "app")
     client = lrs.authenticate(store, made.api_key, made.secret)
     store.query("DELETE FROM analytics_statements")
+    store.query("DELETE FROM analytics_statement_texts")
     lrs.store_statements(store, clock, client, statements)
-    posted = store.query(f"SELECT {columns}, raw FROM analytics_statements ORDER BY actor_key")
+    posted = facts_with_texts(store, columns)
     assert [r[:-1] for r in imported] == [r[:-1] for r in posted]
     # The import keeps each line as sent (its id included); the HTTP path keeps the id apart.
     assert [without_id(r[-1]) for r in imported] == [without_id(r[-1]) for r in posted]
@@ -160,7 +168,8 @@ def test_keys_and_strings_that_look_like_values_do_not_fool_the_skeleton(store, 
     with pytest.raises(ImportRejected) as caught:
         bulk.import_jsonl(store, clock, SYSTEM, write_lines(tmp_path / "h.jsonl", [good[0], twice]))
     assert [p.row for p in caught.value.problems] == [2]
-    stored = json.loads(store.scalar("SELECT raw FROM analytics_statements WHERE actor_key LIKE '%|p2'"))
+    seq = store.scalar("SELECT seq FROM analytics_statements WHERE actor_key LIKE '%|p2'")
+    stored = json.loads(texts.fetch(store.cursor(), [seq])[seq])
     assert stored["context"]["extensions"]["http://x.jp/b:"] == 'v": 1'
 
 

@@ -1,0 +1,85 @@
+"""Statement texts: each statement's JSON exactly as received, by seq (analytics_statement_texts).
+
+The dashboards never read them; a request for statements reads the few it returns. So a
+large batch (a bulk file) is kept as zstd-compressed blocks of BLOCK consecutive statements,
+one line each (about 15 times smaller than the text, and compressed on both cores while the
+import runs); a small batch (an app's POST) and statements written by SQL keep their text
+plain, which DuckDB compresses itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+import zstandard
+
+BLOCK = 512  # statements per compressed block
+SMALLEST_BLOCKED_BATCH = 64  # below this, plain rows (a block of a few lines compresses poorly)
+_LEVEL = 3
+
+
+def save(cur, source: str) -> int:
+    """Keep the texts of `source` (a table or subquery with columns seq, raw; the seqs of a
+    batch consecutive) inside the caller's transaction. Returns how many were kept."""
+    count = cur.execute(f"SELECT count(*) FROM {source}").fetchone()[0]
+    if count < SMALLEST_BLOCKED_BATCH:
+        cur.execute(f"INSERT INTO analytics_statement_texts SELECT seq, seq, NULL, raw FROM {source}")
+        return count
+    lines = cur.execute(f"SELECT seq, raw || chr(10) AS line FROM {source} ORDER BY seq").arrow().read_all()
+    seqs = lines.column("seq").to_numpy()
+    if seqs[-1] - seqs[0] + 1 != len(seqs):
+        raise ValueError("the seqs of a batch of texts must be consecutive")
+    text = lines.column("line").combine_chunks()
+    if isinstance(text, pa.ChunkedArray):  # an empty or single chunk may stay chunked
+        text = text.chunk(0)
+    offsets = np.frombuffer(text.buffers()[1], dtype=np.int64 if pa.types.is_large_string(text.type) else np.int32)
+    offsets = offsets[text.offset:text.offset + len(text) + 1].astype(np.uint64)
+    starts = offsets[0:-1:BLOCK]
+    ends = np.append(starts[1:], offsets[-1])
+    segments = np.column_stack([starts, ends - starts]).astype(np.uint64)
+    # One call compresses every block on all cores (no Python loop over statements).
+    blocks = zstandard.ZstdCompressor(level=_LEVEL).multi_compress_to_buffer(
+        zstandard.BufferWithSegments(text.buffers()[2], segments.tobytes()), threads=-1)
+    firsts = seqs[0:len(seqs):BLOCK]
+    frame = pl.DataFrame({
+        "first_seq": firsts,
+        "last_seq": np.append(firsts[1:] - 1, seqs[-1]),
+        "zstd": [blocks[k].tobytes() for k in range(len(blocks))],
+    }, schema={"first_seq": pl.Int64, "last_seq": pl.Int64, "zstd": pl.Binary})
+    cur.register("texts_blocks", frame)
+    try:
+        cur.execute("INSERT INTO analytics_statement_texts SELECT first_seq, last_seq, zstd, NULL FROM texts_blocks")
+    finally:
+        cur.unregister("texts_blocks")
+    return count
+
+
+def fetch(cur, seqs: Iterable[int]) -> dict[int, str]:
+    """The texts of these statements, by seq."""
+    wanted = sorted({int(s) for s in seqs})
+    if not wanted:
+        return {}
+    # Which row holds each seq: the last one starting at or before it (rows are few per
+    # block, and DuckDB finds them through the first_seq zone maps).
+    firsts = sorted({r[0] for r in cur.execute(
+        "SELECT t.first_seq FROM (SELECT unnest(?::BIGINT[]) AS seq) q "
+        "ASOF JOIN (SELECT first_seq, last_seq FROM analytics_statement_texts) t ON q.seq >= t.first_seq "
+        "WHERE q.seq <= t.last_seq", [wanted]).fetchall()})
+    found: dict[int, str] = {}
+    if not firsts:
+        return found
+    rows = cur.execute("SELECT first_seq, zstd, plain FROM analytics_statement_texts "
+                       f"WHERE first_seq IN ({', '.join(str(int(f)) for f in firsts)})").fetchall()
+    want = set(wanted)
+    unpack = zstandard.ZstdDecompressor()
+    for first, packed, plain in rows:
+        if plain is not None:
+            found[first] = plain
+            continue
+        for offset, line in enumerate(unpack.decompress(packed).decode().split("\n")[:-1]):
+            if first + offset in want:
+                found[first + offset] = line
+    return found
