@@ -21,6 +21,7 @@ from typing import TypeVar
 
 import duckdb
 import polars as pl
+import pyarrow as pa
 
 from analytics.services import attachments, texts
 from analytics.services.xapi_validate import (
@@ -238,6 +239,15 @@ _SCHEMA = {
 }
 
 
+# A table of incoming rows as DuckDB types. (Made by this DDL, not by CREATE TABLE AS from an
+# empty polars frame: in DuckDB 1.5.5 such a temporary table silently dropped the rows of a
+# later large INSERT in the same transaction.)
+INCOMING_COLUMNS = ("n UBIGINT, id VARCHAR, ts TIMESTAMPTZ, actor_key VARCHAR, learner_id VARCHAR, verb_id VARCHAR, "
+                    "object_type VARCHAR, object_id VARCHAR, activity_name VARCHAR, unit_code VARCHAR, "
+                    "score_scaled DOUBLE, success BOOLEAN, completion BOOLEAN, duration_s DOUBLE, "
+                    "registration VARCHAR, voids_id VARCHAR, version VARCHAR, raw VARCHAR")
+
+
 def rows_frame(rows: list[tuple]) -> pl.DataFrame:
     """ROW_COLUMNS and n, the row's place in the batch (0, 1, …): its seq is the batch's first plus n."""
     return pl.DataFrame(rows, schema=_SCHEMA, orient="row").with_row_index("n")
@@ -249,9 +259,11 @@ def rows_frame(rows: list[tuple]) -> pl.DataFrame:
 POINT_LOOKUPS = 2000  # up to this many ids a batch names them as literals, past it a join
 
 
-def insert_incoming(cur, incoming: str, client_id: int, authority: dict, now: datetime) -> None:
+def insert_incoming(cur, incoming: str, client_id: int, authority: dict, now: datetime,
+                    texts_in_order: pa.Array | None = None) -> None:
     """Insert the rows of table `incoming` (ROW_COLUMNS and n: 0, 1, … in the batch) inside the
-    caller's transaction, which holds the statements lock (see write_statements).
+    caller's transaction, which holds the statements lock (see write_statements). A caller
+    that has the texts in n order, each ending in a newline, passes them (texts_in_order).
 
     Ids already stored with the same content are skipped; with other content the whole
     batch fails with StatementConflict. A voiding statement may not void another voiding one.
@@ -307,7 +319,10 @@ def insert_incoming(cur, incoming: str, client_id: int, authority: dict, now: da
                 ORDER BY l.school_id, l.grade, l.class_name, coalesce(i.ts, $now)""",
             {"now": now, "client": client_id, "authority": json.dumps(authority, ensure_ascii=False)},
         )
-        texts.save(cur, f"(SELECT {first} + n AS seq, raw FROM {fresh})")
+        if fresh == incoming and texts_in_order is not None:
+            texts.save_lines(cur, first, texts_in_order)
+        else:
+            texts.save(cur, f"(SELECT {first} + n AS seq, raw FROM {fresh})")
     if fresh != incoming:
         cur.execute("DROP TABLE statements_fresh")
     # Voiding: the statements this batch voids, and statements of this batch that a voiding

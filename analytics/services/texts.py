@@ -32,21 +32,32 @@ def save(cur, source: str) -> int:
     seqs = lines.column("seq").to_numpy()
     if seqs[-1] - seqs[0] + 1 != len(seqs):
         raise ValueError("the seqs of a batch of texts must be consecutive")
-    text = lines.column("line").combine_chunks()
-    if isinstance(text, pa.ChunkedArray):  # an empty or single chunk may stay chunked
-        text = text.chunk(0)
-    offsets = np.frombuffer(text.buffers()[1], dtype=np.int64 if pa.types.is_large_string(text.type) else np.int32)
-    offsets = offsets[text.offset:text.offset + len(text) + 1].astype(np.uint64)
+    save_lines(cur, int(seqs[0]), lines.column("line"))
+    return count
+
+
+def save_lines(cur, first_seq: int, lines: pa.Array | pa.ChunkedArray) -> None:
+    """Keep `lines` (texts each ending in a newline) as the texts of first_seq, first_seq + 1, …
+    in zstd blocks of BLOCK lines, inside the caller's transaction."""
+    if isinstance(lines, pa.ChunkedArray):
+        lines = lines.combine_chunks()
+    if not pa.types.is_large_string(lines.type):  # 64-bit offsets below
+        lines = lines.cast(pa.large_string())
+    count = len(lines)
+    if not count:
+        return
+    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)[lines.offset:lines.offset + count + 1]
+    offsets = offsets.astype(np.uint64)
     starts = offsets[0:-1:BLOCK]
     ends = np.append(starts[1:], offsets[-1])
     segments = np.column_stack([starts, ends - starts]).astype(np.uint64)
     # One call compresses every block on all cores (no Python loop over statements).
     blocks = zstandard.ZstdCompressor(level=_LEVEL).multi_compress_to_buffer(
-        zstandard.BufferWithSegments(text.buffers()[2], segments.tobytes()), threads=-1)
-    firsts = seqs[0:len(seqs):BLOCK]
+        zstandard.BufferWithSegments(lines.buffers()[2], segments.tobytes()), threads=-1)
+    firsts = np.arange(first_seq, first_seq + count, BLOCK, dtype=np.int64)
     frame = pl.DataFrame({
         "first_seq": firsts,
-        "last_seq": np.append(firsts[1:] - 1, seqs[-1]),
+        "last_seq": np.append(firsts[1:] - 1, first_seq + count - 1),
         "zstd": [blocks[k].tobytes() for k in range(len(blocks))],
     }, schema={"first_seq": pl.Int64, "last_seq": pl.Int64, "zstd": pl.Binary})
     cur.register("texts_blocks", frame)
@@ -54,7 +65,6 @@ def save(cur, source: str) -> int:
         cur.execute("INSERT INTO analytics_statement_texts SELECT first_seq, last_seq, zstd, NULL FROM texts_blocks")
     finally:
         cur.unregister("texts_blocks")
-    return count
 
 
 def fetch(cur, seqs: Iterable[int]) -> dict[int, str]:
