@@ -44,7 +44,7 @@ def _write_jsonl(store: Store, path: Path, count: int) -> None:
             'verb', json_object('id', 'http://adlnet.gov/expapi/verbs/' || ['completed', 'passed', 'failed'][1 + i % 3],
                                 'display', json_object('en', ['completed', 'passed', 'failed'][1 + i % 3])),
             'object', json_object('id', 'https://manabi.city.iizuka.lg.jp/xapi/activities/units/8'
-                                        || lpad((1000000000000000 + i % 97)::VARCHAR, 15, '0')[2:] || '/test',
+                                        || lpad((i % 97)::VARCHAR, 15, '0') || '/test',
                                   'definition', json_object('name', json_object('ja', '単元テスト', 'en', 'Unit test'))),
             'result', json_object('score', json_object('scaled', round(random(), 2)), 'success', i % 3 <> 2,
                                   'completion', true, 'duration', 'PT' || (1 + i % 40)::VARCHAR || 'M'),

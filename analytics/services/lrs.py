@@ -40,7 +40,8 @@ from kernel.store import Store
 # The extension a learning app uses to name the curriculum unit (学習指導要領コード).
 CURRICULUM_EXTENSION = "https://manabi.city.iizuka.lg.jp/xapi/extensions/curriculum-code"
 # A 16-digit path segment of the activity id, e.g. …/units/8101001110000000/test.
-_UNIT_SEGMENT = re.compile(r"/(\d{16})(?=/|$|\?|#)")
+_UNIT_SEGMENT = re.compile(r"/([0-9]{16})(?=/|$|\?|#)")  # ASCII digits, as SQL's [0-9] (not \d)
+_CODE = re.compile(r"[0-9]{16}")
 _DURATION_PARTS = re.compile(
     r"^P(?:(?P<Y>[\d.]+)Y)?(?:(?P<M>[\d.]+)M)?(?:(?P<W>[\d.]+)W)?(?:(?P<D>[\d.]+)D)?"
     r"(?:T(?:(?P<h>[\d.]+)H)?(?:(?P<m>[\d.]+)M)?(?:(?P<s>[\d.]+)S)?)?$"
@@ -172,7 +173,7 @@ def _unit_code(statement: dict) -> str | None:
     for extensions in (target.get("definition", {}).get("extensions", {}),
                        statement.get("context", {}).get("extensions", {})):
         code = extensions.get(CURRICULUM_EXTENSION)
-        if isinstance(code, str) and len(code) == 16 and code.isdigit():
+        if isinstance(code, str) and _CODE.fullmatch(code):
             return code
     if target.get("objectType", "Activity") == "Activity":
         match = _UNIT_SEGMENT.search(target["id"])
