@@ -153,11 +153,11 @@ FACTS = f"""
            p.result.score.scaled AS score_scaled,
            p.result.success AS success,
            p.result.completion AS completion,
-           CASE WHEN p.result.duration IS NOT NULL THEN
-               coalesce(try_cast(dur.y AS DOUBLE), 0) * 31536000 + coalesce(try_cast(dur.mo AS DOUBLE), 0) * 2592000
-               + coalesce(try_cast(dur.w AS DOUBLE), 0) * 604800 + coalesce(try_cast(dur.d AS DOUBLE), 0) * 86400
-               + coalesce(try_cast(dur.h AS DOUBLE), 0) * 3600 + coalesce(try_cast(dur.mi AS DOUBLE), 0) * 60
-               + coalesce(try_cast(dur.s AS DOUBLE), 0) END AS duration_s,
+           CASE WHEN p.result.duration IS NOT NULL THEN  -- (an absent part is '')
+               coalesce(nullif(dur.y, '')::DOUBLE, 0) * 31536000 + coalesce(nullif(dur.mo, '')::DOUBLE, 0) * 2592000
+               + coalesce(nullif(dur.w, '')::DOUBLE, 0) * 604800 + coalesce(nullif(dur.d, '')::DOUBLE, 0) * 86400
+               + coalesce(nullif(dur.h, '')::DOUBLE, 0) * 3600 + coalesce(nullif(dur.mi, '')::DOUBLE, 0) * 60
+               + coalesce(nullif(dur.s, '')::DOUBLE, 0) END AS duration_s,
            lower(p.context.registration) AS registration,
            NULL::VARCHAR AS voids_id,
            '1.0.0' AS version,
@@ -176,11 +176,12 @@ def _read_lines(path: Path) -> pl.DataFrame:
     shape (fast), and k: its place among the non-blank lines, as DuckDB's JSON reader counts."""
     lines = pl.read_csv(path, has_header=False, separator="\x1e", quote_char=None, new_columns=["text"],
                         schema_overrides={"text": pl.String}, infer_schema=False, encoding="utf8")
+    # The grammar alone in its own select: polars then splits it over every core (beside another
+    # expression it ran on one).
+    fast = lines.select(pl.col("text").str.contains(FAST_LINE).fill_null(False).alias("fast"))
     blank = pl.col("text").is_null() | ~pl.col("text").str.contains(r"[^ \t\r]")
     return lines.with_row_index("line_no", offset=1).with_columns(
-        pl.col("text").str.contains(FAST_LINE).fill_null(False).alias("fast"),
-        pl.when(blank).then(None).otherwise((~blank).cum_sum()).alias("k"),
-    )
+        fast.to_series(), pl.when(blank).then(None).otherwise((~blank).cum_sum()).alias("k"))
 
 
 def import_jsonl(store: Store, clock: Clock, actor: Actor, path: Path,
