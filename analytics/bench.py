@@ -92,7 +92,8 @@ def _grow(store: Store, target: int) -> float:
         return 0.0
     per_learner = (target - have) // learners + 1
     started = time.perf_counter()
-    first_seq = int(store.scalar("SELECT coalesce(max(seq), 0) FROM analytics_statements")) + 1
+    # Their seqs from the sequence, as every writer's, so that later statements never reuse one.
+    first_seq = lrs.reserve_seqs(store.cursor(), learners * per_learner)
     store.cursor().execute(f"""
         INSERT INTO analytics_statements
         WITH units AS (SELECT grade, list(code ORDER BY code) AS codes FROM analytics_units GROUP BY grade),
@@ -102,7 +103,7 @@ def _grow(store: Store, target: int) -> float:
                                                                         + hash(l.learner_id, r.i) % 25000) AS ts,
                       (hash(l.learner_id, r.i) % 1000) / 1000.0 AS score
                FROM analytics_learners l JOIN units u USING (grade), range({per_learner}) r(i))
-        SELECT uuid(), {first_seq} + row_number() OVER (), TIMESTAMPTZ '2026-11-27 10:00:00+09', ts, 0,
+        SELECT uuid(), {first_seq} - 1 + row_number() OVER (), TIMESTAMPTZ '2026-11-27 10:00:00+09', ts, 0,
                'account:https://manabi.city.iizuka.lg.jp|' || learner_id, learner_id, school_id, grade, class_name,
                'http://adlnet.gov/expapi/verbs/' || CASE WHEN i % 3 = 0 THEN 'completed'
                                                          WHEN score >= 0.6 THEN 'passed' ELSE 'failed' END,
@@ -110,9 +111,10 @@ def _grow(store: Store, target: int) -> float:
                'bench', codes[1 + i % len(codes)], score, score >= 0.6, true, 60.0 * (1 + i % 30),
                NULL, NULL, false, '1.0.0', '{{}}'
         FROM rows ORDER BY school_id, grade, class_name, ts""")
-    # Their texts: an empty object each (the dashboards never read texts).
-    store.cursor().execute("INSERT INTO analytics_statement_texts SELECT seq, seq, NULL, '{}' FROM analytics_statements "
-                           "WHERE seq >= ?", [first_seq])
+    # Their texts: an empty object each (the dashboards never read texts), in seq order as every
+    # writer keeps them.
+    store.cursor().execute("INSERT INTO analytics_statement_texts SELECT s, s, NULL, '{}' FROM range(?, ?) r(s)",
+                           [first_seq, first_seq + learners * per_learner])
     store.checkpoint()
     return time.perf_counter() - started
 

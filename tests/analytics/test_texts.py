@@ -46,3 +46,13 @@ def test_a_file_larger_than_a_row_group_is_stored_whole(store, clock, tmp_path):
         statement = json.loads(line)
         got = lrs.get_statement(store, statement["id"])
         assert {k: v for k, v in got.items() if k not in ("stored", "authority", "version")} == statement
+
+
+def test_statements_far_apart_are_found_by_either_lookup(store):
+    """A few ranges of seqs are looked up range by range, many through one ASOF join."""
+    lines = [f'{{"n":{n}}}' for n in range(texts.BLOCK * 60)]
+    with store.transaction() as cur:
+        texts.save_lines(cur, 100, pa.array([line + "\n" for line in lines], pa.large_string()))
+    for step in (texts.BLOCK * 20, texts.BLOCK + 1):  # 3 ranges, then 60
+        wanted = list(range(100, 100 + len(lines), step))
+        assert texts.fetch(store.cursor(), wanted) == {seq: lines[seq - 100] for seq in wanted}
