@@ -20,7 +20,7 @@ from datetime import date, datetime, time, timedelta
 import numpy as np
 import polars as pl
 
-from analytics.services import texts
+from analytics.services import lrs, texts
 from analytics.services.lrs import CURRICULUM_EXTENSION, Client
 from kernel.clock import TOKYO
 from kernel.module import DemoContext
@@ -243,8 +243,9 @@ def _statements(ctx: DemoContext, learners: list[tuple], units: list[tuple], cli
                )::VARCHAR AS raw
         FROM demo_rows r JOIN demo_units u USING (unit_code) JOIN demo_verbs v USING (verb)
         """)
+    first = lrs.reserve_seqs(cur, int(cur.execute("SELECT count(*) FROM demo_statements").fetchone()[0]))
     cur.execute("CREATE TEMP TABLE demo_numbered AS "
-                "SELECT nextval('analytics_statements_seq') AS seq, * FROM demo_statements ORDER BY ts")
+                "SELECT ? - 1 + row_number() OVER () AS seq, * FROM demo_statements", [first])
     cur.execute(
         """
         INSERT INTO analytics_statements

@@ -337,10 +337,13 @@ def insert_incoming(cur, incoming: str, client_id: int, authority: dict, now: da
 
 
 def reserve_seqs(cur, count: int) -> int:
-    """The first of `count` consecutive new seqs (writers of statements take turns, so the
-    sequence's next `count` values are theirs alone)."""
-    last = cur.execute("SELECT max(nextval('analytics_statements_seq')) FROM range(?)", [count]).fetchone()[0]
-    return int(last) - count + 1
+    """The first of `count` consecutive new seqs: the ones after every seq stored. Writers of
+    statements take turns (write_statements), so no other writer takes them meanwhile. (Not
+    from the sequence: rows written with seqs of their own, as before migration 004, would
+    then collide with later ones.)"""
+    last = cur.execute("SELECT greatest((SELECT max(seq) FROM analytics_statements), "
+                       "(SELECT max(last_seq) FROM analytics_statement_texts))").fetchone()[0]
+    return int(last or 0) + 1 if count else 0
 
 
 def _uuid_list(ids: list) -> str:
