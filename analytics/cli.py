@@ -63,6 +63,17 @@ def xapi_import(ctx: typer.Context, file: Path = typer.Argument(..., help="A JSO
                                                  already_stored=result["already_stored"])])
 
 
+@app.command("cluster")
+def cluster(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
+    """Reorder the statements as the dashboards read them (school, grade, class, time); run nightly."""
+    from analytics.services import clustering
+
+    state = cli_state(ctx)
+    result = clustering.cluster(state.store(), SYSTEM)
+    emit(result, as_json=as_json, lines=[state.t("analytics.cli.clustered", statements=f"{result['statements']:,}",
+                                                 seconds=result["seconds"])])
+
+
 @learners_app.command("import")
 def learners_import(ctx: typer.Context, file: Path = typer.Argument(..., help="CSV: learner_id,school_code,grade,class"),
                     as_json: bool = JSON_OPTION) -> None:
