@@ -196,12 +196,17 @@ def activity_overview(store: Store, clock: Clock, actor: Actor, grade: int, clas
     """Each pupil of the class with their last activity and school days since (inactivity)."""
     school = _own_class(store, actor, grade, class_name)
     today = clock.now().date()
+    # The statements side is filtered by the class too (a statement carries its learner's class,
+    # kept in step by roster imports): DuckDB then reads only the class's row groups, where a
+    # join on learner_id alone read the learner_id of every statement (50 ms on 20 million).
     rows = store.query_dicts("""
-        SELECT l.learner_id, max(s.ts AT TIME ZONE 'Asia/Tokyo')::DATE AS last_active, count(s.id) AS statements
+        SELECT l.learner_id, max(s.ts AT TIME ZONE 'Asia/Tokyo')::DATE AS last_active, count(s.ts) AS statements
         FROM analytics_learners l
-        LEFT JOIN analytics_statements s ON s.learner_id = l.learner_id AND NOT s.voided AND s.voids_id IS NULL
-        WHERE l.school_id = ? AND l.grade = ? AND l.class_name = ?
-        GROUP BY ALL ORDER BY l.learner_id""", [school, grade, class_name])
+        LEFT JOIN (SELECT learner_id, ts FROM analytics_statements
+                   WHERE school_id = $school AND grade = $grade AND class_name = $class AND NOT voided
+                     AND voids_id IS NULL) s ON s.learner_id = l.learner_id
+        WHERE l.school_id = $school AND l.grade = $grade AND l.class_name = $class
+        GROUP BY ALL ORDER BY l.learner_id""", {"school": school, "grade": grade, "class": class_name})
     for row in rows:
         row["idle_school_days"] = (school_days_between(row["last_active"], today)
                                    if row["last_active"] else None)
