@@ -200,7 +200,7 @@ def activity_overview(store: Store, clock: Clock, actor: Actor, grade: int, clas
     # kept in step by roster imports): DuckDB then reads only the class's row groups, where a
     # join on learner_id alone read the learner_id of every statement (50 ms on 20 million).
     rows = store.query_dicts("""
-        SELECT l.learner_id, max(s.ts AT TIME ZONE 'Asia/Tokyo')::DATE AS last_active, count(s.ts) AS statements
+        SELECT l.learner_id, (max(s.ts) AT TIME ZONE 'Asia/Tokyo')::DATE AS last_active, count(s.ts) AS statements
         FROM analytics_learners l
         LEFT JOIN (SELECT learner_id, ts FROM analytics_statements
                    WHERE school_id = $school AND grade = $grade AND class_name = $class AND NOT voided
