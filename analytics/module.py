@@ -31,5 +31,7 @@ SPEC = ModuleSpec(
     # The classes on a school's learner roster, for the portal's page that assigns teachers' classes.
     provides={"analytics.classes": lazy("analytics.services.dashboards:school_classes")},
     demo=lazy("analytics.demo:load"),
+    # Each night: the day's statements reordered for the dashboards (analytics/services/clustering.py).
+    nightly=lazy("analytics.services.clustering:nightly"),
     cli=lazy_value("analytics.cli:app"),
 )

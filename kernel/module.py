@@ -104,6 +104,8 @@ class ModuleSpec:
     demo: Callable[[DemoContext], None] | None = None
     # The yearly review's indicators: (store, clock) -> list[kernel.indicators.Indicator]
     indicators: Callable[[Any, Any], list[Any]] | None = None
+    # Work the server does once a night (kernel.nightly): (store, clock) -> anything.
+    nightly: Callable[[Any, Any], Any] | None = None
     # Functions offered to other modules by name (kernel.provided), e.g. a school's rosters.
     provides: dict[str, Callable[..., Any]] = field(default_factory=dict)
     depends_on: tuple[str, ...] = ("portal",)

@@ -14,7 +14,8 @@ import re
 import time
 
 from analytics.services import lrs
-from kernel.actor import Actor
+from kernel.actor import SYSTEM, Actor
+from kernel.clock import Clock
 from kernel.migrations import get_meta, set_meta
 from kernel.store import Store
 
@@ -50,3 +51,8 @@ def cluster(store: Store, actor: Actor) -> dict:
     rows = lrs.write_statements(store, work)
     store.checkpoint()  # give back the old table's blocks now, not at some later checkpoint
     return {"statements": rows, "seconds": round(time.perf_counter() - started, 1)}
+
+
+def nightly(store: Store, clock: Clock) -> dict | None:
+    """The server's nightly run: cluster when statements arrived since the last time."""
+    return cluster(store, SYSTEM) if unclustered(store) else None
