@@ -18,12 +18,13 @@ breaks. When the JSON reader refuses the file, every line does.
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
-from analytics.services import lrs
+from analytics.services import lrs, texts
 from analytics.services.xapi_validate import (
     VOIDED_VERB,
     InvalidStatement,
@@ -200,13 +201,16 @@ def import_jsonl(store: Store, clock: Clock, actor: Actor, path: Path,
     # Temporary tables belong to this thread's connection, which the write below uses too.
     cur = store.cursor()
     cur.register("bulk_lines", lines)
-    try:
-        parsed = _read_typed(cur, path, lines)
-        return lrs.write_statements(store, lambda cur: _load(cur, clock, path, lines, parsed, report))
-    finally:
-        cur.unregister("bulk_lines")
-        for table in ("bulk_parsed", "bulk_incoming"):
-            cur.execute(f"DROP TABLE IF EXISTS {table}")
+    # The texts are compressed in another thread while DuckDB reads, checks and stores the facts.
+    with ThreadPoolExecutor(max_workers=1) as beside:
+        packed = beside.submit(_packed_texts, lines)
+        try:
+            parsed = _read_typed(cur, path, lines)
+            return lrs.write_statements(store, lambda cur: _load(cur, clock, path, lines, parsed, packed, report))
+        finally:
+            cur.unregister("bulk_lines")
+            for table in ("bulk_parsed", "bulk_incoming"):
+                cur.execute(f"DROP TABLE IF EXISTS {table}")
 
 
 def _read_typed(cur, path: Path, lines: pl.DataFrame) -> bool:
@@ -227,7 +231,12 @@ def _read_typed(cur, path: Path, lines: pl.DataFrame) -> bool:
     return cur.execute("SELECT count(*) FROM bulk_parsed").fetchone()[0] == lines["k"].max()
 
 
-def _load(cur, clock: Clock, path: Path, lines: pl.DataFrame, parsed: bool,
+def _packed_texts(lines: pl.DataFrame) -> texts.Packed:
+    """The texts in n order: the non-blank lines as read, each with its newline."""
+    return texts.pack(lines.filter(pl.col("k").is_not_null()).select(pl.col("text") + "\n").to_series().to_arrow())
+
+
+def _load(cur, clock: Clock, path: Path, lines: pl.DataFrame, parsed: bool, packed: Future,
           report: Callable[[str, int], None]) -> dict:
     cur.execute(f"CREATE OR REPLACE TEMP TABLE bulk_incoming ({lrs.INCOMING_COLUMNS}, k BIGINT)")
     if parsed:
@@ -259,10 +268,8 @@ def _load(cur, clock: Clock, path: Path, lines: pl.DataFrame, parsed: bool,
         cur.execute("INSERT INTO bulk_incoming BY NAME SELECT * FROM bulk_slow_rows")
         cur.unregister("bulk_slow_rows")
     before = cur.execute("SELECT count(*) FROM analytics_statements").fetchone()[0]
-    # The texts in n order are the non-blank lines as read: no need to sort them again.
-    in_order = lines.filter(pl.col("k").is_not_null()).select(pl.col("text") + "\n").to_series().to_arrow()
     lrs.insert_incoming(cur, "bulk_incoming", lrs.IMPORT_CLIENT_ID, lrs.IMPORT_AUTHORITY, clock.now(),
-                        texts_in_order=in_order)
+                        texts_in_order=packed.result)
     added = cur.execute("SELECT count(*) FROM analytics_statements").fetchone()[0] - before
     report("stored", added)
     return {"lines": lines.height, "statements": statements, "checked_in_sql": checked_in_sql, "added": added,

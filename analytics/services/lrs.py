@@ -21,7 +21,6 @@ from typing import TypeVar
 
 import duckdb
 import polars as pl
-import pyarrow as pa
 
 from analytics.services import attachments, texts
 from analytics.services.xapi_validate import (
@@ -261,10 +260,11 @@ POINT_LOOKUPS = 2000  # up to this many ids a batch names them as literals, past
 
 
 def insert_incoming(cur, incoming: str, client_id: int, authority: dict, now: datetime,
-                    texts_in_order: pa.Array | None = None) -> None:
+                    texts_in_order: Callable[[], texts.Packed] | None = None) -> None:
     """Insert the rows of table `incoming` (ROW_COLUMNS and n: 0, 1, … in the batch) inside the
     caller's transaction, which holds the statements lock (see write_statements). A caller
-    that has the texts in n order, each ending in a newline, passes them (texts_in_order).
+    that has the texts in n order passes a function giving them packed (texts.pack), which it
+    may be computing meanwhile in another thread (texts_in_order).
 
     Ids already stored with the same content are skipped; with other content the whole
     batch fails with StatementConflict. A voiding statement may not void another voiding one.
@@ -321,7 +321,7 @@ def insert_incoming(cur, incoming: str, client_id: int, authority: dict, now: da
             {"now": now, "client": client_id, "authority": json.dumps(authority, ensure_ascii=False)},
         )
         if fresh == incoming and texts_in_order is not None:
-            texts.save_lines(cur, first, texts_in_order)
+            texts.save_packed(cur, first, texts_in_order())
         else:
             texts.save(cur, f"(SELECT {first} + n AS seq, raw FROM {fresh})")
     if fresh != incoming:

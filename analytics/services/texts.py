@@ -10,6 +10,7 @@ plain, which DuckDB compresses itself.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
@@ -39,26 +40,45 @@ def save(cur, source: str) -> int:
 def save_lines(cur, first_seq: int, lines: pa.Array | pa.ChunkedArray) -> None:
     """Keep `lines` (texts each ending in a newline) as the texts of first_seq, first_seq + 1, …
     in zstd blocks of BLOCK lines, inside the caller's transaction."""
+    save_packed(cur, first_seq, pack(lines))
+
+
+@dataclass(frozen=True)
+class Packed:
+    """Texts compressed into blocks (pack), not yet given seqs (save_packed)."""
+    count: int
+    blocks: list[bytes]
+
+
+def pack(lines: pa.Array | pa.ChunkedArray) -> Packed:
+    """`lines` (each ending in a newline) compressed in blocks of BLOCK, on every core, with no
+    Python loop over statements. Needs no database: a caller may run it beside other work."""
     if isinstance(lines, pa.ChunkedArray):
         lines = lines.combine_chunks()
     if not pa.types.is_large_string(lines.type):  # 64-bit offsets below
         lines = lines.cast(pa.large_string())
     count = len(lines)
     if not count:
-        return
+        return Packed(0, [])
     offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)[lines.offset:lines.offset + count + 1]
     offsets = offsets.astype(np.uint64)
     starts = offsets[0:-1:BLOCK]
     ends = np.append(starts[1:], offsets[-1])
     segments = np.column_stack([starts, ends - starts]).astype(np.uint64)
-    # One call compresses every block on all cores (no Python loop over statements).
     blocks = zstandard.ZstdCompressor(level=_LEVEL).multi_compress_to_buffer(
         zstandard.BufferWithSegments(lines.buffers()[2], segments.tobytes()), threads=-1)
-    firsts = np.arange(first_seq, first_seq + count, BLOCK, dtype=np.int64)
+    return Packed(count, [blocks[k].tobytes() for k in range(len(blocks))])
+
+
+def save_packed(cur, first_seq: int, packed: Packed) -> None:
+    """Keep packed texts as those of first_seq, first_seq + 1, … inside the caller's transaction."""
+    if not packed.count:
+        return
+    firsts = np.arange(first_seq, first_seq + packed.count, BLOCK, dtype=np.int64)
     frame = pl.DataFrame({
         "first_seq": firsts,
-        "last_seq": np.append(firsts[1:] - 1, first_seq + count - 1),
-        "zstd": [blocks[k].tobytes() for k in range(len(blocks))],
+        "last_seq": np.append(firsts[1:] - 1, first_seq + packed.count - 1),
+        "zstd": packed.blocks,
     }, schema={"first_seq": pl.Int64, "last_seq": pl.Int64, "zstd": pl.Binary})
     cur.register("texts_blocks", frame)
     try:
