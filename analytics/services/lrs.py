@@ -279,9 +279,9 @@ def insert_incoming(cur, incoming: str, client_id: int, authority: dict, now: da
                 raise InvalidStatement("id", "batch_twice", id=str(statement_id))
     # The stored statements with an id of the batch. A batch of an app's size names its ids as
     # literals (DuckDB then compares each stored id with a small set); a bulk file joins.
-    ids = [r[0] for r in cur.execute(f"SELECT DISTINCT id FROM {incoming}").fetchall()]
-    if len(ids) <= POINT_LOOKUPS:
-        of_batch = f"IN ({_uuid_list(ids)})"
+    small = cur.execute(f"SELECT count(DISTINCT id) FROM {incoming}").fetchone()[0] <= POINT_LOOKUPS
+    if small:
+        of_batch = f"IN ({_uuid_list([r[0] for r in cur.execute(f'SELECT DISTINCT id FROM {incoming}').fetchall()])})"
     else:
         of_batch = f"IN (SELECT id::UUID FROM {incoming})"
     existing = dict(cur.execute(f"SELECT id::VARCHAR, seq FROM analytics_statements WHERE id {of_batch}").fetchall())
@@ -329,8 +329,17 @@ def insert_incoming(cur, incoming: str, client_id: int, authority: dict, now: da
     # Voiding: the statements this batch voids, and statements of this batch that a voiding
     # statement stored earlier had named before they arrived. (voids_id has no index, but its
     # row groups are mostly all NULL, which DuckDB's statistics skip.)
-    voided_before = f"SELECT voids_id FROM analytics_statements WHERE voids_id {of_batch}"
-    targets += [str(r[0]) for r in cur.execute(voided_before).fetchall()]
+    if small:
+        voided_before = [r[0] for r in cur.execute(
+            f"SELECT voids_id FROM analytics_statements WHERE voids_id {of_batch}").fetchall()]
+    else:
+        # A file: the stored voiding statements are few, so take their targets and look for
+        # them in the file (hashing every id of the file against them cost more).
+        named = [str(r[0]) for r in cur.execute(
+            "SELECT DISTINCT voids_id FROM analytics_statements WHERE voids_id IS NOT NULL").fetchall()]
+        voided_before = [r[0] for r in cur.execute(
+            f"SELECT id FROM {incoming} WHERE id IN (SELECT unnest(?::VARCHAR[]))", [named]).fetchall()] if named else []
+    targets += [str(v) for v in voided_before]
     if targets:
         cur.execute(f"UPDATE analytics_statements SET voided = true WHERE id IN ({_uuid_list(targets)}) "
                     "AND NOT voided AND voids_id IS NULL", _uuid_params(targets))
