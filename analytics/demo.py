@@ -252,7 +252,7 @@ def _statements(ctx: DemoContext, learners: list[tuple], units: list[tuple], cli
         SELECT id::UUID, seq, ?, ts, ?,
                'account:' || ? || '|' || learner_id, learner_id, school_id, grade, class_name, verb_id,
                'Activity', activity_id, name_ja, unit_code, score, verb <> 'failed', true, minutes * 60.0,
-               NULL, NULL, false, '1.0.0', ?
+               NULL, NULL, false, '1.0.0', ?, NULL, json_extract(raw, '$.object.definition')::VARCHAR
         FROM demo_numbered ORDER BY school_id, grade, class_name, ts
         """,
         [ctx.clock.now(), client.id, HOME_PAGE, json.dumps(client.authority, ensure_ascii=False)])

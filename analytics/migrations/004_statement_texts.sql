@@ -41,12 +41,16 @@ CREATE TABLE analytics_statements_v4 (
     voids_id        UUID,                          -- set on a voiding statement: whom it voids
     voided          BOOLEAN NOT NULL DEFAULT false,
     version         VARCHAR NOT NULL,
-    authority       VARCHAR NOT NULL               -- JSON
+    authority       VARCHAR NOT NULL,              -- JSON
+    -- What the xAPI Activities and Agents resources gather without reading texts:
+    actor_name      VARCHAR,                       -- the actor's name, when it gave one
+    definition      VARCHAR                        -- an Activity object's definition (JSON), when sent
 );
 INSERT INTO analytics_statements_v4
 SELECT id, seq, stored, ts, client_id, actor_key, learner_id, school_id, grade, class_name, verb_id, object_type,
        object_id, activity_name, unit_code, score_scaled, success, completion, duration_s, registration, voids_id,
-       voided, version, authority
+       voided, version, authority, json_extract_string(raw, '$.actor.name'),
+       CASE WHEN object_type = 'Activity' THEN json_extract(raw, '$.object.definition')::VARCHAR END
 FROM analytics_statements ORDER BY school_id, grade, class_name, ts;
 DROP TABLE analytics_statements;
 ALTER TABLE analytics_statements_v4 RENAME TO analytics_statements;

@@ -162,6 +162,8 @@ FACTS = f"""
            lower(p.context.registration) AS registration,
            NULL::VARCHAR AS voids_id,
            '1.0.0' AS version,
+           p.actor.name AS actor_name,
+           json_extract(l.text, '$.object.definition')::VARCHAR AS definition,
            l.text AS raw,
            k - 1 AS n,  -- every non-blank line is a statement: n is its place among them
            k

@@ -25,7 +25,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from analytics.services import lrs, texts
+from analytics.services import lrs
 from analytics.services.xapi_validate import (
     InvalidStatement,
     parse_json,
@@ -327,16 +327,15 @@ def _merge_definition(into: dict, definition: dict) -> None:
 def activity(store: Store, activity_id: str) -> dict:
     """The Activity with everything the statements said of it: each distinct definition sent,
     oldest first, merged (language maps and extensions joined, other properties the latest)."""
-    seqs = [r[0] for r in store.query(
-        "SELECT seq FROM analytics_statements WHERE object_type = 'Activity' AND object_id = ?", [activity_id])]
-    last_sent: dict[str, int] = {}  # each distinct definition → the last statement that sent it
-    for seq, raw in sorted(texts.fetch(store.cursor(), seqs).items()):
-        value = json.loads(raw)["object"].get("definition")
-        if isinstance(value, dict):
-            last_sent[json.dumps(value, sort_keys=True, ensure_ascii=False)] = seq
+    rows = store.query(
+        "SELECT definition, max(seq) AS last FROM analytics_statements "
+        "WHERE object_type = 'Activity' AND object_id = ? AND definition IS NOT NULL "
+        "GROUP BY definition ORDER BY last", [activity_id])
     definition: dict = {}
-    for text, _ in sorted(last_sent.items(), key=lambda item: item[1]):
-        _merge_definition(definition, json.loads(text))
+    for text, _ in rows:
+        value = json.loads(text)
+        if isinstance(value, dict):
+            _merge_definition(definition, value)
     found: dict = {"objectType": "Activity", "id": activity_id}
     if definition:
         found["definition"] = definition
@@ -346,14 +345,9 @@ def activity(store: Store, activity_id: str) -> dict:
 def person(store: Store, agent: dict) -> dict:
     """The Person object for an agent: its identifier and the names statements gave it."""
     key = lrs.actor_key(agent)
-    seqs = [r[0] for r in store.query("SELECT seq FROM analytics_statements WHERE actor_key = ?", [key])]
-    names: list[str] = []  # the latest first, at most 20
-    for _, raw in sorted(texts.fetch(store.cursor(), seqs).items(), reverse=True):
-        name = json.loads(raw)["actor"].get("name")
-        if isinstance(name, str) and name not in names:
-            names.append(name)
-            if len(names) == 20:
-                break
+    names = [r[0] for r in store.query(
+        "SELECT actor_name FROM analytics_statements WHERE actor_key = ? AND actor_name IS NOT NULL "
+        "GROUP BY actor_name ORDER BY max(seq) DESC LIMIT 20", [key])]
     if isinstance(agent.get("name"), str) and agent["name"] not in names:
         names.insert(0, agent["name"])
     found: dict = {"objectType": "Person"}

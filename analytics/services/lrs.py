@@ -191,7 +191,7 @@ def _activity_name(target: dict) -> str | None:
 
 ROW_COLUMNS = ("id", "ts", "actor_key", "learner_id", "verb_id", "object_type", "object_id",
                "activity_name", "unit_code", "score_scaled", "success", "completion", "duration_s",
-               "registration", "voids_id", "version", "raw")
+               "registration", "voids_id", "version", "actor_name", "definition", "raw")
 
 
 def statement_row(statement: dict) -> tuple:
@@ -226,6 +226,9 @@ def statement_row(statement: dict) -> tuple:
         statement.get("context", {}).get("registration"),
         target["id"].lower() if verb_id == VOIDED_VERB else None,
         statement.get("version", "1.0.0"),
+        actor.get("name"),
+        json.dumps(target["definition"], ensure_ascii=False, separators=(",", ":"))
+        if kind == "Activity" and "definition" in target else None,
         raw_text(statement),
     )
 
@@ -235,7 +238,7 @@ _SCHEMA = {
     "verb_id": pl.String, "object_type": pl.String, "object_id": pl.String, "activity_name": pl.String,
     "unit_code": pl.String, "score_scaled": pl.Float64, "success": pl.Boolean, "completion": pl.Boolean,
     "duration_s": pl.Float64, "registration": pl.String, "voids_id": pl.String,
-    "version": pl.String, "raw": pl.String,
+    "version": pl.String, "actor_name": pl.String, "definition": pl.String, "raw": pl.String,
 }
 
 
@@ -245,7 +248,8 @@ _SCHEMA = {
 INCOMING_COLUMNS = ("n UBIGINT, id VARCHAR, ts TIMESTAMPTZ, actor_key VARCHAR, learner_id VARCHAR, verb_id VARCHAR, "
                     "object_type VARCHAR, object_id VARCHAR, activity_name VARCHAR, unit_code VARCHAR, "
                     "score_scaled DOUBLE, success BOOLEAN, completion BOOLEAN, duration_s DOUBLE, "
-                    "registration VARCHAR, voids_id VARCHAR, version VARCHAR, raw VARCHAR")
+                    "registration VARCHAR, voids_id VARCHAR, version VARCHAR, actor_name VARCHAR, definition VARCHAR, "
+                    "raw VARCHAR")
 
 
 def rows_frame(rows: list[tuple]) -> pl.DataFrame:
@@ -315,7 +319,8 @@ def insert_incoming(cur, incoming: str, client_id: int, authority: dict, now: da
                 SELECT i.id::UUID, {first} + i.n, $now, coalesce(i.ts, $now), $client,
                        i.actor_key, i.learner_id, l.school_id, l.grade, l.class_name, i.verb_id, i.object_type,
                        i.object_id, i.activity_name, i.unit_code, i.score_scaled, i.success, i.completion,
-                       i.duration_s, i.registration::UUID, i.voids_id::UUID, false, i.version, $authority
+                       i.duration_s, i.registration::UUID, i.voids_id::UUID, false, i.version, $authority,
+                       i.actor_name, i.definition
                 FROM {fresh} i LEFT JOIN analytics_learners l ON l.learner_id = i.learner_id
                 ORDER BY l.school_id, l.grade, l.class_name, coalesce(i.ts, $now)""",
             {"now": now, "client": client_id, "authority": json.dumps(authority, ensure_ascii=False)},

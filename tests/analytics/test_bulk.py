@@ -51,7 +51,8 @@ def without_id(raw: str) -> dict:
 
 
 FACTS = ("ts", "actor_key", "learner_id", "verb_id", "object_type", "object_id", "activity_name", "unit_code",
-         "score_scaled", "success", "completion", "duration_s", "registration", "voids_id", "version")
+         "score_scaled", "success", "completion", "duration_s", "registration", "voids_id", "version", "actor_name",
+         "json(definition)")  # the definition as JSON: "1e2" and "100.0" say the same
 
 
 def facts_with_texts(store, columns: str) -> list[tuple]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from analytics.services import lrs
+from analytics.services import documents, lrs
 from kernel.actor import SYSTEM
 from kernel.migrations import migrate
 from kernel.store import Store
@@ -25,7 +25,7 @@ def test_statements_stored_before_004_keep_their_facts_and_texts(tmp_path, clock
             "object_type, object_id, activity_name, unit_code, score_scaled, success, completion, duration_s, "
             "registration, voids_id, content_hash, version, authority, raw) "
             "VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'h', ?, ?, ?)",
-            [row[0], seq, clock.now(), row[1] or clock.now(), *row[2:16], json.dumps(lrs.IMPORT_AUTHORITY), row[16]])
+            [row[0], seq, clock.now(), row[1] or clock.now(), *row[2:16], json.dumps(lrs.IMPORT_AUTHORITY), row[-1]])
     before = store.query("SELECT id, seq, actor_key, unit_code, score_scaled, duration_s FROM analytics_statements "
                          "ORDER BY seq")
     migrate(store, clock, every)
@@ -35,6 +35,10 @@ def test_statements_stored_before_004_keep_their_facts_and_texts(tmp_path, clock
         got = lrs.get_statement(store, statement["id"])
         assert {k: v for k, v in got.items() if k not in ("id", "stored", "authority", "version")} == \
             {k: v for k, v in statement.items() if k != "id"}
+    # The Agents and Activities resources find what those statements said (columns 004 filled in).
+    assert documents.person(store, statements[2]["actor"])["name"] == ["学習者"]
+    assert documents.activity(store, statements[0]["object"]["id"])["definition"] == \
+        statements[0]["object"]["definition"]
     # New statements follow on, and an id stored before 004 is still known (no copy, no conflict).
     made = lrs.add_client(store, clock, SYSTEM, "app")
     client = lrs.authenticate(store, made.api_key, made.secret)
