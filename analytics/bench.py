@@ -95,8 +95,8 @@ def _grow(store: Store, target: int) -> float:
         return 0.0
     per_learner = (target - have) // learners + 1
     started = time.perf_counter()
-    # Their seqs from the sequence, as every writer's, so that later statements never reuse one.
-    first_seq = lrs.reserve_seqs(store.cursor(), learners * per_learner)
+    # Their seqs follow the stored ones, as every writer's (lrs.next_seq).
+    first_seq = lrs.next_seq(store.cursor())
     store.cursor().execute(f"""
         INSERT INTO analytics_statements
         WITH units AS (SELECT grade, list(code ORDER BY code) AS codes FROM analytics_units GROUP BY grade),

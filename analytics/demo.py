@@ -243,7 +243,7 @@ def _statements(ctx: DemoContext, learners: list[tuple], units: list[tuple], cli
                )::VARCHAR AS raw
         FROM demo_rows r JOIN demo_units u USING (unit_code) JOIN demo_verbs v USING (verb)
         """)
-    first = lrs.reserve_seqs(cur, int(cur.execute("SELECT count(*) FROM demo_statements").fetchone()[0]))
+    first = lrs.next_seq(cur)
     cur.execute("CREATE TEMP TABLE demo_numbered AS "
                 "SELECT ? - 1 + row_number() OVER () AS seq, * FROM demo_statements", [first])
     cur.execute(

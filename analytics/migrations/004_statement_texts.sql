@@ -54,6 +54,6 @@ SELECT id, seq, stored, ts, client_id, actor_key, learner_id, school_id, grade, 
 FROM analytics_statements ORDER BY school_id, grade, class_name, ts;
 DROP TABLE analytics_statements;
 ALTER TABLE analytics_statements_v4 RENAME TO analytics_statements;
--- 4. Seqs follow the largest stored (analytics/services/lrs.py reserve_seqs), not a sequence,
+-- 4. Seqs follow the largest stored (analytics/services/lrs.py next_seq), not a sequence,
 --    which rows given seqs of their own could fall behind.
 DROP SEQUENCE analytics_statements_seq;

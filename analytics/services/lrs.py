@@ -242,14 +242,12 @@ _SCHEMA = {
 }
 
 
-# A table of incoming rows as DuckDB types. (Made by this DDL, not by CREATE TABLE AS from an
-# empty polars frame: in DuckDB 1.5.5 such a temporary table silently dropped the rows of a
-# later large INSERT in the same transaction.)
-INCOMING_COLUMNS = ("n UBIGINT, id VARCHAR, ts TIMESTAMPTZ, actor_key VARCHAR, learner_id VARCHAR, verb_id VARCHAR, "
-                    "object_type VARCHAR, object_id VARCHAR, activity_name VARCHAR, unit_code VARCHAR, "
-                    "score_scaled DOUBLE, success BOOLEAN, completion BOOLEAN, duration_s DOUBLE, "
-                    "registration VARCHAR, voids_id VARCHAR, version VARCHAR, actor_name VARCHAR, definition VARCHAR, "
-                    "raw VARCHAR")
+# A table of incoming rows (n and ROW_COLUMNS) as DuckDB types, for a caller that fills it in
+# SQL. (Made by this DDL, not by CREATE TABLE AS from an empty polars frame: in DuckDB 1.5.5 such
+# a temporary table silently dropped the rows of a later large INSERT in the same transaction.)
+_DUCKDB_TYPES = {pl.String: "VARCHAR", pl.Float64: "DOUBLE", pl.Boolean: "BOOLEAN"}
+INCOMING_COLUMNS = ", ".join(["n UBIGINT"] + [
+    f"{name} {'TIMESTAMPTZ' if isinstance(kind, pl.Datetime) else _DUCKDB_TYPES[kind]}" for name, kind in _SCHEMA.items()])
 
 
 def rows_frame(rows: list[tuple]) -> pl.DataFrame:
@@ -313,7 +311,7 @@ def insert_incoming(cur, incoming: str, client_id: int, authority: dict, now: da
         fresh = "statements_fresh"
     count = cur.execute(f"SELECT count(*) FROM {fresh}").fetchone()[0]
     if count:
-        first = reserve_seqs(cur, count)
+        first = next_seq(cur)
         cur.execute(
             f"""INSERT INTO analytics_statements
                 SELECT i.id::UUID, {first} + i.n, $now, coalesce(i.ts, $now), $client,
@@ -350,14 +348,14 @@ def insert_incoming(cur, incoming: str, client_id: int, authority: dict, now: da
                     "AND NOT voided AND voids_id IS NULL", _uuid_params(targets))
 
 
-def reserve_seqs(cur, count: int) -> int:
-    """The first of `count` consecutive new seqs: the ones after every seq stored. Writers of
-    statements take turns (write_statements), so no other writer takes them meanwhile. (Not
-    from the sequence: rows written with seqs of their own, as before migration 004, would
-    then collide with later ones.)"""
+def next_seq(cur) -> int:
+    """The seq after every seq stored: a batch numbers its statements from it. Writers of
+    statements take turns (write_statements), so no other writer takes the same ones. (Not a
+    sequence: rows written with seqs of their own, as before migration 004, would then collide
+    with later ones.)"""
     last = cur.execute("SELECT greatest((SELECT max(seq) FROM analytics_statements), "
                        "(SELECT max(last_seq) FROM analytics_statement_texts))").fetchone()[0]
-    return int(last or 0) + 1 if count else 0
+    return int(last or 0) + 1
 
 
 def _uuid_list(ids: list) -> str:
