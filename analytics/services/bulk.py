@@ -120,8 +120,6 @@ FAST_VALUES = f"""
          AND TRY_CAST(replace(p.timestamp, 'Z', '+00:00') AS TIMESTAMPTZ) IS NOT NULL))
     AND {" AND ".join(f"({m} IS NULL OR cardinality({m}) < 2 OR list_unique(map_keys({m})) = cardinality({m}))"
                       for m in _MAPS)}
-    -- the two readers saw the same line (they agree on which lines there are; this checks it)
-    AND contains(l.text, p.verb.id) AND contains(l.text, p.object.id)
 """
 
 _DURATION_PARTS = (r"^P(?:([0-9.]+)Y)?(?:([0-9.]+)M)?(?:([0-9.]+)W)?(?:([0-9.]+)D)?"
@@ -135,9 +133,12 @@ def _curriculum_code(extensions: str) -> str:
     return f"CASE WHEN regexp_full_match({value}, {_CODE}) THEN {value} END"
 
 
-# The typed facts of a line of the common shape, as lrs.statement_row derives them.
+# The typed facts of every line as lrs.statement_row derives them, straight from DuckDB's JSON
+# reader (n: the line's place among the statements), and whether the line passes FAST_VALUES
+# (ok). They count only for lines that also match FAST_LINE.
 FACTS = f"""
-    SELECT coalesce(lower(p.id), uuid()::VARCHAR) AS id,
+    SELECT ordinality - 1 AS n,
+           coalesce(lower(p.id), uuid()::VARCHAR) AS id,
            CAST(replace(p.timestamp, 'Z', '+00:00') AS TIMESTAMPTZ) AS ts,
            CASE WHEN p.actor.mbox IS NULL
                 THEN 'account:' || p.actor.account.homePage || '|' || p.actor.account.name
@@ -163,15 +164,16 @@ FACTS = f"""
            NULL::VARCHAR AS voids_id,
            '1.0.0' AS version,
            p.actor.name AS actor_name,
-           json_extract(l.text, '$.object.definition')::VARCHAR AS definition,
-           l.text AS raw,
-           k - 1 AS n,  -- every non-blank line is a statement: n is its place among them
-           k
+           -- the typed definition as JSON again, its absent members (NULL) dropped by the patch
+           json_merge_patch('{{}}', to_json(p.object.definition))::VARCHAR AS definition,
+           coalesce({FAST_VALUES}, false) AS ok
     FROM (SELECT *, regexp_extract(p.result.duration, '{_DURATION_PARTS}', ['y', 'mo', 'w', 'd', 'h', 'mi', 's']) AS dur
-          FROM (SELECT rowid + 1 AS k, * FROM bulk_parsed) p) p
-    JOIN bulk_lines l USING (k)
-    WHERE l.fast AND {FAST_VALUES}
+          FROM read_json(?, format = 'newline_delimited', columns = {_READ_COLUMNS_SQL}) WITH ORDINALITY p) p
 """
+# Which lines of a file that is not all of the common shape keep the facts from DuckDB: those
+# FAST_LINE matched, and only where the two readers saw the same line (they agree on which
+# lines there are; this checks it, since a line of another shape could hold two values).
+_KEPT_OF_MIXED = "l.fast AND f.ok AND contains(l.text, f.verb_id) AND contains(l.text, f.object_id)"
 
 
 def _read_lines(path: Path) -> pl.DataFrame:
@@ -195,42 +197,42 @@ def import_jsonl(store: Store, clock: Clock, actor: Actor, path: Path,
     if not path.is_file():
         raise InvalidInput("analytics.xapi.import_unreadable", path=str(path), detail="not a file")
     report = progress or (lambda stage, count: None)
-    try:
-        lines = _read_lines(path)
-    except (pl.exceptions.PolarsError, OSError) as exc:
-        raise InvalidInput("analytics.xapi.import_unreadable", path=str(path), detail=str(exc).splitlines()[0]) from exc
-    report("read", lines.height)
     # Temporary tables belong to this thread's connection, which the write below uses too.
     cur = store.cursor()
-    cur.register("bulk_lines", lines)
-    # The texts are compressed in another thread while DuckDB reads, checks and stores the facts.
+    # The file is read twice at once: polars reads its lines and matches the grammar in another
+    # thread while DuckDB's JSON reader derives the facts; there the texts are then compressed
+    # while DuckDB checks and stores the facts.
     with ThreadPoolExecutor(max_workers=1) as beside:
-        packed = beside.submit(_packed_texts, lines)
+        lines_read = beside.submit(_read_lines, path)
+        registered = False
         try:
-            parsed = _read_typed(cur, path, lines)
+            parsed = _read_facts(cur, path)
+            try:
+                lines = lines_read.result()
+            except (pl.exceptions.PolarsError, OSError) as exc:
+                raise InvalidInput("analytics.xapi.import_unreadable", path=str(path),
+                                   detail=str(exc).splitlines()[0]) from exc
+            report("read", lines.height)
+            packed = beside.submit(_packed_texts, lines)
+            cur.register("bulk_lines", lines)
+            registered = True
             return lrs.write_statements(store, lambda cur: _load(cur, clock, path, lines, parsed, packed, report))
         finally:
-            cur.unregister("bulk_lines")
-            for table in ("bulk_parsed", "bulk_incoming"):
+            if registered:
+                cur.unregister("bulk_lines")
+            for table in ("bulk_facts", "bulk_incoming"):
                 cur.execute(f"DROP TABLE IF EXISTS {table}")
 
 
-def _read_typed(cur, path: Path, lines: pl.DataFrame) -> bool:
-    """DuckDB's JSON reader on the file, into bulk_parsed (k: the line's place among non-blank
-    lines). False when no line has the common shape or the reader refuses the file (a key
-    twice, a value of another type, broken JSON); outside the write's transaction, which a
-    failed statement would end."""
-    if not lines["fast"].any():
-        return False
+def _read_facts(cur, path: Path) -> bool:
+    """DuckDB's JSON reader on the file, into bulk_facts (FACTS). False when the reader refuses
+    the file (a key twice, a value of another type, broken JSON); outside the write's
+    transaction, which a failed statement would end."""
     try:
-        # In file order (DuckDB keeps the insertion order of a scan), so k is rowid + 1: a
-        # row_number() window here would number the rows as the threads deliver them.
-        cur.execute(f"""CREATE OR REPLACE TEMP TABLE bulk_parsed AS
-                        SELECT * FROM read_json(?, format = 'newline_delimited', columns = {_READ_COLUMNS_SQL})""",
-                    [str(path)])
+        cur.execute(f"CREATE OR REPLACE TEMP TABLE bulk_facts AS {FACTS}", [str(path)])
     except duckdb.Error:
         return False
-    return cur.execute("SELECT count(*) FROM bulk_parsed").fetchone()[0] == lines["k"].max()
+    return True
 
 
 def _packed_texts(lines: pl.DataFrame) -> texts.Packed:
@@ -240,13 +242,25 @@ def _packed_texts(lines: pl.DataFrame) -> texts.Packed:
 
 def _load(cur, clock: Clock, path: Path, lines: pl.DataFrame, parsed: bool, packed: Future,
           report: Callable[[str, int], None]) -> dict:
-    cur.execute(f"CREATE OR REPLACE TEMP TABLE bulk_incoming ({lrs.INCOMING_COLUMNS}, k BIGINT)")
-    if parsed:
-        cur.execute(f"INSERT INTO bulk_incoming BY NAME {FACTS}")
-    checked_in_sql = cur.execute("SELECT count(*) FROM bulk_incoming").fetchone()[0]
+    statements = int(lines["k"].max() or 0)
+    incoming = "bulk_facts"
+    if not parsed or cur.execute("SELECT count(*) FROM bulk_facts").fetchone()[0] != statements:
+        kept = "false"  # the readers disagree on the lines: the full validator decides each
+    elif lines.filter(pl.col("k").is_not_null())["fast"].all():
+        kept = "f.ok"  # every line one object of the common shape: the readers saw the same lines
+    else:
+        kept = _KEPT_OF_MIXED
+    if kept != "f.ok" or cur.execute("SELECT NOT bool_and(ok) FROM bulk_facts").fetchone()[0]:
+        incoming = "bulk_incoming"
+        cur.execute(f"CREATE OR REPLACE TEMP TABLE bulk_incoming ({lrs.INCOMING_COLUMNS.replace(', raw VARCHAR', '')})")
+        if parsed:
+            cur.execute("INSERT INTO bulk_incoming BY NAME SELECT f.* EXCLUDE (ok) "
+                        f"FROM bulk_facts f JOIN bulk_lines l ON l.k = f.n + 1 WHERE {kept}")
+    checked_in_sql = cur.execute(f"SELECT count(*) FROM {incoming}").fetchone()[0]
     # The lines of another shape, or broken: the full validator decides and says why.
-    others = cur.execute("SELECT line_no, text, k FROM bulk_lines WHERE k IS NOT NULL "
-                         "AND k NOT IN (SELECT k FROM bulk_incoming) ORDER BY line_no").fetchall()
+    others = [] if checked_in_sql == statements else cur.execute(
+        "SELECT line_no, text, k FROM bulk_lines WHERE k IS NOT NULL "
+        f"AND k - 1 NOT IN (SELECT n FROM {incoming}) ORDER BY line_no").fetchall()
     problems, rows, places = [], [], []
     for line_no, text, k in others:
         try:
@@ -259,19 +273,20 @@ def _load(cur, clock: Clock, path: Path, lines: pl.DataFrame, parsed: bool, pack
                                        {"path": exc.params["path"], "reason": exc.params["reason"]}))
             if len(problems) >= MAX_PROBLEMS:
                 break
-    statements = int(lines["k"].max() or 0)
     report("checked", statements)
     if problems:
         raise ImportRejected(problems, path=str(path))
     if statements == 0:
         raise InvalidInput("analytics.xapi.import_empty", path=str(path))
     if rows:
-        cur.register("bulk_slow_rows", lrs.rows_frame(rows).with_columns(n=pl.Series(places, dtype=pl.UInt64)))
+        cur.register("bulk_slow_rows", lrs.rows_frame(rows).drop("raw").with_columns(
+            n=pl.Series(places, dtype=pl.UInt64)))
         cur.execute("INSERT INTO bulk_incoming BY NAME SELECT * FROM bulk_slow_rows")
         cur.unregister("bulk_slow_rows")
     before = cur.execute("SELECT count(*) FROM analytics_statements").fetchone()[0]
-    lrs.insert_incoming(cur, "bulk_incoming", lrs.IMPORT_CLIENT_ID, lrs.IMPORT_AUTHORITY, clock.now(),
-                        texts_in_order=packed.result)
+    lrs.insert_incoming(cur, incoming, lrs.IMPORT_CLIENT_ID, lrs.IMPORT_AUTHORITY, clock.now(),
+                        texts_in_order=packed.result,
+                        raws="(SELECT k - 1 AS n, text AS raw FROM bulk_lines WHERE k IS NOT NULL)")
     added = cur.execute("SELECT count(*) FROM analytics_statements").fetchone()[0] - before
     report("stored", added)
     return {"lines": lines.height, "statements": statements, "checked_in_sql": checked_in_sql, "added": added,

@@ -262,19 +262,22 @@ POINT_LOOKUPS = 2000  # up to this many ids a batch names them as literals, past
 
 
 def insert_incoming(cur, incoming: str, client_id: int, authority: dict, now: datetime,
-                    texts_in_order: Callable[[], texts.Packed] | None = None) -> None:
+                    texts_in_order: Callable[[], texts.Packed] | None = None, raws: str | None = None) -> None:
     """Insert the rows of table `incoming` (ROW_COLUMNS and n: 0, 1, … in the batch) inside the
-    caller's transaction, which holds the statements lock (see write_statements). A caller
-    that has the texts in n order passes a function giving them packed (texts.pack), which it
-    may be computing meanwhile in another thread (texts_in_order).
+    caller's transaction, which holds the statements lock (see write_statements). The texts
+    are the raw column of `incoming`, or of `raws` (a table or subquery of n, raw) when it has
+    none. A caller that has the texts in n order passes a function giving them packed
+    (texts.pack), which it may be computing meanwhile in another thread (texts_in_order).
 
     Ids already stored with the same content are skipped; with other content the whole
     batch fails with StatementConflict. A voiding statement may not void another voiding one.
     """
+    # The texts are read only for ids met twice, in the batch or in the store.
+    with_texts = f"{incoming} JOIN {raws} r USING (n)" if raws else incoming
     # The same id twice in one batch: fine when the content is the same (kept once).
     doubled = [i for (i,) in cur.execute(f"SELECT id FROM {incoming} GROUP BY id HAVING count(*) > 1").fetchall()]
     if doubled:
-        texts_of = cur.execute(f"SELECT id, list(raw) FROM {incoming} WHERE id IN (SELECT unnest(?::VARCHAR[])) "
+        texts_of = cur.execute(f"SELECT id, list(raw) FROM {with_texts} WHERE id IN (SELECT unnest(?::VARCHAR[])) "
                                f"GROUP BY id", [doubled]).fetchall()
         for statement_id, raws in texts_of:
             if not all(same_content(raws[0], other) for other in raws[1:]):
@@ -289,7 +292,7 @@ def insert_incoming(cur, incoming: str, client_id: int, authority: dict, now: da
     existing = dict(cur.execute(f"SELECT id::VARCHAR, seq FROM analytics_statements WHERE id {of_batch}").fetchall())
     if existing:
         stored_texts = texts.fetch(cur, existing.values())
-        for statement_id, raw in cur.execute(f"SELECT id, raw FROM {incoming} WHERE id IN "
+        for statement_id, raw in cur.execute(f"SELECT id, raw FROM {with_texts} WHERE id IN "
                                              f"(SELECT unnest(?::VARCHAR[]))", [list(existing)]).fetchall():
             if not same_content(raw, stored_texts[existing[statement_id]]):
                 raise StatementConflict(id=str(statement_id))
@@ -305,7 +308,7 @@ def insert_incoming(cur, incoming: str, client_id: int, authority: dict, now: da
     fresh = incoming
     if existing or doubled:
         cur.execute(f"CREATE OR REPLACE TEMP TABLE statements_fresh AS "
-                    f"SELECT * EXCLUDE (n), row_number() OVER (ORDER BY n) - 1 AS n "
+                    f"SELECT * EXCLUDE (n), n AS batch_n, row_number() OVER (ORDER BY n) - 1 AS n "
                     f"FROM (SELECT DISTINCT ON (id) * FROM {incoming} ORDER BY id, n) "
                     f"WHERE id NOT IN (SELECT unnest(?::VARCHAR[]))", [list(existing)])
         fresh = "statements_fresh"
@@ -326,7 +329,9 @@ def insert_incoming(cur, incoming: str, client_id: int, authority: dict, now: da
         if fresh == incoming and texts_in_order is not None:
             texts.save_packed(cur, first, texts_in_order())
         else:
-            texts.save(cur, f"(SELECT {first} + n AS seq, raw FROM {fresh})")
+            place_in_batch = "batch_n" if fresh != incoming else "n"
+            texts.save(cur, f"(SELECT {first} + f.n AS seq, raw FROM {fresh} f JOIN {raws} r "
+                            f"ON r.n = f.{place_in_batch})" if raws else f"(SELECT {first} + n AS seq, raw FROM {fresh})")
     if fresh != incoming:
         cur.execute("DROP TABLE statements_fresh")
     # Voiding: the statements this batch voids, and statements of this batch that a voiding
