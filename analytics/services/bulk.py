@@ -214,7 +214,9 @@ def import_jsonl(store: Store, clock: Clock, actor: Actor, path: Path,
                                    detail=str(exc).splitlines()[0]) from exc
             report("read", lines.height)
             packed = beside.submit(_packed_texts, lines)
-            cur.register("bulk_lines", lines)
+            # Lazily: a file of the common shape never reads it (registering the frame itself
+            # converted every text, 0.07 s per 200,000 lines).
+            cur.register("bulk_lines", lines.lazy())
             registered = True
             return lrs.write_statements(store, lambda cur: _load(cur, clock, path, lines, parsed, packed, report))
         finally:
