@@ -61,12 +61,21 @@ def pack(lines: pa.Array | pa.ChunkedArray) -> Packed:
     if not count:
         return Packed(0, [])
     offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)[lines.offset:lines.offset + count + 1]
+    return pack_buffer(lines.buffers()[2], offsets)
+
+
+def pack_buffer(data, offsets: np.ndarray) -> Packed:
+    """The lines data[offsets[i]:offsets[i + 1]] (each ending in a newline; `data` any buffer,
+    e.g. a file's bytes) compressed in blocks of BLOCK, as pack does, without copying them."""
+    count = len(offsets) - 1
+    if count <= 0:
+        return Packed(0, [])
     offsets = offsets.astype(np.uint64)
     starts = offsets[0:-1:BLOCK]
     ends = np.append(starts[1:], offsets[-1])
     segments = np.column_stack([starts, ends - starts]).astype(np.uint64)
     blocks = zstandard.ZstdCompressor(level=_LEVEL).multi_compress_to_buffer(
-        zstandard.BufferWithSegments(lines.buffers()[2], segments.tobytes()), threads=-1)
+        zstandard.BufferWithSegments(data, segments.tobytes()), threads=-1)
     return Packed(count, [blocks[k].tobytes() for k in range(len(blocks))])
 
 

@@ -56,3 +56,24 @@ def test_statements_far_apart_are_found_by_either_lookup(store):
     for step in (texts.BLOCK * 20, texts.BLOCK + 1):  # 3 ranges, then 60
         wanted = list(range(100, 100 + len(lines), step))
         assert texts.fetch(store.cursor(), wanted) == {seq: lines[seq - 100] for seq in wanted}
+
+
+def test_a_file_gives_back_its_lines_whatever_its_line_ends(store, clock, tmp_path):
+    """A file that is exactly its texts is compressed from its own bytes; CRLF line ends, blank
+    lines or no newline at the end take the copying path. Both keep each line as sent."""
+    source = Path(tmp_path) / "source.jsonl"
+    bench._write_jsonl(store, source, 4 * texts.BLOCK)
+    sent = source.read_text(encoding="utf-8").splitlines()
+    quarter = texts.BLOCK
+    files = {"plain.jsonl": "\n".join(sent[:quarter]) + "\n",
+             "crlf.jsonl": "\r\n".join(sent[quarter:2 * quarter]) + "\r\n",
+             "blank.jsonl": "\n".join(sent[2 * quarter:3 * quarter - 7]) + "\n\n \t\n" + "\n".join(sent[3 * quarter - 7:3 * quarter]),
+             "no_newline_at_end.jsonl": "\n".join(sent[3 * quarter:])}
+    for name, content in files.items():
+        path = Path(tmp_path) / name
+        path.write_bytes(content.encode("utf-8"))
+        assert bulk.import_jsonl(store, clock, SYSTEM, path)["added"] == quarter, name
+    ids = {json.loads(line)["id"]: line for line in sent}
+    seqs = dict(store.query("SELECT id::VARCHAR, seq FROM analytics_statements"))
+    found = texts.fetch(store.cursor(), seqs.values())
+    assert {statement_id: found[seqs[statement_id]] for statement_id in ids} == ids
