@@ -274,17 +274,19 @@ def insert_incoming(cur, incoming: str, client_id: int, authority: dict, now: da
     """
     # The texts are read only for ids met twice, in the batch or in the store.
     with_texts = f"{incoming} JOIN {raws} r USING (n)" if raws else incoming
+    batch_size, distinct_ids = cur.execute(f"SELECT count(*), count(DISTINCT id) FROM {incoming}").fetchone()
     # The same id twice in one batch: fine when the content is the same (kept once).
-    doubled = [i for (i,) in cur.execute(f"SELECT id FROM {incoming} GROUP BY id HAVING count(*) > 1").fetchall()]
+    doubled = [i for (i,) in cur.execute(f"SELECT id FROM {incoming} GROUP BY id HAVING count(*) > 1").fetchall()
+               ] if distinct_ids < batch_size else []
     if doubled:
         texts_of = cur.execute(f"SELECT id, list(raw) FROM {with_texts} WHERE id IN (SELECT unnest(?::VARCHAR[])) "
                                f"GROUP BY id", [doubled]).fetchall()
-        for statement_id, raws in texts_of:
-            if not all(same_content(raws[0], other) for other in raws[1:]):
+        for statement_id, sent in texts_of:
+            if not all(same_content(sent[0], other) for other in sent[1:]):
                 raise InvalidStatement("id", "batch_twice", id=str(statement_id))
     # The stored statements with an id of the batch. A batch of an app's size names its ids as
     # literals (DuckDB then compares each stored id with a small set); a bulk file joins.
-    small = cur.execute(f"SELECT count(DISTINCT id) FROM {incoming}").fetchone()[0] <= POINT_LOOKUPS
+    small = distinct_ids <= POINT_LOOKUPS
     if small:
         of_batch = f"IN ({_uuid_list([r[0] for r in cur.execute(f'SELECT DISTINCT id FROM {incoming}').fetchall()])})"
     else:

@@ -203,3 +203,28 @@ def test_voiding_in_a_file_small_or_past_the_index_lookups(store, clock, tmp_pat
     assert voided == {early, in_file}
     with pytest.raises(lrs.NotFound):
         lrs.get_statement(store, in_file)
+
+
+def test_a_file_again_half_stored_with_a_line_twice_adds_only_the_new(store, clock, tmp_path):
+    """Ids already stored with the same content are skipped, a line given twice is kept once,
+    and the new statements keep their own texts; another content under a stored id, or twice
+    in one file, refuses the whole file."""
+    statements = [app_statement(n % 10) | {"id": str(uuid.UUID(int=n + 1, version=4))} for n in range(240)]
+    first = bulk.import_jsonl(store, clock, SYSTEM, write_lines(tmp_path / "a.jsonl", statements[:150]))
+    assert first["added"] == 150
+    again = statements[90:] + [statements[200]]  # 60 stored, 90 new (in blocks), one of them twice
+    result = bulk.import_jsonl(store, clock, SYSTEM, write_lines(tmp_path / "b.jsonl", again))
+    assert (result["added"], result["already_stored"]) == (90, 61)
+    assert lrs.statement_count(store) == 240
+    for statement in (statements[0], statements[149], statements[150], statements[200], statements[239]):
+        got = lrs.get_statement(store, statement["id"])
+        assert {k: v for k, v in got.items() if k not in ("stored", "authority", "version")} == statement
+    changed = copy.deepcopy(statements[5])
+    changed["result"]["response"] = "c"
+    with pytest.raises(lrs.StatementConflict):
+        bulk.import_jsonl(store, clock, SYSTEM, write_lines(tmp_path / "c.jsonl", [app_statement(1), changed]))
+    with pytest.raises(InvalidStatement):
+        bulk.import_jsonl(store, clock, SYSTEM, write_lines(tmp_path / "d.jsonl", [statements[11] | {"id": str(
+            uuid.uuid4())}, app_statement(3) | {"id": str(uuid.UUID(int=9999))}, app_statement(4) | {
+                "id": str(uuid.UUID(int=9999))}]))
+    assert lrs.statement_count(store) == 240
