@@ -228,3 +228,16 @@ def test_a_file_again_half_stored_with_a_line_twice_adds_only_the_new(store, clo
             uuid.uuid4())}, app_statement(3) | {"id": str(uuid.UUID(int=9999))}, app_statement(4) | {
                 "id": str(uuid.UUID(int=9999))}]))
     assert lrs.statement_count(store) == 240
+
+
+def test_every_bad_line_is_named_whether_sql_or_the_grammar_finds_it(store, clock, tmp_path):
+    """A score out of range (SQL sees it) and an unknown key (only the grammar does) in one file:
+    both lines named, though the import first takes every line to have the common shape."""
+    out_of_range, unknown_key = app_statement(4), app_statement(5)
+    out_of_range["result"]["score"]["scaled"] = 1.5
+    unknown_key["result"]["grade"] = "A"
+    path = write_lines(tmp_path / "e.jsonl", [app_statement(1), unknown_key, app_statement(2), out_of_range])
+    with pytest.raises(ImportRejected) as caught:
+        bulk.import_jsonl(store, clock, SYSTEM, path)
+    assert [p.row for p in caught.value.problems] == [2, 4]
+    assert lrs.statement_count(store) == 0
