@@ -5,7 +5,7 @@ lines of a learning app have one common shape: an Agent (account or mbox), a ver
 Activity, a result, a context, a timestamp. For those:
 1. one regular expression, FAST_LINE, states that shape as a grammar: only the allowed keys,
    each value of its JSON type and form (IRIs, UUIDs, language tags, durations, timestamps),
-   no null. polars matches it on every line with Rust's regex engine, on every core;
+   no null. polars matches it on every line with Rust's regex engine;
 2. DuckDB's JSON reader reads the file into typed columns (READ_COLUMNS) and refuses a file
    with a key given twice, which no regular expression can see;
 3. SQL checks what a grammar cannot say (FAST_VALUES: required parts, one identifier, score
@@ -13,6 +13,10 @@ Activity, a result, a context, a timestamp. For those:
 Every other line — unusual but maybe valid (groups, sub-statements, voiding, context
 activities), or broken — goes through the full Python validator, which names the rule it
 breaks. When the JSON reader refuses the file, every line does.
+
+Both cores stay busy: polars reads the lines while DuckDB reads the facts; the texts are
+compressed and the grammar matched while DuckDB stores the facts, which takes every line to
+have the common shape and is rolled back and done again when the grammar finds otherwise.
 """
 
 from __future__ import annotations
