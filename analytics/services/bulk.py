@@ -234,10 +234,16 @@ def import_jsonl(store: Store, clock: Clock, actor: Actor, path: Path,
             # converted every text, 0.07 s per 200,000 lines).
             cur.register("bulk_lines", lines.lazy())
             registered = True
+            statements = int(lines["k"].max() or 0)
+            # The readers agree on which lines there are (else the full validator decides each).
+            agree = parsed and cur.execute("SELECT count(*) FROM bulk_facts").fetchone()[0] == statements
+
             def attempt(trust_shape: bool) -> dict:
                 return lrs.write_statements(store, lambda cur: _load(
-                    cur, clock, path, lines, parsed, fast, packed, report, trust_shape))
+                    cur, clock, path, lines, agree, fast, packed, report, trust_shape))
 
+            if not agree:
+                return attempt(trust_shape=False)
             try:
                 return attempt(trust_shape=True)
             except Exception as exc:
@@ -282,15 +288,15 @@ def _all_fast(lines: pl.DataFrame, fast: Future) -> bool:
     return bool(fast.result().filter(lines["k"].is_not_null()).all())
 
 
-def _load(cur, clock: Clock, path: Path, lines: pl.DataFrame, parsed: bool, fast: Future, packed: Future,
+def _load(cur, clock: Clock, path: Path, lines: pl.DataFrame, agree: bool, fast: Future, packed: Future,
           report: Callable[[str, int], None], trust_shape: bool) -> dict:
     """Check and store the statements. With trust_shape, every line is taken to have the common
     shape until the grammar, matched meanwhile, says so or not before the commit (a file of
     another shape then costs a rolled-back attempt; most files are an app's own)."""
     statements = int(lines["k"].max() or 0)
     incoming = "bulk_facts"
-    if not parsed or cur.execute("SELECT count(*) FROM bulk_facts").fetchone()[0] != statements:
-        kept = "false"  # the readers disagree on the lines: the full validator decides each
+    if not agree:
+        kept = "false"  # the full validator decides each line
     elif trust_shape or _all_fast(lines, fast):
         kept = "f.ok"  # every line one object of the common shape: the readers saw the same lines
     else:
@@ -299,7 +305,7 @@ def _load(cur, clock: Clock, path: Path, lines: pl.DataFrame, parsed: bool, fast
     if kept != "f.ok" or cur.execute("SELECT NOT bool_and(ok) FROM bulk_facts").fetchone()[0]:
         incoming = "bulk_incoming"
         cur.execute(f"CREATE OR REPLACE TEMP TABLE bulk_incoming ({lrs.INCOMING_COLUMNS.replace(', raw VARCHAR', '')})")
-        if parsed:
+        if agree:
             cur.execute("INSERT INTO bulk_incoming BY NAME SELECT f.* EXCLUDE (ok) "
                         f"FROM bulk_facts f JOIN bulk_lines l ON l.k = f.n + 1 WHERE {kept}")
     checked_in_sql = cur.execute(f"SELECT count(*) FROM {incoming}").fetchone()[0]
