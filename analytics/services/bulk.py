@@ -325,7 +325,8 @@ def _load(cur, clock: Clock, path: Path, lines: pl.DataFrame, agree: bool, fast:
                                        {"path": exc.params["path"], "reason": exc.params["reason"]}))
             if len(problems) >= MAX_PROBLEMS:
                 break
-    report("checked", statements)
+    if not trust_shape:
+        report("checked", statements)
     if problems:
         raise ImportRejected(problems, path=str(path))
     if statements == 0:
@@ -339,8 +340,10 @@ def _load(cur, clock: Clock, path: Path, lines: pl.DataFrame, agree: bool, fast:
     lrs.insert_incoming(cur, incoming, lrs.IMPORT_CLIENT_ID, lrs.IMPORT_AUTHORITY, clock.now(),
                         texts_in_order=packed.result,
                         raws="(SELECT k - 1 AS n, text AS raw FROM bulk_lines WHERE k IS NOT NULL)")
-    if trust_shape and kept == "f.ok" and not _all_fast(lines, fast):
-        raise _OtherShapes
+    if trust_shape:
+        if not _all_fast(lines, fast):
+            raise _OtherShapes
+        report("checked", statements)
     added = cur.execute("SELECT count(*) FROM analytics_statements").fetchone()[0] - before
     report("stored", added)
     return {"lines": lines.height, "statements": statements, "checked_in_sql": checked_in_sql, "added": added,

@@ -150,9 +150,12 @@ def test_the_corpus_goes_through_the_full_validator(store, clock, tmp_path):
              "object_group_default", "object_statementref", "object_substatement_default", "result", "unicode",
              "voiding"]
     lines = [json.dumps(json.loads((CORPUS / f"{n}.json").read_text())) for n in valid]
-    result = bulk.import_jsonl(store, clock, SYSTEM, write_lines(tmp_path / "d.jsonl", lines))
+    seen = []
+    result = bulk.import_jsonl(store, clock, SYSTEM, write_lines(tmp_path / "d.jsonl", lines),
+                               progress=lambda stage, count: seen.append(stage))
     assert result["added"] == len(valid)
     assert 0 < result["checked_in_sql"] < len(valid)  # plain ones in SQL, the rest in Python
+    assert seen == ["read", "checked", "stored"]  # once each, though the first attempt was rolled back
 
 
 def test_keys_and_strings_that_look_like_values_do_not_fool_the_skeleton(store, clock, tmp_path):
