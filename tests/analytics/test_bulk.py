@@ -244,3 +244,27 @@ def test_every_bad_line_is_named_whether_sql_or_the_grammar_finds_it(store, cloc
         bulk.import_jsonl(store, clock, SYSTEM, path)
     assert [p.row for p in caught.value.problems] == [2, 4]
     assert lrs.statement_count(store) == 0
+
+
+def test_a_file_too_large_for_the_memory_is_refused_saying_how_to_split_it(store, clock, tmp_path, monkeypatch):
+    """Refused before anything is read, rather than the server running out of memory halfway;
+    the message names a number of lines per part that would fit (this machine's free memory
+    is what is faked: the import itself runs as it would)."""
+    from kernel.errors import InvalidInput
+    from kernel.i18n import Translator
+    from portal.runtime import catalogue
+
+    path = write_lines(tmp_path / "big.jsonl", [app_statement(n % 10) | {"id": str(uuid.uuid4())} for n in range(2000)])
+    line_bytes = path.stat().st_size // 2000
+    monkeypatch.setattr(bulk, "memory_available", lambda: path.stat().st_size * bulk.MEMORY_PER_FILE_BYTE // 2)
+    with pytest.raises(InvalidInput) as caught:
+        bulk.import_jsonl(store, clock, SYSTEM, path)
+    assert caught.value.key == "analytics.xapi.import_too_large"
+    lines = caught.value.params["lines"]
+    assert 500 <= lines <= 1000 and lines * line_bytes * bulk.MEMORY_PER_FILE_BYTE <= bulk.memory_available()
+    assert lrs.statement_count(store) == 0
+    ja, en = (Translator(lang, catalogue(), strict=True) for lang in ("ja", "en"))
+    assert f"split -l {lines} {path} part-" in ja(caught.value.key, **caught.value.params)
+    assert en(caught.value.key, **caught.value.params).startswith(f"Importing {path} (")
+    monkeypatch.setattr(bulk, "memory_available", lambda: path.stat().st_size * bulk.MEMORY_PER_FILE_BYTE)
+    assert bulk.import_jsonl(store, clock, SYSTEM, path)["added"] == 2000
