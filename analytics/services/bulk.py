@@ -188,12 +188,37 @@ _KEPT_OF_MIXED = "l.fast AND f.ok AND contains(l.text, f.verb_id) AND contains(l
 def _read_lines(path: Path) -> pl.DataFrame:
     """Each line of the file (line_no from 1, blank lines included) and k: its place among the
     non-blank lines, as DuckDB's JSON reader counts."""
-    lines = pl.read_csv(path, has_header=False, separator="\x1e", quote_char=None, new_columns=["text"],
-                        schema_overrides={"text": pl.String}, infer_schema=False, encoding="utf8")
+    try:
+        lines = pl.read_csv(path, has_header=False, separator="\x1e", quote_char=None, new_columns=["text"],
+                            schema_overrides={"text": pl.String}, infer_schema=False, encoding="utf8")
+        utf8 = pl.lit(True)
+    except pl.exceptions.ComputeError:  # a raw control character in a line, or bytes not UTF-8
+        lines = _split_lines(path)
+        utf8 = pl.col("utf8")
     blank = pl.col("text").is_null() | ~pl.col("text").str.contains(r"[^ \t\r]")
     # Beside the texts, which stay in the chunks the reader made (see _fast_lines).
-    return lines.hstack(lines.select(pl.int_range(1, pl.len() + 1, dtype=pl.UInt32).alias("line_no"),
-                                     pl.when(blank).then(None).otherwise((~blank).cum_sum()).alias("k")).get_columns())
+    return lines.select("text").hstack(lines.select(
+        pl.int_range(1, pl.len() + 1, dtype=pl.UInt32).alias("line_no"),
+        pl.when(blank).then(None).otherwise((~blank).cum_sum()).alias("k"), utf8.alias("utf8")).get_columns())
+
+
+def _split_lines(path: Path) -> pl.DataFrame:
+    """The lines of a file polars could not read as lines of text, split in Python (slow, but
+    only for a file that will be refused), each with whether it is UTF-8 (utf8): a line that
+    is not is kept decoded with replacement characters, to be named, never stored."""
+    texts, utf8 = [], []
+    parts = path.read_bytes().split(b"\n")
+    if parts[-1] == b"":
+        parts.pop()  # after the newline at the end
+    for raw in parts:
+        raw = raw.removesuffix(b"\r")
+        try:
+            texts.append(raw.decode("utf-8"))
+            utf8.append(True)
+        except UnicodeDecodeError:
+            texts.append(raw.decode("utf-8", "replace"))
+            utf8.append(False)
+    return pl.DataFrame({"text": texts, "utf8": utf8}, schema={"text": pl.String, "utf8": pl.Boolean})
 
 
 def _fast_lines(lines: pl.DataFrame) -> pl.Series:
@@ -201,7 +226,8 @@ def _fast_lines(lines: pl.DataFrame) -> pl.Series:
     chunks: polars then matches them on every core (on a frame of one chunk, or beside other
     columns, it matched on one: 0.40 s per 200,000 lines instead of 0.23)."""
     texts_alone = pl.DataFrame({"text": lines["text"]})
-    return texts_alone.select(pl.col("text").str.contains(FAST_LINE).fill_null(False).alias("fast")).to_series()
+    return texts_alone.select(pl.col("text").str.contains(FAST_LINE).fill_null(False).alias("fast")).to_series() \
+        & lines["utf8"]
 
 
 class _OtherShapes(Exception):
@@ -344,11 +370,13 @@ def _load(cur, clock: Clock, path: Path, lines: pl.DataFrame, agree: bool, fast:
     checked_in_sql = cur.execute(f"SELECT count(*) FROM {incoming}").fetchone()[0]
     # The lines of another shape, or broken: the full validator decides and says why.
     others = [] if checked_in_sql == statements else cur.execute(
-        "SELECT line_no, text, k FROM bulk_lines WHERE k IS NOT NULL "
+        "SELECT line_no, text, k, utf8 FROM bulk_lines WHERE k IS NOT NULL "
         f"AND k - 1 NOT IN (SELECT n FROM {incoming}) ORDER BY line_no").fetchall()
     problems, rows, places = [], [], []
-    for line_no, text, k in others:
+    for line_no, text, k, utf8 in others:
         try:
+            if not utf8:
+                raise InvalidStatement("", "not_utf8_json", detail="not UTF-8")
             statement = parse_json(text)
             validate_statement(statement)
             rows.append(lrs.statement_row(statement))

@@ -268,3 +268,19 @@ def test_a_file_too_large_for_the_memory_is_refused_saying_how_to_split_it(store
     assert en(caught.value.key, **caught.value.params).startswith(f"Importing {path} (")
     monkeypatch.setattr(bulk, "memory_available", lambda: path.stat().st_size * bulk.MEMORY_PER_FILE_BYTE)
     assert bulk.import_jsonl(store, clock, SYSTEM, path)["added"] == 2000
+
+
+def test_lines_polars_cannot_read_as_text_are_named_too(store, clock, tmp_path):
+    """A raw control character inside a line, or bytes that are not UTF-8, once made the whole
+    file unreadable without saying where: the lines are now split in Python and each named."""
+    good = json.dumps(app_statement(1), ensure_ascii=False).encode("utf-8")
+    control = json.dumps(app_statement(2)).replace('"passed"', '"pas\x1esed"', 1).encode("utf-8")
+    latin1 = json.dumps(app_statement(3), ensure_ascii=False).replace("ドリル", "café").encode("latin-1", "replace")
+    path = tmp_path / "bytes.jsonl"
+    path.write_bytes(b"\n".join([good, control, good, latin1]) + b"\n")
+    with pytest.raises(ImportRejected) as caught:
+        bulk.import_jsonl(store, clock, SYSTEM, path)
+    assert [p.row for p in caught.value.problems] == [2, 4]
+    assert [p.params["reason"].key for p in caught.value.problems] == [
+        "analytics.xapi_rule.not_json", "analytics.xapi_rule.not_utf8_json"]
+    assert lrs.statement_count(store) == 0
