@@ -192,6 +192,8 @@ def _read_lines(path: Path) -> pl.DataFrame:
         lines = pl.read_csv(path, has_header=False, separator="\x1e", quote_char=None, new_columns=["text"],
                             schema_overrides={"text": pl.String}, infer_schema=False, encoding="utf8")
         utf8 = pl.lit(True)
+    except pl.exceptions.NoDataError:  # an empty file: no lines (and so no statements, said later)
+        lines, utf8 = pl.DataFrame(schema={"text": pl.String}), pl.lit(True)
     except pl.exceptions.ComputeError:  # a raw control character in a line, or bytes not UTF-8
         lines = _split_lines(path)
         utf8 = pl.col("utf8")
@@ -314,9 +316,8 @@ def _refuse_if_too_large(path: Path) -> None:
     bytes_per_line = max(1, len(sample) // max(1, sample.count(b"\n")))
     lines = free // MEMORY_PER_FILE_BYTE // bytes_per_line
     lines = max(1000, int(str(lines)[0]) * 10 ** (len(str(lines)) - 1))  # rounded down: 1,234,567 → 1,000,000
-    gigabytes = lambda count: f"{count / 1e9:.1f}"  # noqa: E731
-    raise InvalidInput("analytics.xapi.import_too_large", path=str(path), size_gb=gigabytes(size),
-                       need_gb=gigabytes(size * MEMORY_PER_FILE_BYTE), free_gb=gigabytes(free), lines=lines)
+    raise InvalidInput("analytics.xapi.import_too_large", path=str(path), size_gb=f"{size / 1e9:.1f}",
+                       need_gb=f"{size * MEMORY_PER_FILE_BYTE / 1e9:.1f}", free_gb=f"{free / 1e9:.1f}", lines=lines)
 
 
 def _read_facts(cur, path: Path) -> bool:

@@ -284,3 +284,14 @@ def test_lines_polars_cannot_read_as_text_are_named_too(store, clock, tmp_path):
     assert [p.params["reason"].key for p in caught.value.problems] == [
         "analytics.xapi_rule.not_json", "analytics.xapi_rule.not_utf8_json"]
     assert lrs.statement_count(store) == 0
+
+
+@pytest.mark.parametrize("content", [b"", b"\n \n\t\r\n"])
+def test_an_empty_file_or_one_of_blank_lines_holds_no_statements(store, clock, tmp_path, content):
+    from kernel.errors import InvalidInput
+
+    path = tmp_path / "empty.jsonl"
+    path.write_bytes(content)
+    with pytest.raises(InvalidInput) as caught:
+        bulk.import_jsonl(store, clock, SYSTEM, path)
+    assert caught.value.key == "analytics.xapi.import_empty"
