@@ -12,7 +12,9 @@ import pytest
 from analytics.services import bulk, lrs, texts
 from analytics.services.xapi_validate import InvalidStatement, validate_statement
 from kernel.actor import SYSTEM
-from kernel.errors import ImportRejected
+from kernel.errors import ImportRejected, InvalidInput
+from kernel.i18n import Translator
+from portal.runtime import catalogue
 
 CORPUS = Path("/work/shared/corpus/xapi")
 EXT = lrs.CURRICULUM_EXTENSION
@@ -250,10 +252,6 @@ def test_a_file_too_large_for_the_memory_is_refused_saying_how_to_split_it(store
     """Refused before anything is read, rather than the server running out of memory halfway;
     the message names a number of lines per part that would fit (this machine's free memory
     is what is faked: the import itself runs as it would)."""
-    from kernel.errors import InvalidInput
-    from kernel.i18n import Translator
-    from portal.runtime import catalogue
-
     path = write_lines(tmp_path / "big.jsonl", [app_statement(n % 10) | {"id": str(uuid.uuid4())} for n in range(2000)])
     line_bytes = path.stat().st_size // 2000
     monkeypatch.setattr(bulk, "memory_available", lambda: path.stat().st_size * bulk.MEMORY_PER_FILE_BYTE // 2)
@@ -288,8 +286,6 @@ def test_lines_polars_cannot_read_as_text_are_named_too(store, clock, tmp_path):
 
 @pytest.mark.parametrize("content", [b"", b"\n \n\t\r\n"])
 def test_an_empty_file_or_one_of_blank_lines_holds_no_statements(store, clock, tmp_path, content):
-    from kernel.errors import InvalidInput
-
     path = tmp_path / "empty.jsonl"
     path.write_bytes(content)
     with pytest.raises(InvalidInput) as caught:
