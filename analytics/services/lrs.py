@@ -330,10 +330,11 @@ def insert_incoming(cur, incoming: str, client_id: int, authority: dict, now: da
         )
         if fresh == incoming and texts_in_order is not None:
             texts.save_packed(cur, first, texts_in_order())
-        else:
+        elif raws:
             place_in_batch = "batch_n" if fresh != incoming else "n"
-            texts.save(cur, f"(SELECT {first} + f.n AS seq, raw FROM {fresh} f JOIN {raws} r "
-                            f"ON r.n = f.{place_in_batch})" if raws else f"(SELECT {first} + n AS seq, raw FROM {fresh})")
+            texts.save(cur, f"(SELECT {first} + f.n AS seq, r.raw FROM {fresh} f JOIN {raws} r ON r.n = f.{place_in_batch})")
+        else:
+            texts.save(cur, f"(SELECT {first} + n AS seq, raw FROM {fresh})")
     if fresh != incoming:
         cur.execute("DROP TABLE statements_fresh")
     # Voiding: the statements this batch voids, and statements of this batch that a voiding
