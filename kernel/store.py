@@ -60,6 +60,17 @@ class Store:
         return cur
 
     @contextmanager
+    def own_cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A cursor of its own, closed after the block: for work handed to a short-lived
+        thread, whose thread cursor (cursor()) would stay open until the store closes."""
+        cur = self._root.cursor()
+        self._configure(cur)
+        try:
+            yield cur
+        finally:
+            cur.close()
+
+    @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """One explicit transaction: committed when the block ends, rolled back on error."""
         cur = self.cursor()

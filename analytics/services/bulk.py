@@ -21,13 +21,18 @@ have the common shape and is rolled back and done again when the grammar finds o
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import itertools
+import tempfile
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import suppress
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import numpy as np
 import polars as pl
+import pyarrow as pa
 
 from analytics.services import lrs, texts
 from analytics.services.xapi_validate import (
@@ -44,8 +49,10 @@ from kernel.store import Store
 MAX_PROBLEMS = 100
 # An import holds the file about five times over at its peak (measured: 0.65 GB for a file of
 # 112 MB, 4.7 GB for 1.1 GB): the lines in polars, the file's bytes for the texts, DuckDB's
-# reader and the facts. A file that would not fit is refused before anything is read.
+# reader and the facts. A file that would not fit is read in parts, in one transaction.
 MEMORY_PER_FILE_BYTE = 5
+MAX_PART_BYTES = 1 << 30  # about 2 million statements: a part's own costs (the id check) stay small
+MIN_PART_BYTES = 8 << 20
 
 # --- the common shape as a grammar (Rust regex syntax, which is also Python's here) ----------
 
@@ -237,14 +244,19 @@ class _OtherShapes(Exception):
 
 
 def import_jsonl(store: Store, clock: Clock, actor: Actor, path: Path,
-                 progress: Callable[[str, int], None] | None = None) -> dict:
-    """Load a JSONL file of statements, all or nothing: every bad line is named, none stored."""
+                 progress: Callable[[str, int], None] | None = None, part_bytes: int | None = None) -> dict:
+    """Load a JSONL file of statements, all or nothing: every bad line is named, none stored.
+    A file larger than part_bytes (by default: larger than the free memory allows to read at
+    once) is read in parts of about that size, still in one transaction."""
     actor.require("city_admin")
     path = Path(path)
     if not path.is_file():
         raise InvalidInput("analytics.xapi.import_unreadable", path=str(path), detail="not a file")
-    _refuse_if_too_large(path)
     report = progress or (lambda stage, count: None)
+    size = path.stat().st_size
+    part_bytes = part_bytes or _part_bytes(size)
+    if part_bytes and size > part_bytes:
+        return _import_in_parts(store, clock, path, part_bytes, report)
     # Temporary tables belong to this thread's connection, which the write below uses too.
     cur = store.cursor()
     # The file is read twice at once: polars reads its lines in another thread while DuckDB's JSON
@@ -255,11 +267,7 @@ def import_jsonl(store: Store, clock: Clock, actor: Actor, path: Path,
         registered = False
         try:
             parsed = _read_facts(cur, path)
-            try:
-                lines = lines_read.result()
-            except (pl.exceptions.PolarsError, OSError) as exc:
-                raise InvalidInput("analytics.xapi.import_unreadable", path=str(path),
-                                   detail=str(exc).splitlines()[0]) from exc
+            lines = _lines_of(lines_read.result, path)
             report("read", lines.height)
             packed = beside.submit(_packed_texts, path, lines)
             fast = beside.submit(_fast_lines, lines)
@@ -293,6 +301,15 @@ def import_jsonl(store: Store, clock: Clock, actor: Actor, path: Path,
                 cur.execute(f"DROP TABLE IF EXISTS {table}")
 
 
+def _lines_of(read: Callable[[], pl.DataFrame], path: Path) -> pl.DataFrame:
+    """The lines read, or InvalidInput saying why the file cannot be."""
+    try:
+        return read()
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        raise InvalidInput("analytics.xapi.import_unreadable", path=str(path),
+                           detail=str(exc).splitlines()[0]) from exc
+
+
 def memory_available() -> int | None:
     """Bytes this machine can still give without swapping (Linux's MemAvailable), or None."""
     try:
@@ -304,20 +321,128 @@ def memory_available() -> int | None:
     return None
 
 
-def _refuse_if_too_large(path: Path) -> None:
-    """InvalidInput, saying how to split the file, when importing it at once would not fit in
-    memory (MEMORY_PER_FILE_BYTE), rather than the server running out of it halfway."""
-    size = path.stat().st_size
+def _part_bytes(size: int) -> int | None:
+    """None when a file of `size` bytes can be read at once (MEMORY_PER_FILE_BYTE); else the
+    size of the parts to read it in: two at a time, one read while the other is stored."""
     free = memory_available()
     if free is None or size * MEMORY_PER_FILE_BYTE <= free:
-        return
-    with path.open("rb") as sample_file:
-        sample = sample_file.read(1 << 20)
-    bytes_per_line = max(1, len(sample) // max(1, sample.count(b"\n")))
-    lines = free // MEMORY_PER_FILE_BYTE // bytes_per_line
-    lines = max(1000, int(str(lines)[0]) * 10 ** (len(str(lines)) - 1))  # rounded down: 1,234,567 → 1,000,000
-    raise InvalidInput("analytics.xapi.import_too_large", path=str(path), size_gb=f"{size / 1e9:.1f}",
-                       need_gb=f"{size * MEMORY_PER_FILE_BYTE / 1e9:.1f}", free_gb=f"{free / 1e9:.1f}", lines=lines)
+        return None
+    return max(MIN_PART_BYTES, min(MAX_PART_BYTES, free // (2 * MEMORY_PER_FILE_BYTE)))
+
+
+# --- a file too large for memory, in parts ------------------------------------------------------
+
+
+@dataclass
+class _Part:
+    """One part of a file: its own file (path), how many lines came before it, and its lines."""
+    path: Path
+    lines_before: int
+    lines: pl.DataFrame
+
+
+def _import_in_parts(store: Store, clock: Clock, path: Path, part_bytes: int,
+                     report: Callable[[str, int], None]) -> dict:
+    """The file in parts of about part_bytes, all in one transaction: all or nothing still,
+    ids met again in a later part compared with the earlier, every bad line of every part
+    named. While DuckDB reads a part's facts and stores them, another thread matches its grammar,
+    compresses its texts, and cuts and reads the lines of the next part. DuckDB's reader reads each part
+    by a connection of its own: outside the transaction, which a reader refusing a part (for
+    a bad line, to be named) would end."""
+    # The parts are written beside the database (a system temporary directory may be memory).
+    scratch_in = None if store.path == ":memory:" else Path(store.path).parent
+
+    def load_parts(cur) -> dict:
+        totals = {"lines": 0, "statements": 0, "checked_in_sql": 0, "added": 0, "parts": 0}
+        problems: list[RowProblem] = []
+        with tempfile.TemporaryDirectory(prefix="manabi-import-", dir=scratch_in) as scratch, \
+                store.own_cursor() as reader, ThreadPoolExecutor(max_workers=1) as beside:
+            parts = _cut(path, part_bytes, Path(scratch))
+            upcoming = beside.submit(_next_part, parts, path)
+            while (part := upcoming.result()) is not None:
+                # The grammar and the texts beside DuckDB's reader, then the next part's lines.
+                fast = beside.submit(_fast_lines, part.lines)
+                packed = beside.submit(_packed_texts, part.path, part.lines)
+                upcoming = beside.submit(_next_part, parts, path)
+                facts = _part_facts(reader, part.path)
+                statements = int(part.lines["k"].max() or 0)
+                totals["parts"] += 1
+                totals["lines"] += part.lines.height
+                totals["statements"] += statements
+                report("read", totals["lines"])
+                cur.register("bulk_lines", part.lines.lazy())
+                if facts is not None:
+                    cur.register("bulk_facts", facts)
+                agree = facts is not None and facts.num_rows == statements
+                try:
+                    checked = _check(cur, part.lines, agree, fast, trust_shape=False,
+                                     lines_before=part.lines_before)
+                    report("checked", totals["statements"])
+                    problems += checked.problems
+                    totals["checked_in_sql"] += checked.checked_in_sql
+                    if not problems:  # once one is found, the rest is only checked
+                        totals["added"] += _store_checked(cur, clock, checked, packed)
+                        report("stored", totals["added"])
+                finally:
+                    packed.result()  # before its file goes
+                    for name in ("bulk_lines", "bulk_facts"):
+                        with suppress(duckdb.Error):
+                            cur.unregister(name)
+                    cur.execute("DROP TABLE IF EXISTS bulk_incoming")
+                    part.path.unlink()
+                if len(problems) >= MAX_PROBLEMS:
+                    break
+        if problems:
+            raise ImportRejected(problems[:MAX_PROBLEMS], path=str(path))
+        if totals["statements"] == 0:
+            raise InvalidInput("analytics.xapi.import_empty", path=str(path))
+        return totals | {"already_stored": totals["statements"] - totals["added"]}
+
+    return lrs.write_statements(store, load_parts)
+
+
+def _cut(path: Path, part_bytes: int, scratch: Path) -> Iterator[tuple[Path, int]]:
+    """The file cut at line ends into files of about part_bytes (a longer line makes its part
+    longer), each with how many lines came before it."""
+    lines_before, carry = 0, b""
+    with path.open("rb") as source:
+        for number in itertools.count(1):
+            block = source.read(part_bytes)
+            data = carry + block
+            if not data:
+                return
+            cut = data.rfind(b"\n") + 1 if block else len(data)  # at the end: all that is left
+            if cut == 0:  # no line end yet: one long line
+                carry = data
+                continue
+            part = scratch / f"part-{number:06d}.jsonl"
+            part.write_bytes(data[:cut])
+            yield part, lines_before
+            lines_before += data.count(b"\n", 0, cut)
+            carry = data[cut:]
+
+
+def _next_part(parts: Iterator[tuple[Path, int]], path: Path) -> _Part | None:
+    """The next part cut and its lines read, or None after the last."""
+    try:
+        part_path, lines_before = next(parts)
+    except StopIteration:
+        return None
+    return _Part(part_path, lines_before, _lines_of(lambda: _read_lines(part_path), path))
+
+
+def _part_facts(reader, part_path: Path) -> pa.Table | None:
+    """FACTS of a part and n, by the reader's connection; None when DuckDB's reader refuses it.
+    (Through a table, numbered as in _read_facts: a query's result straight to Arrow took a
+    third longer.)"""
+    try:
+        reader.execute(f"CREATE OR REPLACE TEMP TABLE bulk_part_facts AS {FACTS}", [str(part_path)])
+    except duckdb.Error:
+        return None
+    try:
+        return reader.execute("SELECT rowid AS n, * FROM bulk_part_facts").to_arrow_table()
+    finally:
+        reader.execute("DROP TABLE bulk_part_facts")
 
 
 def _read_facts(cur, path: Path) -> bool:
@@ -348,11 +473,21 @@ def _all_fast(lines: pl.DataFrame, fast: Future) -> bool:
     return bool(fast.result().filter(lines["k"].is_not_null()).all())
 
 
-def _load(cur, clock: Clock, path: Path, lines: pl.DataFrame, agree: bool, fast: Future, packed: Future,
-          report: Callable[[str, int], None], trust_shape: bool) -> dict:
-    """Check and store the statements. With trust_shape, every line is taken to have the common
-    shape until the grammar, matched meanwhile, says so or not before the commit (a file of
-    another shape then costs a rolled-back attempt; most files are an app's own)."""
+@dataclass
+class _Checked:
+    """A batch of lines checked: the rows ready to store (incoming: the table of those checked
+    in SQL, rows: those the full validator passed, at places), or the problems."""
+    incoming: str
+    checked_in_sql: int
+    problems: list[RowProblem]
+    rows: list[dict]
+    places: list[int]
+
+
+def _check(cur, lines: pl.DataFrame, agree: bool, fast: Future, trust_shape: bool,
+           lines_before: int = 0) -> _Checked:
+    """Check the lines (bulk_lines) and their facts (bulk_facts). With trust_shape, every line
+    is taken to have the common shape (see _load). Problems name lines_before + line_no."""
     statements = int(lines["k"].max() or 0)
     incoming = "bulk_facts"
     if not agree:
@@ -373,40 +508,55 @@ def _load(cur, clock: Clock, path: Path, lines: pl.DataFrame, agree: bool, fast:
     others = [] if checked_in_sql == statements else cur.execute(
         "SELECT line_no, text, k, utf8 FROM bulk_lines WHERE k IS NOT NULL "
         f"AND k - 1 NOT IN (SELECT n FROM {incoming}) ORDER BY line_no").fetchall()
-    problems, rows, places = [], [], []
+    checked = _Checked(incoming, checked_in_sql, [], [], [])
     for line_no, text, k, utf8 in others:
         try:
             if not utf8:
                 raise InvalidStatement("", "not_utf8_json", detail="not UTF-8")
             statement = parse_json(text)
             validate_statement(statement)
-            rows.append(lrs.statement_row(statement))
-            places.append(k - 1)
+            checked.rows.append(lrs.statement_row(statement))
+            checked.places.append(k - 1)
         except InvalidStatement as exc:
-            problems.append(RowProblem(line_no, "analytics.xapi.invalid_line",
-                                       {"path": exc.params["path"], "reason": exc.params["reason"]}))
-            if len(problems) >= MAX_PROBLEMS:
+            checked.problems.append(RowProblem(lines_before + line_no, "analytics.xapi.invalid_line",
+                                               {"path": exc.params["path"], "reason": exc.params["reason"]}))
+            if len(checked.problems) >= MAX_PROBLEMS:
                 break
-    if not trust_shape:
-        report("checked", statements)
-    if problems:
-        raise ImportRejected(problems, path=str(path))
-    if statements == 0:
-        raise InvalidInput("analytics.xapi.import_empty", path=str(path))
-    if rows:
-        cur.register("bulk_slow_rows", lrs.rows_frame(rows).drop("raw").with_columns(
-            n=pl.Series(places, dtype=pl.UInt64)))
+    return checked
+
+
+def _store_checked(cur, clock: Clock, checked: _Checked, packed: Future) -> int:
+    """Store a checked batch in the caller's transaction; how many statements were new."""
+    if checked.rows:
+        cur.register("bulk_slow_rows", lrs.rows_frame(checked.rows).drop("raw").with_columns(
+            n=pl.Series(checked.places, dtype=pl.UInt64)))
         cur.execute("INSERT INTO bulk_incoming BY NAME SELECT * FROM bulk_slow_rows")
         cur.unregister("bulk_slow_rows")
     before = cur.execute("SELECT count(*) FROM analytics_statements").fetchone()[0]
-    lrs.insert_incoming(cur, incoming, lrs.IMPORT_CLIENT_ID, lrs.IMPORT_AUTHORITY, clock.now(),
+    lrs.insert_incoming(cur, checked.incoming, lrs.IMPORT_CLIENT_ID, lrs.IMPORT_AUTHORITY, clock.now(),
                         texts_in_order=packed.result,
                         raws="(SELECT k - 1 AS n, text AS raw FROM bulk_lines WHERE k IS NOT NULL)")
+    return cur.execute("SELECT count(*) FROM analytics_statements").fetchone()[0] - before
+
+
+def _load(cur, clock: Clock, path: Path, lines: pl.DataFrame, agree: bool, fast: Future, packed: Future,
+          report: Callable[[str, int], None], trust_shape: bool) -> dict:
+    """Check and store the statements. With trust_shape, every line is taken to have the common
+    shape until the grammar, matched meanwhile, says so or not before the commit (a file of
+    another shape then costs a rolled-back attempt; most files are an app's own)."""
+    statements = int(lines["k"].max() or 0)
+    checked = _check(cur, lines, agree, fast, trust_shape)
+    if not trust_shape:
+        report("checked", statements)
+    if checked.problems:
+        raise ImportRejected(checked.problems, path=str(path))
+    if statements == 0:
+        raise InvalidInput("analytics.xapi.import_empty", path=str(path))
+    added = _store_checked(cur, clock, checked, packed)
     if trust_shape:
         if not _all_fast(lines, fast):
             raise _OtherShapes
         report("checked", statements)
-    added = cur.execute("SELECT count(*) FROM analytics_statements").fetchone()[0] - before
     report("stored", added)
-    return {"lines": lines.height, "statements": statements, "checked_in_sql": checked_in_sql, "added": added,
-            "already_stored": statements - added}
+    return {"lines": lines.height, "statements": statements, "checked_in_sql": checked.checked_in_sql,
+            "added": added, "already_stored": statements - added, "parts": 1}

@@ -13,8 +13,9 @@ from analytics.services import bulk, lrs, texts
 from analytics.services.xapi_validate import InvalidStatement, validate_statement
 from kernel.actor import SYSTEM
 from kernel.errors import ImportRejected, InvalidInput
-from kernel.i18n import Translator
-from portal.runtime import catalogue
+from kernel.migrations import migrate
+from kernel.store import Store
+from portal.modules import known_migrations
 
 CORPUS = Path("/work/shared/corpus/xapi")
 EXT = lrs.CURRICULUM_EXTENSION
@@ -248,24 +249,73 @@ def test_every_bad_line_is_named_whether_sql_or_the_grammar_finds_it(store, cloc
     assert lrs.statement_count(store) == 0
 
 
-def test_a_file_too_large_for_the_memory_is_refused_saying_how_to_split_it(store, clock, tmp_path, monkeypatch):
-    """Refused before anything is read, rather than the server running out of memory halfway;
-    the message names a number of lines per part that would fit (this machine's free memory
-    is what is faked: the import itself runs as it would)."""
-    path = write_lines(tmp_path / "big.jsonl", [app_statement(n % 10) | {"id": str(uuid.uuid4())} for n in range(2000)])
-    line_bytes = path.stat().st_size // 2000
+def mixed_file(path: Path, count: int) -> Path:
+    """count statements: most of the common shape, some other (full validator), CRLF and blank lines."""
+    others = [json.loads((CORPUS / f"{name}.json").read_text()) for name in ("context", "result", "unicode")]
+    lines = []
+    for n in range(count):
+        statement = copy.deepcopy(others[n % 3]) if n % 9 == 4 else app_statement(n % 10)
+        lines.append(json.dumps(statement | {"id": str(uuid.UUID(int=n + 1, version=4))}, ensure_ascii=n % 2 == 0))
+        if n % 50 == 7:
+            lines.append("")
+    path.write_bytes("\r\n".join(lines[: count // 2]).encode() + b"\r\n" + "\n".join(lines[count // 2:]).encode())
+    return path
+
+
+def test_a_file_too_large_for_the_memory_is_read_in_parts_with_the_same_result(clock, tmp_path, monkeypatch):
+    """A file that would not fit in the free memory at once (this machine's free memory is what
+    is faked) is read in parts, in one transaction: the statements, facts and texts stored are
+    those a whole import stores, and the parts' files are gone after."""
+    path = mixed_file(tmp_path / "big.jsonl", 600)
+    stores = {kind: Store(tmp_path / kind / "manabi.duckdb") for kind in ("whole", "parts")}
+    for store in stores.values():
+        migrate(store, clock, known_migrations())
+    whole = bulk.import_jsonl(stores["whole"], clock, SYSTEM, path)
     monkeypatch.setattr(bulk, "memory_available", lambda: path.stat().st_size * bulk.MEMORY_PER_FILE_BYTE // 2)
-    with pytest.raises(InvalidInput) as caught:
-        bulk.import_jsonl(store, clock, SYSTEM, path)
-    assert caught.value.key == "analytics.xapi.import_too_large"
-    lines = caught.value.params["lines"]
-    assert 500 <= lines <= 1000 and lines * line_bytes * bulk.MEMORY_PER_FILE_BYTE <= bulk.memory_available()
+    monkeypatch.setattr(bulk, "MIN_PART_BYTES", 1)
+    seen = []
+    parts = bulk.import_jsonl(stores["parts"], clock, SYSTEM, path, progress=lambda *stage: seen.append(stage))
+    assert whole["parts"] == 1 and parts["parts"] >= 4
+    assert {k: v for k, v in parts.items() if k != "parts"} == {k: v for k, v in whole.items() if k != "parts"}
+    assert whole["added"] == 600 and 0 < whole["checked_in_sql"] < 600
+    columns = "id, seq, " + ", ".join(FACTS)
+    by_seq = {kind: sorted(facts_with_texts(store, columns), key=lambda row: row[1]) for kind, store in stores.items()}
+    assert by_seq["parts"] == by_seq["whole"]
+    assert seen[-3:] == [("read", whole["lines"]), ("checked", 600), ("stored", 600)]
+    assert not list((tmp_path / "parts").glob("manabi-import-*"))  # the parts' files, beside the database
+    for store in stores.values():
+        store.close()
+
+
+def test_bad_lines_in_every_part_are_named_with_their_line_in_the_file(store, clock, tmp_path):
+    """Parts are checked to the end, each bad line named by its line in the whole file, also in
+    a part DuckDB's reader refuses (a key twice); nothing of any part stored."""
+    lines = [json.dumps(app_statement(n % 10) | {"id": str(uuid.uuid4())}) for n in range(60)]
+    out_of_range = app_statement(4)
+    out_of_range["result"]["score"]["scaled"] = 1.5
+    lines[4] = json.dumps(out_of_range)
+    lines[30] = lines[30].replace('"verb":', '"verb": {"id": "http://x.jp/v"}, "verb":', 1)
+    lines[57] = lines[57].replace('"result": {', '"result": {"grade": "A", ', 1)
+    lines.insert(10, "")
+    path = write_lines(tmp_path / "bad.jsonl", lines)
+    with pytest.raises(ImportRejected) as caught:
+        bulk.import_jsonl(store, clock, SYSTEM, path, part_bytes=path.stat().st_size // 6)
+    assert [p.row for p in caught.value.problems] == [5, 32, 59]
     assert lrs.statement_count(store) == 0
-    ja, en = (Translator(lang, catalogue(), strict=True) for lang in ("ja", "en"))
-    assert f"split -l {lines} {path} part-" in ja(caught.value.key, **caught.value.params)
-    assert en(caught.value.key, **caught.value.params).startswith(f"Importing {path} (")
-    monkeypatch.setattr(bulk, "memory_available", lambda: path.stat().st_size * bulk.MEMORY_PER_FILE_BYTE)
-    assert bulk.import_jsonl(store, clock, SYSTEM, path)["added"] == 2000
+
+
+def test_an_id_met_again_in_a_later_part_is_compared_with_the_earlier(store, clock, tmp_path):
+    statements = [app_statement(n % 10) | {"id": str(uuid.uuid4())} for n in range(60)]
+    again = write_lines(tmp_path / "again.jsonl", [*statements, statements[2]])
+    result = bulk.import_jsonl(store, clock, SYSTEM, again, part_bytes=again.stat().st_size // 5)
+    assert result["parts"] >= 5 and (result["added"], result["already_stored"]) == (60, 1)
+    store.query("DELETE FROM analytics_statements")
+    changed = copy.deepcopy(statements[2])
+    changed["result"]["response"] = "c"
+    other = write_lines(tmp_path / "other.jsonl", [*statements, changed])
+    with pytest.raises(lrs.StatementConflict):
+        bulk.import_jsonl(store, clock, SYSTEM, other, part_bytes=other.stat().st_size // 5)
+    assert lrs.statement_count(store) == 0
 
 
 def test_lines_polars_cannot_read_as_text_are_named_too(store, clock, tmp_path):
