@@ -22,6 +22,7 @@ have the common shape and is rolled back and done again when the grammar finds o
 from __future__ import annotations
 
 import itertools
+import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -56,6 +57,7 @@ MEMORY_PER_FILE_BYTE = 5
 MEMORY_PER_PART_BYTE = 12
 MAX_PART_BYTES = 1 << 30  # about 2 million statements: a part's own costs (the id check) stay small
 MIN_PART_BYTES = 8 << 20
+SCRATCH_PREFIX = "manabi-import-"  # the directory of a file's parts, beside the database
 
 # --- the common shape as a grammar (Rust regex syntax, which is also Python's here) ----------
 
@@ -358,7 +360,12 @@ def _import_in_parts(store: Store, clock: Clock, path: Path, part_bytes: int,
     def load_parts(cur) -> dict:
         totals = {"lines": 0, "statements": 0, "checked_in_sql": 0, "added": 0, "parts": 0}
         problems: list[RowProblem] = []
-        with tempfile.TemporaryDirectory(prefix="manabi-import-", dir=scratch_in) as scratch, \
+        if scratch_in:
+            # Left by an import whose process was killed (the statements lock, held here, and
+            # DuckDB's lock on the file say no other import is using them).
+            for left in scratch_in.glob(f"{SCRATCH_PREFIX}*"):
+                shutil.rmtree(left, ignore_errors=True)
+        with tempfile.TemporaryDirectory(prefix=SCRATCH_PREFIX, dir=scratch_in) as scratch, \
                 store.own_cursor() as reader, ThreadPoolExecutor(max_workers=1) as beside:
             parts = _cut(path, part_bytes, Path(scratch))
             upcoming = beside.submit(_next_part, parts, path)
