@@ -192,3 +192,48 @@ def test_sigkill_mid_import_bookings_and_loans_leaves_every_invariant(demo_db, t
         }, indent=2), encoding="utf-8")
     finally:
         store.close()
+
+
+_IMPORT_IN_PARTS = """
+import sys
+from kernel.store import Store
+from kernel.clock import SystemClock
+from kernel.actor import SYSTEM
+from analytics.services import bulk
+store = Store(sys.argv[1])
+bulk.import_jsonl(store, SystemClock(), SYSTEM, sys.argv[2], part_bytes=int(sys.argv[3]),
+                  progress=lambda stage, count: print(stage, count, flush=True))
+"""
+
+
+def test_sigkill_mid_import_in_parts_stores_nothing_and_the_next_import_cleans_up(tmp_path):
+    """A file read in parts is one transaction: killed after some parts were stored, the
+    database holds none of them; the parts' files it left are removed by the next import."""
+    db = tmp_path / "parts" / "manabi.duckdb"
+    _manabi(db, "init")
+    path = tmp_path / "year.jsonl"
+    path.write_text("".join(json.dumps(_statement(n // 1000, n)) + "\n" for n in range(60_000)))
+    part_bytes = path.stat().st_size // 30
+    worker = subprocess.Popen([sys.executable, "-c", _IMPORT_IN_PARTS, str(db), str(path), str(part_bytes)],
+                              cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    stored = []
+    try:
+        for line in worker.stdout:
+            stored += [line] if line.startswith("stored") else []
+            if len(stored) == 2:  # two parts stored, in the transaction
+                break
+    finally:
+        worker.send_signal(signal.SIGKILL)
+        worker.wait()
+    assert len(stored) == 2, "the import ended before two parts were stored"
+    assert list(db.parent.glob("manabi-import-*")), "no parts' files were left to clean up"
+    store = Store(db)
+    try:
+        assert store.scalar("SELECT count(*) FROM analytics_statements") == 0
+        assert store.scalar("SELECT count(*) FROM analytics_statement_texts") == 0
+    finally:
+        store.close()
+    finished = subprocess.run([sys.executable, "-c", _IMPORT_IN_PARTS, str(db), str(path), str(part_bytes)],
+                              cwd=ROOT, capture_output=True, text=True, check=True)
+    assert finished.stdout.splitlines()[-1] == "stored 60000"
+    assert not list(db.parent.glob("manabi-import-*"))
