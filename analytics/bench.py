@@ -157,7 +157,31 @@ def _dashboards(store: Store, clock: Clock) -> list[dict]:
     figures += _views(store, clock, *first[0], f"{total / 1e6:.1f} M statements, clustered")
     # The daytime state: last night's order plus the day's arrivals (a school day: ten a pupil).
     _grow(store, total + DAY_STATEMENTS)
-    return figures + _views(store, clock, *first[0], f"clustered, then {DAY_STATEMENTS:,} more as they arrived")
+    figures += _views(store, clock, *first[0], f"clustered, then {DAY_STATEMENTS:,} more as they arrived")
+    return figures + _posts(store, clock, f"{lrs.statement_count(store) / 1e6:.1f} M statements")
+
+
+def _posts(store: Store, clock: Clock, situation: str) -> list[dict]:
+    """An app's POSTs into the grown store: each checks its ids against every stored one."""
+    made = lrs.add_client(store, clock, SYSTEM, f"bench {uuid.uuid4().hex[:6]}")
+    client = lrs.authenticate(store, made.api_key, made.secret)
+
+    def post(size: int) -> None:
+        lrs.store_statements(store, clock, client, [
+            {"actor": {"account": {"homePage": "https://manabi.city.iizuka.lg.jp", "name": f"bench-{n}"}},
+             "verb": {"id": "http://adlnet.gov/expapi/verbs/completed"},
+             "object": {"id": "https://manabi.city.iizuka.lg.jp/xapi/activities/units/8101001110000000/drill"},
+             "result": {"score": {"scaled": 0.5}}, "timestamp": "2026-11-26T10:00:00+09:00"} for n in range(size)])
+
+    started = time.perf_counter()
+    post(1)
+    first_ms = (time.perf_counter() - started) * 1000
+    return [{"name": f"POST of one statement, the first of a process: the stored ids' hashes read ({situation})",
+             "figure": round(first_ms, 1), "unit": "ms", "goal": "—"},
+            {"name": f"POST of one statement ({situation})", "figure": _median_ms(lambda: post(1), runs=20),
+             "unit": "ms", "goal": "—"},
+            {"name": f"POST of a batch of {HTTP_BATCH} ({situation})",
+             "figure": _median_ms(lambda: post(HTTP_BATCH), runs=10), "unit": "ms", "goal": "—"}]
 
 
 def _views(store: Store, clock: Clock, school_id: int, grade: int, class_name: str, situation: str) -> list[dict]:

@@ -1,0 +1,120 @@
+"""Which of a batch's ids may be stored already, without scanning the stored ids.
+
+Every write of statements checks its ids against the stored ones (no index keeps them unique:
+see migration analytics 004). At 20 million statements that check scanned the id column, 50 to
+200 ms for a POST of one statement, under the lock every writer of statements takes: a store
+that size took about ten POSTs a second. So each store keeps, in memory, the 64-bit hashes of
+every stored id (DuckDB's hash() of the UUID), sorted: a batch
+whose ids hash to none of them (nearly every POST, every file of new statements) is new; only
+the ids that do are looked up in the table. (A file of statements, checked in one scan,
+does not wait for the hashes to be read: the import's process has them only if it read them.)
+
+The hashes may only err towards "maybe stored" (a hash shared by two ids, a statement deleted,
+a batch rolled back after its hashes were added): those ids are then looked up. So that none
+is missing, the hashes are taken to describe the table only while its row count and last seq
+are the ones they were read or last added at; a statement written any other way (demo data, a
+migration, SQL by hand) changes them and the hashes are read again (1.3 s at 20 million).
+Used only by writers holding the statements lock (lrs.write_statements).
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import numpy as np
+
+from kernel.store import Store
+
+# The hashes are kept in sorted runs: the table's as read, then one per batch added (a POST's
+# few first gather in a set). Past RUNS runs, the added ones are merged into one, and into the
+# first when a quarter of its size.
+RUNS = 8
+FEW = 1000
+
+
+class StoredIds:
+    """The hashes of a store's statement ids (see the module's note)."""
+
+    def __init__(self) -> None:
+        self.runs: list[np.ndarray] = []  # sorted, the first the largest
+        self.few: set[int] = set()
+        self.describes: tuple[int, int] | None = None  # (rows, last seq) of the table they are of
+
+    def maybe_stored(self, cur, incoming: str, read_if_stale: bool = True) -> list[str] | None:
+        """The ids of table `incoming` (id VARCHAR, n) that may be stored already; None when
+        the hashes do not describe the table and are not to be read for this batch (a file's:
+        reading them costs more than the one scan it would spare)."""
+        if _shape(cur) != self.describes:
+            if not read_if_stale:
+                self.describes = None  # nor added to (see add)
+                return None
+            self._read(cur)
+        found = cur.execute(f"SELECT hash(id::UUID) AS h, n FROM {incoming}").fetchnumpy()
+        batch, places = np.asarray(found["h"], dtype=np.uint64), np.asarray(found["n"])
+        maybe = np.zeros(len(batch), dtype=bool)
+        for run in self.runs:
+            at = np.minimum(np.searchsorted(run, batch), len(run) - 1)
+            maybe |= run[at] == batch
+        if self.few:
+            maybe |= (np.fromiter((int(h) in self.few for h in batch), dtype=bool, count=len(batch))
+                      if len(batch) <= FEW else np.isin(batch, np.fromiter(self.few, dtype=np.uint64)))
+        if not maybe.any():
+            return []
+        return [r[0] for r in cur.execute(f"SELECT DISTINCT id FROM {incoming} WHERE n IN (SELECT unnest(?))",
+                                          [places[maybe].tolist()]).fetchall()]
+
+    def add(self, cur, fresh: str) -> None:
+        """The ids of table `fresh`, just inserted (when the hashes described the table)."""
+        if self.describes is None:
+            return
+        hashes = np.asarray(cur.execute(f"SELECT hash(id::UUID) AS h FROM {fresh}").fetchnumpy()["h"],
+                            dtype=np.uint64)
+        if len(hashes) < FEW:
+            self.few.update(hashes.tolist())
+            if len(self.few) >= FEW * 100:
+                hashes, self.few = np.fromiter(self.few, dtype=np.uint64), set()
+        if len(hashes) >= FEW:
+            self.runs.append(np.sort(hashes))
+        if len(self.runs) > RUNS:
+            added = np.sort(np.concatenate(self.runs[1:]))
+            self.runs = ([np.sort(np.concatenate([self.runs[0], added]))] if len(added) * 4 > len(self.runs[0])
+                         else [self.runs[0], added])
+        self.describes = _shape(cur)
+
+    def _read(self, cur) -> None:
+        hashes = np.asarray(cur.execute("SELECT hash(id) AS h FROM analytics_statements").fetchnumpy()["h"],
+                            dtype=np.uint64)
+        self.runs, self.few = ([np.sort(hashes)] if len(hashes) else []), set()
+        self.describes = _shape(cur)
+
+
+def _shape(cur) -> tuple[int, int]:
+    """The table's row count and last seq (a top-1 query: pruned by statistics, see lrs.next_seq)."""
+    rows, last = cur.execute("SELECT (SELECT count(*) FROM analytics_statements), "
+                             "(SELECT seq FROM analytics_statements ORDER BY seq DESC LIMIT 1)").fetchone()
+    return int(rows), int(last or 0)
+
+
+_of_store: weakref.WeakKeyDictionary[Store, StoredIds] = weakref.WeakKeyDictionary()
+_of_store_lock = threading.Lock()
+_in_use = threading.local()
+
+
+@contextmanager
+def kept_for(store: Store) -> Iterator[StoredIds]:
+    """The store's hashes, for the writer in this block (which holds the statements lock)."""
+    with _of_store_lock:
+        kept = _of_store.setdefault(store, StoredIds())
+    _in_use.kept = kept
+    try:
+        yield kept
+    finally:
+        _in_use.kept = None
+
+
+def in_use() -> StoredIds | None:
+    """The hashes of the store this thread writes statements to (None outside kept_for)."""
+    return getattr(_in_use, "kept", None)
