@@ -314,7 +314,7 @@ def insert_incoming(cur, incoming: str, client_id: int, authority: dict, now: da
                     f"FROM (SELECT DISTINCT ON (id) * FROM {incoming} ORDER BY id, n) "
                     f"WHERE id NOT IN (SELECT unnest(?::VARCHAR[]))", [list(existing)])
         fresh = "statements_fresh"
-    count = cur.execute(f"SELECT count(*) FROM {fresh}").fetchone()[0]
+    count = batch_size if fresh == incoming else cur.execute(f"SELECT count(*) FROM {fresh}").fetchone()[0]
     if count:
         first = next_seq(cur)
         cur.execute(
@@ -329,7 +329,7 @@ def insert_incoming(cur, incoming: str, client_id: int, authority: dict, now: da
             {"now": now, "client": client_id, "authority": json.dumps(authority, ensure_ascii=False)},
         )
         if (kept := stored_ids.in_use()) is not None:
-            kept.add(cur, fresh)
+            kept.add(cur, fresh, whole_batch=fresh == incoming, count=count, last_seq=first + count - 1)
         if fresh == incoming and texts_in_order is not None:
             texts.save_packed(cur, first, texts_in_order())
         elif raws:

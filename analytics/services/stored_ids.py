@@ -42,6 +42,7 @@ class StoredIds:
         self.runs: list[np.ndarray] = []  # sorted, the first the largest
         self.few: set[int] = set()
         self.describes: tuple[int, int] | None = None  # (rows, last seq) of the table they are of
+        self.batch_hashes: np.ndarray | None = None  # of the batch maybe_stored last looked at
 
     def maybe_stored(self, cur, incoming: str, read_if_stale: bool = True) -> list[str] | None:
         """The ids of table `incoming` (id VARCHAR, n) that may be stored already; None when
@@ -54,6 +55,7 @@ class StoredIds:
             self._read(cur)
         found = cur.execute(f"SELECT hash(id::UUID) AS h, n FROM {incoming}").fetchnumpy()
         batch, places = np.asarray(found["h"], dtype=np.uint64), np.asarray(found["n"])
+        self.batch_hashes = batch
         maybe = np.zeros(len(batch), dtype=bool)
         for run in self.runs:
             at = np.minimum(np.searchsorted(run, batch), len(run) - 1)
@@ -66,12 +68,18 @@ class StoredIds:
         return [r[0] for r in cur.execute(f"SELECT DISTINCT id FROM {incoming} WHERE n IN (SELECT unnest(?))",
                                           [places[maybe].tolist()]).fetchall()]
 
-    def add(self, cur, fresh: str) -> None:
-        """The ids of table `fresh`, just inserted (when the hashes described the table)."""
+    def add(self, cur, fresh: str, whole_batch: bool, count: int, last_seq: int) -> None:
+        """The ids of table `fresh`, just inserted: count statements, the last with last_seq
+        (when the hashes described the table before). whole_batch: fresh is the batch
+        maybe_stored looked at, whose hashes it has."""
         if self.describes is None:
             return
-        hashes = np.asarray(cur.execute(f"SELECT hash(id::UUID) AS h FROM {fresh}").fetchnumpy()["h"],
-                            dtype=np.uint64)
+        if whole_batch and self.batch_hashes is not None:
+            hashes = self.batch_hashes
+        else:
+            hashes = np.asarray(cur.execute(f"SELECT hash(id::UUID) AS h FROM {fresh}").fetchnumpy()["h"],
+                                dtype=np.uint64)
+        self.batch_hashes = None
         if len(hashes) < FEW:
             self.few.update(hashes.tolist())
             if len(self.few) >= FEW * 100:
@@ -82,7 +90,8 @@ class StoredIds:
             added = np.sort(np.concatenate(self.runs[1:]))
             self.runs = ([np.sort(np.concatenate([self.runs[0], added]))] if len(added) * 4 > len(self.runs[0])
                          else [self.runs[0], added])
-        self.describes = _shape(cur)
+        # The seqs of a batch follow every stored one (lrs.next_seq).
+        self.describes = (self.describes[0] + count, last_seq)
 
     def _read(self, cur) -> None:
         hashes = np.asarray(cur.execute("SELECT hash(id) AS h FROM analytics_statements").fetchnumpy()["h"],
