@@ -21,6 +21,7 @@ have the common shape and is rolled back and done again when the grammar finds o
 
 from __future__ import annotations
 
+import glob
 import itertools
 import shutil
 import tempfile
@@ -57,7 +58,7 @@ MEMORY_PER_FILE_BYTE = 5
 MEMORY_PER_PART_BYTE = 12
 MAX_PART_BYTES = 1 << 30  # about 2 million statements: a part's own costs (the id check) stay small
 MIN_PART_BYTES = 8 << 20
-SCRATCH_PREFIX = "manabi-import-"  # the directory of a file's parts, beside the database
+SCRATCH_PREFIX = "manabi-import-"  # + the database's file name: the directory of a file's parts, beside it
 
 # --- the common shape as a grammar (Rust regex syntax, which is also Python's here) ----------
 
@@ -354,18 +355,20 @@ def _import_in_parts(store: Store, clock: Clock, path: Path, part_bytes: int,
     compresses its texts, and cuts and reads the lines of the next part. DuckDB's reader reads each part
     by a connection of its own: outside the transaction, which a reader refusing a part (for
     a bad line, to be named) would end."""
-    # The parts are written beside the database (a system temporary directory may be memory).
+    # The parts are written beside the database (a system temporary directory may be memory),
+    # in a directory named after it: another database in the same place has its own.
     scratch_in = None if store.path == ":memory:" else Path(store.path).parent
+    prefix = f"{SCRATCH_PREFIX}{Path(store.path).name}-"
 
     def load_parts(cur) -> dict:
         totals = {"lines": 0, "statements": 0, "checked_in_sql": 0, "added": 0, "parts": 0}
         problems: list[RowProblem] = []
         if scratch_in:
-            # Left by an import whose process was killed (the statements lock, held here, and
-            # DuckDB's lock on the file say no other import is using them).
-            for left in scratch_in.glob(f"{SCRATCH_PREFIX}*"):
+            # Left by an import of this database whose process was killed (the statements lock,
+            # held here, and DuckDB's lock on the file say no other import is using them).
+            for left in scratch_in.glob(f"{glob.escape(prefix)}*"):
                 shutil.rmtree(left, ignore_errors=True)
-        with tempfile.TemporaryDirectory(prefix=SCRATCH_PREFIX, dir=scratch_in) as scratch, \
+        with tempfile.TemporaryDirectory(prefix=prefix, dir=scratch_in) as scratch, \
                 store.own_cursor() as reader, ThreadPoolExecutor(max_workers=1) as beside:
             parts = _cut(path, part_bytes, Path(scratch))
             upcoming = beside.submit(_next_part, parts, path)

@@ -271,9 +271,11 @@ def test_a_file_too_large_for_the_memory_is_read_in_parts_with_the_same_result(c
     for store in stores.values():
         migrate(store, clock, known_migrations())
     whole = bulk.import_jsonl(stores["whole"], clock, SYSTEM, path)
-    left = tmp_path / "parts" / f"{bulk.SCRATCH_PREFIX}killed"  # by an import whose process was killed
-    left.mkdir()
-    (left / "part-000001.jsonl").write_text("{}\n")
+    left = tmp_path / "parts" / f"{bulk.SCRATCH_PREFIX}manabi.duckdb-killed"  # by an import whose process was killed
+    other = tmp_path / "parts" / f"{bulk.SCRATCH_PREFIX}other.duckdb-running"  # another database's, in use
+    for scratch in (left, other):
+        scratch.mkdir()
+        (scratch / "part-000001.jsonl").write_text("{}\n")
     monkeypatch.setattr(bulk, "memory_available", lambda: path.stat().st_size * bulk.MEMORY_PER_FILE_BYTE // 2)
     monkeypatch.setattr(bulk, "MIN_PART_BYTES", 1)
     seen = []
@@ -285,7 +287,8 @@ def test_a_file_too_large_for_the_memory_is_read_in_parts_with_the_same_result(c
     by_seq = {kind: sorted(facts_with_texts(store, columns), key=lambda row: row[1]) for kind, store in stores.items()}
     assert by_seq["parts"] == by_seq["whole"]
     assert seen[-3:] == [("read", whole["lines"]), ("checked", 600), ("stored", 600)]
-    assert not list((tmp_path / "parts").glob(f"{bulk.SCRATCH_PREFIX}*"))  # the parts' files, and those left
+    # The parts' files are gone, and those a killed import left; another database's are kept.
+    assert list((tmp_path / "parts").glob(f"{bulk.SCRATCH_PREFIX}*")) == [other]
     for store in stores.values():
         store.close()
 
