@@ -4,10 +4,10 @@ Every write of statements checks its ids against the stored ones (no index keeps
 see migration analytics 004). At 20 million statements that check scanned the id column, 50 to
 200 ms for a POST of one statement, under the lock every writer of statements takes: a store
 that size took about ten POSTs a second. So each store keeps, in memory, the 64-bit hashes of
-every stored id (DuckDB's hash() of the UUID), sorted: a batch
-whose ids hash to none of them (nearly every POST, every file of new statements) is new; only
-the ids that do are looked up in the table. (A file of statements, checked in one scan,
-does not wait for the hashes to be read: the import's process has them only if it read them.)
+every stored id (DuckDB's hash() of the UUID; 8 bytes a statement), sorted: a batch whose ids
+hash to none of them (nearly every POST, every file of new statements) is new; only the ids
+that do are looked up in the table. (A file of statements, checked in one scan, does not wait
+for the hashes to be read: the import's process has them only if it read them before.)
 
 The hashes may only err towards "maybe stored" (a hash shared by two ids, a statement deleted,
 a batch rolled back after its hashes were added): those ids are then looked up. So that none
