@@ -429,14 +429,23 @@ def _cut(path: Path, part_bytes: int, scratch: Path) -> Iterator[tuple[Path, int
                 carry += block
                 continue
             part = scratch / f"part-{number:06d}.jsonl"
-            with part.open("wb") as out:
-                out.write(carry)
-                out.write(memoryview(block)[:end])
+            try:
+                with part.open("wb") as out:
+                    out.write(carry)
+                    out.write(memoryview(block)[:end])
+            except OSError as exc:  # no room beside the database, most likely
+                raise InvalidInput("analytics.xapi.import_parts_unwritable", path=str(path), folder=str(scratch.parent),
+                                   part_size=_size(max(part_bytes, len(carry) + end)),
+                                   detail=exc.strerror or str(exc)) from exc
             yield part, lines_before
             lines_before += carry.count(b"\n") + block.count(b"\n", 0, end)
             carry = block[end:]
             if not block:
                 return  # that was the last line, without a line end
+
+
+def _size(size: int) -> str:
+    return f"{size / 1e9:.1f} GB" if size >= 1e9 else f"{size / 1e6:.0f} MB"
 
 
 def _next_part(parts: Iterator[tuple[Path, int]], path: Path) -> _Part | None:
