@@ -351,10 +351,10 @@ def _import_in_parts(store: Store, clock: Clock, path: Path, part_bytes: int,
                      report: Callable[[str, int], None]) -> dict:
     """The file in parts of about part_bytes, all in one transaction: all or nothing still,
     ids met again in a later part compared with the earlier, every bad line of every part
-    named. While DuckDB reads a part's facts and stores them, another thread matches its grammar,
-    compresses its texts, and cuts and reads the lines of the next part. DuckDB's reader reads each part
-    by a connection of its own: outside the transaction, which a reader refusing a part (for
-    a bad line, to be named) would end."""
+    named. While DuckDB reads a part's facts and stores them, another thread matches its
+    grammar, compresses its texts, and cuts and reads the lines of the next part. DuckDB's
+    reader reads each part by a connection of its own: outside the transaction, which a reader
+    refusing a part (for a bad line, to be named) would end."""
     # The parts are written beside the database (a system temporary directory may be memory),
     # in a directory named after it: another database in the same place has its own.
     scratch_in = None if store.path == ":memory:" else Path(store.path).parent
