@@ -1,7 +1,7 @@
 """Online classes (teachers): open an online lesson for one class of their school, join it
 as moderator, and hand each pupil their own member link."""
 
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 
 import pandas as pd
 import streamlit as st
@@ -39,8 +39,11 @@ with st.form("open_class"):
                        horizontal=True)
     title = st.text_input(t("courses.classes.lesson_title"))
     a, b, c = st.columns(3)
-    day = a.date_input(t("courses.classes.day"), value=now.date(), min_value=now.date())
-    start = b.time_input(t("courses.classes.start"), value=time(min(now.hour + 1, 23)), step=timedelta(minutes=5))
+    # By default the next whole hour: after 23:00 that is tomorrow's first (23:00 today, as it
+    # was, is past then and was refused).
+    next_hour = (now.astimezone(TOKYO) + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
+    day = a.date_input(t("courses.classes.day"), value=next_hour.date(), min_value=now.date())
+    start = b.time_input(t("courses.classes.start"), value=next_hour.time(), step=timedelta(minutes=5))
     minutes = c.number_input(t("courses.classes.minutes"), min_value=15, max_value=180, value=45, step=5)
     if st.form_submit_button(t("courses.classes.create"), type="primary"):
         starts_at = datetime.combine(day, start, TOKYO)

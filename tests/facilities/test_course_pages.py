@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import jwt
 import pytest
 
 from kernel import meetings
+from kernel.clock import TOKYO
 
 LIST = "../facilities/pages/courses.py"
 MINE = "../facilities/pages/course_mine.py"
@@ -130,6 +131,21 @@ def test_staff_see_every_course_and_can_change_seats(app_for):
 
 
 CLASS = "../facilities/pages/course_class.py"
+
+
+def test_late_in_the_evening_the_lesson_form_proposes_tomorrows_first_hour(app_for, monkeypatch):
+    """At 23:50 the form proposed 23:00 today, which is past, and opening with it was refused."""
+    evening = datetime.now(TOKYO).replace(hour=23, minute=50, second=0, microsecond=0)
+    monkeypatch.setenv("MANABI_NOW", evening.isoformat())
+    at = app_for(login="teacher01", page=CLASS)
+    assert [d.value for d in at.date_input] == [evening.date() + timedelta(days=1)]
+    assert [s.value for s in at.time_input] == [time(0, 0)]
+    at.text_input[0].input("夜の補習")
+    [submit] = [b for b in at.button if b.label == "開く"]
+    submit.click()
+    at.run()
+    assert not at.error
+    assert "オンライン授業を開きました。" in texts(at.success)
 
 
 def test_teacher_opens_an_online_english_lesson_and_hands_out_pupil_links(app_for):
