@@ -133,6 +133,14 @@ def test_staff_see_every_course_and_can_change_seats(app_for):
 CLASS = "../facilities/pages/course_class.py"
 
 
+def open_lesson(at, title: str) -> None:
+    """Type the lesson's title and press 開く, the rest of the form as it stands."""
+    at.text_input[0].input(title)
+    [submit] = [b for b in at.button if b.label == "開く"]
+    submit.click()
+    at.run()
+
+
 def test_late_in_the_evening_the_lesson_form_proposes_tomorrows_first_hour(app_for, monkeypatch):
     """At 23:50 the form proposed 23:00 today, which is past, and opening with it was refused."""
     evening = datetime.now(TOKYO).replace(hour=23, minute=50, second=0, microsecond=0)
@@ -140,10 +148,7 @@ def test_late_in_the_evening_the_lesson_form_proposes_tomorrows_first_hour(app_f
     at = app_for(login="teacher01", page=CLASS)
     assert [d.value for d in at.date_input] == [evening.date() + timedelta(days=1)]
     assert [s.value for s in at.time_input] == [time(0, 0)]
-    at.text_input[0].input("夜の補習")
-    [submit] = [b for b in at.button if b.label == "開く"]
-    submit.click()
-    at.run()
+    open_lesson(at, "夜の補習")
     assert not at.error
     assert "オンライン授業を開きました。" in texts(at.success)
 
@@ -154,10 +159,7 @@ def test_teacher_opens_an_online_english_lesson_and_hands_out_pupil_links(app_fo
     assert texts(at.title) == ["オンライン授業"]
     assert at.dataframe, "the school's classes with pupils and ready tablets"
     at.radio[0].set_value("english")
-    at.text_input[0].input("Let's talk: 自己紹介")
-    [submit] = [b for b in at.button if b.label == "開く"]
-    submit.click()
-    at.run()
+    open_lesson(at, "Let's talk: 自己紹介")
     assert not at.exception
     assert "オンライン授業を開きました。" in texts(at.success)
 
