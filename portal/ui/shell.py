@@ -8,6 +8,7 @@ visitor's roles allow, hands pages their context and runs the open page.
 from __future__ import annotations
 
 import streamlit as st
+from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from kernel.actor import ANONYMOUS, Actor
 from kernel.errors import ManabiError
@@ -33,6 +34,20 @@ def _language() -> str:
         asked = st.query_params.get("lang", DEFAULT_LANGUAGE)
         st.session_state[_LANG] = asked if asked in LANGUAGES else DEFAULT_LANGUAGE
     return st.session_state[_LANG]
+
+
+def _language_changed() -> None:
+    """Streamlit keeps a keyed choice (a class, a grade, a room) across the switch, but the
+    browser goes on showing its label in the old language. Writing each value back makes it
+    send the label again. Not for what cannot be written (buttons, uploads, a table's
+    selection: True/False, files, dicts) nor an empty choice (None, labelled by the page)."""
+    for key in list(st.session_state.keys()):
+        value = st.session_state[key]
+        if key == _LANG or value is None or isinstance(value, (bool, dict, UploadedFile)):
+            continue
+        if isinstance(value, list) and any(isinstance(item, UploadedFile) for item in value):
+            continue
+        st.session_state[key] = value
 
 
 def sign_in(actor: Actor, runtime: Runtime) -> None:
@@ -107,6 +122,7 @@ def _sidebar(runtime: Runtime, actor: Actor, t) -> None:
             format_func=lambda code: {"ja": "日本語", "en": "English"}[code],
             key=_LANG,
             selection_mode="single",
+            on_change=_language_changed,
         )
         if actor.signed_in:
             st.caption(t("shell.signed_in_as", name=actor.display_name))

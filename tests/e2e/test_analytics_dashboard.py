@@ -49,3 +49,29 @@ def test_teacher_reads_the_class_heatmap_and_a_pupils_timeline(server, page: Pag
     # The table draws on a canvas; its cells exist for screen readers, not as visible text.
     expect(page.locator("td[role=gridcell]", has_text="ブラウザテストの小テスト").first).to_be_attached(timeout=30_000)
     page.screenshot(path=artifacts / "analytics-pupil-timeline-ja.png", full_page=True)
+
+
+def test_switching_language_words_the_chosen_grade_and_subject_again(server, page: Page, artifacts):
+    # Streamlit keeps a keyed choice across the switch, but the browser went on showing its
+    # label in the old language ("2年" on the English page) until the shell wrote it back.
+    page.set_viewport_size({"width": 1400, "height": 1200})
+    sidebar = sign_in(page, server, "admin")
+    sidebar.get_by_role("link", name="学習状況（学校比較）").click()
+    expect(page.get_by_role("heading", name="学習状況（学校比較）")).to_be_visible(timeout=30_000)
+    page.get_by_role("combobox", name="学年").click()
+    page.get_by_role("option", name="2年").click()
+    expect(page.get_by_role("combobox", name="学年")).to_have_value("2年", timeout=30_000)
+    page.get_by_role("combobox", name="教科").click()
+    page.get_by_role("option", name="算数・数学").click()
+    expect(page.get_by_role("combobox", name="教科")).to_have_value("算数・数学", timeout=30_000)
+
+    sidebar.get_by_text("English", exact=True).click()
+    expect(page.get_by_role("heading", name="Learning across schools")).to_be_visible(timeout=30_000)
+    expect(page.get_by_role("combobox", name="Grade")).to_have_value("Grade 2", timeout=30_000)
+    expect(page.get_by_role("combobox", name="Subject")).to_have_value("Mathematics")
+    page.screenshot(path=artifacts / "analytics-board-en.png", full_page=True)
+
+    sidebar.get_by_text("日本語", exact=True).click()
+    expect(page.get_by_role("heading", name="学習状況（学校比較）")).to_be_visible(timeout=30_000)
+    expect(page.get_by_role("combobox", name="学年")).to_have_value("2年", timeout=30_000)
+    expect(page.get_by_role("combobox", name="教科")).to_have_value("算数・数学")
