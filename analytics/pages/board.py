@@ -4,7 +4,7 @@ no school-grade-unit group of fewer than five pupils (the service leaves them ou
 import altair as alt
 import streamlit as st
 
-from analytics.services import dashboards
+from analytics.services import dashboards, roster
 from kernel.ui import page_context
 
 ctx = page_context("city_admin")
@@ -22,12 +22,13 @@ grade = grade_col.selectbox(t("analytics.board.grade"), sorted(board["grade"].un
                             format_func=lambda g: t("analytics.board.grade_label", grade=g), key="board_grade")
 in_grade = board.filter(board["grade"] == grade)
 subjects = sorted(in_grade["subject"].unique().to_list())
-subject = subject_col.selectbox(t("analytics.board.subject"), subjects, key="board_subject")
+subject = subject_col.selectbox(t("analytics.board.subject"), subjects, key="board_subject",
+                                format_func=lambda name: roster.subject_label(t, name))
 shown = in_grade.filter(in_grade["subject"] == subject)
 
 st.altair_chart(
     alt.Chart(shown).mark_rect().encode(
-        x=alt.X("unit:N", title=t("analytics.dash.unit"), sort=None, axis=alt.Axis(labelAngle=0)),
+        x=alt.X("unit:N", title=t("analytics.dash.unit"), sort=None, axis=alt.Axis(labelAngle=-30, labelLimit=200)),
         y=alt.Y("school:N", title=t("analytics.board.school"), axis=alt.Axis(labelOverlap=False, labelLimit=320)),
         color=alt.Color("mastery:Q", title=t("analytics.dash.mastery"),
                         scale=alt.Scale(domain=[0, 1], scheme="redyellowgreen")),
@@ -42,4 +43,6 @@ st.dataframe(
         "school": t("analytics.board.school"), "unit": t("analytics.dash.unit"),
         "unit_code": t("analytics.dash.unit_code"), "pupils": t("analytics.dash.pupils"),
         "mastery": t("analytics.dash.mastery"), "completion": t("analytics.dash.completion")}),
-    hide_index=True, width="stretch")
+    hide_index=True, width="stretch",
+    column_config={t("analytics.dash.mastery"): st.column_config.NumberColumn(format="percent"),
+                   t("analytics.dash.completion"): st.column_config.NumberColumn(format="percent")})

@@ -6,7 +6,7 @@ services check it again for every figure."""
 import altair as alt
 import streamlit as st
 
-from analytics.services import dashboards
+from analytics.services import dashboards, roster
 from kernel.errors import ManabiError
 from kernel.ui import page_context, show_error
 
@@ -74,7 +74,8 @@ with tab_mastery:
             help=t("analytics.dash.export_help"), mime="text/csv",
             file_name=f"mastery-{grade}-{class_name}.csv",
             data=lambda: dashboards.export_csv(dashboards.class_export(
-                ctx.store, ctx.clock, ctx.actor, grade, class_name, ctx.lang), export_headers))
+                ctx.store, ctx.clock, ctx.actor, grade, class_name, ctx.lang), export_headers,
+                worded={"subject": lambda name: roster.subject_label(t, name)}))
     st.subheader(t("analytics.dash.mastery_classes", grade=grade))
     by_class = dashboards.mastery_by_class(ctx.store, ctx.actor, grade, ctx.lang)
     if not by_class.is_empty():

@@ -17,6 +17,7 @@ import hashlib
 import hmac
 import io
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -367,9 +368,13 @@ def class_export(store: Store, clock: Clock, actor: Actor, grade: int, class_nam
             .select(EXPORT_COLUMNS).sort("pupil", "unit_code"))
 
 
-def export_csv(frame: pl.DataFrame, headers: dict[str, str]) -> bytes:
+def export_csv(frame: pl.DataFrame, headers: dict[str, str],
+               worded: dict[str, Callable[[str], str]] | None = None) -> bytes:
     """A frame as CSV (UTF-8 with a byte-order mark, as Excel in Japan opens it), with
-    the column names the reader's language gives them."""
+    the column names the reader's language gives them, and the values of the columns in
+    `worded` put in it too (e.g. a subject)."""
+    for column, word in (worded or {}).items():
+        frame = frame.with_columns(pl.col(column).map_elements(word, return_dtype=pl.String))
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow([headers.get(c, c) for c in frame.columns])

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Callable
 
 from kernel.actor import Actor
 from kernel.errors import ImportRejected, InvalidInput, RowProblem
@@ -17,8 +18,25 @@ from kernel.store import Store
 
 LEARNER_COLUMNS = ("learner_id", "school_code", "grade", "class")
 UNIT_COLUMNS = ("code", "subject", "grade", "name_ja", "name_en")
+# MEXT's subject names (教科等) as a units CSV gives them, and their catalogue keys
+# (analytics.subject.*): the English pages name them in English. Others are shown as given.
+SUBJECT_KEYS = {
+    "国語": "japanese", "社会": "social_studies", "算数": "arithmetic", "数学": "mathematics",
+    "算数・数学": "arithmetic_mathematics", "理科": "science", "生活": "life_studies", "音楽": "music",
+    "図画工作": "arts_and_crafts", "美術": "fine_arts", "家庭": "home_economics",
+    "技術・家庭": "technology_home_economics", "体育": "physical_education", "保健体育": "health_physical_education",
+    "外国語": "foreign_language", "外国語活動": "foreign_language_activities", "英語": "english",
+    "道徳": "moral_education", "特別の教科 道徳": "special_moral_education",
+    "総合的な学習の時間": "integrated_studies", "特別活動": "special_activities",
+}
 _LEARNER_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,128}$")
 _UNIT_CODE = re.compile(r"^\d{16}$")
+
+
+def subject_label(t: Callable[[str], str], subject: str) -> str:
+    """A unit's subject in the reader's language (t: the page's translator)."""
+    key = SUBJECT_KEYS.get(subject.strip())
+    return t(f"analytics.subject.{key}") if key else subject
 
 
 def _rows(text: str, columns: tuple[str, ...]) -> list[dict]:

@@ -284,3 +284,23 @@ def test_without_school_ict_the_views_work_without_repairs(store, clock, two_cla
     weekly = dashboards.weekly_time_with_repairs(store, clock, TEACHER_3_2, 3, "2")
     assert not weekly["in_repair"].any()
     assert all(r.key == f"analytics.help.{r.rule}" for r in dashboards.may_need_help(store, clock, TEACHER_3_2, 3, "2"))
+
+
+def test_subjects_are_named_in_the_readers_language(store, clock, two_classes):
+    from kernel.i18n import Translator
+    from portal.runtime import catalogue
+
+    ja, en = (Translator(lang, catalogue(), strict=True) for lang in ("ja", "en"))
+    # Each subject the units CSV may name is the catalogue's Japanese word for it.
+    for subject, key in roster.SUBJECT_KEYS.items():
+        assert ja(f"analytics.subject.{key}") == subject
+    assert roster.subject_label(en, "算数") == "Arithmetic"
+    assert roster.subject_label(en, " 理科 ") == "Science"
+    assert roster.subject_label(ja, "算数") == "算数"
+    assert roster.subject_label(en, "プログラミング") == "プログラミング"  # not MEXT's: as the CSV gave it
+    frame = dashboards.class_export(store, clock, TEACHER_3_2, 3, "2", lang="en")
+    assert set(frame["subject"]) == {"算数"}
+    text = dashboards.export_csv(frame, {"subject": "Subject"},
+                                 worded={"subject": lambda name: roster.subject_label(en, name)})
+    rows = text.decode("utf-8-sig").splitlines()
+    assert rows[0].split(",")[4] == "Subject" and {row.split(",")[4] for row in rows[1:]} == {"Arithmetic"}
