@@ -92,14 +92,14 @@ with tab_mastery:
             ), width="stretch")
 
 with tab_scores:
-    scores = dashboards.score_distribution(ctx.store, ctx.actor, grade, class_name)
+    scores = dashboards.score_distribution(ctx.store, ctx.actor, grade, class_name, ctx.lang)
     if scores.is_empty():
         st.info(t("analytics.dash.no_data"))
     else:
         st.altair_chart(
             alt.Chart(scores).mark_boxplot(extent="min-max").encode(
                 x=alt.X("score:Q", title=t("analytics.dash.score"), scale=alt.Scale(domain=[0, 1])),
-                y=alt.Y("assessment:N", title=t("analytics.dash.assessment")),
+                y=alt.Y("assessment:N", title=t("analytics.dash.assessment"), axis=alt.Axis(labelLimit=280)),
             ), width="stretch")
 
 with tab_time:
@@ -159,7 +159,7 @@ with tab_pupil:
                            placeholder=t("analytics.dash.pick_pupil"))
     if learner:
         try:
-            timeline = dashboards.pupil_timeline(ctx.store, ctx.clock, ctx.actor, learner)
+            timeline = dashboards.pupil_timeline(ctx.store, ctx.clock, ctx.actor, learner, lang=ctx.lang)
         except ManabiError as exc:
             show_error(ctx, exc)
             st.stop()

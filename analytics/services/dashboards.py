@@ -166,11 +166,11 @@ def mastery_by_class(store: Store, actor: Actor, grade: int, lang: str = "ja") -
         GROUP BY ALL ORDER BY s.class_name, s.unit_code""", [allowed.school_id, grade, mine, mine])
 
 
-def score_distribution(store: Store, actor: Actor, grade: int, class_name: str) -> pl.DataFrame:
+def score_distribution(store: Store, actor: Actor, grade: int, class_name: str, lang: str = "ja") -> pl.DataFrame:
     """Every scored assessment attempt of the class (tests: passed or failed)."""
     school = _own_class(store, actor, grade, class_name)
-    return _frame(store, """
-        SELECT coalesce(activity_name, object_id) AS assessment, learner_id, score_scaled AS score
+    return _frame(store, f"""
+        SELECT {_activity_name(lang)} AS assessment, learner_id, score_scaled AS score
         FROM analytics_statements
         WHERE school_id = ? AND grade = ? AND class_name = ? AND NOT voided AND voids_id IS NULL
           AND score_scaled IS NOT NULL AND verb_id IN ('http://adlnet.gov/expapi/verbs/passed', ?)
@@ -301,7 +301,8 @@ def weekly_time_with_repairs(store: Store, clock: Clock, actor: Actor, grade: in
                                ).drop("repair").sort("week", "learner_id")
 
 
-def pupil_timeline(store: Store, clock: Clock, actor: Actor, learner_id: str, view: str = "timeline") -> pl.DataFrame:
+def pupil_timeline(store: Store, clock: Clock, actor: Actor, learner_id: str, view: str = "timeline",
+                   lang: str = "ja") -> pl.DataFrame:
     """One pupil's statements, newest first; the view is written to the access log."""
     school = _own_learner(store, actor, learner_id)
 
@@ -310,9 +311,9 @@ def pupil_timeline(store: Store, clock: Clock, actor: Actor, learner_id: str, vi
                     [clock.now(), actor.user_id, learner_id, view])
 
     store.write(log)
-    return _frame(store, """
+    return _frame(store, f"""
         SELECT ts AT TIME ZONE 'Asia/Tokyo' AS at, regexp_extract(verb_id, '[^/]+$') AS verb,
-               coalesce(activity_name, object_id) AS activity, unit_code, score_scaled AS score,
+               {_activity_name(lang)} AS activity, unit_code, score_scaled AS score,
                success, round(duration_s / 60, 1) AS minutes
         FROM analytics_statements
         WHERE learner_id = ? AND school_id = ? AND NOT voided AND voids_id IS NULL
@@ -408,6 +409,17 @@ def board_view(store: Store, actor: Actor, lang: str = "ja") -> pl.DataFrame:
         JOIN portal_schools sc ON sc.id = p.school_id
         GROUP BY ALL HAVING count(*) >= {MIN_GROUP}
         ORDER BY p.grade, p.unit_code, school""", [])
+
+
+def _activity_name(lang: str) -> str:
+    """SQL: an activity's name in the reader's language. The stored name is the app's Japanese
+    one when it sent one (lrs.statement_row); an English page takes the English name of the
+    activity's definition, when the app sent one."""
+    stored = "coalesce(activity_name, object_id)"
+    if _lang(lang) == "ja":
+        return stored
+    english = ", ".join(f"""json_extract_string(definition, '$.name."{tag}"')""" for tag in ("en", "en-US", "en-GB"))
+    return f"coalesce({english}, {stored})"
 
 
 def _lang(lang: str) -> str:

@@ -304,3 +304,22 @@ def test_subjects_are_named_in_the_readers_language(store, clock, two_classes):
                                  worded={"subject": lambda name: roster.subject_label(en, name)})
     rows = text.decode("utf-8-sig").splitlines()
     assert rows[0].split(",")[4] == "Subject" and {row.split(",")[4] for row in rows[1:]} == {"Arithmetic"}
+
+
+def test_activities_are_named_in_the_readers_language_when_the_app_sent_it(store, clock, school):
+    send(store, clock, school, "p01", UNIT_A, 0.9, verb="passed")  # a Japanese name only
+    named = {"actor": {"account": {"homePage": HOME, "name": "p02"}},
+             "verb": {"id": "http://adlnet.gov/expapi/verbs/failed"},
+             "object": {"id": f"{HOME}/units/{UNIT_B}/test",
+                        "definition": {"name": {"ja": "図形の小テスト", "en-US": "Shapes quiz"}}},
+             "result": {"score": {"scaled": 0.2}}, "timestamp": "2026-11-26T11:00:00+09:00"}
+    lrs.store_statements(store, clock, school, [named])
+    japanese = dashboards.score_distribution(store, TEACHER, 5, "1")
+    assert dict(zip(japanese["score"], japanese["assessment"], strict=True))[0.2] == "図形の小テスト"
+    english = dashboards.score_distribution(store, TEACHER, 5, "1", lang="en")
+    assert dict(zip(english["score"], english["assessment"], strict=True))[0.2] == "Shapes quiz"
+    # Without an English name, the name the app sent.
+    assert dict(zip(english["score"], english["assessment"], strict=True))[0.9].startswith("テスト")
+    timeline = dashboards.pupil_timeline(store, clock, TEACHER, "p02", lang="en")
+    assert timeline["activity"].to_list() == ["Shapes quiz"]
+    assert dashboards.pupil_timeline(store, clock, TEACHER, "p02")["activity"].to_list() == ["図形の小テスト"]
