@@ -238,7 +238,10 @@ def may_need_help(store: Store, clock: Clock, actor: Actor, grade: int, class_na
               AND s.voids_id IS NULL AND s.score_scaled IS NOT NULL AND s.unit_code IS NOT NULL
             GROUP BY ALL),
         per_unit AS (SELECT unit_code, median(mastery) AS class_median FROM per_pupil GROUP BY ALL)
-        SELECT p.learner_id, {name}, round(p.mastery, 2), round(c.class_median, 2)
+        -- In whole percent, rounded towards the rule's side: a pupil under 50 % never reads "50 %",
+        -- a median over 70 % never "70 %".
+        SELECT p.learner_id, {name}, floor(round(p.mastery * 100, 6))::INTEGER,
+               ceil(round(c.class_median * 100, 6))::INTEGER
         FROM per_pupil p JOIN per_unit c USING (unit_code) JOIN analytics_units u ON u.code = p.unit_code
         WHERE p.mastery < ? AND c.class_median > ? ORDER BY p.learner_id, 2""",
         [school, grade, class_name, LOW_MASTERY, CLASS_MEDIAN_OVER])

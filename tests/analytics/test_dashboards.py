@@ -105,6 +105,8 @@ def test_may_need_help_names_each_rule(store, clock, school):
     detail = {r.rule: r.params for r in dashboards.may_need_help(store, clock, TEACHER, 5, "1")}
     assert detail["failed_attempts"] == {"unit": "分数", "count": 3}
     assert detail["inactive"]["days"] == 14
+    # In whole percent, as the rules are worded: 30 % against a class median of 90 % (0.3, 0.8, 0.9 four times).
+    assert detail["below_class"] == {"unit": "図形", "mastery": 30, "median": 90}
     # A class with no records at all: every pupil is flagged as never active.
     assert {r.rule for r in dashboards.may_need_help(store, clock, TEACHER, 5, "2")} == {"never_active"}
 
