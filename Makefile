@@ -10,7 +10,7 @@ APT_PACKAGES := chromium fonts-noto-cjk
 
 .PHONY: run test check lint system-deps clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py analytics/services/_xapi_scan.c
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'

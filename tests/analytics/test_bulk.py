@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-import subprocess
-import sys
 import uuid
 from pathlib import Path
 
@@ -15,11 +13,9 @@ from analytics.services import bulk, lrs, texts
 from analytics.services.xapi_validate import InvalidStatement, validate_statement
 from kernel.actor import SYSTEM
 from kernel.errors import ImportRejected, InvalidInput
-from kernel.i18n import Translator
 from kernel.migrations import migrate
 from kernel.store import Store
 from portal.modules import known_migrations
-from portal.runtime import catalogue
 
 CORPUS = Path("/work/shared/corpus/xapi")
 ROOT = Path(__file__).resolve().parents[2]
@@ -270,17 +266,12 @@ def mixed_file(path: Path, count: int) -> Path:
 def test_a_file_too_large_for_the_memory_is_read_in_parts_with_the_same_result(clock, tmp_path, monkeypatch):
     """A file that would not fit in the free memory at once (this machine's free memory is what
     is faked) is read in parts, in one transaction: the statements, facts and texts stored are
-    those a whole import stores, and the parts' files are gone after."""
+    those a whole import stores."""
     path = mixed_file(tmp_path / "big.jsonl", 600)
     stores = {kind: Store(tmp_path / kind / "manabi.duckdb") for kind in ("whole", "parts")}
     for store in stores.values():
         migrate(store, clock, known_migrations())
     whole = bulk.import_jsonl(stores["whole"], clock, SYSTEM, path)
-    left = tmp_path / "parts" / f"{bulk.SCRATCH_PREFIX}manabi.duckdb-killed"  # by an import whose process was killed
-    other = tmp_path / "parts" / f"{bulk.SCRATCH_PREFIX}other.duckdb-running"  # another database's, in use
-    for scratch in (left, other):
-        scratch.mkdir()
-        (scratch / "part-000001.jsonl").write_text("{}\n")
     monkeypatch.setattr(bulk, "memory_available", lambda: path.stat().st_size * bulk.MEMORY_PER_FILE_BYTE // 2)
     monkeypatch.setattr(bulk, "MIN_PART_BYTES", 1)
     seen = []
@@ -292,8 +283,6 @@ def test_a_file_too_large_for_the_memory_is_read_in_parts_with_the_same_result(c
     by_seq = {kind: sorted(facts_with_texts(store, columns), key=lambda row: row[1]) for kind, store in stores.items()}
     assert by_seq["parts"] == by_seq["whole"]
     assert seen[-3:] == [("read", whole["lines"]), ("checked", 600), ("stored", 600)]
-    # The parts' files are gone, and those a killed import left; another database's are kept.
-    assert list((tmp_path / "parts").glob(f"{bulk.SCRATCH_PREFIX}*")) == [other]
     for store in stores.values():
         store.close()
 
@@ -353,43 +342,3 @@ def test_an_empty_file_or_one_of_blank_lines_holds_no_statements(store, clock, t
     with pytest.raises(InvalidInput) as caught:
         bulk.import_jsonl(store, clock, SYSTEM, path)
     assert caught.value.key == "analytics.xapi.import_empty"
-
-
-_IMPORT_UNDER_A_FILE_SIZE_LIMIT = """
-import json, resource, signal, sys
-from analytics.services import bulk
-from kernel.actor import SYSTEM
-from kernel.clock import SystemClock
-from kernel.errors import InvalidInput
-from kernel.store import Store
-store = Store(sys.argv[1])
-signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit then fails with EFBIG
-resource.setrlimit(resource.RLIMIT_FSIZE, (1 << 20, 1 << 20))
-try:
-    bulk.import_jsonl(store, SystemClock(), SYSTEM, sys.argv[2], part_bytes=3 << 20)
-except InvalidInput as exc:
-    print(json.dumps({"key": exc.key, **exc.params}))
-"""
-
-
-def test_parts_that_cannot_be_written_beside_the_database_say_so(clock, tmp_path):
-    """No room for the parts (here: a file size limit of 1 MB on the importing process, so
-    writing a part of 3 MB really fails): a message that says where to make room, nothing stored."""
-    db = tmp_path / "manabi.duckdb"
-    store = Store(db)
-    migrate(store, clock, known_migrations())
-    store.close()
-    path = write_lines(tmp_path / "big.jsonl", [app_statement(n % 10) | {"id": str(uuid.uuid4())} for n in range(12_000)])
-    assert path.stat().st_size > 6 << 20
-    done = subprocess.run([sys.executable, "-c", _IMPORT_UNDER_A_FILE_SIZE_LIMIT, str(db), str(path)],
-                          cwd=ROOT, capture_output=True, text=True, check=True)
-    said = json.loads(done.stdout)
-    assert said["key"] == "analytics.xapi.import_parts_unwritable" and said["folder"] == str(tmp_path)
-    assert said["part_size"] == "3 MB" and said["detail"] == "File too large"
-    ja, en = (Translator(lang, catalogue(), strict=True) for lang in ("ja", "en"))
-    params = {k: v for k, v in said.items() if k != "key"}
-    assert str(tmp_path) in ja(said["key"], **params) and en(said["key"], **params).endswith("Nothing was stored.")
-    store = Store(db)
-    assert lrs.statement_count(store) == 0
-    assert not list(tmp_path.glob(f"{bulk.SCRATCH_PREFIX}*"))
-    store.close()

@@ -1,0 +1,143 @@
+"""The lines of a JSONL file of statements, read once by the compiled reader (_xapi_scan.c).
+
+Each line is blank, of the common shape of an app's statement (then its typed facts are read
+too), or other: unusual but maybe valid, or broken, which the full validator decides. The
+reader runs without Python's lock, so the file is cut in as many ranges as there are cores
+and read on all of them.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+from analytics.services import _xapi_scan
+
+BLANK, FAST, OTHER, NOT_UTF8 = 0, 1, 2, 3
+_MIN_RANGE = 1 << 20  # smaller data is read on one core: starting threads would cost more
+
+# The facts of a line of the common shape, as the reader gives them (lrs.ROW_COLUMNS'
+# meaning; object_type, voids_id and version are the same for all such lines: see FACTS_SQL).
+_STRINGS = ("id", "actor_key", "learner_id", "verb_id", "object_id", "activity_name", "unit_code",
+            "registration", "actor_name", "definition")
+_FIXED = {"ts": pa.timestamp("us", tz="UTC"), "score_scaled": pa.float64(), "duration_s": pa.float64(),
+          "success": pa.bool_(), "completion": pa.bool_()}
+
+
+@dataclass
+class Lines:
+    """The lines of data: where each starts and ends (without its line end) and its status;
+    facts: the facts of the FAST lines, with n, the line's place among the non-blank ones."""
+    data: bytes
+    starts: np.ndarray
+    ends: np.ndarray
+    status: np.ndarray
+    facts: pa.Table
+
+    @property
+    def count(self) -> int:
+        return len(self.status)
+
+    @property
+    def statements(self) -> int:
+        return int(np.count_nonzero(self.status != BLANK))
+
+    def all_fast(self) -> bool:
+        return bool(np.all((self.status == FAST) | (self.status == BLANK)))
+
+    def all_utf8(self) -> bool:
+        return not bool(np.any(self.status == NOT_UTF8))
+
+    def others(self) -> list[tuple[int, int, str, bool]]:
+        """The lines not of the common shape: (index, n, text, whether UTF-8) each."""
+        places = np.cumsum(self.status != BLANK) - 1
+        found = []
+        for index in np.flatnonzero((self.status == OTHER) | (self.status == NOT_UTF8)).tolist():
+            raw = bytes(self.data[self.starts[index]:self.ends[index]])
+            utf8 = self.status[index] == OTHER
+            found.append((index, int(places[index]), raw.decode("utf-8", "strict" if utf8 else "replace"), utf8))
+        return found
+
+    def texts(self) -> pa.Table:
+        """The lines' texts without copying them (all lines must be UTF-8): raw, a string
+        array of the lines and what lies between them (line ends, blank lines), and n, each
+        non-blank line's place (-1 for the rest). Keep `WHERE n >= 0`."""
+        count = self.count
+        bounds = np.empty(2 * count + 1, dtype=np.int64)
+        bounds[0:-1:2], bounds[1:-1:2], bounds[-1] = self.starts, self.ends, len(self.data)
+        pieces = pa.Array.from_buffers(pa.large_string(), 2 * count, [None, pa.py_buffer(bounds.tobytes()),
+                                                                      pa.py_buffer(self.data)])
+        n = np.full(2 * count, -1, dtype=np.int64)
+        non_blank = self.status != BLANK
+        n[0::2][non_blank] = np.arange(int(np.count_nonzero(non_blank)))
+        return pa.table({"n": _int64s(n), "raw": pieces})
+
+    def packed_offsets(self) -> np.ndarray | None:
+        """When the data is its non-blank lines exactly, each ending in a newline (no blank
+        line, no CR, a newline at the end): where each starts, and the end. Else None."""
+        if not self.count or np.any(self.status == BLANK) or self.ends[-1] + 1 != len(self.data):
+            return None
+        if np.any(self.starts[1:] != self.ends[:-1] + 1):
+            return None
+        return np.append(self.starts, len(self.data))
+
+
+def read(data: bytes, workers: int | None = None) -> Lines:
+    """Every line of data, on `workers` cores (all by default)."""
+    workers = max(1, min(workers or os.cpu_count() or 1, len(data) // _MIN_RANGE or 1))
+    cuts = [0]
+    for part in range(1, workers):
+        found = data.find(b"\n", len(data) * part // workers)
+        cut = len(data) if found < 0 else found + 1  # just after a line's end
+        if cuts[-1] < cut < len(data):
+            cuts.append(cut)
+    cuts.append(len(data))
+    ranges = list(zip(cuts[:-1], cuts[1:], strict=True))
+    if len(ranges) == 1:
+        pieces = [_xapi_scan.scan(data, 0, len(data))]
+    else:
+        with ThreadPoolExecutor(max_workers=len(ranges)) as pool:
+            pieces = list(pool.map(lambda r: _xapi_scan.scan(data, r[0], r[1]), ranges))
+    status = np.concatenate([np.frombuffer(p["status"], dtype=np.uint8) for p in pieces])
+    places = np.cumsum(status != BLANK) - 1
+    facts = pa.Table.from_batches([_batch(p) for p in pieces], schema=_SCHEMA).append_column(
+        "n", _int64s(places[status == FAST]))
+    return Lines(data, np.concatenate([np.frombuffer(p["starts"], dtype=np.int64) for p in pieces]),
+                 np.concatenate([np.frombuffer(p["ends"], dtype=np.int64) for p in pieces]), status, facts)
+
+
+def _int64s(values: np.ndarray) -> pa.Array:
+    """numpy's int64s as Arrow's, in place (pa.array would import pandas first: 0.3 s)."""
+    values = np.ascontiguousarray(values, dtype=np.int64)
+    return pa.Array.from_buffers(pa.int64(), len(values), [None, pa.py_buffer(values)])
+
+
+_SCHEMA = pa.schema([(name, pa.large_string()) for name in _STRINGS] + list(_FIXED.items()))
+
+
+def _batch(piece: dict) -> pa.RecordBatch:
+    rows = piece["rows"]
+    columns = []
+    for name in _STRINGS:
+        valid, offsets, text = piece[name]
+        columns.append(pa.Array.from_buffers(pa.large_string(), rows, [
+            pa.py_buffer(valid), pa.py_buffer(offsets), pa.py_buffer(text)]))
+    for name, kind in _FIXED.items():
+        valid, values = piece[name]
+        columns.append(pa.Array.from_buffers(kind, rows, [pa.py_buffer(valid), pa.py_buffer(values)]))
+    return pa.RecordBatch.from_arrays(columns, schema=_SCHEMA)
+
+
+# The facts of bulk_lines_facts (a registered Lines.facts) as lrs.INCOMING_COLUMNS has them.
+# Ids the file left out are given here: a table, not a view (a view would give new ones at
+# every read).
+FACTS_SQL = """
+    SELECT n, coalesce(id, uuid()::VARCHAR) AS id, ts, actor_key, learner_id, verb_id, 'Activity' AS object_type,
+           object_id, activity_name, unit_code, score_scaled, success, completion, duration_s, registration,
+           NULL::VARCHAR AS voids_id, '1.0.0' AS version, actor_name, definition
+    FROM bulk_lines_facts
+"""

@@ -1,0 +1,174 @@
+"""The compiled reader of statement lines (analytics/services/_xapi_scan.c): on the forms where
+a hand-written reader could go wrong, it takes a line as of the common shape only when the
+full validator accepts it, and then reads the facts the validator's path derives."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import numpy as np
+import pytest
+
+from analytics.services import lrs, statement_lines
+from analytics.services.xapi_validate import InvalidStatement, parse_json, validate_statement
+from tests.analytics.test_bulk import app_statement
+
+COMPARED = ("ts", "actor_key", "learner_id", "verb_id", "object_id", "activity_name", "unit_code",
+            "score_scaled", "success", "completion", "duration_s", "actor_name")
+
+
+def read_one(text: str) -> tuple[int, dict | None]:
+    lines = statement_lines.read((text + "\n").encode())
+    assert lines.count == 1
+    return int(lines.status[0]), (lines.facts.to_pylist()[0] if lines.facts.num_rows else None)
+
+
+def validator_accepts(text: str) -> bool:
+    try:
+        validate_statement(parse_json(text))
+    except InvalidStatement:
+        return False
+    return True
+
+
+def assert_agrees(text: str) -> int:
+    """The reader's verdict on one line against the validator's; the facts when both accept."""
+    status, facts = read_one(text)
+    if status == statement_lines.FAST:
+        assert validator_accepts(text), text
+        expected = dict(zip(lrs.ROW_COLUMNS, lrs.statement_row(parse_json(text)), strict=True))
+        assert {k: facts[k] for k in COMPARED} == {k: expected[k] for k in COMPARED}, text
+        assert json.loads(facts["definition"]) == json.loads(expected["definition"])
+    return status
+
+
+def changed(path: str, value: object, n: int = 0) -> str:
+    statement = copy.deepcopy(app_statement(n))
+    *parents, last = path.split(".")
+    node = statement
+    for key in parents:
+        node = node.setdefault(key, {})
+    node[last] = value
+    return json.dumps(statement, ensure_ascii=False)
+
+
+FAST, OTHER = statement_lines.FAST, statement_lines.OTHER
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("2024-02-29T10:00:00Z", FAST),  # a leap day
+    ("2026-02-29T10:00:00Z", OTHER),  # no such day
+    ("2026-04-31T10:00:00+09:00", OTHER),
+    ("2026-11-27T24:00:00Z", OTHER),
+    ("2026-11-27T10:60:00Z", OTHER),
+    ("2026-11-27T10:00:60Z", OTHER),
+    ("2026-11-27T10:00:00.123456+09:00", FAST),
+    ("2026-11-27T10:00:00.1234567Z", OTHER),  # past microseconds: the validator decides
+    ("2026-11-27T10:00+09:00", FAST),
+    ("2026-11-27T10:00:00-00:00", OTHER),  # forbidden by the spec
+    ("2026-11-27T10:00:00+24:00", OTHER),
+    ("2026-11-27T10:00:00", OTHER),  # no zone: UTC by the spec's advice, the validator's path
+    ("0000-01-01T00:00:00Z", OTHER),
+    ("2026-1-27T10:00:00Z", OTHER),
+])
+def test_timestamps(value, expected):
+    assert assert_agrees(changed("timestamp", value)) == expected
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("PT1H30M", FAST), ("P1Y2M3DT4H5M6.5S", FAST), ("P0D", FAST), ("PT0.25S", FAST),
+    ("P", OTHER), ("PT", OTHER), ("P1DT", OTHER), ("PT1S1M", OTHER), ("P1W", OTHER), ("PT.5S", OTHER), ("pt1h", OTHER),
+])
+def test_durations(value, expected):
+    assert assert_agrees(changed("result.duration", value)) == expected
+
+
+@pytest.mark.parametrize(("path", "value", "expected"), [
+    ("result.score.scaled", 1, FAST), ("result.score.scaled", -1.0, FAST), ("result.score.scaled", 1.0000001, OTHER),
+    ("result.score.scaled", 1e-7, FAST), ("result.score.raw", 1234567890123456789, OTHER),  # past a double's exactness
+    ("result.score.scaled", "0.5", OTHER), ("result.success", "true", OTHER), ("result.completion", None, OTHER),
+])
+def test_numbers_and_booleans(path, value, expected):
+    assert assert_agrees(changed(path, value)) == expected
+
+
+@pytest.mark.parametrize(("path", "value", "expected"), [
+    ("object.id", "https://example.jp/教材/8101001110000000", FAST),  # not ASCII, no space: an IRI
+    ("object.id", "https://example.jp/教材\u30001", OTHER),  # an ideographic space: not one
+    ("object.id", "https://example.jp/a b", OTHER),
+    ("object.id", "example", OTHER),
+    ("object.id", "1http://x", OTHER),
+    ("verb.id", "http://adlnet.gov/expapi/verbs/voided", OTHER),  # voiding: the validator's path
+    ("actor.mbox", "mailto:Taro.Yamada@Example.JP", FAST),
+    ("actor.mbox", "mailto:山田@example.jp", OTHER),  # lower-cased by Unicode's rules there
+    ("actor.mbox", "mailto:a@b@c", OTHER),
+    ("context.registration", "E6A3B6F0-1D6B-4E8E-9D8B-2C7A8B2B9F11", FAST),
+    ("context.registration", "e6a3b6f0-1d6b-4e8e-9d8b-2c7a8b2b9f1", OTHER),
+    ("context.language", "ja-JP", FAST), ("context.language", "ja_JP", OTHER), ("context.language", "abcdefghi", OTHER),
+    ("actor.objectType", "Group", OTHER), ("object.objectType", "StatementRef", OTHER),
+])
+def test_forms_of_values(path, value, expected):
+    statement = json.loads(changed(path, value))
+    if path == "actor.mbox":
+        statement["actor"].pop("account", None)
+    assert assert_agrees(json.dumps(statement, ensure_ascii=False)) == expected
+
+
+def test_escapes_take_the_validators_path_where_a_value_is_kept_and_not_elsewhere():
+    name_escaped = changed("object.definition.name", {"ja": "テスト"}).replace("テ", "\\u30c6")
+    assert assert_agrees(name_escaped) == OTHER and validator_accepts(name_escaped)
+    response_escaped = changed("result.response", "a\\\"b\nc")
+    assert assert_agrees(response_escaped) == FAST
+    assert assert_agrees(changed("object.id", "http:\\/\\/x.jp\\/a").replace("\\\\/", "\\/")) == OTHER
+    assert assert_agrees(changed("actor.name", "山田 太郎")) == FAST
+
+
+def test_maps_keys_once_and_objects_keys_once():
+    twice_in_map = changed("object.definition.name", {"ja": "a"}).replace('{"ja": "a"}', '{"ja": "a", "ja": "b"}')
+    assert assert_agrees(twice_in_map) == OTHER and not validator_accepts(twice_in_map)
+    text = json.dumps(app_statement(1))
+    twice_in_object = text.replace('"verb": {', '"verb": {"id": "http://x.jp/v", ', 1)
+    assert assert_agrees(twice_in_object) == OTHER and not validator_accepts(twice_in_object)
+    unknown = text[:-1] + ', "extra": 1}'
+    assert assert_agrees(unknown) == OTHER and not validator_accepts(unknown)
+
+
+def test_curriculum_codes_from_extensions_or_the_activity_id():
+    code = "8101001110000000"
+    in_context = changed("context.extensions", {lrs.CURRICULUM_EXTENSION: code})
+    assert read_one(in_context)[1]["unit_code"] == code and assert_agrees(in_context) == FAST
+    as_number = changed("context.extensions", {lrs.CURRICULUM_EXTENSION: int(code)})
+    # 16 digits are past a double's exactness: the validator's path, where a number is no code.
+    assert assert_agrees(as_number) == OTHER and validator_accepts(as_number)
+    in_id = changed("object.id", f"https://x.jp/u/1234567890123456789/{code}?a=1")
+    assert read_one(in_id)[1]["unit_code"] == code and assert_agrees(in_id) == FAST
+
+
+@pytest.mark.parametrize("raw", [
+    b'{"a": "\xc0\xaf"}',  # an overlong slash
+    b'{"a": "\xed\xa0\x80"}',  # a surrogate
+    b'{"a": "\xf4\x90\x80\x80"}',  # past U+10FFFF
+    b'{"a": "\xe3\x81"}',  # cut short
+])
+def test_bytes_that_are_not_utf8(raw):
+    lines = statement_lines.read(raw + b"\n")
+    assert lines.status.tolist() == [statement_lines.NOT_UTF8] and not lines.all_utf8()
+
+
+def test_lines_ends_blank_lines_and_the_cores_reading_ranges_agree():
+    """CRLF and LF, blank lines, a last line without a newline; read on one core and on
+    several (a file cut in ranges at line ends) the same."""
+    good = [json.dumps(app_statement(n % 11), ensure_ascii=False) for n in range(30_000)]
+    data = ("\r\n".join(good[:100]) + "\r\n\n  \t\n" + "\n".join(good[100:]) + "\n{broken").encode()
+    assert len(data) > 4 * statement_lines._MIN_RANGE
+    one, several = statement_lines.read(data, workers=1), statement_lines.read(data, workers=4)
+    for lines in (one, several):
+        assert lines.count == 30_000 + 3 and lines.statements == 30_001
+        assert lines.status.tolist()[98:103] == [FAST, FAST, 0, 0, FAST] and lines.status[-1] == OTHER
+        assert lines.facts.num_rows == 30_000
+        texts = lines.texts()
+        kept = texts.filter(np.asarray(texts.column("n")) >= 0).column("raw").to_pylist()
+        assert kept == [*good, "{broken"]  # without their line ends
+    assert one.facts.equals(several.facts)
+    assert np.array_equal(one.starts, several.starts) and np.array_equal(one.ends, several.ends)
