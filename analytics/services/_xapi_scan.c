@@ -240,6 +240,38 @@ static int unicode_space(uint32_t cp) {
            cp == 0x2029 || cp == 0x202F || cp == 0x205F || cp == 0x3000;
 }
 
+/* Eight bytes at a time (SWAR): whether any byte of w is below n (n <= 128), is b, or is not
+ * ASCII. Exact about "none"; "some" may be wrong only past a byte that is one, which the
+ * byte-wise path after it then reads. */
+#define ONES ((uint64_t)0x0101010101010101ULL)
+#define HIGHS ((uint64_t)0x8080808080808080ULL)
+#define ANY_BELOW(w, n) (((w) - ONES * (n)) & ~(w) & HIGHS)
+#define ANY_IS(w, b) ANY_BELOW((w) ^ (ONES * (b)), 1)
+
+static uint64_t word_at(Ptr p) {
+    uint64_t w;
+    memcpy(&w, p, 8);
+    return w;
+}
+
+/* Past the plain string content at p (no quote, backslash, control character or byte of a
+ * longer UTF-8 character), eight bytes at a time: the first byte that is not plain, or a
+ * place fewer than eight bytes before the end. */
+static Ptr skip_plain(Ptr p, Ptr end) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    while (end - p >= 8) {
+        uint64_t w = word_at(p);
+        uint64_t found = ANY_IS(w, '"') | ANY_IS(w, '\\') | ANY_BELOW(w, 0x20) | (w & HIGHS);
+        if (found) /* the lowest flag is exact: the first byte in memory order */
+            return p + (__builtin_ctzll(found) >> 3);
+        p += 8;
+    }
+#else
+    (void)end;
+#endif
+    return p;
+}
+
 /* A JSON string: its content in *out and whether it holds an escape (*escaped). */
 static int json_string(Cur *k, Span *out, int *escaped) {
     Ptr c = k->c, end = k->end;
@@ -247,6 +279,9 @@ static int json_string(Cur *k, Span *out, int *escaped) {
     Ptr start = ++c;
     int escapes = 0;
     while (c < end) {
+        c = skip_plain(c, end);
+        if (c >= end)
+            break;
         unsigned char b = *c;
         if (b == '"') {
             out->p = start;
@@ -398,7 +433,9 @@ static int member_key(Cur *k, Span *key) {
 /* Which of `names` the key is (-1: none); each may be given once (seen: a bit per name). */
 static int known_key(Span key, const char *const *names, int count, unsigned *seen) {
     for (int i = 0; i < count; i++) {
-        if (strlen(names[i]) == key.n && memcmp(names[i], key.p, key.n) == 0) {
+        const char *name = names[i];
+        /* (strncmp stops at the name's end: a longer key differs there, keys hold no NUL) */
+        if (key.n && name[0] == (char)key.p[0] && strncmp(name, (const char *)key.p, key.n) == 0 && !name[key.n]) {
             if (*seen & (1u << i))
                 return -1;
             *seen |= 1u << i;
@@ -421,6 +458,10 @@ static int is_iri(Span s) {
     p++;
     NEED(p < end);
     while (p < end) {
+        while (end - p >= 8 && !(ANY_BELOW(word_at(p), 0x21) | (word_at(p) & HIGHS)))
+            p += 8; /* eight ASCII characters, none white space (nor control) */
+        if (p >= end)
+            break;
         if (*p < 0x80) {
             NEED(*p != ' ' && !(*p >= 0x09 && *p <= 0x0D) && !(*p >= 0x1C && *p <= 0x1F));
             p++;

@@ -16,6 +16,7 @@ While DuckDB stores the facts, another thread compresses the texts (texts.pack).
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import suppress
@@ -61,15 +62,23 @@ def import_jsonl(store: Store, clock: Clock, actor: Actor, path: Path,
     part_bytes = part_bytes or _part_bytes(size)
     if part_bytes and size > part_bytes:
         return _import_in_parts(store, clock, path, part_bytes, report)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InvalidInput("analytics.xapi.import_unreadable", path=str(path), detail=exc.strerror or str(exc)) from exc
-    lines = statement_lines.read(data)
-    report("read", lines.count)
     with ThreadPoolExecutor(max_workers=1) as beside:
+        beside.submit(_arrow_for_duckdb)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise InvalidInput("analytics.xapi.import_unreadable", path=str(path),
+                               detail=exc.strerror or str(exc)) from exc
+        lines = statement_lines.read(data)
+        report("read", lines.count)
         packed = beside.submit(_packed_texts, lines)
         return lrs.write_statements(store, lambda cur: _load(cur, clock, path, lines, packed, report))
+
+
+def _arrow_for_duckdb() -> None:
+    """DuckDB reads a registered Arrow table through pyarrow.dataset, whose first import in a
+    process takes about 0.35 s (it loads pandas): imported while the file is read."""
+    importlib.import_module("pyarrow.dataset")
 
 
 def _load(cur, clock: Clock, path: Path, lines: Lines, packed: Future, report: Callable[[str, int], None]) -> dict:
@@ -129,15 +138,17 @@ def _check(cur, lines: Lines, lines_before: int = 0) -> _Checked:
     """The facts of the lines of the common shape (bulk_facts, or bulk_incoming when rows
     of the validator will join them), and every other line through the full validator.
     Problems name lines_before + the line's number."""
-    cur.register("bulk_lines_facts", lines.facts)
     others = lines.others()
     if others or lines.facts.column("id").null_count:
         incoming = "bulk_incoming"
+        cur.register("bulk_lines_facts", lines.facts)
         cur.execute(f"CREATE OR REPLACE TEMP TABLE bulk_incoming ({lrs.INCOMING_COLUMNS.replace(', raw VARCHAR', '')})")
-        cur.execute(f"INSERT INTO bulk_incoming BY NAME {statement_lines.FACTS_SQL}")
-    else:
+        cur.execute(f"INSERT INTO bulk_incoming BY NAME {statement_lines.FACTS_SQL} FROM bulk_lines_facts")
+    else:  # every line read by the reader, each with its id: the facts as they are, placed
         incoming = "bulk_facts"
-        cur.execute(f"CREATE OR REPLACE TEMP VIEW bulk_facts AS {statement_lines.FACTS_SQL}")
+        cur.register("bulk_lines_facts", lrs.with_roster_places(cur, lines.facts))
+        cur.execute(f"CREATE OR REPLACE TEMP VIEW bulk_facts AS {statement_lines.FACTS_SQL}, school_id, grade, "
+                    "class_name FROM bulk_lines_facts")
     checked = _Checked(incoming, lines.facts.num_rows, [], [], [])
     for index, place, text, utf8 in others:
         try:
@@ -166,7 +177,8 @@ def _store_checked(cur, clock: Clock, checked: _Checked, lines: Lines, packed: F
     cur.register("bulk_texts", lines.texts())
     before = cur.execute("SELECT count(*) FROM analytics_statements").fetchone()[0]
     lrs.insert_incoming(cur, checked.incoming, lrs.IMPORT_CLIENT_ID, lrs.IMPORT_AUTHORITY, clock.now(),
-                        texts_in_order=packed.result, raws="(SELECT n, raw FROM bulk_texts WHERE n >= 0)")
+                        texts_in_order=packed.result, raws="(SELECT n, raw FROM bulk_texts WHERE n >= 0)",
+                        placed=checked.incoming == "bulk_facts")
     return cur.execute("SELECT count(*) FROM analytics_statements").fetchone()[0] - before
 
 
@@ -213,6 +225,7 @@ def _import_in_parts(store: Store, clock: Clock, path: Path, part_bytes: int,
         totals = {"lines": 0, "statements": 0, "checked_in_sql": 0, "added": 0, "parts": 0}
         problems: list[RowProblem] = []
         with ThreadPoolExecutor(max_workers=1) as beside:
+            beside.submit(_arrow_for_duckdb)
             parts = _cut(path, part_bytes)
             upcoming = beside.submit(next, parts, None)
             while (part := upcoming.result()) is not None:

@@ -21,6 +21,8 @@ from typing import TypeVar
 
 import duckdb
 import polars as pl
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from analytics.services import attachments, stored_ids, texts
 from analytics.services.xapi_validate import (
@@ -261,13 +263,28 @@ def rows_frame(rows: list[tuple]) -> pl.DataFrame:
 POINT_LOOKUPS = 2000  # up to this many ids a batch names them as literals, past it a join
 
 
+def with_roster_places(cur, rows: pa.Table) -> pa.Table:
+    """rows (with learner_id) and each learner's school_id, grade and class_name on the roster
+    (null for one not on it), looked up in Arrow: the INSERT of insert_incoming(placed=True)
+    then needs no join with the roster, which cost 0.15 s of its 0.7 per 200,000 statements."""
+    roster = cur.execute("SELECT learner_id, school_id, grade, class_name FROM analytics_learners").arrow().read_all()
+    places = pc.index_in(rows.column("learner_id"), value_set=roster.column("learner_id").cast(rows.schema.field(
+        "learner_id").type))
+    for name in ("school_id", "grade", "class_name"):
+        rows = rows.append_column(name, pc.take(roster.column(name), places))
+    return rows
+
+
 def insert_incoming(cur, incoming: str, client_id: int, authority: dict, now: datetime,
-                    texts_in_order: Callable[[], texts.Packed] | None = None, raws: str | None = None) -> None:
+                    texts_in_order: Callable[[], texts.Packed] | None = None, raws: str | None = None,
+                    placed: bool = False) -> None:
     """Insert the rows of table `incoming` (ROW_COLUMNS and n: 0, 1, … in the batch) inside the
     caller's transaction, which holds the statements lock (see write_statements). The texts
     are the raw column of `incoming`, or of `raws` (a table or subquery of n, raw) when it has
     none. A caller that has the texts in n order passes a function giving them packed
     (texts.pack), which it may be computing meanwhile in another thread (texts_in_order).
+    Each learner's school, grade and class are the roster's now: looked up here, or already
+    in `incoming` when placed (with_roster_places).
 
     Ids already stored with the same content are skipped; with other content the whole
     batch fails with StatementConflict. A voiding statement may not void another voiding one.
@@ -317,15 +334,16 @@ def insert_incoming(cur, incoming: str, client_id: int, authority: dict, now: da
     count = batch_size if fresh == incoming else cur.execute(f"SELECT count(*) FROM {fresh}").fetchone()[0]
     if count:
         first = next_seq(cur)
+        roster = "i" if placed else "l"
         cur.execute(
             f"""INSERT INTO analytics_statements
                 SELECT i.id::UUID, {first} + i.n, $now, coalesce(i.ts, $now), $client,
-                       i.actor_key, i.learner_id, l.school_id, l.grade, l.class_name, i.verb_id, i.object_type,
-                       i.object_id, i.activity_name, i.unit_code, i.score_scaled, i.success, i.completion,
-                       i.duration_s, i.registration::UUID, i.voids_id::UUID, false, i.version, $authority,
-                       i.actor_name, i.definition
-                FROM {fresh} i LEFT JOIN analytics_learners l ON l.learner_id = i.learner_id
-                ORDER BY l.school_id, l.grade, l.class_name, coalesce(i.ts, $now)""",
+                       i.actor_key, i.learner_id, {roster}.school_id, {roster}.grade, {roster}.class_name, i.verb_id,
+                       i.object_type, i.object_id, i.activity_name, i.unit_code, i.score_scaled, i.success,
+                       i.completion, i.duration_s, i.registration::UUID, i.voids_id::UUID, false, i.version,
+                       $authority, i.actor_name, i.definition
+                FROM {fresh} i {"" if placed else "LEFT JOIN analytics_learners l ON l.learner_id = i.learner_id"}
+                ORDER BY {roster}.school_id, {roster}.grade, {roster}.class_name, coalesce(i.ts, $now)""",
             {"now": now, "client": client_id, "authority": json.dumps(authority, ensure_ascii=False)},
         )
         if (kept := stored_ids.in_use()) is not None:

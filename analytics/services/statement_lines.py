@@ -132,12 +132,10 @@ def _batch(piece: dict) -> pa.RecordBatch:
     return pa.RecordBatch.from_arrays(columns, schema=_SCHEMA)
 
 
-# The facts of bulk_lines_facts (a registered Lines.facts) as lrs.INCOMING_COLUMNS has them.
-# Ids the file left out are given here: a table, not a view (a view would give new ones at
-# every read).
+# The columns of lrs.INCOMING_COLUMNS from bulk_lines_facts (a registered Lines.facts); FROM
+# and any further columns to follow. Ids the file left out are given here: into a table, not
+# a view (which would give new ones at every read).
 FACTS_SQL = """
     SELECT n, coalesce(id, uuid()::VARCHAR) AS id, ts, actor_key, learner_id, verb_id, 'Activity' AS object_type,
            object_id, activity_name, unit_code, score_scaled, success, completion, duration_s, registration,
-           NULL::VARCHAR AS voids_id, '1.0.0' AS version, actor_name, definition
-    FROM bulk_lines_facts
-"""
+           NULL::VARCHAR AS voids_id, '1.0.0' AS version, actor_name, definition"""

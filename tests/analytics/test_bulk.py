@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from analytics.services import bulk, lrs, texts
+from analytics.services import bulk, lrs, roster, texts
 from analytics.services.xapi_validate import InvalidStatement, validate_statement
 from kernel.actor import SYSTEM
 from kernel.errors import ImportRejected, InvalidInput
@@ -342,3 +342,24 @@ def test_an_empty_file_or_one_of_blank_lines_holds_no_statements(store, clock, t
     with pytest.raises(InvalidInput) as caught:
         bulk.import_jsonl(store, clock, SYSTEM, path)
     assert caught.value.key == "analytics.xapi.import_empty"
+
+
+@pytest.mark.parametrize("mixed", [False, True])
+def test_learners_on_the_roster_are_placed_in_their_school_and_class_as_posted_ones(store, clock, tmp_path, mixed):
+    """A file of the common shape is placed by a lookup beside the insert, one of mixed shapes
+    by the insert's join: both as the HTTP path places the same statements."""
+    store.query("INSERT INTO portal_schools (code, name_ja, name_en, kind) VALUES "
+                "('E01', '飯塚小学校', 'Iizuka ES', 'elementary'), ('E02', '片島小学校', 'Katashima ES', 'elementary')")
+    roster.import_learners(store, SYSTEM, "learner_id,school_code,grade,class\np1,E01,5,1\np2,E02,3,2\np5,E01,5,2\n")
+    statements = [app_statement(n) | {"id": str(uuid.UUID(int=n + 1, version=4))} for n in range(1, 9)]
+    if mixed:  # a group as actor: another shape
+        statements[-1] = statements[-1] | {"actor": {"objectType": "Group", "member": [statements[0]["actor"]]}}
+    bulk.import_jsonl(store, clock, SYSTEM, write_lines(tmp_path / "r.jsonl", statements))
+    placed = "SELECT actor_key, school_id, grade, class_name FROM analytics_statements ORDER BY actor_key, seq"
+    imported = store.query(placed)
+    assert ("account:https://manabi.city.iizuka.lg.jp|p2", 2, 3, "2") in imported
+    assert sum(1 for row in imported if row[1] is None) == 8 - 3  # not on the roster
+    store.query("DELETE FROM analytics_statements")
+    made = lrs.add_client(store, clock, SYSTEM, "app")
+    lrs.store_statements(store, clock, lrs.authenticate(store, made.api_key, made.secret), statements)
+    assert store.query(placed) == imported
