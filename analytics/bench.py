@@ -26,6 +26,7 @@ from kernel.clock import Clock
 from kernel.store import Store
 
 INGEST_STATEMENTS = 200_000
+LARGE_INGEST_STATEMENTS = 1_000_000  # a larger file: the per-import costs (about 0.2 s) spread thinner
 HTTP_BATCHES = 20
 DAY_STATEMENTS = 100_000
 HTTP_BATCH = 100
@@ -62,18 +63,19 @@ def _ingest(store: Store, clock: Clock) -> list[dict]:
     figures = []
     with tempfile.TemporaryDirectory(prefix="analytics-bench-") as folder:
         path = Path(folder) / "statements.jsonl"
-        _write_jsonl(store, path, INGEST_STATEMENTS)
-        started = time.perf_counter()
-        result = bulk.import_jsonl(store, clock, SYSTEM, path)
-        seconds = time.perf_counter() - started
-        figures.append({"name": f"bulk import of {INGEST_STATEMENTS:,} statements (JSONL, validated)",
-                        "figure": round(result["added"] / seconds), "unit": "statements/s", "goal": ">= 200000"})
+        for count in (INGEST_STATEMENTS, LARGE_INGEST_STATEMENTS):
+            _write_jsonl(store, path, count)
+            started = time.perf_counter()
+            result = bulk.import_jsonl(store, clock, SYSTEM, path)
+            seconds = time.perf_counter() - started
+            figures.append({"name": f"bulk import of {count:,} statements (JSONL, validated)",
+                            "figure": round(result["added"] / seconds), "unit": "statements/s", "goal": ">= 200000"})
         # As a file too large for the free memory goes (other ids: a file of new statements).
         _write_jsonl(store, path, INGEST_STATEMENTS)
         started = time.perf_counter()
         result = bulk.import_jsonl(store, clock, SYSTEM, path, part_bytes=path.stat().st_size // PARTS + 1)
         seconds = time.perf_counter() - started
-        figures.append({"name": f"the same in {result['parts']} parts (a file too large for the memory)",
+        figures.append({"name": f"{INGEST_STATEMENTS:,} in {result['parts']} parts (a file too large for the memory)",
                         "figure": round(result["added"] / seconds), "unit": "statements/s", "goal": "—"})
 
     made = lrs.add_client(store, clock, SYSTEM, f"bench {uuid.uuid4().hex[:6]}")

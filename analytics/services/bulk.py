@@ -219,7 +219,7 @@ def _import_in_parts(store: Store, clock: Clock, path: Path, part_bytes: int,
     """The file in parts of about part_bytes, all in one transaction: all or nothing still,
     ids met again in a later part compared with the earlier, every bad line of every part
     named. While a part is checked and stored, another thread compresses its texts and reads
-    the next part from disk."""
+    the next part."""
 
     def load_parts(cur) -> dict:
         totals = {"lines": 0, "statements": 0, "checked_in_sql": 0, "added": 0, "parts": 0}
@@ -227,11 +227,16 @@ def _import_in_parts(store: Store, clock: Clock, path: Path, part_bytes: int,
         with ThreadPoolExecutor(max_workers=1) as beside:
             beside.submit(_arrow_for_duckdb)
             parts = _cut(path, part_bytes)
-            upcoming = beside.submit(next, parts, None)
-            while (part := upcoming.result()) is not None:
-                lines = statement_lines.read(part.data)
+
+            def read_next() -> tuple[_Part, Lines] | None:
+                part = next(parts, None)
+                return None if part is None else (part, statement_lines.read(part.data))
+
+            upcoming = beside.submit(read_next)
+            while (read := upcoming.result()) is not None:
+                part, lines = read
                 packed = beside.submit(_packed_texts, lines) if not problems else None
-                upcoming = beside.submit(next, parts, None)
+                upcoming = beside.submit(read_next)
                 totals["parts"] += 1
                 totals["lines"] += lines.count
                 totals["statements"] += lines.statements
