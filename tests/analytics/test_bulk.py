@@ -162,9 +162,9 @@ def test_the_corpus_goes_through_the_full_validator(store, clock, tmp_path):
     assert seen == ["read", "checked", "stored"]  # once each, though the first attempt was rolled back
 
 
-def test_keys_and_strings_that_look_like_values_do_not_fool_the_skeleton(store, clock, tmp_path):
-    """Lines sharing a skeleton must share keys and types: keys with colons and digits, strings
-    holding '":', Python's `": "` spacing and \\u escapes each keep their own judgement."""
+def test_keys_and_strings_that_look_like_values_do_not_fool_the_reader(store, clock, tmp_path):
+    """Keys with colons and digits, strings holding '":', Python's `": "` spacing and \\u
+    escapes each keep their own judgement."""
     def with_extensions(n: int, extensions: str) -> str:
         text = json.dumps(app_statement(n), ensure_ascii=(n % 2 == 0))
         return text.replace('"extensions": {', '"extensions": {' + extensions + ", ", 1)
@@ -237,9 +237,9 @@ def test_a_file_again_half_stored_with_a_line_twice_adds_only_the_new(store, clo
     assert lrs.statement_count(store) == 240
 
 
-def test_every_bad_line_is_named_whether_sql_or_the_grammar_finds_it(store, clock, tmp_path):
-    """A score out of range (SQL sees it) and an unknown key (only the grammar does) in one file:
-    both lines named, though the import first takes every line to have the common shape."""
+def test_every_bad_line_is_named_a_score_out_of_range_and_an_unknown_key(store, clock, tmp_path):
+    """A score out of range and an unknown key, each in a line otherwise of the common shape:
+    both lines named (the reader leaves them to the validator, which says why)."""
     out_of_range, unknown_key = app_statement(4), app_statement(5)
     out_of_range["result"]["score"]["scaled"] = 1.5
     unknown_key["result"]["grade"] = "A"
@@ -319,9 +319,9 @@ def test_an_id_met_again_in_a_later_part_is_compared_with_the_earlier(store, clo
     assert lrs.statement_count(store) == 0
 
 
-def test_lines_polars_cannot_read_as_text_are_named_too(store, clock, tmp_path):
-    """A raw control character inside a line, or bytes that are not UTF-8, once made the whole
-    file unreadable without saying where: the lines are now split in Python and each named."""
+def test_lines_with_control_characters_or_not_utf8_are_named_too(store, clock, tmp_path):
+    """A raw control character inside a line, or bytes that are not UTF-8 (which once made the
+    whole file unreadable without saying where): each line named."""
     good = json.dumps(app_statement(1), ensure_ascii=False).encode("utf-8")
     control = json.dumps(app_statement(2)).replace('"passed"', '"pas\x1esed"', 1).encode("utf-8")
     latin1 = json.dumps(app_statement(3), ensure_ascii=False).replace("ドリル", "café").encode("latin-1", "replace")

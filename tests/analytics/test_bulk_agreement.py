@@ -1,4 +1,4 @@
-"""The bulk import's fast path (grammar, typed reader, SQL) must agree with the full validator
+"""The bulk import's fast path (the compiled reader, _xapi_scan.c) must agree with the full validator
 on every line: seeded random changes to app statements, one file each, both verdicts compared,
 and the facts of every accepted line equal to the Python path's."""
 
