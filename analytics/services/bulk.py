@@ -17,6 +17,7 @@ While DuckDB stores the facts, another thread compresses the texts (texts.pack).
 from __future__ import annotations
 
 import importlib
+import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import suppress
@@ -64,12 +65,8 @@ def import_jsonl(store: Store, clock: Clock, actor: Actor, path: Path,
         return _import_in_parts(store, clock, path, part_bytes, report)
     with ThreadPoolExecutor(max_workers=1) as beside:
         beside.submit(_arrow_for_duckdb)
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise InvalidInput("analytics.xapi.import_unreadable", path=str(path),
-                               detail=exc.strerror or str(exc)) from exc
-        lines = statement_lines.read(data)
+        data, size = _read_whole(path)
+        lines = statement_lines.read(data, size)
         report("read", lines.count)
         packed = beside.submit(_packed_texts, lines)
         return lrs.write_statements(store, lambda cur: _load(cur, clock, path, lines, packed, report))
@@ -209,9 +206,9 @@ def _packed_texts(lines: Lines) -> texts.Packed:
 
 @dataclass
 class _Part:
-    """One part of a file: its bytes (whole lines) and how many lines came before it."""
-    data: bytearray
-    lines_before: int
+    """One part of a file: its first size bytes of data (whole lines)."""
+    data: statement_lines.Data
+    size: int
 
 
 def _import_in_parts(store: Store, clock: Clock, path: Path, part_bytes: int,
@@ -228,21 +225,21 @@ def _import_in_parts(store: Store, clock: Clock, path: Path, part_bytes: int,
             beside.submit(_arrow_for_duckdb)
             parts = _cut(path, part_bytes)
 
-            def read_next() -> tuple[_Part, Lines] | None:
+            def read_next() -> Lines | None:
                 part = next(parts, None)
-                return None if part is None else (part, statement_lines.read(part.data))
+                return None if part is None else statement_lines.read(part.data, part.size)
 
             upcoming = beside.submit(read_next)
-            while (read := upcoming.result()) is not None:
-                part, lines = read
+            while (lines := upcoming.result()) is not None:
                 packed = beside.submit(_packed_texts, lines) if not problems else None
                 upcoming = beside.submit(read_next)
+                lines_before = totals["lines"]
                 totals["parts"] += 1
                 totals["lines"] += lines.count
                 totals["statements"] += lines.statements
                 report("read", totals["lines"])
                 try:
-                    checked = _check(cur, lines, lines_before=part.lines_before)
+                    checked = _check(cur, lines, lines_before=lines_before)
                     report("checked", totals["statements"])
                     problems += checked.problems
                     totals["checked_in_sql"] += checked.checked_in_sql
@@ -264,26 +261,50 @@ def _import_in_parts(store: Store, clock: Clock, path: Path, part_bytes: int,
     return lrs.write_statements(store, load_parts)
 
 
+def _read_whole(path: Path) -> tuple[statement_lines.Data, int]:
+    """The file's bytes, read into fresh memory in huge pages (statement_lines.fresh_buffer),
+    and how many there are."""
+    try:
+        with path.open("rb") as source:
+            size = os.fstat(source.fileno()).st_size
+            data = statement_lines.fresh_buffer(size)
+            read = _fill(source, data, 0)
+            if read == size and source.read(1):  # it grew while being read: as it is now
+                return (whole := path.read_bytes()), len(whole)
+            return data, read
+    except OSError as exc:
+        raise InvalidInput("analytics.xapi.import_unreadable", path=str(path), detail=exc.strerror or str(exc)) from exc
+
+
+def _fill(source, data: statement_lines.Data, start: int) -> int:
+    """Read from source into data from start until it is full or the file ends: where it ends."""
+    with memoryview(data) as view:
+        done = start
+        while done < len(view) and (got := source.readinto(view[done:])):
+            done += got
+    return done
+
+
 def _cut(path: Path, part_bytes: int) -> Iterator[_Part]:
     """The file in parts of about part_bytes cut at line ends (a longer line makes its part
-    longer), each read into one buffer (no copies: at 1 GB a part, each was another GB)."""
-    lines_before, carry = 0, b""
+    longer), each read into fresh memory once (no copies: at 1 GB a part, each was another GB)."""
+    carry = b""
     try:
         with path.open("rb") as source:
             while True:
-                data = bytearray(len(carry) + part_bytes)
+                data = statement_lines.fresh_buffer(len(carry) + part_bytes)
                 data[:len(carry)] = carry
-                read = source.readinto(memoryview(data)[len(carry):])
-                del data[len(carry) + read:]
-                if not data:
+                filled = _fill(source, data, len(carry))
+                if filled == 0:
                     return
-                end = data.rfind(b"\n") + 1 if read else len(data)  # the last part may end without one
+                ended = filled < len(data)  # the file's end: its last line needs no newline
+                end = filled if ended else data.rfind(b"\n", 0, filled) + 1
                 if end == 0:  # no line end yet: one long line
-                    carry = bytes(data)
+                    carry = data[:filled]
                     continue
-                carry = bytes(data[end:])
-                del data[end:]
-                yield _Part(data, lines_before)
-                lines_before += data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+                carry = data[end:filled]
+                yield _Part(data, end)
+                if ended:
+                    return
     except OSError as exc:
         raise InvalidInput("analytics.xapi.import_unreadable", path=str(path), detail=exc.strerror or str(exc)) from exc
