@@ -332,6 +332,48 @@ static int string_is(Cur *k, const char *expected) {
 static locale_t c_numbers;
 #endif
 
+/* The double nearest the decimal number in [start, end) (already checked to be a JSON number
+ * or a duration's figure). Up to 15 digits and a power of ten up to 22 either way, one
+ * multiplication or division of two exact doubles rounds once, so is the nearest (Clinger's
+ * fast path); else the C library's strtod in the "C" locale. */
+static double decimal_value(Ptr start, Ptr end) {
+    static const double powers[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                                    1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    Ptr p = start;
+    int negative = p < end && *p == '-', digits = 0, fraction = 0;
+    uint64_t mantissa = 0;
+    long exponent = 0;
+    p += negative;
+    for (; p < end && is_digit(*p); p++, digits++)
+        mantissa = digits < 19 ? mantissa * 10 + (uint64_t)(*p - '0') : mantissa;
+    if (p < end && *p == '.')
+        for (p++; p < end && is_digit(*p); p++, digits++, fraction++)
+            mantissa = digits < 19 ? mantissa * 10 + (uint64_t)(*p - '0') : mantissa;
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        p++;
+        int sign = (p < end && *p == '-') ? -1 : 1;
+        p += (p < end && (*p == '-' || *p == '+'));
+        for (; p < end && is_digit(*p); p++)
+            exponent = exponent < 100000 ? exponent * 10 + (*p - '0') : exponent;
+        exponent *= sign;
+    }
+    exponent -= fraction;
+    if (digits <= 15 && exponent >= -22 && exponent <= 22) {
+        double value = (double)mantissa;
+        value = exponent < 0 ? value / powers[-exponent] : value * powers[exponent];
+        return negative ? -value : value;
+    }
+    char text[48];
+    size_t length = (size_t)(end - start) < sizeof text - 1 ? (size_t)(end - start) : sizeof text - 1;
+    memcpy(text, start, length);
+    text[length] = 0;
+#ifdef __GLIBC__
+    return strtod_l(text, NULL, c_numbers);
+#else
+    return strtod(text, NULL);
+#endif
+}
+
 /* A JSON number as a double. Past 15 significant digits the validator (Python ints and
  * floats, compared exactly) may judge differently from doubles: the line takes its path. */
 static int json_number(Cur *k, double *out) {
@@ -367,14 +409,7 @@ static int json_number(Cur *k, double *out) {
             c++;
     }
     NEED(digits <= 15 && c - start < 40);
-    char text[48];
-    memcpy(text, start, (size_t)(c - start));
-    text[c - start] = 0;
-#ifdef __GLIBC__
-    double value = strtod_l(text, NULL, c_numbers);
-#else
-    double value = strtod(text, NULL);
-#endif
+    double value = decimal_value(start, c);
     NEED(isfinite(value));
     *out = value;
     k->c = c;
@@ -607,14 +642,7 @@ static int duration_figure(Ptr *pp, Ptr end, double *value) {
             p++;
     }
     NEED(p - start < 40);
-    char text[48];
-    memcpy(text, start, (size_t)(p - start));
-    text[p - start] = 0;
-#ifdef __GLIBC__
-    *value = strtod_l(text, NULL, c_numbers);
-#else
-    *value = strtod(text, NULL);
-#endif
+    *value = decimal_value(start, p);
     *pp = p;
     return 1;
 }

@@ -186,3 +186,21 @@ def test_thousands_of_changed_statements_never_read_as_fast_where_the_validator_
         if assert_agrees(mutated(random.Random(seed))) == FAST:
             fast += 1
     assert fast > 300  # the changes leave some lines of the common shape
+
+
+def test_decimals_read_as_the_nearest_double_as_python_reads_them():
+    """Figures of up to 15 digits are read by a fast path (one exact multiplication or division),
+    longer ones by the C library: each the double Python's float() gives."""
+    rng = random.Random(7)
+    figures = ["0.1", "0.3", "2.675", "9.999999999999999", "123456789012345", "0.000000000000001", "1.5"]
+    figures += [f"{rng.randrange(10 ** rng.randrange(1, 16))}.{rng.randrange(10 ** rng.randrange(1, 9))}"
+                for _ in range(2000)]
+    figures += [f"{rng.randrange(10 ** 18)}.{rng.randrange(10 ** 9)}" for _ in range(200)]  # past 15 digits
+    text = "\n".join(changed("result.duration", f"PT{figure}S") for figure in figures) + "\n"
+    lines = statement_lines.read(text.encode())
+    assert lines.all_fast()
+    assert lines.facts.column("duration_s").to_pylist() == [float(figure) for figure in figures]
+    scores = [f"{sign}0.{rng.randrange(10 ** 14):014d}e{rng.randrange(-3, 1)}" for sign in ("", "-") for _ in range(500)]
+    text = "\n".join(json.dumps(app_statement(1), ensure_ascii=False).replace('"scaled": -0.4', f'"scaled": {s}') for s in scores)
+    lines = statement_lines.read(text.encode())
+    assert lines.all_fast() and lines.facts.column("score_scaled").to_pylist() == [float(s) for s in scores]
