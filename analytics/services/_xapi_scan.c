@@ -1,10 +1,10 @@
 /* One pass over a JSONL file of xAPI statements: which lines have the common shape of an
- * app's statement, and the typed facts of those (analytics/services/scan.py says how it is
- * used; analytics/services/bulk.py what it replaced: a grammar, DuckDB's JSON reader and
- * SQL, three passes that together allowed about 120,000 statements a second).
+ * app's statement, and the typed facts of those (analytics/services/statement_lines.py reads
+ * a file with it, analytics/services/bulk.py stores what it read; it replaced a regular
+ * expression, DuckDB's JSON reader and SQL: three passes, about 120,000 statements a second).
  *
  * The common shape is the one bulk.py's notes describe: an Agent (account or mbox), a verb,
- * an Activity with a definition, a result, a context, a timestamp; only those keys, each
+ * an Activity (its definition optional), a result, a context, a timestamp; only those keys, each
  * value of its JSON type and form. A line of that shape is "fast" when it also passes the
  * checks a grammar cannot state (required parts, one identifier, score ranges, real dates,
  * keys given once). Every other line is "other" and the full Python validator decides it and
