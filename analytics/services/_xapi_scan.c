@@ -432,13 +432,19 @@ static int json_boolean(Cur *k, int *out) {
 
 /* --- objects ------------------------------------------------------------------------------ */
 
-/* At an object: steps in; true when a member follows (an empty object is not the shape). */
+/* At an object: steps in. 1 when a member follows, 2 when the object was empty (and is
+ * closed), 0 else. Objects that need members say so after (required keys). */
 static int object_open(Cur *k) {
     ws(k);
     NEED(k->c < k->end && *k->c == '{');
     k->c++;
     ws(k);
-    return k->c < k->end && *k->c == '"';
+    NEED(k->c < k->end);
+    if (*k->c == '}') {
+        k->c++;
+        return 2;
+    }
+    return *k->c == '"';
 }
 
 /* After a member's value: 1 when another member follows, 2 when the object closed, 0 else. */
@@ -714,15 +720,15 @@ static int unique_keys(const Member *members, int count) {
 /* A language map: language tags to strings, each tag once. */
 static int language_map(Cur *k, Member *members, int *count) {
     int n = 0, more;
-    NEED(object_open(k));
-    do {
+    NEED(more = object_open(k));
+    while (more == 1) {
         NEED(n < MAP_MAX);
         Member *m = &members[n++];
         NEED(member_key(k, &m->key) && is_tag(m->key));
         NEED(json_string(k, &m->value, &m->escaped));
         m->is_string = 1;
         NEED(more = object_next(k));
-    } while (more == 1);
+    }
     *count = n;
     return unique_keys(members, n);
 }
@@ -736,13 +742,94 @@ static int sixteen_digits(Span s) {
     return 1;
 }
 
-/* Extensions: IRIs to strings, numbers or booleans, each IRI once. *code: the curriculum
- * code when the map names one of 16 digits as a string. */
+/* A JSON number's form, whatever its size (an extension's value: the validator compares none). */
+static int number_form(Cur *k) {
+    Ptr c = k->c, end = k->end;
+    if (c < end && *c == '-')
+        c++;
+    NEED(c < end && is_digit(*c));
+    if (*c == '0')
+        c++;
+    else
+        while (c < end && is_digit(*c))
+            c++;
+    if (c < end && *c == '.') {
+        c++;
+        NEED(c < end && is_digit(*c));
+        while (c < end && is_digit(*c))
+            c++;
+    }
+    if (c < end && (*c == 'e' || *c == 'E')) {
+        c++;
+        if (c < end && (*c == '+' || *c == '-'))
+            c++;
+        NEED(c < end && is_digit(*c));
+        while (c < end && is_digit(*c))
+            c++;
+    }
+    k->c = c;
+    return 1;
+}
+
+#define DEPTH_MAX 8 /* nesting inside an extension's value; deeper takes the validator's path */
+
+/* Any JSON value (an extension's): each object's keys given once, as the validator's parser
+ * demands everywhere. */
+static int any_value(Cur *k, int depth) {
+    ws(k);
+    NEED(k->c < k->end && depth < DEPTH_MAX);
+    switch (*k->c) {
+    case '"': {
+        Span text;
+        int escaped;
+        return json_string(k, &text, &escaped);
+    }
+    case '{': {
+        Member members[MAP_MAX];
+        int n = 0, more;
+        NEED(more = object_open(k));
+        while (more == 1) {
+            NEED(n < MAP_MAX);
+            NEED(member_key(k, &members[n++].key) && any_value(k, depth + 1));
+            NEED(more = object_next(k));
+        }
+        return unique_keys(members, n);
+    }
+    case '[':
+        k->c++;
+        ws(k);
+        if (k->c < k->end && *k->c == ']') {
+            k->c++;
+            return 1;
+        }
+        for (;;) {
+            NEED(any_value(k, depth + 1));
+            ws(k);
+            NEED(k->c < k->end && (*k->c == ',' || *k->c == ']'));
+            if (*k->c++ == ']')
+                return 1;
+        }
+    case 't':
+    case 'f': {
+        int ignored;
+        return json_boolean(k, &ignored);
+    }
+    case 'n':
+        NEED(k->end - k->c >= 4 && memcmp(k->c, "null", 4) == 0);
+        k->c += 4;
+        return 1;
+    default:
+        return number_form(k);
+    }
+}
+
+/* Extensions: IRIs to any JSON value, each IRI once. *code: the curriculum code when the map
+ * names one of 16 digits as a string. */
 static int extensions(Cur *k, Span *code) {
     Member members[MAP_MAX];
     int n = 0, more;
-    NEED(object_open(k));
-    do {
+    NEED(more = object_open(k));
+    while (more == 1) {
         NEED(n < MAP_MAX);
         Member *m = &members[n++];
         NEED(member_key(k, &m->key) && is_iri(m->key));
@@ -750,15 +837,11 @@ static int extensions(Cur *k, Span *code) {
         m->is_string = *k->c == '"';
         if (m->is_string) {
             NEED(json_string(k, &m->value, &m->escaped));
-        } else if (*k->c == 't' || *k->c == 'f') {
-            int ignored;
-            NEED(json_boolean(k, &ignored));
         } else {
-            double ignored;
-            NEED(json_number(k, &ignored));
+            NEED(any_value(k, 0));
         }
         NEED(more = object_next(k));
-    } while (more == 1);
+    }
     NEED(unique_keys(members, n));
     for (int i = 0; i < n; i++) {
         if (members[i].key.n == sizeof CURRICULUM_EXTENSION - 1 &&
@@ -777,8 +860,8 @@ static int account(Cur *k, Line *L) {
     static const char *const keys[] = {"homePage", "name"};
     unsigned seen = 0;
     int more;
-    NEED(object_open(k));
-    do {
+    NEED(more = object_open(k));
+    while (more == 1) {
         Span key;
         NEED(member_key(k, &key));
         switch (known_key(key, keys, 2, &seen)) {
@@ -787,7 +870,7 @@ static int account(Cur *k, Line *L) {
         default: return 0;
         }
         NEED(more = object_next(k));
-    } while (more == 1);
+    }
     return seen == 3;
 }
 
@@ -795,8 +878,8 @@ static int actor(Cur *k, Line *L) {
     static const char *const keys[] = {"objectType", "name", "mbox", "account"};
     unsigned seen = 0;
     int more;
-    NEED(object_open(k));
-    do {
+    NEED(more = object_open(k));
+    while (more == 1) {
         Span key;
         NEED(member_key(k, &key));
         switch (known_key(key, keys, 4, &seen)) {
@@ -807,7 +890,7 @@ static int actor(Cur *k, Line *L) {
         default: return 0;
         }
         NEED(more = object_next(k));
-    } while (more == 1);
+    }
     return PRESENT(L->mbox) != L->has_account; /* one identifier */
 }
 
@@ -817,8 +900,8 @@ static int verb(Cur *k, Line *L) {
     unsigned seen = 0;
     int more, count;
     Member members[MAP_MAX];
-    NEED(object_open(k));
-    do {
+    NEED(more = object_open(k));
+    while (more == 1) {
         Span key;
         NEED(member_key(k, &key));
         switch (known_key(key, keys, 2, &seen)) {
@@ -827,7 +910,7 @@ static int verb(Cur *k, Line *L) {
         default: return 0;
         }
         NEED(more = object_next(k));
-    } while (more == 1);
+    }
     NEED(PRESENT(L->verb_id));
     /* voiding takes the validator's path */
     return !(L->verb_id.n == sizeof voided - 1 && memcmp(L->verb_id.p, voided, L->verb_id.n) == 0);
@@ -836,6 +919,8 @@ static int verb(Cur *k, Line *L) {
 /* The name shown for an activity: Japanese, else English, else the first given. */
 static int activity_name(const Member *names, int count, Span *out) {
     static const char *const preferred[] = {"ja", "ja-JP", "en", "en-US", "en-GB"};
+    if (count == 0)
+        return 1; /* no name */
     const Member *chosen = &names[0];
     for (int t = 0, found = 0; t < 5 && !found; t++)
         for (int i = 0; i < count; i++)
@@ -849,28 +934,35 @@ static int activity_name(const Member *names, int count, Span *out) {
     return 1;
 }
 
-static int definition(Cur *k, Line *L) {
-    static const char *const keys[] = {"name", "description", "type", "extensions"};
+/* What an activity's definition says that the facts keep. */
+typedef struct {
+    Span name, unit_code, whole;
+} Definition;
+
+/* An activity's definition (interactions take the validator's path: their rules are many). */
+static int definition(Cur *k, Definition *d) {
+    static const char *const keys[] = {"name", "description", "type", "moreInfo", "extensions"};
     unsigned seen = 0;
     int more, count;
     Member members[MAP_MAX];
-    Span type;
+    Span iri_value;
     Ptr start = (ws(k), k->c);
-    NEED(object_open(k));
-    do {
+    NEED(more = object_open(k));
+    while (more == 1) {
         Span key;
         NEED(member_key(k, &key));
-        switch (known_key(key, keys, 4, &seen)) {
-        case 0: NEED(language_map(k, members, &count) && activity_name(members, count, &L->activity_name)); break;
+        switch (known_key(key, keys, 5, &seen)) {
+        case 0: NEED(language_map(k, members, &count) && activity_name(members, count, &d->name)); break;
         case 1: NEED(language_map(k, members, &count)); break;
-        case 2: NEED(iri(k, &type)); break;
-        case 3: NEED(extensions(k, &L->unit_code_definition)); break;
+        case 2:
+        case 3: NEED(iri(k, &iri_value)); break;
+        case 4: NEED(extensions(k, &d->unit_code)); break;
         default: return 0;
         }
         NEED(more = object_next(k));
-    } while (more == 1);
-    L->definition.p = start;
-    L->definition.n = (size_t)(k->c - start);
+    }
+    d->whole.p = start;
+    d->whole.n = (size_t)(k->c - start);
     return 1;
 }
 
@@ -878,27 +970,92 @@ static int activity(Cur *k, Line *L) {
     static const char *const keys[] = {"objectType", "id", "definition"};
     unsigned seen = 0;
     int more;
-    NEED(object_open(k));
-    do {
+    NEED(more = object_open(k));
+    while (more == 1) {
         Span key;
         NEED(member_key(k, &key));
         switch (known_key(key, keys, 3, &seen)) {
         case 0: NEED(string_is(k, "Activity")); break;
         case 1: NEED(iri(k, &L->object_id)); break;
-        case 2: NEED(definition(k, L)); break;
+        case 2: {
+            Definition d = {{NULL, 0}, {NULL, 0}, {NULL, 0}};
+            NEED(definition(k, &d));
+            L->activity_name = d.name;
+            L->unit_code_definition = d.unit_code;
+            L->definition = d.whole;
+            break;
+        }
         default: return 0;
         }
         NEED(more = object_next(k));
-    } while (more == 1);
+    }
     return PRESENT(L->object_id);
+}
+
+/* An activity of the context (parent, grouping, category, other): checked, not kept apart
+ * (the statement's text keeps it). */
+static int context_activity(Cur *k) {
+    static const char *const keys[] = {"objectType", "id", "definition"};
+    unsigned seen = 0;
+    int more;
+    Span id = {NULL, 0};
+    NEED(more = object_open(k));
+    while (more == 1) {
+        Span key;
+        NEED(member_key(k, &key));
+        switch (known_key(key, keys, 3, &seen)) {
+        case 0: NEED(string_is(k, "Activity")); break;
+        case 1: NEED(iri(k, &id)); break;
+        case 2: {
+            Definition ignored = {{NULL, 0}, {NULL, 0}, {NULL, 0}};
+            NEED(definition(k, &ignored));
+            break;
+        }
+        default: return 0;
+        }
+        NEED(more = object_next(k));
+    }
+    return PRESENT(id);
+}
+
+/* contextActivities: each kind an activity or an array of them. */
+static int context_activities(Cur *k) {
+    static const char *const keys[] = {"parent", "grouping", "category", "other"};
+    unsigned seen = 0;
+    int more;
+    NEED(more = object_open(k));
+    while (more == 1) {
+        Span key;
+        NEED(member_key(k, &key) && known_key(key, keys, 4, &seen) >= 0);
+        NEED(k->c < k->end);
+        if (*k->c == '[') {
+            k->c++;
+            ws(k);
+            if (k->c < k->end && *k->c == ']') {
+                k->c++;
+            } else {
+                for (;;) {
+                    NEED(context_activity(k));
+                    ws(k);
+                    NEED(k->c < k->end && (*k->c == ',' || *k->c == ']'));
+                    if (*k->c++ == ']')
+                        break;
+                }
+            }
+        } else {
+            NEED(context_activity(k));
+        }
+        NEED(more = object_next(k));
+    }
+    return 1;
 }
 
 static int score(Cur *k, Line *L) {
     static const char *const keys[] = {"scaled", "raw", "min", "max"};
     unsigned seen = 0;
     int more;
-    NEED(object_open(k));
-    do {
+    NEED(more = object_open(k));
+    while (more == 1) {
         Span key;
         NEED(member_key(k, &key));
         switch (known_key(key, keys, 4, &seen)) {
@@ -909,7 +1066,7 @@ static int score(Cur *k, Line *L) {
         default: return 0;
         }
         NEED(more = object_next(k));
-    } while (more == 1);
+    }
     NEED(!L->has_scaled || (L->scaled >= -1 && L->scaled <= 1));
     NEED(!(L->has_min && L->has_max) || L->min < L->max);
     NEED(!(L->has_raw && L->has_min) || L->raw >= L->min);
@@ -918,48 +1075,51 @@ static int score(Cur *k, Line *L) {
 }
 
 static int result(Cur *k, Line *L) {
-    static const char *const keys[] = {"score", "success", "completion", "duration", "response"};
+    static const char *const keys[] = {"score", "success", "completion", "duration", "response", "extensions"};
     unsigned seen = 0;
     int more;
-    Span response;
-    NEED(object_open(k));
-    do {
+    Span response, no_code;
+    NEED(more = object_open(k));
+    while (more == 1) {
         Span key;
         int escaped;
         NEED(member_key(k, &key));
-        switch (known_key(key, keys, 5, &seen)) {
+        switch (known_key(key, keys, 6, &seen)) {
         case 0: NEED(score(k, L)); break;
         case 1: NEED(json_boolean(k, &L->success)); break;
         case 2: NEED(json_boolean(k, &L->completion)); break;
         case 3: NEED(plain_string(k, &L->duration)); break;
         case 4: NEED(json_string(k, &response, &escaped)); break;
+        case 5: NEED(extensions(k, &no_code)); break; /* a code counts only in the definition's or the context's */
         default: return 0;
         }
         NEED(more = object_next(k));
-    } while (more == 1);
+    }
     return 1;
 }
 
 static int context(Cur *k, Line *L) {
-    static const char *const keys[] = {"registration", "extensions", "platform", "revision", "language"};
+    static const char *const keys[] = {"registration", "extensions", "platform", "revision", "language",
+                                       "contextActivities"};
     unsigned seen = 0;
     int more;
     Span text;
-    NEED(object_open(k));
-    do {
+    NEED(more = object_open(k));
+    while (more == 1) {
         Span key;
         int escaped;
         NEED(member_key(k, &key));
-        switch (known_key(key, keys, 5, &seen)) {
+        switch (known_key(key, keys, 6, &seen)) {
         case 0: NEED(plain_string(k, &L->registration) && is_uuid(L->registration)); break;
         case 1: NEED(extensions(k, &L->unit_code_context)); break;
         case 2:
         case 3: NEED(json_string(k, &text, &escaped)); break;
         case 4: NEED(plain_string(k, &text) && is_tag(text)); break;
+        case 5: NEED(context_activities(k)); break;
         default: return 0;
         }
         NEED(more = object_next(k));
-    } while (more == 1);
+    }
     return 1;
 }
 
@@ -967,8 +1127,8 @@ static int statement(Cur *k, Line *L) {
     static const char *const keys[] = {"id", "actor", "verb", "object", "result", "context", "timestamp"};
     unsigned seen = 0;
     int more;
-    NEED(object_open(k));
-    do {
+    NEED(more = object_open(k));
+    while (more == 1) {
         Span key;
         NEED(member_key(k, &key));
         switch (known_key(key, keys, 7, &seen)) {
@@ -982,7 +1142,7 @@ static int statement(Cur *k, Line *L) {
         default: return 0;
         }
         NEED(more = object_next(k));
-    } while (more == 1);
+    }
     ws(k);
     return k->c == k->end && (seen & 0x0E) == 0x0E; /* actor, verb and object */
 }

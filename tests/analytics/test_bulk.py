@@ -37,6 +37,11 @@ def app_statement(n: int) -> dict:
                     "language": "ja-JP", "extensions": {EXT: "8201003110000000", "https://x.jp/ext/n": n}},
         "timestamp": f"2026-11-2{n % 7}T0{n % 9}:15:00{'Z' if n % 2 else '+09:00'}",
     }
+    if n % 2:  # the course as the app's grouping, as many apps send it
+        statement["context"]["contextActivities"] = {"grouping": [
+            {"id": "https://apps.example.jp/courses/5", "definition": {"name": {"ja": "5年算数"}}}]}
+    if n % 3 == 2:  # an app's own figures, nested
+        statement["result"]["extensions"] = {"https://apps.example.jp/ext/attempt": {"n": n, "hints": [1, None]}}
     if n % 4 == 0:
         del statement["context"]
     if n % 5 == 0:
@@ -167,7 +172,7 @@ def test_keys_and_strings_that_look_like_values_do_not_fool_the_reader(store, cl
     escapes each keep their own judgement."""
     def with_extensions(n: int, extensions: str) -> str:
         text = json.dumps(app_statement(n), ensure_ascii=(n % 2 == 0))
-        return text.replace('"extensions": {', '"extensions": {' + extensions + ", ", 1)
+        return text.replace('"https://x.jp/ext/n"', extensions + ', "https://x.jp/ext/n"', 1)  # the context's
     good = [with_extensions(1, '"http://x.jp/a:1": 1, "http://x.jp/a:2": 2'),
             with_extensions(2, '"http://x.jp/b:": "v\\": 1", "http://x.jp/c": "\\":\\"x"')]
     result = bulk.import_jsonl(store, clock, SYSTEM, write_lines(tmp_path / "g.jsonl", good))

@@ -142,8 +142,8 @@ def test_curriculum_codes_from_extensions_or_the_activity_id():
     in_context = changed("context.extensions", {lrs.CURRICULUM_EXTENSION: code})
     assert read_one(in_context)[1]["unit_code"] == code and assert_agrees(in_context) == FAST
     as_number = changed("context.extensions", {lrs.CURRICULUM_EXTENSION: int(code)})
-    # 16 digits are past a double's exactness: the validator's path, where a number is no code.
-    assert assert_agrees(as_number) == OTHER and validator_accepts(as_number)
+    # A number is no code (nor compared: an extension's value may be any JSON), as on the validator's path.
+    assert assert_agrees(as_number) == FAST and read_one(as_number)[1]["unit_code"] != code
     in_id = changed("object.id", f"https://x.jp/u/1234567890123456789/{code}?a=1")
     assert read_one(in_id)[1]["unit_code"] == code and assert_agrees(in_id) == FAST
 
@@ -204,3 +204,38 @@ def test_decimals_read_as_the_nearest_double_as_python_reads_them():
     text = "\n".join(json.dumps(app_statement(1), ensure_ascii=False).replace('"scaled": -0.4', f'"scaled": {s}') for s in scores)
     lines = statement_lines.read(text.encode())
     assert lines.all_fast() and lines.facts.column("score_scaled").to_pylist() == [float(s) for s in scores]
+
+
+DEEP = {"a": {"b": {"c": {"d": {"e": {"f": {"g": {"h": {"i": 1}}}}}}}}}  # past the reader's nesting
+
+
+@pytest.mark.parametrize(("path", "value", "expected", "valid"), [
+    ("context.contextActivities", {"parent": {"id": "https://x.jp/course/1"}}, FAST, True),
+    ("context.contextActivities", {"grouping": [{"id": "https://x.jp/g/1", "objectType": "Activity"}, {
+        "id": "https://x.jp/g/2", "definition": {"name": {"ja": "国語"}, "type": "https://x.jp/t/course"}}]}, FAST, True),
+    ("context.contextActivities", {"category": []}, FAST, True),
+    ("context.contextActivities", {"other": [{"id": "https://x.jp/o", "objectType": "Agent"}]}, OTHER, False),
+    ("context.contextActivities", {"parent": {"definition": {"name": {"ja": "x"}}}}, OTHER, False),  # no id
+    ("context.contextActivities", {"sibling": [{"id": "https://x.jp/s"}]}, OTHER, False),
+    ("context.contextActivities", {"parent": [{"id": "https://x.jp/p", "definition": {"interactionType": "choice"}}]},
+     OTHER, True),  # interactions: the validator's path
+    ("result.extensions", {"https://x.jp/e/device": {"os": "iPadOS", "tags": ["a", 1, None, {"b": False}, []]}},
+     FAST, True),
+    ("result.extensions", {"https://x.jp/e/big": 123456789012345678901234567890}, FAST, True),
+    ("context.extensions", {"https://x.jp/e/deep": DEEP}, OTHER, True),
+    ("result", {}, FAST, True), ("context", {}, FAST, True), ("result.score", {}, FAST, True),
+    ("object.definition", {}, FAST, True), ("object.definition.name", {}, FAST, True), ("verb.display", {}, FAST, True),
+    ("context.extensions", {}, FAST, True),
+    ("object.definition.moreInfo", "https://x.jp/more", FAST, True), ("object.definition.moreInfo", "nope", OTHER, False),
+    ("actor", {}, OTHER, False), ("verb", {}, OTHER, False), ("object", {}, OTHER, False),
+])
+def test_shapes_apps_send_beyond_the_plainest(path, value, expected, valid):
+    """Context activities, an app's own extensions (any JSON), empty objects, moreInfo."""
+    text = changed(path, value, n=1)
+    assert assert_agrees(text) == expected
+    assert validator_accepts(text) == valid
+
+
+def test_a_key_twice_deep_inside_an_extension_is_refused_there_too():
+    text = changed("result.extensions", {"https://x.jp/e/a": {"k": 1, "j": [{"x": 1, "y": 2}]}}).replace('"y"', '"x"')
+    assert assert_agrees(text) == OTHER and not validator_accepts(text)
