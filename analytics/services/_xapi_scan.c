@@ -376,31 +376,22 @@ static double decimal_value(Ptr start, Ptr end) {
 #endif
 }
 
-/* A JSON number as a double. Past 15 significant digits the validator (Python ints and
- * floats, compared exactly) may judge differently from doubles: the line takes its path. */
-static int json_number(Cur *k, double *out) {
-    Ptr c = k->c, end = k->end, start = c;
-    int digits = 0;
+/* A JSON number's form, whatever its size (an extension's value: the validator compares none). */
+static int number_form(Cur *k) {
+    Ptr c = k->c, end = k->end;
     if (c < end && *c == '-')
         c++;
-    NEED(c < end);
-    if (*c == '0') {
+    NEED(c < end && is_digit(*c));
+    if (*c == '0')
         c++;
-        digits++;
-    } else {
-        NEED(*c >= '1' && *c <= '9');
-        while (c < end && is_digit(*c)) {
+    else
+        while (c < end && is_digit(*c))
             c++;
-            digits++;
-        }
-    }
     if (c < end && *c == '.') {
         c++;
         NEED(c < end && is_digit(*c));
-        while (c < end && is_digit(*c)) {
+        while (c < end && is_digit(*c))
             c++;
-            digits++;
-        }
     }
     if (c < end && (*c == 'e' || *c == 'E')) {
         c++;
@@ -410,11 +401,22 @@ static int json_number(Cur *k, double *out) {
         while (c < end && is_digit(*c))
             c++;
     }
-    NEED(digits <= 15 && c - start < 40);
-    double value = decimal_value(start, c);
+    k->c = c;
+    return 1;
+}
+
+/* A JSON number as a double. Past 15 significant digits the validator (Python ints and
+ * floats, compared exactly) may judge differently from doubles: the line takes its path. */
+static int json_number(Cur *k, double *out) {
+    Ptr start = k->c;
+    NEED(number_form(k));
+    int digits = 0;
+    for (Ptr p = start; p < k->c && *p != 'e' && *p != 'E'; p++)
+        digits += is_digit(*p);
+    NEED(digits <= 15 && k->c - start < 40);
+    double value = decimal_value(start, k->c);
     NEED(isfinite(value));
     *out = value;
-    k->c = c;
     return 1;
 }
 
@@ -741,35 +743,6 @@ static int sixteen_digits(Span s) {
     NEED(s.n == 16);
     for (int i = 0; i < 16; i++)
         NEED(is_digit(s.p[i]));
-    return 1;
-}
-
-/* A JSON number's form, whatever its size (an extension's value: the validator compares none). */
-static int number_form(Cur *k) {
-    Ptr c = k->c, end = k->end;
-    if (c < end && *c == '-')
-        c++;
-    NEED(c < end && is_digit(*c));
-    if (*c == '0')
-        c++;
-    else
-        while (c < end && is_digit(*c))
-            c++;
-    if (c < end && *c == '.') {
-        c++;
-        NEED(c < end && is_digit(*c));
-        while (c < end && is_digit(*c))
-            c++;
-    }
-    if (c < end && (*c == 'e' || *c == 'E')) {
-        c++;
-        if (c < end && (*c == '+' || *c == '-'))
-            c++;
-        NEED(c < end && is_digit(*c));
-        while (c < end && is_digit(*c))
-            c++;
-    }
-    k->c = c;
     return 1;
 }
 
