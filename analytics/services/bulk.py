@@ -3,8 +3,8 @@
 A per-statement Python loop cannot check hundreds of thousands of statements a second. Most
 lines of a learning app have one common shape: an Agent (account or mbox), a verb, an
 Activity, a result, a context (with context activities), a timestamp, extensions holding any
-JSON. A compiled reader (_xapi_scan.c, through
-statement_lines) reads the file once, on every core: it knows that shape as a grammar (only
+JSON. A compiled reader (_xapi_scan.c, through statement_lines) reads the file once, on every
+core: it knows that shape as a grammar (only
 the allowed keys, each given once, each value of its JSON type and form: IRIs, UUIDs,
 language tags, durations, real timestamps, score ranges) and gives the typed facts of every
 line that has it. Every other line — unusual but maybe valid (groups, sub-statements,
