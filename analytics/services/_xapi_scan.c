@@ -657,44 +657,43 @@ static int duration_figure(Ptr *pp, Ptr end, double *value) {
     return 1;
 }
 
-/* PnYnMnDTnHnMnS (weeks take the validator's path) in seconds, a year 365 days and a month
- * 30, summed in the order lrs.duration_seconds sums them (so the same double). */
-static int duration_seconds(Span s, double *out) {
-    static const char date_units[] = "YMD", time_units[] = "HMS";
-    static const double date_seconds[] = {31536000.0, 2592000.0, 86400.0};
-    static const double time_seconds[] = {3600.0, 60.0, 1.0};
-    Ptr p = s.p, end = s.p + s.n;
-    double total = 0;
+/* The figures of one half of a duration (date or time), each with its unit in the order
+ * `units` names them, up to `stop` (or the end), added to *total: how many, or -1. */
+static int duration_half(Ptr *pp, Ptr end, unsigned char stop, const char *units, const double *seconds,
+                         double *total) {
+    Ptr p = *pp;
     int parts = 0;
-    NEED(p < end && *p == 'P');
-    p++;
-    for (int unit = 0; unit < 3 && p < end && *p != 'T';) {
+    for (int unit = 0; unit < 3 && p < end && *p != stop;) {
         double figure;
-        NEED(duration_figure(&p, end, &figure));
-        NEED(p < end);
-        while (unit < 3 && *p != date_units[unit])
+        if (!duration_figure(&p, end, &figure) || p >= end)
+            return -1;
+        while (unit < 3 && *p != units[unit])
             unit++;
-        NEED(unit < 3);
-        total += figure * date_seconds[unit];
+        if (unit == 3)
+            return -1;
+        *total += figure * seconds[unit];
         p++;
         unit++;
         parts++;
     }
+    *pp = p;
+    return parts;
+}
+
+/* PnYnMnDTnHnMnS (weeks take the validator's path) in seconds, a year 365 days and a month
+ * 30, summed in the order lrs.duration_seconds sums them (so the same double). */
+static int duration_seconds(Span s, double *out) {
+    static const double date_seconds[] = {31536000.0, 2592000.0, 86400.0};
+    static const double time_seconds[] = {3600.0, 60.0, 1.0};
+    Ptr p = s.p, end = s.p + s.n;
+    double total = 0;
+    NEED(p < end && *p == 'P');
+    p++;
+    int parts = duration_half(&p, end, 'T', "YMD", date_seconds, &total);
+    NEED(parts >= 0);
     if (p < end && *p == 'T') {
         p++;
-        int time_parts = 0;
-        for (int unit = 0; unit < 3 && p < end;) {
-            double figure;
-            NEED(duration_figure(&p, end, &figure));
-            NEED(p < end);
-            while (unit < 3 && *p != time_units[unit])
-                unit++;
-            NEED(unit < 3);
-            total += figure * time_seconds[unit];
-            p++;
-            unit++;
-            time_parts++;
-        }
+        int time_parts = duration_half(&p, end, 0, "HMS", time_seconds, &total);
         NEED(time_parts > 0);
         parts += time_parts;
     }
