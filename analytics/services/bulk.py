@@ -17,7 +17,6 @@ While DuckDB stores the facts, another thread compresses the texts (texts.pack).
 
 from __future__ import annotations
 
-import importlib
 import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -65,18 +64,11 @@ def import_jsonl(store: Store, clock: Clock, actor: Actor, path: Path,
     if part_bytes and size > part_bytes:
         return _import_in_parts(store, clock, path, part_bytes, report)
     with ThreadPoolExecutor(max_workers=1) as beside:
-        beside.submit(_arrow_for_duckdb)
         data, size = _read_whole(path)
         lines = statement_lines.read(data, size)
         report("read", lines.count)
         packed = beside.submit(_packed_texts, lines)
         return lrs.write_statements(store, lambda cur: _load(cur, clock, path, lines, packed, report))
-
-
-def _arrow_for_duckdb() -> None:
-    """DuckDB reads a registered Arrow table through pyarrow.dataset, whose first import in a
-    process takes about 0.35 s (it loads pandas): imported while the file is read."""
-    importlib.import_module("pyarrow.dataset")
 
 
 def _load(cur, clock: Clock, path: Path, lines: Lines, packed: Future, report: Callable[[str, int], None]) -> dict:
@@ -124,8 +116,10 @@ def _part_bytes(size: int) -> int | None:
 @dataclass
 class _Checked:
     """A batch of lines checked: the rows ready to store (incoming: the table of the facts the
-    reader gave, rows: those the full validator passed, at places), or the problems."""
+    reader gave, or of their ids when whole_rows has them; rows: those the full validator
+    passed, at places), or the problems."""
     incoming: str
+    whole_rows: str | None  # see lrs.insert_incoming's rows
     checked_in_sql: int
     problems: list[RowProblem]
     rows: list[tuple]
@@ -137,17 +131,21 @@ def _check(cur, lines: Lines, lines_before: int = 0) -> _Checked:
     of the validator will join them), and every other line through the full validator.
     Problems name lines_before + the line's number."""
     others = lines.others()
+    whole_rows = None
     if others or lines.facts.column("id").null_count:
         incoming = "bulk_incoming"
-        cur.register("bulk_lines_facts", lines.facts)
+        _read_once(cur, "bulk_lines_facts", lines.facts)
         cur.execute(f"CREATE OR REPLACE TEMP TABLE bulk_incoming ({lrs.INCOMING_COLUMNS.replace(', raw VARCHAR', '')})")
         cur.execute(f"INSERT INTO bulk_incoming BY NAME {statement_lines.FACTS_SQL} FROM bulk_lines_facts")
-    else:  # every line read by the reader, each with its id: the facts as they are, placed
-        incoming = "bulk_facts"
-        cur.register("bulk_lines_facts", lrs.with_roster_places(cur, lines.facts))
-        cur.execute(f"CREATE OR REPLACE TEMP VIEW bulk_facts AS {statement_lines.FACTS_SQL}, school_id, grade, "
-                    "class_name FROM bulk_lines_facts")
-    checked = _Checked(incoming, lines.facts.num_rows, [], [], [])
+    else:  # every line read by the reader, each with its id: the facts as they are, placed,
+        # read once by the INSERT; the checks before it read a table of the ids alone.
+        incoming = "bulk_ids"
+        facts = lrs.with_roster_places(cur, lines.facts)
+        _read_once(cur, "bulk_lines_ids", facts.select(["n", "id"]))
+        cur.execute("CREATE OR REPLACE TEMP TABLE bulk_ids AS SELECT n, id, NULL::VARCHAR AS voids_id FROM bulk_lines_ids")
+        _read_once(cur, "bulk_lines_facts", facts)
+        whole_rows = f"({statement_lines.FACTS_SQL}, school_id, grade, class_name FROM bulk_lines_facts)"
+    checked = _Checked(incoming, whole_rows, lines.facts.num_rows, [], [], [])
     for index, place, text, utf8 in others:
         try:
             if not utf8:
@@ -171,21 +169,32 @@ def _store_checked(cur, clock: Clock, checked: _Checked, lines: Lines, packed: F
         cur.register("bulk_slow_rows", frame)
         cur.execute("INSERT INTO bulk_incoming BY NAME SELECT * FROM bulk_slow_rows")
         cur.unregister("bulk_slow_rows")
-    # The texts as sent, for ids met twice (in the file, or stored before).
-    cur.register("bulk_texts", lines.texts())
+
+    def texts_as_sent() -> str:
+        """The texts as sent, asked for ids met twice (in the file, or stored before)."""
+        cur.register("bulk_texts", lines.texts())
+        return "(SELECT n, raw FROM bulk_texts WHERE n >= 0)"
+
     before = cur.execute("SELECT count(*) FROM analytics_statements").fetchone()[0]
     lrs.insert_incoming(cur, checked.incoming, lrs.IMPORT_CLIENT_ID, lrs.IMPORT_AUTHORITY, clock.now(),
-                        texts_in_order=packed.result, raws="(SELECT n, raw FROM bulk_texts WHERE n >= 0)",
-                        placed=checked.incoming == "bulk_facts")
+                        texts_in_order=packed.result, raws=texts_as_sent, placed=checked.whole_rows is not None,
+                        rows=checked.whole_rows)
     return cur.execute("SELECT count(*) FROM analytics_statements").fetchone()[0] - before
 
 
 def _drop_batch(cur) -> None:
-    for name in ("bulk_lines_facts", "bulk_texts", "bulk_slow_rows"):
+    for name in ("bulk_lines_facts", "bulk_lines_ids", "bulk_texts", "bulk_slow_rows"):
         with suppress(duckdb.Error):
             cur.unregister(name)
-    cur.execute("DROP VIEW IF EXISTS bulk_facts")
+    cur.execute("DROP TABLE IF EXISTS bulk_ids")
     cur.execute("DROP TABLE IF EXISTS bulk_incoming")
+
+
+def _read_once(cur, name: str, table: pa.Table) -> None:
+    """Lets DuckDB read `table` once, as `name`, through the Arrow C stream interface. (Given a
+    pyarrow Table, which it may read many times, DuckDB imports pyarrow.dataset, and with it
+    pandas: 0.3 s of CPU an import paid, on a core the reader wanted.)"""
+    cur.register(name, table.__arrow_c_stream__())
 
 
 def _packed_texts(lines: Lines) -> texts.Packed:
@@ -223,7 +232,6 @@ def _import_in_parts(store: Store, clock: Clock, path: Path, part_bytes: int,
         totals = {"lines": 0, "statements": 0, "checked_in_sql": 0, "added": 0, "parts": 0}
         problems: list[RowProblem] = []
         with ThreadPoolExecutor(max_workers=1) as beside:
-            beside.submit(_arrow_for_duckdb)
             parts = _cut(path, part_bytes)
 
             def read_next() -> Lines | None:

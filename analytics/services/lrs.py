@@ -7,6 +7,7 @@ StatementConflict), inserts the new rows in one set-based INSERT and marks voide
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
@@ -276,27 +277,32 @@ def with_roster_places(cur, rows: pa.Table) -> pa.Table:
 
 
 def insert_incoming(cur, incoming: str, client_id: int, authority: dict, now: datetime,
-                    texts_in_order: Callable[[], texts.Packed] | None = None, raws: str | None = None,
-                    placed: bool = False) -> None:
+                    texts_in_order: Callable[[], texts.Packed] | None = None,
+                    raws: Callable[[], str] | None = None, placed: bool = False, rows: str | None = None) -> None:
     """Insert the rows of table `incoming` (ROW_COLUMNS and n: 0, 1, … in the batch) inside the
     caller's transaction, which holds the statements lock (see write_statements). The texts
-    are the raw column of `incoming`, or of `raws` (a table or subquery of n, raw) when it has
-    none. A caller that has the texts in n order passes a function giving them packed
+    are the raw column of `incoming`, or when it has none, of the table or subquery of n, raw
+    that `raws` readies and names (called only if texts are needed). A caller that has the texts in n order passes a function giving them packed
     (texts.pack), which it may be computing meanwhile in another thread (texts_in_order).
     Each learner's school, grade and class are the roster's now: looked up here, or already
-    in `incoming` when placed (with_roster_places).
+    in `incoming` when placed (with_roster_places). Given `rows` (a source read once, such as an
+    Arrow stream, of all the batch's columns), `incoming` needs only n, id and voids_id.
 
     Ids already stored with the same content are skipped; with other content the whole
     batch fails with StatementConflict. A voiding statement may not void another voiding one.
     """
     # The texts are read only for ids met twice, in the batch or in the store.
-    with_texts = f"{incoming} JOIN {raws} r USING (n)" if raws else incoming
+    texts_as_sent = functools.cache(raws) if raws else None
+
+    def with_texts() -> str:
+        return f"{incoming} JOIN {texts_as_sent()} r USING (n)" if texts_as_sent else incoming
+
     batch_size, distinct_ids = cur.execute(f"SELECT count(*), count(DISTINCT id) FROM {incoming}").fetchone()
     # The same id twice in one batch: fine when the content is the same (kept once).
     doubled = [i for (i,) in cur.execute(f"SELECT id FROM {incoming} GROUP BY id HAVING count(*) > 1").fetchall()
                ] if distinct_ids < batch_size else []
     if doubled:
-        texts_of = cur.execute(f"SELECT id, list(raw) FROM {with_texts} WHERE id IN (SELECT unnest(?::VARCHAR[])) "
+        texts_of = cur.execute(f"SELECT id, list(raw) FROM {with_texts()} WHERE id IN (SELECT unnest(?::VARCHAR[])) "
                                f"GROUP BY id", [doubled]).fetchall()
         for statement_id, sent in texts_of:
             if not all(same_content(sent[0], other) for other in sent[1:]):
@@ -311,7 +317,7 @@ def insert_incoming(cur, incoming: str, client_id: int, authority: dict, now: da
     existing = _stored_of_batch(cur, incoming, of_batch, small)
     if existing:
         stored_texts = texts.fetch(cur, existing.values())
-        for statement_id, raw in cur.execute(f"SELECT id, raw FROM {with_texts} WHERE id IN "
+        for statement_id, raw in cur.execute(f"SELECT id, raw FROM {with_texts()} WHERE id IN "
                                              f"(SELECT unnest(?::VARCHAR[]))", [list(existing)]).fetchall():
             if not same_content(raw, stored_texts[existing[statement_id]]):
                 raise StatementConflict(id=str(statement_id))
@@ -328,31 +334,34 @@ def insert_incoming(cur, incoming: str, client_id: int, authority: dict, now: da
     if existing or doubled:
         cur.execute(f"CREATE OR REPLACE TEMP TABLE statements_fresh AS "
                     f"SELECT * EXCLUDE (n), n AS batch_n, row_number() OVER (ORDER BY n) - 1 AS n "
-                    f"FROM (SELECT DISTINCT ON (id) * FROM {incoming} ORDER BY id, n) "
+                    f"FROM (SELECT DISTINCT ON (id) * FROM {rows or incoming} ORDER BY id, n) "
                     f"WHERE id NOT IN (SELECT unnest(?::VARCHAR[]))", [list(existing)])
         fresh = "statements_fresh"
     count = batch_size if fresh == incoming else cur.execute(f"SELECT count(*) FROM {fresh}").fetchone()[0]
     if count:
         first = next_seq(cur)
         roster = "i" if placed else "l"
+        # Literals, not parameters: DuckDB imports pandas to convert any parameter (0.3 s of
+        # CPU the first time in a process, which a bulk import from the command line paid).
+        stored = f"{sql_text(now.isoformat())}::TIMESTAMPTZ"
         cur.execute(
             f"""INSERT INTO analytics_statements
-                SELECT i.id::UUID, {first} + i.n, $now, coalesce(i.ts, $now), $client,
+                SELECT i.id::UUID, {first} + i.n, {stored}, coalesce(i.ts, {stored}), {int(client_id)},
                        i.actor_key, i.learner_id, {roster}.school_id, {roster}.grade, {roster}.class_name, i.verb_id,
                        i.object_type, i.object_id, i.activity_name, i.unit_code, i.score_scaled, i.success,
                        i.completion, i.duration_s, i.registration::UUID, i.voids_id::UUID, false, i.version,
-                       $authority, i.actor_name, i.definition
-                FROM {fresh} i {"" if placed else "LEFT JOIN analytics_learners l ON l.learner_id = i.learner_id"}
-                ORDER BY {roster}.school_id, {roster}.grade, {roster}.class_name, coalesce(i.ts, $now)""",
-            {"now": now, "client": client_id, "authority": json.dumps(authority, ensure_ascii=False)},
-        )
+                       {sql_text(json.dumps(authority, ensure_ascii=False))}, i.actor_name, i.definition
+                FROM {(rows or incoming) if fresh == incoming else fresh} i
+                     {"" if placed else "LEFT JOIN analytics_learners l ON l.learner_id = i.learner_id"}
+                ORDER BY {roster}.school_id, {roster}.grade, {roster}.class_name, coalesce(i.ts, {stored})""")
         if (kept := stored_ids.in_use()) is not None:
             kept.add(cur, fresh, whole_batch=fresh == incoming, count=count, last_seq=first + count - 1)
         if fresh == incoming and texts_in_order is not None:
             texts.save_packed(cur, first, texts_in_order())
-        elif raws:
+        elif texts_as_sent:
             place_in_batch = "batch_n" if fresh != incoming else "n"
-            texts.save(cur, f"(SELECT {first} + f.n AS seq, r.raw FROM {fresh} f JOIN {raws} r ON r.n = f.{place_in_batch})")
+            texts.save(cur, f"(SELECT {first} + f.n AS seq, r.raw FROM {fresh} f JOIN {texts_as_sent()} r "
+                            f"ON r.n = f.{place_in_batch})")
         else:
             texts.save(cur, f"(SELECT {first} + n AS seq, raw FROM {fresh})")
     if fresh != incoming:
@@ -411,6 +420,11 @@ def _uuid_list(ids: list) -> str:
     if len(ids) > POINT_LOOKUPS:
         return "SELECT unnest(?::UUID[])"
     return ", ".join(f"'{uuid.UUID(str(i))}'" for i in ids) or "NULL"
+
+
+def sql_text(text: str) -> str:
+    """text as an SQL string literal (DuckDB's plain strings know no escape but a doubled quote)."""
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _uuid_params(ids: list) -> list:

@@ -89,7 +89,7 @@ def save_packed(cur, first_seq: int, packed: Packed) -> None:
         "last_seq": np.append(firsts[1:] - 1, first_seq + packed.count - 1),
         "zstd": packed.blocks,
     }, schema={"first_seq": pl.Int64, "last_seq": pl.Int64, "zstd": pl.Binary})
-    cur.register("texts_blocks", frame)
+    cur.register("texts_blocks", frame.__arrow_c_stream__())  # read once: see bulk._read_once
     try:
         cur.execute("INSERT INTO analytics_statement_texts SELECT first_seq, last_seq, zstd, NULL FROM texts_blocks")
     finally:
