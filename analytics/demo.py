@@ -13,7 +13,6 @@ also builds each statement's JSON in DuckDB, so the city scale stays quick.
 from __future__ import annotations
 
 import hashlib
-import json
 import uuid
 from datetime import date, datetime, time, timedelta
 
@@ -252,10 +251,10 @@ def _statements(ctx: DemoContext, learners: list[tuple], units: list[tuple], cli
         SELECT id::UUID, seq, ?, ts, ?,
                'account:' || ? || '|' || learner_id, learner_id, school_id, grade, class_name, verb_id,
                'Activity', activity_id, name_ja, unit_code, score, verb <> 'failed', true, minutes * 60.0,
-               NULL, NULL, false, '1.0.0', ?, NULL, json_extract(raw, '$.object.definition')::VARCHAR
+               NULL, NULL, false, NULL, NULL, NULL, json_extract(raw, '$.object.definition')::VARCHAR
         FROM demo_numbered ORDER BY school_id, grade, class_name, ts
         """,
-        [ctx.clock.now(), client.id, HOME_PAGE, json.dumps(client.authority, ensure_ascii=False)])
+        [ctx.clock.now(), client.id, HOME_PAGE])
     texts.save(cur, "demo_numbered")
     cur.execute("DROP TABLE demo_statements")
     cur.execute("DROP TABLE demo_numbered")

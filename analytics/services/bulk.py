@@ -176,7 +176,7 @@ def _store_checked(cur, clock: Clock, checked: _Checked, lines: Lines, packed: F
         return "(SELECT n, raw FROM bulk_texts WHERE n >= 0)"
 
     before = cur.execute("SELECT count(*) FROM analytics_statements").fetchone()[0]
-    lrs.insert_incoming(cur, checked.incoming, lrs.IMPORT_CLIENT_ID, lrs.IMPORT_AUTHORITY, clock.now(),
+    lrs.insert_incoming(cur, checked.incoming, lrs.IMPORT_CLIENT_ID, clock.now(),
                         texts_in_order=packed.result, raws=texts_as_sent, placed=checked.whole_rows is not None,
                         rows=checked.whole_rows)
     return cur.execute("SELECT count(*) FROM analytics_statements").fetchone()[0] - before

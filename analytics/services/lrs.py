@@ -228,7 +228,7 @@ def statement_row(statement: dict) -> tuple:
         duration_seconds(result.get("duration")),
         statement.get("context", {}).get("registration"),
         target["id"].lower() if verb_id == VOIDED_VERB else None,
-        statement.get("version", "1.0.0"),
+        statement.get("version"),  # stored NULL when 1.0.0 (analytics migration 005)
         actor.get("name"),
         json.dumps(target["definition"], ensure_ascii=False, separators=(",", ":"))
         if kind == "Activity" and "definition" in target else None,
@@ -276,7 +276,7 @@ def with_roster_places(cur, rows: pa.Table) -> pa.Table:
     return rows
 
 
-def insert_incoming(cur, incoming: str, client_id: int, authority: dict, now: datetime,
+def insert_incoming(cur, incoming: str, client_id: int, now: datetime,
                     texts_in_order: Callable[[], texts.Packed] | None = None,
                     raws: Callable[[], str] | None = None, placed: bool = False, rows: str | None = None) -> None:
     """Insert the rows of table `incoming` (ROW_COLUMNS and n: 0, 1, … in the batch) inside the
@@ -349,8 +349,8 @@ def insert_incoming(cur, incoming: str, client_id: int, authority: dict, now: da
                 SELECT i.id::UUID, {first} + i.n, {stored}, coalesce(i.ts, {stored}), {int(client_id)},
                        i.actor_key, i.learner_id, {roster}.school_id, {roster}.grade, {roster}.class_name, i.verb_id,
                        i.object_type, i.object_id, i.activity_name, i.unit_code, i.score_scaled, i.success,
-                       i.completion, i.duration_s, i.registration::UUID, i.voids_id::UUID, false, i.version,
-                       {sql_text(json.dumps(authority, ensure_ascii=False))}, i.actor_name, i.definition
+                       i.completion, i.duration_s, i.registration::UUID, i.voids_id::UUID, false,
+                       nullif(i.version, '1.0.0'), NULL, i.actor_name, i.definition
                 FROM {(rows or incoming) if fresh == incoming else fresh} i
                      {"" if placed else "LEFT JOIN analytics_learners l ON l.learner_id = i.learner_id"}
                 ORDER BY {roster}.school_id, {roster}.grade, {roster}.class_name, coalesce(i.ts, {stored})""")
@@ -431,10 +431,10 @@ def _uuid_params(ids: list) -> list:
     return [[str(i) for i in ids]] if len(ids) > POINT_LOOKUPS else []
 
 
-def _insert_frame(cur, batch: pl.DataFrame, client_id: int, authority: dict, now: datetime) -> list[str]:
+def _insert_frame(cur, batch: pl.DataFrame, client_id: int, now: datetime) -> list[str]:
     cur.register("incoming", batch)
     try:
-        insert_incoming(cur, "incoming", client_id, authority, now)
+        insert_incoming(cur, "incoming", client_id, now)
     finally:
         cur.unregister("incoming")
     return batch["id"].to_list()
@@ -457,13 +457,13 @@ def store_statements(store: Store, clock: Clock, client: Client, statements: lis
         checked.append(statement)
     kept = attachments.check_parts(checked, parts or [])
     rows = [statement_row(statement) for statement in checked]
-    return _write_batch(store, rows_frame(rows), client.id, client.authority, clock.now(), kept)
+    return _write_batch(store, rows_frame(rows), client.id, clock.now(), kept)
 
 
-def _write_batch(store: Store, batch: pl.DataFrame, client_id: int, authority: dict, now: datetime,
+def _write_batch(store: Store, batch: pl.DataFrame, client_id: int, now: datetime,
                  kept: list[attachments.Stored] | None = None) -> list[str]:
     def work(cur) -> list[str]:
-        ids = _insert_frame(cur, batch, client_id, authority, now)
+        ids = _insert_frame(cur, batch, client_id, now)
         attachments.save(cur, kept or [])  # in the statements' transaction: both or neither
         return ids
 
@@ -541,7 +541,7 @@ def _as_statement(row: dict, statement_format: str = "exact", languages: list[st
     statement.setdefault("timestamp", xapi_time(row["ts"]))
     _context_activities_as_lists(statement)
     full = {**statement, "id": str(row["id"]), "stored": xapi_time(row["stored"]),
-            "authority": json.loads(row["authority"]), "version": row["version"]}
+            "authority": row["authority"], "version": row["version"] or "1.0.0"}
     if statement_format == "ids":
         return _ids_only(full)
     if statement_format == "canonical":
@@ -560,7 +560,7 @@ def get_statement(store: Store, statement_id: str, *, voided: bool = False, stat
                   languages: list[str] | None = None) -> dict:
     """statementId (not voided) or voidedStatementId (only voided); NotFound otherwise."""
     wanted = valid_uuid(statement_id, "voidedStatementId" if voided else "statementId")
-    rows = _with_texts(store, store.query_dicts("SELECT id, seq, ts, stored, authority, version "
+    rows = _with_texts(store, store.query_dicts("SELECT id, seq, ts, stored, client_id, authority, version "
                                                 "FROM analytics_statements WHERE id = ? AND voided = ?",
                                                 [wanted, voided]))
     if not rows:
@@ -569,9 +569,17 @@ def get_statement(store: Store, statement_id: str, *, voided: bool = False, stat
 
 
 def _with_texts(store: Store, rows: list[dict]) -> list[dict]:
-    """The rows, each with its statement's text as `raw`."""
+    """The rows, each with its statement's text as `raw` and its authority as a dict (stored
+    NULL where it is the writing client's own: analytics migration 005)."""
     found = texts.fetch(store.cursor(), [row["seq"] for row in rows])
-    return [{**row, "raw": found[row["seq"]]} for row in rows]
+    writers = {row["client_id"] for row in rows if row["authority"] is None}
+    authorities = {IMPORT_CLIENT_ID: IMPORT_AUTHORITY} | {
+        client_id: Client(client_id, name, api_key).authority for client_id, name, api_key in store.query(
+            f"SELECT id, name, api_key FROM analytics_xapi_clients WHERE id IN ({', '.join(map(str, writers))})")
+    } if writers else {}
+    return [{**row, "raw": found[row["seq"]],
+             "authority": json.loads(row["authority"]) if row["authority"] else authorities[row["client_id"]]}
+            for row in rows]
 
 
 @dataclass(frozen=True)
@@ -642,7 +650,7 @@ def query_statements(store: Store, query: StatementQuery) -> tuple[list[dict], i
     limit = MAX_LIMIT if query.limit <= 0 else min(query.limit, MAX_LIMIT)
     order = "ASC" if query.ascending else "DESC"
     rows = _with_texts(store, store.query_dicts(
-        f"SELECT id, seq, ts, stored, authority, version FROM analytics_statements "
+        f"SELECT id, seq, ts, stored, client_id, authority, version FROM analytics_statements "
         f"WHERE {' AND '.join(where)} ORDER BY seq {order} LIMIT {limit + 1}", params))
     more = rows[limit - 1]["seq"] if len(rows) > limit else None
     return [_as_statement(r, query.statement_format, list(query.languages)) for r in rows[:limit]], more

@@ -155,4 +155,4 @@ def _batch(piece: dict) -> pa.RecordBatch:
 FACTS_SQL = """
     SELECT n, coalesce(id, uuid()::VARCHAR) AS id, ts, actor_key, learner_id, verb_id, 'Activity' AS object_type,
            object_id, activity_name, unit_code, score_scaled, success, completion, duration_s, registration,
-           NULL::VARCHAR AS voids_id, '1.0.0' AS version, actor_name, definition"""
+           NULL::VARCHAR AS voids_id, NULL::VARCHAR AS version, actor_name, definition"""  # version NULL: 1.0.0

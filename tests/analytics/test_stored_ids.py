@@ -50,7 +50,7 @@ def test_after_a_rolled_back_write_its_ids_are_stored_when_sent_again(store, clo
 
     def write_then_fail(cur):
         cur.register("incoming", lrs.rows_frame([lrs.statement_row(s) for s in batch]))
-        lrs.insert_incoming(cur, "incoming", client.id, client.authority, clock.now())
+        lrs.insert_incoming(cur, "incoming", client.id, clock.now())
         raise RuntimeError("the write fails after the insert")
 
     with pytest.raises(RuntimeError):
