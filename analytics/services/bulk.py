@@ -142,7 +142,7 @@ def _check(cur, lines: Lines, lines_before: int = 0) -> _Checked:
         incoming = "bulk_ids"
         facts = lrs.with_roster_places(cur, lines.facts)
         _read_once(cur, "bulk_lines_ids", facts.select(["n", "id"]))
-        cur.execute("CREATE OR REPLACE TEMP TABLE bulk_ids AS SELECT n, id, NULL::VARCHAR AS voids_id FROM bulk_lines_ids")
+        cur.execute("CREATE OR REPLACE TEMP TABLE bulk_ids AS SELECT n, id::UUID AS id, NULL::VARCHAR AS voids_id FROM bulk_lines_ids")
         _read_once(cur, "bulk_lines_facts", facts)
         whole_rows = f"({statement_lines.FACTS_SQL}, school_id, grade, class_name FROM bulk_lines_facts)"
     checked = _Checked(incoming, whole_rows, lines.facts.num_rows, [], [], [])

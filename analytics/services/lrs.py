@@ -299,10 +299,10 @@ def insert_incoming(cur, incoming: str, client_id: int, now: datetime,
 
     batch_size, distinct_ids = cur.execute(f"SELECT count(*), count(DISTINCT id) FROM {incoming}").fetchone()
     # The same id twice in one batch: fine when the content is the same (kept once).
-    doubled = [i for (i,) in cur.execute(f"SELECT id FROM {incoming} GROUP BY id HAVING count(*) > 1").fetchall()
+    doubled = [i for (i,) in cur.execute(f"SELECT id::VARCHAR FROM {incoming} GROUP BY id HAVING count(*) > 1").fetchall()
                ] if distinct_ids < batch_size else []
     if doubled:
-        texts_of = cur.execute(f"SELECT id, list(raw) FROM {with_texts()} WHERE id IN (SELECT unnest(?::VARCHAR[])) "
+        texts_of = cur.execute(f"SELECT id::VARCHAR, list(raw) FROM {with_texts()} WHERE id::VARCHAR IN (SELECT unnest(?::VARCHAR[])) "
                                f"GROUP BY id", [doubled]).fetchall()
         for statement_id, sent in texts_of:
             if not all(same_content(sent[0], other) for other in sent[1:]):
@@ -317,7 +317,7 @@ def insert_incoming(cur, incoming: str, client_id: int, now: datetime,
     existing = _stored_of_batch(cur, incoming, of_batch, small)
     if existing:
         stored_texts = texts.fetch(cur, existing.values())
-        for statement_id, raw in cur.execute(f"SELECT id, raw FROM {with_texts()} WHERE id IN "
+        for statement_id, raw in cur.execute(f"SELECT id::VARCHAR, raw FROM {with_texts()} WHERE id::VARCHAR IN "
                                              f"(SELECT unnest(?::VARCHAR[]))", [list(existing)]).fetchall():
             if not same_content(raw, stored_texts[existing[statement_id]]):
                 raise StatementConflict(id=str(statement_id))
@@ -325,7 +325,7 @@ def insert_incoming(cur, incoming: str, client_id: int, now: datetime,
                .fetchall()]
     voids_voiding = cur.execute(
         f"SELECT id FROM analytics_statements WHERE id IN ({_uuid_list(targets)}) AND voids_id IS NOT NULL "
-        f"UNION ALL SELECT i.voids_id::UUID FROM {incoming} i JOIN {incoming} j ON j.id = i.voids_id "
+        f"UNION ALL SELECT i.voids_id::UUID FROM {incoming} i JOIN {incoming} j ON j.id::VARCHAR = i.voids_id "
         f"WHERE j.voids_id IS NOT NULL LIMIT 1", _uuid_params(targets)).fetchone() if targets else None
     if voids_voiding:
         raise InvalidStatement("object.id", "void_voiding")
@@ -335,7 +335,7 @@ def insert_incoming(cur, incoming: str, client_id: int, now: datetime,
         cur.execute(f"CREATE OR REPLACE TEMP TABLE statements_fresh AS "
                     f"SELECT * EXCLUDE (n), n AS batch_n, row_number() OVER (ORDER BY n) - 1 AS n "
                     f"FROM (SELECT DISTINCT ON (id) * FROM {rows or incoming} ORDER BY id, n) "
-                    f"WHERE id NOT IN (SELECT unnest(?::VARCHAR[]))", [list(existing)])
+                    f"WHERE id::VARCHAR NOT IN (SELECT unnest(?::VARCHAR[]))", [list(existing)])
         fresh = "statements_fresh"
     count = batch_size if fresh == incoming else cur.execute(f"SELECT count(*) FROM {fresh}").fetchone()[0]
     if count:
@@ -378,7 +378,7 @@ def insert_incoming(cur, incoming: str, client_id: int, now: datetime,
         named = [str(r[0]) for r in cur.execute(
             "SELECT DISTINCT voids_id FROM analytics_statements WHERE voids_id IS NOT NULL").fetchall()]
         voided_before = [r[0] for r in cur.execute(
-            f"SELECT id FROM {incoming} WHERE id IN (SELECT unnest(?::VARCHAR[]))", [named]).fetchall()] if named else []
+            f"SELECT id::VARCHAR FROM {incoming} WHERE id::VARCHAR IN (SELECT unnest(?::VARCHAR[]))", [named]).fetchall()] if named else []
     targets += [str(v) for v in voided_before]
     if targets:
         cur.execute(f"UPDATE analytics_statements SET voided = true WHERE id IN ({_uuid_list(targets)}) "
