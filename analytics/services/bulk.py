@@ -17,6 +17,7 @@ While DuckDB stores the facts, another thread compresses the texts (texts.pack).
 
 from __future__ import annotations
 
+import mmap
 import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -271,16 +272,20 @@ def _import_in_parts(store: Store, clock: Clock, path: Path, part_bytes: int,
 
 
 def _read_whole(path: Path) -> tuple[statement_lines.Data, int]:
-    """The file's bytes, read into fresh memory in huge pages (statement_lines.fresh_buffer),
-    and how many there are."""
+    """The file's bytes and how many there are: mapped from the page cache, read only (no copy
+    and no fresh memory to fault in: 0.015 s for 560 MB, where reading them into fresh huge
+    pages took 0.15 s, and 1.6 s when Linux first had to compact memory for those). Bytes
+    appended while the file is imported are not part of it. A file that cannot be mapped is
+    read. (Cutting the file shorter during its import ends the process: nothing is stored.)"""
     try:
         with path.open("rb") as source:
             size = os.fstat(source.fileno()).st_size
-            data = statement_lines.fresh_buffer(size)
-            read = _fill(source, data, 0)
-            if read == size and source.read(1):  # it grew while being read: as it is now
-                return (whole := path.read_bytes()), len(whole)
-            return data, read
+            if size:
+                with suppress(OSError, ValueError):
+                    return mmap.mmap(source.fileno(), size, flags=mmap.MAP_PRIVATE | getattr(mmap, "MAP_POPULATE", 0),
+                                     prot=mmap.PROT_READ), size
+            whole = source.read()
+            return whole, len(whole)
     except OSError as exc:
         raise InvalidInput("analytics.xapi.import_unreadable", path=str(path), detail=exc.strerror or str(exc)) from exc
 
