@@ -11,7 +11,6 @@ from __future__ import annotations
 import mmap
 import os
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import suppress
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,7 +32,7 @@ _FIXED = {"ts": pa.timestamp("us", tz="UTC"), "score_scaled": pa.float64(), "dur
 
 @dataclass
 class Lines:
-    """The lines of data[:size]: where each starts and ends (without its line end) and its
+    """The lines of data up to size: where each starts and ends (without its line end) and its
     status; facts: the facts of the FAST lines, with n, the line's place among the non-blank ones."""
     data: Data
     size: int
@@ -90,32 +89,21 @@ class Lines:
         return np.append(self.starts, self.size)
 
 
-def fresh_buffer(size: int) -> Data:
-    """size bytes of fresh memory to read a file into, in huge pages where Linux allows: fresh
-    memory in 4 KB pages costs a page fault each (measured: 0.1 s of a 200,000-line file's
-    1.2 s import)."""
-    if size <= 0:
-        return bytearray()
-    buffer = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
-    with suppress(AttributeError, OSError):  # advice only (not on every system)
-        buffer.madvise(mmap.MADV_HUGEPAGE)
-    return buffer
-
-
-def read(data: Data, size: int | None = None, workers: int | None = None) -> Lines:
-    """Every line of data[:size] (all of it by default), on `workers` cores (all by default)."""
+def read(data: Data, size: int | None = None, workers: int | None = None, begin: int = 0) -> Lines:
+    """Every line of data[begin:size] (all of data by default), on `workers` cores (all by
+    default). Where lines start and end is told as places in data."""
     size = len(data) if size is None else size
-    workers = max(1, min(workers or os.cpu_count() or 1, size // _MIN_RANGE or 1))
-    cuts = [0]
+    workers = max(1, min(workers or os.cpu_count() or 1, (size - begin) // _MIN_RANGE or 1))
+    cuts = [begin]
     for part in range(1, workers):
-        found = data.find(b"\n", size * part // workers, size)
+        found = data.find(b"\n", begin + (size - begin) * part // workers, size)
         cut = size if found < 0 else found + 1  # just after a line's end
         if cuts[-1] < cut < size:
             cuts.append(cut)
     cuts.append(size)
     ranges = list(zip(cuts[:-1], cuts[1:], strict=True))
     if len(ranges) == 1:
-        pieces = [_xapi_scan.scan(data, 0, size)]
+        pieces = [_xapi_scan.scan(data, begin, size)]
     else:
         with ThreadPoolExecutor(max_workers=len(ranges)) as pool:
             pieces = list(pool.map(lambda r: _xapi_scan.scan(data, r[0], r[1]), ranges))

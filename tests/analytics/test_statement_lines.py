@@ -167,6 +167,12 @@ def test_lines_ends_blank_lines_and_the_cores_reading_ranges_agree():
         assert kept == [*good, "{broken"]  # without their line ends
     assert one.facts.equals(several.facts)
     assert np.array_equal(one.starts, several.starts) and np.array_equal(one.ends, several.ends)
+    # From a line's start on (a part of a file): as if those bytes were all, places told in data.
+    begin = data.index(b"\n", len(data) // 3) + 1
+    part, alone = statement_lines.read(data, len(data), workers=2, begin=begin), statement_lines.read(data[begin:])
+    assert part.facts.equals(alone.facts) and part.status.tolist() == alone.status.tolist()
+    assert np.array_equal(part.starts - begin, alone.starts) and np.array_equal(part.ends - begin, alone.ends)
+    assert part.texts().column("raw").to_pylist() == alone.texts().column("raw").to_pylist()
 
 
 def test_thousands_of_changed_statements_never_read_as_fast_where_the_validator_refuses():
