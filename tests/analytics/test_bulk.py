@@ -231,6 +231,7 @@ def test_a_file_again_half_stored_with_a_line_twice_adds_only_the_new(store, clo
     for statement in (statements[0], statements[149], statements[150], statements[200], statements[239]):
         got = lrs.get_statement(store, statement["id"])
         assert {k: v for k, v in got.items() if k not in ("stored", "authority", "version")} == statement
+        assert (got["authority"], got["version"]) == (lrs.IMPORT_AUTHORITY, "1.0.0")
     changed = copy.deepcopy(statements[5])
     changed["result"]["response"] = "c"
     with pytest.raises(lrs.StatementConflict):

@@ -68,6 +68,14 @@ def test_every_valid_corpus_statement_is_stored_with_id_stored_and_authority(sto
     assert {k: unicode_statement[k] for k in sent} == sent
 
 
+def test_a_statements_version_comes_back_as_sent_and_1_0_0_when_none(store, clock, client):
+    """Stored NULL for 1.0.0 (analytics migration 005), every version reads back as it was."""
+    ids = lrs.store_statements(store, clock, client, [corpus("default") | {"version": "1.0.3"},
+                                                      corpus("default") | {"version": "1.0.0"}, corpus("default")])
+    assert [lrs.get_statement(store, i)["version"] for i in ids] == ["1.0.3", "1.0.0", "1.0.0"]
+    assert store.query("SELECT version FROM analytics_statements ORDER BY seq") == [("1.0.3",), (None,), (None,)]
+
+
 def test_a_batch_with_one_bad_statement_stores_nothing(store, clock, client):
     with pytest.raises(InvalidStatement) as caught:
         lrs.store_statements(store, clock, client, [corpus("default"), corpus("no_verb")])
