@@ -91,7 +91,7 @@ def _load(cur, clock: Clock, path: Path, lines: Lines, packed: Future, report: C
     finally:
         _drop_batch(cur)
     report("stored", added)
-    return {"lines": lines.count, "statements": statements, "checked_in_sql": checked.checked_in_sql,
+    return {"lines": lines.count, "statements": statements, "read_compiled": checked.read_compiled,
             "added": added, "already_stored": statements - added, "parts": 1}
 
 
@@ -132,7 +132,7 @@ class _Checked:
     passed, at places), or the problems."""
     incoming: str
     whole_rows: str | None  # see lrs.insert_incoming's rows
-    checked_in_sql: int
+    read_compiled: int  # lines of the usual shape: checked by the compiled reader, not the validator
     problems: list[RowProblem]
     rows: list[tuple]
     places: list[int]
@@ -242,7 +242,7 @@ def _import_in_parts(store: Store, clock: Clock, path: Path, part_bytes: int,
     the next part."""
 
     def load_parts(cur) -> dict:
-        totals = {"lines": 0, "statements": 0, "checked_in_sql": 0, "added": 0, "parts": 0}
+        totals = {"lines": 0, "statements": 0, "read_compiled": 0, "added": 0, "parts": 0}
         problems: list[RowProblem] = []
         with ThreadPoolExecutor(max_workers=1) as beside:
             parts = _cut(path, part_bytes)
@@ -264,7 +264,7 @@ def _import_in_parts(store: Store, clock: Clock, path: Path, part_bytes: int,
                     checked = _check(cur, lines, lines_before=lines_before)
                     report("checked", totals["statements"])
                     problems += checked.problems
-                    totals["checked_in_sql"] += checked.checked_in_sql
+                    totals["read_compiled"] += checked.read_compiled
                     if not problems:  # once one is found, the rest is only checked
                         totals["added"] += _store_checked(cur, clock, checked, lines, packed)
                         report("stored", totals["added"])
