@@ -139,7 +139,7 @@ def _grow(store: Store, target: int) -> float:
                                                          WHEN score >= 0.6 THEN 'passed' ELSE 'failed' END,
                'Activity', 'https://manabi.city.iizuka.lg.jp/xapi/activities/units/' || codes[1 + i % len(codes)],
                'bench', codes[1 + i % len(codes)], score, score >= 0.6, true, 60.0 * (1 + i % 30),
-               NULL, NULL, false, '1.0.0', '{{}}', NULL, NULL
+               NULL, NULL, false, NULL, NULL, NULL, NULL
         FROM rows ORDER BY ts""")
     # Their texts: an empty object each (the dashboards never read texts), in seq order as every
     # writer keeps them.
