@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import json
 import random
+import uuid
 
 import numpy as np
 import pytest
@@ -33,6 +34,8 @@ def assert_agrees(text: str) -> int:
         assert valid(text), text
         expected = dict(zip(lrs.ROW_COLUMNS, lrs.statement_row(parse_json(text)), strict=True))
         assert {k: facts[k] for k in COMPARED} == {k: expected[k] for k in COMPARED}, text
+        sent_id = parse_json(text).get("id")  # the reader's ids are Arrow UUIDs, null when none was sent
+        assert facts["id"] == (None if sent_id is None else uuid.UUID(expected["id"])), text
         definitions = [None if d is None else json.loads(d) for d in (facts["definition"], expected["definition"])]
         assert definitions[0] == definitions[1], text
     return status
