@@ -315,10 +315,12 @@ def insert_incoming(cur, incoming: str, client_id: int, now: datetime,
     else:
         of_batch = f"IN (SELECT id::UUID FROM {incoming})"
     existing = _stored_of_batch(cur, incoming, of_batch, small)
+    all_stored = len(existing) == distinct_ids  # a batch sent again: nothing to add, only to compare
     if existing:
         stored_texts = texts.fetch(cur, existing.values())
-        for statement_id, raw in cur.execute(f"SELECT id::VARCHAR, raw FROM {with_texts()} WHERE id::VARCHAR IN "
-                                             f"(SELECT unnest(?::VARCHAR[]))", [list(existing)]).fetchall():
+        of_stored = ("", []) if all_stored else ("WHERE id::VARCHAR IN (SELECT unnest(?::VARCHAR[]))", [list(existing)])
+        for statement_id, raw in cur.execute(f"SELECT id::VARCHAR, raw FROM {with_texts()} {of_stored[0]}",
+                                             of_stored[1]).fetchall():
             if not same_content(raw, stored_texts[existing[statement_id]]):
                 raise StatementConflict(id=str(statement_id))
     targets = [r[0] for r in cur.execute(f"SELECT DISTINCT voids_id FROM {incoming} WHERE voids_id IS NOT NULL")
@@ -331,13 +333,14 @@ def insert_incoming(cur, incoming: str, client_id: int, now: datetime,
         raise InvalidStatement("object.id", "void_voiding")
     # The new statements, numbered 0, 1, … again when some are left out (their seqs follow on).
     fresh = incoming
-    if existing or doubled:
+    if (existing or doubled) and not all_stored:
         cur.execute(f"CREATE OR REPLACE TEMP TABLE statements_fresh AS "
                     f"SELECT * EXCLUDE (n), n AS batch_n, row_number() OVER (ORDER BY n) - 1 AS n "
                     f"FROM (SELECT DISTINCT ON (id) * FROM {rows or incoming} ORDER BY id, n) "
                     f"WHERE id::VARCHAR NOT IN (SELECT unnest(?::VARCHAR[]))", [list(existing)])
         fresh = "statements_fresh"
-    count = batch_size if fresh == incoming else cur.execute(f"SELECT count(*) FROM {fresh}").fetchone()[0]
+    count = 0 if all_stored else batch_size if fresh == incoming else \
+        cur.execute(f"SELECT count(*) FROM {fresh}").fetchone()[0]
     if count:
         first = next_seq(cur)
         roster = "i" if placed else "l"

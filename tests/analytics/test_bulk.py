@@ -224,6 +224,8 @@ def test_a_file_again_half_stored_with_a_line_twice_adds_only_the_new(store, clo
     statements = [app_statement(n % 10) | {"id": str(uuid.UUID(int=n + 1, version=4))} for n in range(240)]
     first = bulk.import_jsonl(store, clock, SYSTEM, write_lines(tmp_path / "a.jsonl", statements[:150]))
     assert first["added"] == 150
+    same = bulk.import_jsonl(store, clock, SYSTEM, tmp_path / "a.jsonl")  # the whole file again
+    assert (same["added"], same["already_stored"]) == (0, 150) and lrs.statement_count(store) == 150
     again = statements[90:] + [statements[200]]  # 60 stored, 90 new (in blocks), one of them twice
     result = bulk.import_jsonl(store, clock, SYSTEM, write_lines(tmp_path / "b.jsonl", again))
     assert (result["added"], result["already_stored"]) == (90, 61)
