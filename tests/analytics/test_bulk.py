@@ -226,6 +226,10 @@ def test_a_file_again_half_stored_with_a_line_twice_adds_only_the_new(store, clo
     assert first["added"] == 150
     same = bulk.import_jsonl(store, clock, SYSTEM, tmp_path / "a.jsonl")  # the whole file again
     assert (same["added"], same["already_stored"]) == (0, 150) and lrs.statement_count(store) == 150
+    edited = copy.deepcopy(statements[:150])
+    edited[70]["result"]["response"] = "edited"
+    with pytest.raises(lrs.StatementConflict):
+        bulk.import_jsonl(store, clock, SYSTEM, write_lines(tmp_path / "edited.jsonl", edited))
     again = statements[90:] + [statements[200]]  # 60 stored, 90 new (in blocks), one of them twice
     result = bulk.import_jsonl(store, clock, SYSTEM, write_lines(tmp_path / "b.jsonl", again))
     assert (result["added"], result["already_stored"]) == (90, 61)
