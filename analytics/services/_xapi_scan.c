@@ -490,6 +490,32 @@ static int known_key(Span key, const char *const *names, int count, unsigned *se
     return -1;
 }
 
+/* Going through the members of an object whose keys are among `keys`, each given at most once:
+ * `while ((index = next_member(k, &m)) >= 0) switch (index) {...}` reads each member's value,
+ * then NEED(index == MEMBERS_END). */
+typedef struct {
+    const char *const *keys;
+    int count;
+    unsigned seen; /* a bit per key met */
+    int more;      /* 0 before the object is opened, then what object_open/object_next said */
+} Members;
+
+#define MEMBERS(names) {names, (int)(sizeof(names) / sizeof(names[0])), 0, 0}
+enum { MEMBERS_END = -1, MEMBERS_BAD = -2 };
+
+/* The place in m->keys of the next member's key, the cursor left at its value; MEMBERS_END
+ * once the object closed; MEMBERS_BAD when it is malformed or a key is unknown or repeated. */
+static int next_member(Cur *k, Members *m) {
+    m->more = m->more ? object_next(k) : object_open(k);
+    if (m->more == 2)
+        return MEMBERS_END;
+    Span key;
+    if (m->more != 1 || !member_key(k, &key))
+        return MEMBERS_BAD;
+    int index = known_key(key, m->keys, m->count, &m->seen);
+    return index < 0 ? MEMBERS_BAD : index;
+}
+
 /* --- forms of values ------------------------------------------------------------------------ */
 
 /* An IRI as the validator takes it: a scheme, a colon, then no white space. */
@@ -832,59 +858,47 @@ static int extensions(Cur *k, Span *code) {
 
 static int account(Cur *k, Line *L) {
     static const char *const keys[] = {"homePage", "name"};
-    unsigned seen = 0;
-    int more;
-    NEED(more = object_open(k));
-    while (more == 1) {
-        Span key;
-        NEED(member_key(k, &key));
-        switch (known_key(key, keys, 2, &seen)) {
+    Members m = MEMBERS(keys);
+    int index;
+    while ((index = next_member(k, &m)) >= 0) {
+        switch (index) {
         case 0: NEED(iri(k, &L->home_page)); break;
         case 1: NEED(plain_string(k, &L->account_name)); break;
-        default: return 0;
         }
-        NEED(more = object_next(k));
     }
-    return seen == 3;
+    NEED(index == MEMBERS_END);
+    return m.seen == 3;
 }
 
 static int actor(Cur *k, Line *L) {
     static const char *const keys[] = {"objectType", "name", "mbox", "account"};
-    unsigned seen = 0;
-    int more;
-    NEED(more = object_open(k));
-    while (more == 1) {
-        Span key;
-        NEED(member_key(k, &key));
-        switch (known_key(key, keys, 4, &seen)) {
+    Members m = MEMBERS(keys);
+    int index;
+    while ((index = next_member(k, &m)) >= 0) {
+        switch (index) {
         case 0: NEED(string_is(k, "Agent")); break;
         case 1: NEED(plain_string(k, &L->actor_name)); break;
         case 2: NEED(plain_string(k, &L->mbox) && is_mbox(L->mbox)); break;
         case 3: NEED(account(k, L)); L->has_account = 1; break;
-        default: return 0;
         }
-        NEED(more = object_next(k));
     }
+    NEED(index == MEMBERS_END);
     return PRESENT(L->mbox) != L->has_account; /* one identifier */
 }
 
 static int verb(Cur *k, Line *L) {
     static const char *const keys[] = {"id", "display"};
     static const char voided[] = "http://adlnet.gov/expapi/verbs/voided";
-    unsigned seen = 0;
-    int more, count;
+    Members m = MEMBERS(keys);
+    int count, index;
     Member members[MAP_MAX];
-    NEED(more = object_open(k));
-    while (more == 1) {
-        Span key;
-        NEED(member_key(k, &key));
-        switch (known_key(key, keys, 2, &seen)) {
+    while ((index = next_member(k, &m)) >= 0) {
+        switch (index) {
         case 0: NEED(iri(k, &L->verb_id)); break;
         case 1: NEED(language_map(k, members, &count)); break;
-        default: return 0;
         }
-        NEED(more = object_next(k));
     }
+    NEED(index == MEMBERS_END);
     NEED(PRESENT(L->verb_id));
     /* voiding takes the validator's path */
     return !(L->verb_id.n == sizeof voided - 1 && memcmp(L->verb_id.p, voided, L->verb_id.n) == 0);
@@ -916,25 +930,21 @@ typedef struct {
 /* An activity's definition (interactions take the validator's path: their rules are many). */
 static int definition(Cur *k, Definition *d) {
     static const char *const keys[] = {"name", "description", "type", "moreInfo", "extensions"};
-    unsigned seen = 0;
-    int more, count;
+    Members m = MEMBERS(keys);
+    int count, index;
     Member members[MAP_MAX];
     Span iri_value;
     Ptr start = (ws(k), k->c);
-    NEED(more = object_open(k));
-    while (more == 1) {
-        Span key;
-        NEED(member_key(k, &key));
-        switch (known_key(key, keys, 5, &seen)) {
+    while ((index = next_member(k, &m)) >= 0) {
+        switch (index) {
         case 0: NEED(language_map(k, members, &count) && activity_name(members, count, &d->name)); break;
         case 1: NEED(language_map(k, members, &count)); break;
         case 2:
         case 3: NEED(iri(k, &iri_value)); break;
         case 4: NEED(extensions(k, &d->unit_code)); break;
-        default: return 0;
         }
-        NEED(more = object_next(k));
     }
+    NEED(index == MEMBERS_END);
     d->whole.p = start;
     d->whole.n = (size_t)(k->c - start);
     return 1;
@@ -942,13 +952,10 @@ static int definition(Cur *k, Definition *d) {
 
 static int activity(Cur *k, Line *L) {
     static const char *const keys[] = {"objectType", "id", "definition"};
-    unsigned seen = 0;
-    int more;
-    NEED(more = object_open(k));
-    while (more == 1) {
-        Span key;
-        NEED(member_key(k, &key));
-        switch (known_key(key, keys, 3, &seen)) {
+    Members m = MEMBERS(keys);
+    int index;
+    while ((index = next_member(k, &m)) >= 0) {
+        switch (index) {
         case 0: NEED(string_is(k, "Activity")); break;
         case 1: NEED(iri(k, &L->object_id)); break;
         case 2: {
@@ -959,10 +966,9 @@ static int activity(Cur *k, Line *L) {
             L->definition = d.whole;
             break;
         }
-        default: return 0;
         }
-        NEED(more = object_next(k));
     }
+    NEED(index == MEMBERS_END);
     return PRESENT(L->object_id);
 }
 
@@ -970,14 +976,11 @@ static int activity(Cur *k, Line *L) {
  * (the statement's text keeps it). */
 static int context_activity(Cur *k) {
     static const char *const keys[] = {"objectType", "id", "definition"};
-    unsigned seen = 0;
-    int more;
+    Members m = MEMBERS(keys);
+    int index;
     Span id = {NULL, 0};
-    NEED(more = object_open(k));
-    while (more == 1) {
-        Span key;
-        NEED(member_key(k, &key));
-        switch (known_key(key, keys, 3, &seen)) {
+    while ((index = next_member(k, &m)) >= 0) {
+        switch (index) {
         case 0: NEED(string_is(k, "Activity")); break;
         case 1: NEED(iri(k, &id)); break;
         case 2: {
@@ -985,22 +988,18 @@ static int context_activity(Cur *k) {
             NEED(definition(k, &ignored));
             break;
         }
-        default: return 0;
         }
-        NEED(more = object_next(k));
     }
+    NEED(index == MEMBERS_END);
     return PRESENT(id);
 }
 
 /* contextActivities: each kind an activity or an array of them. */
 static int context_activities(Cur *k) {
     static const char *const keys[] = {"parent", "grouping", "category", "other"};
-    unsigned seen = 0;
-    int more;
-    NEED(more = object_open(k));
-    while (more == 1) {
-        Span key;
-        NEED(member_key(k, &key) && known_key(key, keys, 4, &seen) >= 0);
+    Members m = MEMBERS(keys);
+    int index;
+    while ((index = next_member(k, &m)) >= 0) {
         NEED(k->c < k->end);
         if (*k->c == '[') {
             k->c++;
@@ -1019,28 +1018,23 @@ static int context_activities(Cur *k) {
         } else {
             NEED(context_activity(k));
         }
-        NEED(more = object_next(k));
     }
-    return 1;
+    return index == MEMBERS_END;
 }
 
 static int score(Cur *k, Line *L) {
     static const char *const keys[] = {"scaled", "raw", "min", "max"};
-    unsigned seen = 0;
-    int more;
-    NEED(more = object_open(k));
-    while (more == 1) {
-        Span key;
-        NEED(member_key(k, &key));
-        switch (known_key(key, keys, 4, &seen)) {
+    Members m = MEMBERS(keys);
+    int index;
+    while ((index = next_member(k, &m)) >= 0) {
+        switch (index) {
         case 0: NEED(json_number(k, &L->scaled)); L->has_scaled = 1; break;
         case 1: NEED(json_number(k, &L->raw)); L->has_raw = 1; break;
         case 2: NEED(json_number(k, &L->min)); L->has_min = 1; break;
         case 3: NEED(json_number(k, &L->max)); L->has_max = 1; break;
-        default: return 0;
         }
-        NEED(more = object_next(k));
     }
+    NEED(index == MEMBERS_END);
     NEED(!L->has_scaled || (L->scaled >= -1 && L->scaled <= 1));
     NEED(!(L->has_min && L->has_max) || L->min < L->max);
     NEED(!(L->has_raw && L->has_min) || L->raw >= L->min);
@@ -1050,62 +1044,51 @@ static int score(Cur *k, Line *L) {
 
 static int result(Cur *k, Line *L) {
     static const char *const keys[] = {"score", "success", "completion", "duration", "response", "extensions"};
-    unsigned seen = 0;
-    int more;
+    Members m = MEMBERS(keys);
+    int index;
     Span response, no_code;
-    NEED(more = object_open(k));
-    while (more == 1) {
-        Span key;
+    while ((index = next_member(k, &m)) >= 0) {
         int escaped;
-        NEED(member_key(k, &key));
-        switch (known_key(key, keys, 6, &seen)) {
+        switch (index) {
         case 0: NEED(score(k, L)); break;
         case 1: NEED(json_boolean(k, &L->success)); break;
         case 2: NEED(json_boolean(k, &L->completion)); break;
         case 3: NEED(plain_string(k, &L->duration)); break;
         case 4: NEED(json_string(k, &response, &escaped)); break;
         case 5: NEED(extensions(k, &no_code)); break; /* a code counts only in the definition's or the context's */
-        default: return 0;
         }
-        NEED(more = object_next(k));
     }
+    NEED(index == MEMBERS_END);
     return 1;
 }
 
 static int context(Cur *k, Line *L) {
     static const char *const keys[] = {"registration", "extensions", "platform", "revision", "language",
                                        "contextActivities"};
-    unsigned seen = 0;
-    int more;
+    Members m = MEMBERS(keys);
+    int index;
     Span text;
-    NEED(more = object_open(k));
-    while (more == 1) {
-        Span key;
+    while ((index = next_member(k, &m)) >= 0) {
         int escaped;
-        NEED(member_key(k, &key));
-        switch (known_key(key, keys, 6, &seen)) {
+        switch (index) {
         case 0: NEED(plain_string(k, &L->registration) && is_uuid(L->registration)); break;
         case 1: NEED(extensions(k, &L->unit_code_context)); break;
         case 2:
         case 3: NEED(json_string(k, &text, &escaped)); break;
         case 4: NEED(plain_string(k, &text) && is_tag(text)); break;
         case 5: NEED(context_activities(k)); break;
-        default: return 0;
         }
-        NEED(more = object_next(k));
     }
+    NEED(index == MEMBERS_END);
     return 1;
 }
 
 static int statement(Cur *k, Line *L) {
     static const char *const keys[] = {"id", "actor", "verb", "object", "result", "context", "timestamp"};
-    unsigned seen = 0;
-    int more;
-    NEED(more = object_open(k));
-    while (more == 1) {
-        Span key;
-        NEED(member_key(k, &key));
-        switch (known_key(key, keys, 7, &seen)) {
+    Members m = MEMBERS(keys);
+    int index;
+    while ((index = next_member(k, &m)) >= 0) {
+        switch (index) {
         case 0: NEED(plain_string(k, &L->id) && is_uuid(L->id)); break;
         case 1: NEED(actor(k, L)); break;
         case 2: NEED(verb(k, L)); break;
@@ -1113,12 +1096,11 @@ static int statement(Cur *k, Line *L) {
         case 4: NEED(result(k, L)); break;
         case 5: NEED(context(k, L)); break;
         case 6: NEED(plain_string(k, &L->timestamp)); break;
-        default: return 0;
         }
-        NEED(more = object_next(k));
     }
+    NEED(index == MEMBERS_END);
     ws(k);
-    return k->c == k->end && (seen & 0x0E) == 0x0E; /* actor, verb and object */
+    return k->c == k->end && (m.seen & 0x0E) == 0x0E; /* actor, verb and object */
 }
 
 /* --- one fast line's facts into the columns --------------------------------------------------- */
