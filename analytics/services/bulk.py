@@ -70,7 +70,7 @@ def import_jsonl(store: Store, clock: Clock, actor: Actor, path: Path,
     if part_bytes and size > part_bytes:
         return _import_in_parts(store, clock, path, part_bytes, report)
     with ThreadPoolExecutor(max_workers=1) as beside:
-        data, size = _read_whole(path)
+        data, size = _file_bytes(path, populate=True)
         lines = statement_lines.read(data, size)
         report("read", lines.count)
         packed = beside.submit(_packed_texts, lines)
@@ -189,8 +189,7 @@ def _store_checked(cur, clock: Clock, checked: _Checked, lines: Lines, packed: F
 
     before = cur.execute("SELECT count(*) FROM analytics_statements").fetchone()[0]
     lrs.insert_incoming(cur, checked.incoming, lrs.IMPORT_CLIENT_ID, clock.now(),
-                        texts_in_order=packed.result, raws=texts_as_sent, placed=checked.whole_rows is not None,
-                        rows=checked.whole_rows)
+                        texts_in_order=packed.result, raws=texts_as_sent, rows=checked.whole_rows)
     return cur.execute("SELECT count(*) FROM analytics_statements").fetchone()[0] - before
 
 
@@ -283,41 +282,32 @@ def _import_in_parts(store: Store, clock: Clock, path: Path, part_bytes: int,
     return lrs.write_statements(store, load_parts)
 
 
-def _read_whole(path: Path) -> tuple[statement_lines.Data, int]:
+def _file_bytes(path: Path, populate: bool) -> tuple[statement_lines.Data, int]:
     """The file's bytes and how many there are: mapped from the page cache, read only (no copy
     and no fresh memory to fault in: 0.015 s for 560 MB, where reading them into fresh huge
-    pages took 0.15 s, and 1.6 s when Linux first had to compact memory for those). Bytes
-    appended while the file is imported are not part of it. A file that cannot be mapped is
-    read. (Cutting the file shorter during its import ends the process: nothing is stored.)"""
+    pages took 0.15 s, and 1.6 s when Linux first had to compact memory for those); populate:
+    its pages mapped at once (one call, not a page fault every 4 KB), for a file that fits in
+    memory. Bytes appended while the file is imported are not part of it. A file that cannot
+    be mapped is read. (Cutting the file shorter during its import ends the process: nothing
+    is stored.)"""
     try:
         with path.open("rb") as source:
             size = os.fstat(source.fileno()).st_size
             if size:
+                flags = mmap.MAP_PRIVATE | (getattr(mmap, "MAP_POPULATE", 0) if populate else 0)
                 with suppress(OSError, ValueError):
-                    return _mapped(source, size, populate=True), size
+                    return mmap.mmap(source.fileno(), size, flags=flags, prot=mmap.PROT_READ), size
             whole = source.read()
             return whole, len(whole)
     except OSError as exc:
         raise InvalidInput("analytics.xapi.import_unreadable", path=str(path), detail=exc.strerror or str(exc)) from exc
 
 
-def _mapped(source, size: int, populate: bool) -> mmap.mmap:
-    """The first size bytes of an open file, mapped read only; populate: its pages mapped at
-    once (one call, not a page fault for every 4 KB), for a file that fits in memory."""
-    flags = mmap.MAP_PRIVATE | (getattr(mmap, "MAP_POPULATE", 0) if populate else 0)
-    return mmap.mmap(source.fileno(), size, flags=flags, prot=mmap.PROT_READ)
-
-
 def _cut(path: Path, part_bytes: int) -> Iterator[_Part]:
     """The file in parts of part_bytes and on to the next line end, over one mapping of the
     file: a part's pages are read from disk as the reader comes to them and are the page
     cache's, which Linux may take back once they are read."""
-    try:
-        with path.open("rb") as source:
-            size = os.fstat(source.fileno()).st_size
-            data = _mapped(source, size, populate=False) if size else b""
-    except (OSError, ValueError) as exc:
-        raise InvalidInput("analytics.xapi.import_unreadable", path=str(path), detail=str(exc)) from exc
+    data, size = _file_bytes(path, populate=False)
     begin = 0
     while begin < size:
         found = data.find(b"\n", begin + part_bytes - 1, size)  # the first line end from part_bytes on

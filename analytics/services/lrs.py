@@ -266,7 +266,7 @@ POINT_LOOKUPS = 2000  # up to this many ids a batch names them as literals, past
 
 def with_roster_places(cur, rows: pa.Table) -> pa.Table:
     """rows (with learner_id) and each learner's school_id, grade and class_name on the roster
-    (null for one not on it), looked up in Arrow: the INSERT of insert_incoming(placed=True)
+    (null for one not on it), looked up in Arrow: the INSERT of insert_incoming(rows=…)
     then needs no join with the roster, which cost 0.15 s of its 0.7 per 200,000 statements."""
     roster = cur.execute("SELECT learner_id, school_id, grade, class_name FROM analytics_learners").arrow().read_all()
     places = pc.index_in(rows.column("learner_id"), value_set=roster.column("learner_id").cast(rows.schema.field(
@@ -278,15 +278,16 @@ def with_roster_places(cur, rows: pa.Table) -> pa.Table:
 
 def insert_incoming(cur, incoming: str, client_id: int, now: datetime,
                     texts_in_order: Callable[[], texts.Packed] | None = None,
-                    raws: Callable[[], str] | None = None, placed: bool = False, rows: str | None = None) -> None:
+                    raws: Callable[[], str] | None = None, rows: str | None = None) -> None:
     """Insert the rows of table `incoming` (ROW_COLUMNS and n: 0, 1, … in the batch) inside the
     caller's transaction, which holds the statements lock (see write_statements). The texts
     are the raw column of `incoming`, or when it has none, of the table or subquery of n, raw
-    that `raws` readies and names (called only if texts are needed). A caller that has the texts in n order passes a function giving them packed
-    (texts.pack), which it may be computing meanwhile in another thread (texts_in_order).
-    Each learner's school, grade and class are the roster's now: looked up here, or already
-    in `incoming` when placed (with_roster_places). Given `rows` (a source read once, such as an
-    Arrow stream, of all the batch's columns), `incoming` needs only n, id and voids_id.
+    that `raws` readies and names (called only if texts are needed). A caller that has the
+    texts in n order passes a function giving them packed (texts.pack), which it may be
+    computing meanwhile in another thread (texts_in_order).
+    Each learner's school, grade and class are the roster's now: looked up here, or given in
+    `rows`: a source read once (such as an Arrow stream) of all the batch's columns, each
+    learner placed (with_roster_places); `incoming` then needs only n, id and voids_id.
 
     Ids already stored with the same content are skipped; with other content the whole
     batch fails with StatementConflict. A voiding statement may not void another voiding one.
@@ -299,11 +300,11 @@ def insert_incoming(cur, incoming: str, client_id: int, now: datetime,
 
     batch_size, distinct_ids = cur.execute(f"SELECT count(*), count(DISTINCT id) FROM {incoming}").fetchone()
     # The same id twice in one batch: fine when the content is the same (kept once).
-    doubled = [i for (i,) in cur.execute(f"SELECT id::VARCHAR FROM {incoming} GROUP BY id HAVING count(*) > 1").fetchall()
-               ] if distinct_ids < batch_size else []
+    doubled = [i for (i,) in cur.execute(
+        f"SELECT id::VARCHAR FROM {incoming} GROUP BY id HAVING count(*) > 1").fetchall()] if distinct_ids < batch_size else []
     if doubled:
-        texts_of = cur.execute(f"SELECT id::VARCHAR, list(raw) FROM {with_texts()} WHERE id::VARCHAR IN (SELECT unnest(?::VARCHAR[])) "
-                               f"GROUP BY id", [doubled]).fetchall()
+        texts_of = cur.execute(f"SELECT id::VARCHAR, list(raw) FROM {with_texts()} "
+                               f"WHERE id::VARCHAR IN (SELECT unnest(?::VARCHAR[])) GROUP BY id", [doubled]).fetchall()
         for statement_id, sent in texts_of:
             if not all(same_content(sent[0], other) for other in sent[1:]):
                 raise InvalidStatement("id", "batch_twice", id=str(statement_id))
@@ -318,9 +319,9 @@ def insert_incoming(cur, incoming: str, client_id: int, now: datetime,
     all_stored = len(existing) == distinct_ids  # a batch sent again: nothing to add, only to compare
     if existing:
         stored_texts = texts.fetch(cur, existing.values())
-        of_stored = ("", []) if all_stored else ("WHERE id::VARCHAR IN (SELECT unnest(?::VARCHAR[]))", [list(existing)])
-        for statement_id, raw in cur.execute(f"SELECT id::VARCHAR, raw FROM {with_texts()} {of_stored[0]}",
-                                             of_stored[1]).fetchall():
+        where, params = ("", []) if all_stored else (
+            "WHERE id::VARCHAR IN (SELECT unnest(?::VARCHAR[]))", [list(existing)])
+        for statement_id, raw in cur.execute(f"SELECT id::VARCHAR, raw FROM {with_texts()} {where}", params).fetchall():
             if not same_content(raw, stored_texts[existing[statement_id]]):
                 raise StatementConflict(id=str(statement_id))
     targets = [r[0] for r in cur.execute(f"SELECT DISTINCT voids_id FROM {incoming} WHERE voids_id IS NOT NULL")
@@ -343,10 +344,10 @@ def insert_incoming(cur, incoming: str, client_id: int, now: datetime,
         cur.execute(f"SELECT count(*) FROM {fresh}").fetchone()[0]
     if count:
         first = next_seq(cur)
-        roster = "i" if placed else "l"
+        roster = "i" if rows else "l"
         # Literals, not parameters: DuckDB imports pandas to convert any parameter (0.3 s of
         # CPU the first time in a process, which a bulk import from the command line paid).
-        stored = f"{sql_text(now.isoformat())}::TIMESTAMPTZ"
+        stored = f"{_sql_text(now.isoformat())}::TIMESTAMPTZ"
         cur.execute(
             f"""INSERT INTO analytics_statements
                 SELECT i.id::UUID, {first} + i.n, {stored}, coalesce(i.ts, {stored}), {int(client_id)},
@@ -355,7 +356,7 @@ def insert_incoming(cur, incoming: str, client_id: int, now: datetime,
                        i.completion, i.duration_s, i.registration::UUID, i.voids_id::UUID, false,
                        nullif(i.version, '1.0.0'), NULL, i.actor_name, i.definition
                 FROM {(rows or incoming) if fresh == incoming else fresh} i
-                     {"" if placed else "LEFT JOIN analytics_learners l ON l.learner_id = i.learner_id"}
+                     {"" if rows else "LEFT JOIN analytics_learners l ON l.learner_id = i.learner_id"}
                 ORDER BY {roster}.school_id, {roster}.grade, {roster}.class_name, coalesce(i.ts, {stored})""")
         if (kept := stored_ids.in_use()) is not None:
             kept.add(cur, fresh, whole_batch=fresh == incoming, count=count, last_seq=first + count - 1)
@@ -381,7 +382,8 @@ def insert_incoming(cur, incoming: str, client_id: int, now: datetime,
         named = [str(r[0]) for r in cur.execute(
             "SELECT DISTINCT voids_id FROM analytics_statements WHERE voids_id IS NOT NULL").fetchall()]
         voided_before = [r[0] for r in cur.execute(
-            f"SELECT id::VARCHAR FROM {incoming} WHERE id::VARCHAR IN (SELECT unnest(?::VARCHAR[]))", [named]).fetchall()] if named else []
+            f"SELECT id::VARCHAR FROM {incoming} WHERE id::VARCHAR IN (SELECT unnest(?::VARCHAR[]))", [named]
+        ).fetchall()] if named else []
     targets += [str(v) for v in voided_before]
     if targets:
         cur.execute(f"UPDATE analytics_statements SET voided = true WHERE id IN ({_uuid_list(targets)}) "
@@ -425,7 +427,7 @@ def _uuid_list(ids: list) -> str:
     return ", ".join(f"'{uuid.UUID(str(i))}'" for i in ids) or "NULL"
 
 
-def sql_text(text: str) -> str:
+def _sql_text(text: str) -> str:
     """text as an SQL string literal (DuckDB's plain strings know no escape but a doubled quote)."""
     return "'" + text.replace("'", "''") + "'"
 
