@@ -16,6 +16,7 @@ import duckdb
 
 from kernel.clock import Clock
 from kernel.errors import StoreError
+from kernel.outbox import OUTBOX_TABLE
 from kernel.store import Store
 
 _FILE = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
@@ -33,7 +34,7 @@ CREATE TABLE IF NOT EXISTS manabi_meta (
     key   VARCHAR PRIMARY KEY,
     value VARCHAR NOT NULL
 );
-"""
+""" + OUTBOX_TABLE
 
 
 @dataclass(frozen=True)
