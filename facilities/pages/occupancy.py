@@ -13,7 +13,7 @@ ctx = page_context("facility_staff", "city_admin")
 t, lang = ctx.t, ctx.lang
 st.title(t("nav.facilities_occupancy"))
 today = ctx.clock.now().date()
-months = list(reversed(common.months_from(today.replace(year=today.year - 1), 13))) + common.months_from(today, 3)[1:]
+months = list(reversed(common.months_from(today.replace(year=today.year - 1, day=1), 13))) + common.months_from(today, 3)[1:]
 months = sorted(set(months), reverse=True)
 month = st.selectbox(t("vacancy.month"), months, index=months.index(f"{today:%Y-%m}"),
                      format_func=lambda m: common.month_label(t, m), key="occupancy_month")

@@ -6,13 +6,13 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from datetime import datetime
-from email.utils import parsedate_to_datetime
+from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
 import httpx
 
 from analytics.demo import DEMO_CLIENT_KEY, DEMO_CLIENT_SECRET
+from tests.conftest import TEST_NOW, running_server
 
 VERSION = {"X-Experience-API-Version": "1.0.3"}
 AUTH = (DEMO_CLIENT_KEY, DEMO_CLIENT_SECRET)
@@ -65,13 +65,15 @@ def test_multipart_other_than_mixed_and_a_body_that_is_not_multipart_are_refused
         assert answer.status_code == 400 and answer.json()["error"] == f"analytics.xapi_attachment.{reason}"
 
 
-def test_consistent_through_is_not_behind_an_idle_store(server):
-    with httpx.Client(base_url=server, auth=AUTH, headers=VERSION, timeout=30) as lrs:
-        [statement_id] = lrs.post("/xapi/statements", json=STATEMENT).json()
-        stored = lrs.get("/xapi/statements", params={"statementId": statement_id}).json()["stored"]
+def test_consistent_through_is_not_behind_an_idle_store(fresh_demo_db, tmp_path):
+    # The demo stored its statements at the pinned "now"; this server's clock stands an hour later.
+    later = datetime.fromisoformat(TEST_NOW) + timedelta(hours=1)
+    with running_server(fresh_demo_db, tmp_path / "server.log", MANABI_NOW=later.isoformat()) as base, \
+            httpx.Client(base_url=base, auth=AUTH, headers=VERSION, timeout=30) as lrs:
+        [latest] = lrs.get("/xapi/statements", params={"limit": 1}).json()["statements"]
         missing = lrs.get("/xapi/statements", params={"statementId": str(uuid.uuid4())})
     assert missing.status_code == 404
     through = datetime.fromisoformat(missing.headers["X-Experience-API-Consistent-Through"].replace("Z", "+00:00"))
-    assert through >= datetime.fromisoformat(stored.replace("Z", "+00:00"))
+    stored = datetime.fromisoformat(latest["stored"].replace("Z", "+00:00"))
     # An idle store is consistent up to now (the server's clock), not up to its last statement.
-    assert abs((parsedate_to_datetime(missing.headers["date"]) - through).total_seconds()) < 5
+    assert stored < through == later

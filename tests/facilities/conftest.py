@@ -37,6 +37,19 @@ class Town:
         return day
 
 
+def month_ahead(today: date, months: int) -> date:
+    """The first day of the month `months` after today's (tests make their dates relative to the
+    pinned clock, so that they pass at any pin)."""
+    index = today.year * 12 + today.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def weekdays_of(first: date, isoweekday: int) -> list[date]:
+    """Every given ISO weekday (1 Monday … 7 Sunday) of the month that starts on `first`."""
+    days = [first + timedelta(days=n) for n in range(31)]
+    return [d for d in days if d.month == first.month and d.isoweekday() == isoweekday]
+
+
 FEES = {  # (block, residency, party): yen
     ("am", "resident", "group"): 800, ("pm", "resident", "group"): 1000, ("ev", "resident", "group"): 1100,
     ("am", "resident", "individual"): 500, ("pm", "resident", "individual"): 600, ("ev", "resident", "individual"): 700,

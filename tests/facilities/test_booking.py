@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -13,7 +13,7 @@ from kernel.errors import InvalidInput, NotFound, PermissionDenied
 from kernel.migrations import migrate
 from kernel.store import Store
 from portal.modules import known_migrations
-from tests.facilities.conftest import FEES, make_user
+from tests.facilities.conftest import FEES, make_user, month_ahead, weekdays_of
 
 # --- fees ---------------------------------------------------------------------------------
 
@@ -146,17 +146,19 @@ def test_capacity_is_enforced(store, clock, town):
 
 
 def test_monthly_limit_per_person_per_facility(store, clock, town):
-    day = date(2026, 12, 1)  # Tuesday
+    today = clock.now().date()
+    day = weekdays_of(month_ahead(today, 1), 2)[0]  # next month's first Tuesday
     for block in ("am", "pm", "ev"):
         booking.book(store, clock, town.alice, town.room_id, day, block)
     with pytest.raises(BookingRefused) as err:
         booking.book(store, clock, town.alice, town.hall_id, day, "am")
     assert err.value.key == "facilities.month_limit"
-    booking.book(store, clock, town.alice, town.hall_id, date(2027, 1, 5), "am")  # next month is fine
+    following = weekdays_of(month_ahead(today, 2), 2)[0]
+    booking.book(store, clock, town.alice, town.hall_id, following, "am")  # the month after is fine
 
 
 def test_cancelled_bookings_do_not_count_towards_the_limit(store, clock, town):
-    day = date(2026, 12, 1)
+    day = weekdays_of(month_ahead(clock.now().date(), 1), 2)[0]
     made = [booking.book(store, clock, town.alice, town.room_id, day, b) for b in ("am", "pm", "ev")]
     booking.cancel(store, clock, town.alice, made[0].id)
     booking.book(store, clock, town.alice, town.hall_id, day, "am")
@@ -225,7 +227,7 @@ def test_many_threads_racing_for_one_slot_on_a_real_file(tmp_path, clock):
     room_id = catalog.add_room(real, clock, staff, facility_id, code="M1", name_ja="会議室", name_en="Room",
                                kind="room", capacity=10, fees=FEES)
     racers = [make_user(real, clock, f"racer{n:02d}", "resident") for n in range(32)]
-    day = date(2026, 12, 8)
+    day = weekdays_of(month_ahead(clock.now().date(), 1), 2)[1]
     barrier = threading.Barrier(len(racers))
     outcomes: list[str] = []
     lock = threading.Lock()

@@ -10,6 +10,7 @@ import pytest
 from facilities.services import booking, catalog, lottery, vacancy
 from kernel.actor import ANONYMOUS
 from kernel.errors import InvalidInput, PermissionDenied
+from tests.facilities.conftest import month_ahead, weekdays_of
 
 
 def test_rules_are_checked_and_saved(store, clock, town):
@@ -35,13 +36,15 @@ def test_closures_need_a_reason_and_an_order(store, clock, town):
         catalog.add_closure(store, clock, town.staff, town.facility_id, today, today - timedelta(days=1), "点検")
     with pytest.raises(InvalidInput):
         catalog.add_closure(store, clock, town.staff, town.facility_id, today, today, "  ")
-    closure = catalog.add_closure(store, clock, town.staff, town.facility_id, date(2026, 12, 1), date(2026, 12, 3),
-                                  "点検")
-    grid = vacancy.month_grid(store, clock, town.facility_id, "2026-12")
-    assert {grid.states[(town.hall_id, "am")][date(2026, 12, d)] for d in (1, 2, 3)} == {vacancy.CLOSED}
+    first = weekdays_of(month_ahead(today, 1), 2)[0]  # next month's first Tuesday, and two days on
+    days = [first + timedelta(days=n) for n in range(3)]
+    closure = catalog.add_closure(store, clock, town.staff, town.facility_id, days[0], days[-1], "点検")
+    month = f"{first:%Y-%m}"
+    grid = vacancy.month_grid(store, clock, town.facility_id, month)
+    assert {grid.states[(town.hall_id, "am")][d] for d in days} == {vacancy.CLOSED}
     catalog.remove_closure(store, clock, town.staff, closure)
-    assert vacancy.month_grid(store, clock, town.facility_id, "2026-12").states[(town.hall_id, "am")][
-        date(2026, 12, 2)] == vacancy.FREE
+    assert vacancy.month_grid(store, clock, town.facility_id, month).states[(town.hall_id, "am")][
+        days[1]] == vacancy.FREE
 
 
 def test_a_changed_fee_is_what_the_next_booking_pays(store, clock, town):
@@ -63,20 +66,23 @@ def test_rooms_need_known_equipment_and_a_free_code(store, clock, town):
 
 
 def test_marking_lottery_slots_leaves_out_booked_and_closed_ones(store, clock, town):
-    lottery.create_month(store, clock, town.staff, "2027-01", apply_from=date(2026, 11, 27),
-                         apply_until=date(2026, 12, 5), draw_on=date(2026, 12, 8), confirm_by=date(2026, 12, 12),
-                         open_on=date(2026, 12, 15))
-    booking.book(store, clock, town.alice, town.room_id, date(2027, 1, 9), "ev")  # a Saturday
-    catalog.add_closure(store, clock, town.staff, town.facility_id, date(2027, 1, 16), date(2027, 1, 16), "行事")
-    added = lottery.mark_slots(store, clock, town.staff, "2027-01", [town.room_id], [6], ["ev"])
-    days = {s.day for s in lottery.slots_of(store, "2027-01")}
-    assert added == 3 and days == {date(2027, 1, 2), date(2027, 1, 23), date(2027, 1, 30)}
-    assert lottery.mark_slots(store, clock, town.staff, "2027-01", [town.room_id], [6], ["ev"]) == 0
-    lottery.apply(store, clock, town.bob, "2027-01", [(town.room_id, date(2027, 1, 2), "ev")])
+    today = clock.now().date()
+    first = month_ahead(today, 2)
+    month, saturdays = f"{first:%Y-%m}", weekdays_of(first, 6)
+    lottery.create_month(store, clock, town.staff, month, apply_from=today,
+                         apply_until=today + timedelta(days=8), draw_on=today + timedelta(days=11),
+                         confirm_by=today + timedelta(days=15), open_on=today + timedelta(days=18))
+    booking.book(store, clock, town.alice, town.room_id, saturdays[1], "ev")
+    catalog.add_closure(store, clock, town.staff, town.facility_id, saturdays[2], saturdays[2], "行事")
+    added = lottery.mark_slots(store, clock, town.staff, month, [town.room_id], [6], ["ev"])
+    days = {s.day for s in lottery.slots_of(store, month)}
+    assert days == set(saturdays) - {saturdays[1], saturdays[2]} and added == len(saturdays) - 2
+    assert lottery.mark_slots(store, clock, town.staff, month, [town.room_id], [6], ["ev"]) == 0
+    lottery.apply(store, clock, town.bob, month, [(town.room_id, saturdays[0], "ev")])
     with pytest.raises(InvalidInput):
-        lottery.unmark_slot(store, clock, town.staff, "2027-01", (town.room_id, date(2027, 1, 2), "ev"))
-    lottery.unmark_slot(store, clock, town.staff, "2027-01", (town.room_id, date(2027, 1, 30), "ev"))
-    assert len(lottery.slots_of(store, "2027-01")) == 2
+        lottery.unmark_slot(store, clock, town.staff, month, (town.room_id, saturdays[0], "ev"))
+    lottery.unmark_slot(store, clock, town.staff, month, (town.room_id, saturdays[-1], "ev"))
+    assert len(lottery.slots_of(store, month)) == len(saturdays) - 3
 
 
 def test_lottery_dates_must_be_in_order(store, clock, town):
@@ -88,19 +94,21 @@ def test_lottery_dates_must_be_in_order(store, clock, town):
 
 
 def test_public_vacancy_carries_states_only_never_people(store, clock, town):
-    booking.book(store, clock, town.alice, town.room_id, date(2026, 12, 1), "am")
-    grid = vacancy.month_grid(store, clock, town.facility_id, "2026-12")
+    day = weekdays_of(month_ahead(clock.now().date(), 1), 2)[0]
+    booking.book(store, clock, town.alice, town.room_id, day, "am")
+    grid = vacancy.month_grid(store, clock, town.facility_id, f"{day:%Y-%m}")
     assert [f.name for f in fields(grid)] == ["facility", "days", "states"]
     assert set(s for row in grid.states.values() for s in row.values()) <= set(vacancy.STATES)
-    assert grid.states[(town.room_id, "am")][date(2026, 12, 1)] == vacancy.TAKEN
+    assert grid.states[(town.room_id, "am")][day] == vacancy.TAKEN
     # An anonymous visitor may see the fee (resident rate) but not book.
     assert booking.quote(store, ANONYMOUS, town.room_id, "am", party="group").total_yen == 800
     with pytest.raises(PermissionDenied):
-        booking.book(store, clock, ANONYMOUS, town.room_id, date(2026, 12, 1), "pm")
+        booking.book(store, clock, ANONYMOUS, town.room_id, day, "pm")
 
 
 def test_search_filters_people_equipment_and_blocks(store, clock, town):
-    days = [date(2026, 12, 1), date(2026, 12, 2)]
+    tuesday = weekdays_of(month_ahead(clock.now().date(), 1), 2)[0]
+    days = [tuesday, tuesday + timedelta(days=1)]
     found = vacancy.search(store, clock, people=30, days=days, blocks=["pm"])
     assert {m.room.id for m in found} == {town.hall_id}
     found = vacancy.search(store, clock, people=5, days=days, blocks=["am", "ev"], equipment=["projector"])
