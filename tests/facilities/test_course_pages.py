@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import jwt
@@ -10,6 +10,7 @@ import pytest
 
 from kernel import meetings
 from kernel.clock import TOKYO
+from tests.conftest import TEST_NOW
 
 LIST = "../facilities/pages/courses.py"
 MINE = "../facilities/pages/course_mine.py"
@@ -208,7 +209,7 @@ def test_staff_create_a_course_and_add_a_room_session_that_books_the_room(app_fo
     at.radio(key="admin_mode").set_value("both")
     at.run()
     # A Wednesday beyond the demo's bookings and lottery months (courses may book that far ahead).
-    day = date.today() + timedelta(days=100)
+    day = datetime.fromisoformat(TEST_NOW).date() + timedelta(days=100)
     day += timedelta(days=(2 - day.weekday()) % 7)
     next(d for d in at.date_input if d.label == "Date").set_value(day)
     [add] = [b for b in at.button if b.label == "Add (the room gets booked)"]
