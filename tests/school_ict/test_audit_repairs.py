@@ -76,11 +76,15 @@ def test_repair_refuses_bad_input_and_double_tickets(store, clock, fleet):
 
 
 def test_breakage_per_100_devices_per_term(store, clock, fleet):
-    # Six Chromebook X tablets at school A; two break in the second term of FY2026.
+    # Six Chromebook X tablets at school A; two break today, in the term and fiscal year of "now"
+    # (Japanese school terms: April–August, September–December, January–March).
     repairs.open_repair(store, clock, fleet.teacher_a, "PT-A-1", "x", "drop")
     repairs.open_repair(store, clock, fleet.teacher_a, "PT-A-2", "y", "liquid")
     rows = repairs.breakage(store, fleet.board)
-    assert rows == [{"fiscal_year": 2026, "term": 2, "school_code": "E01", "model": "Chromebook X",
+    today = clock.now().date()
+    fiscal_year = today.year if today.month >= 4 else today.year - 1
+    term = 1 if 4 <= today.month <= 8 else 2 if today.month >= 9 else 3
+    assert rows == [{"fiscal_year": fiscal_year, "term": term, "school_code": "E01", "model": "Chromebook X",
                      "repairs": 2, "devices": 6, "per_100": 33.3}]
     assert repairs.breakage(store, fleet.teacher_b) == []
 

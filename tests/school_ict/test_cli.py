@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from portal.cli import app
 from portal.runtime import forget_runtimes
+from tests.conftest import TEST_NOW
 
 
 @pytest.fixture
@@ -98,7 +99,8 @@ def test_plan_and_network_as_json(manabi):
 
 def test_usage_import_moves_last_seen(manabi, tmp_path):
     usage = tmp_path / "usage.csv"
-    usage.write_text("asset_tag,date,active_minutes\nPT-E01-0001,2026-11-27,45\n", encoding="utf-8")
+    today = TEST_NOW[:10]  # the pinned day: later than any sign of life the demo gave the tablet
+    usage.write_text(f"asset_tag,date,active_minutes\nPT-E01-0001,{today},45\n", encoding="utf-8")
     assert json.loads(manabi("devices", "usage-import", str(usage), "--json").output) == {"ok": True, "rows": 1}
     shown = json.loads(manabi("devices", "show", "PT-E01-0001", "--json").output)
-    assert shown["device"]["last_seen_at"].startswith("2026-11-27")
+    assert shown["device"]["last_seen_at"].startswith(today)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta
 
 import pytest
 
 from kernel.errors import ImportRejected, InvalidInput, PermissionDenied
 from school_ict.services import dashboard, labels, network, planning, registry, usage
+from tests.conftest import TEST_NOW
 
 
 def _support_end(store, tag: str, when: str) -> None:
@@ -34,10 +35,12 @@ def test_replacement_plan_counts_by_fiscal_year_and_costs(store, clock, fleet):
         planning.replacement_plan(store, fleet.board, {"pupil_tablet": -5})
 
 
-SAMPLES = """school,timestamp,mbps_down,mbps_up
-E01,2026-11-26 10:00,3.0,1.0
-E01,2026-11-26 11:00,5.0,1.5
-E02,2026-11-26 10:00,0.4,0.1
+# Samples of yesterday (the day before the pinned "now"), within the 30 days the peaks look at.
+YESTERDAY = (datetime.fromisoformat(TEST_NOW) - timedelta(days=1)).date()
+SAMPLES = f"""school,timestamp,mbps_down,mbps_up
+E01,{YESTERDAY} 10:00,3.0,1.0
+E01,{YESTERDAY} 11:00,5.0,1.5
+E02,{YESTERDAY} 10:00,0.4,0.1
 """
 
 
@@ -49,10 +52,10 @@ def test_network_peaks_per_pupil_against_the_target(store, clock, fleet):
     assert (rows["E01"]["peak_per_pupil"], rows["E01"]["over_target"]) == (1.25, True)
     assert (rows["E02"]["peak_per_pupil"], rows["E02"]["over_target"]) == (0.2, False)
     assert [r["code"] for r in network.peaks(store, clock, fleet.admin_a)] == ["E01"]
-    day = network.school_day(store, fleet.admin_a, fleet.school_a, date(2026, 11, 26))
+    day = network.school_day(store, fleet.admin_a, fleet.school_a, YESTERDAY)
     assert [s["mbps_down"] for s in day] == [3.0, 5.0]
     with pytest.raises(PermissionDenied):
-        network.school_day(store, fleet.admin_a, fleet.school_b, date(2026, 11, 26))
+        network.school_day(store, fleet.admin_a, fleet.school_b, YESTERDAY)
     with pytest.raises(PermissionDenied):
         network.set_target(store, fleet.admin_a, 2.0)
 
