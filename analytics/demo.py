@@ -56,15 +56,20 @@ def unit_code(grade: int, subject: str, number: int) -> str:
     return f"{school_kind}{subject}{grade:02d}0{number:02d}1100000000"[:16]
 
 
-def term_days(today: date) -> list[date]:
-    """School days (Mon–Fri) of the second term, from 1 September up to yesterday."""
-    start = date(today.year, 9, 1)
-    days, day = [], start
-    while day < today:
-        if day.weekday() < 5:
+SCHOOL_DAYS = 63  # about a term: at the end of November, the second term from 1 September
+
+
+def school_days(today: date) -> list[date]:
+    """The last SCHOOL_DAYS school days (Mon–Fri) before today, oldest first, outside the
+    summer break (August) and the New Year holidays (29 December – 3 January): the demo's
+    learning is as recent on any day the demo city is made."""
+    days, day = [], today - timedelta(days=1)
+    while len(days) < SCHOOL_DAYS:
+        holiday = day.month == 8 or (day.month, day.day) >= (12, 29) or (day.month, day.day) <= (1, 3)
+        if day.weekday() < 5 and not holiday:
             days.append(day)
-        day += timedelta(days=1)
-    return days
+        day -= timedelta(days=1)
+    return days[::-1]
 
 
 def _grades(kind: str) -> range:
@@ -150,7 +155,7 @@ def _no_tablet_no_drill(ctx: DemoContext, learners: list[tuple], days: list[date
 def _statements(ctx: DemoContext, learners: list[tuple], units: list[tuple], client: Client) -> None:
     """The term's statements, as if the demo drill app had sent them."""
     gen = np.random.default_rng(ctx.rng.getrandbits(64))
-    days = term_days(ctx.clock.now().date())
+    days = school_days(ctx.clock.now().date())
     count = len(learners)
     ability = gen.normal(0.0, 1.0, count)
     struggling = gen.random(count) < 0.04

@@ -8,8 +8,15 @@ import pytest
 
 from analytics.services import dashboards, lrs, roster
 from kernel.actor import SYSTEM, Actor
-from kernel.clock import TOKYO
+from kernel.clock import TOKYO, FixedClock
 from kernel.errors import NotFound, PermissionDenied
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    """These tests tell one story of a class up to Friday 27 November 2026, with its weeks,
+    weekdays and repairs; their clock is pinned there whatever the suite's pin."""
+    return FixedClock(datetime(2026, 11, 27, 10, 0, tzinfo=TOKYO))
 
 HOME = "https://manabi.city.iizuka.lg.jp"
 UNIT_A = "8201001110000000"

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from analytics.demo import DEMO_CLIENT_KEY, DEMO_CLIENT_SECRET
-from tests.conftest import sign_in
+from tests.conftest import TEST_NOW, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -24,7 +24,7 @@ def test_teacher_reads_the_class_heatmap_and_a_pupils_timeline(server, page: Pag
         "object": {"id": "https://manabi.city.iizuka.lg.jp/xapi/activities/units/8101001110000000/test",
                    "definition": {"name": {"ja": "ブラウザテストの小テスト"}}},
         "result": {"score": {"scaled": 0.1}, "success": False, "duration": "PT7M"},
-        "timestamp": "2026-11-27T09:30:00+09:00",
+        "timestamp": f"{TEST_NOW[:10]}T09:30:00+09:00",  # this morning, by the suite's pinned clock
     }
     answer = httpx.post(f"{server}/xapi/statements", json=statement, auth=(DEMO_CLIENT_KEY, DEMO_CLIENT_SECRET),
                         headers={"X-Experience-API-Version": "1.0.3"}, timeout=30)

@@ -4,15 +4,17 @@ analytics' nightly job in its background thread; the database then records it.""
 from __future__ import annotations
 
 import time
+from datetime import datetime, timedelta
 
 from kernel.migrations import get_meta
 from kernel.store import Store
-from tests.conftest import start_server, stop_server
+from tests.conftest import TEST_NOW, start_server, stop_server
 
 
 def test_the_server_clusters_the_statements_at_night(fresh_demo_db, tmp_path):
     log = tmp_path / "server.log"
-    process, _ = start_server(fresh_demo_db, log, MANABI_NOW="2026-11-28T03:00:00+09:00")
+    night = datetime.fromisoformat(TEST_NOW).date() + timedelta(days=1)  # 03:00 after the demo was made
+    process, _ = start_server(fresh_demo_db, log, MANABI_NOW=f"{night}T03:00:00+09:00")
     try:
         deadline = time.monotonic() + 60
         while "nightly job analytics done" not in log.read_text() and time.monotonic() < deadline:
@@ -22,7 +24,7 @@ def test_the_server_clusters_the_statements_at_night(fresh_demo_db, tmp_path):
     assert "nightly job analytics done" in log.read_text()
     store = Store(fresh_demo_db, read_only=True)
     try:
-        assert get_meta(store, "nightly.analytics") == "2026-11-28"
+        assert get_meta(store, "nightly.analytics") == night.isoformat()
         assert int(get_meta(store, "analytics.clustered_through_seq")) == store.scalar(
             "SELECT max(seq) FROM analytics_statements")
     finally:
