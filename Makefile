@@ -8,7 +8,14 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Debian packages the browser tests need: Chromium, and CJK fonts so Japanese is not boxes.
 APT_PACKAGES := chromium fonts-noto-cjk
 
-.PHONY: run test check lint system-deps clean
+.PHONY: run test test-dates check lint system-deps clean
+
+# The suite passes on any day: it runs at a pinned time (tests/conftest.py), and its
+# date-sensitive parts run again at a fiscal year's start, New Year's Eve and a leap day.
+TEST_DATES  := 2027-04-01T09:00:00+09:00 2026-12-31T10:00:00+09:00 2028-02-29T10:00:00+09:00
+DATED_TESTS := tests/facilities tests/library_ebooks tests/school_ict tests/portal tests/kernel \
+               tests/archive/test_items.py tests/analytics/test_dashboards.py tests/analytics/test_pages.py \
+               tests/analytics/test_lrs.py
 
 $(STAMP): pyproject.toml setup.py analytics/services/_xapi_scan.c
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +38,13 @@ lint: $(STAMP)
 
 test: $(STAMP) system-deps lint
 	$(BIN)/pytest
+	$(MAKE) test-dates
+
+test-dates: $(STAMP)
+	@for now in $(TEST_DATES); do \
+	  echo "== the date-sensitive tests at $$now"; \
+	  MANABI_TEST_NOW=$$now $(BIN)/pytest -q -m "not e2e" $(DATED_TESTS) || exit 1; \
+	done
 
 clean:
 	rm -rf $(VENV) var/test-artifacts .pytest_cache
