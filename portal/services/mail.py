@@ -104,6 +104,10 @@ class Queued:
     attempts: int
 
 
+def _transfer_encoding(text: str) -> str:
+    return "7bit" if text.isascii() and all(len(line) <= 998 for line in text.splitlines()) else "base64"
+
+
 def build_message(mail: Queued, settings: SmtpSettings, now: datetime) -> EmailMessage:
     message = EmailMessage(policy=policy.SMTP)
     name, address = parseaddr(settings.sender or "")
@@ -115,9 +119,11 @@ def build_message(mail: Queued, settings: SmtpSettings, now: datetime) -> EmailM
     message["Message-ID"] = f"<manabi.{mail.id}.{int(mail.created_at.timestamp())}@{domain}>"
     # RFC 3834: an automatic message, so that mail systems do not answer it with vacation replies.
     message["Auto-Submitted"] = "auto-generated"
-    message.set_content(mail.body_text, charset="utf-8")
+    # 7-bit safe on any server (not every one takes 8BITMIME): Japanese text goes base64.
+    message.set_content(mail.body_text, charset="utf-8", cte=_transfer_encoding(mail.body_text))
     if mail.body_html:
-        message.add_alternative(mail.body_html, subtype="html", charset="utf-8")
+        message.add_alternative(mail.body_html, subtype="html", charset="utf-8",
+                                cte=_transfer_encoding(mail.body_html))
     return message
 
 
