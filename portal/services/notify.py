@@ -9,11 +9,12 @@ the outbox row with the same cursor. The sender (portal/services/mail.py) delive
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from kernel.actor import Actor
-from kernel.clock import Clock
+from kernel.clock import TOKYO, Clock
 from kernel.config import setting
 from kernel.errors import InvalidInput, Message
 from kernel.i18n import DEFAULT_LANGUAGE, LANGUAGES, Translator
@@ -24,6 +25,8 @@ from kernel.store import Store
 # Mail a person must get whatever they chose: without it they cannot use their account.
 SECURITY_KINDS = frozenset({"portal.confirm_email", "portal.password_reset"})
 DEFAULT_BASE_URL = "http://localhost:8501"
+# Dates as letters write them: 2026年12月5日(土), Sat, Dec 5, 2026.
+_DATE = {"ja": "y年M月d日(E)", "en": "EEE, MMM d, y"}
 
 
 def base_url() -> str:
@@ -57,9 +60,9 @@ def _worded(t: Translator, name: str, value: object) -> object:
     if isinstance(value, datetime) and name.endswith("_time"):
         return t.time(value)
     if isinstance(value, datetime):
-        return f"{t.date(value, 'full')} {t.time(value)}"
+        return f"{t.date(value.astimezone(TOKYO), _DATE[t.lang])} {t.time(value)}"
     if isinstance(value, date):
-        return t.date(value, "full")
+        return t.date(value, _DATE[t.lang])
     if name.endswith("_yen") and isinstance(value, int):
         return t.money(value)
     return value
@@ -78,7 +81,8 @@ def render(lang: str, kind: str, name: str, params: dict) -> tuple[str, str]:
         t(f"mail.{kind}.body", **worded).strip(),
         t("mail.footer", base_url=worded["base_url"]),
     ])
-    return subject, body + "\n"
+    # An optional line left empty (no fee, no refund) leaves no gap.
+    return subject, re.sub(r"\n{3,}", "\n\n", body) + "\n"
 
 
 def notify(cur, clock: Clock, recipient: int | str, kind: str, params: dict, *,
