@@ -58,9 +58,9 @@ def _worded(t: Translator, name: str, value: object) -> object:
     if isinstance(value, dict) and set(value) <= set(LANGUAGES):
         return value.get(t.lang) or value.get(DEFAULT_LANGUAGE) or ""
     if isinstance(value, datetime) and name.endswith("_time"):
-        return t.time(value)
+        return t.time(value).replace("\u202f", " ")
     if isinstance(value, datetime):
-        return f"{t.date(value.astimezone(TOKYO), _DATE[t.lang])} {t.time(value)}"
+        return f"{t.date(value.astimezone(TOKYO), _DATE[t.lang])} {t.time(value)}".replace("\u202f", " ")
     if isinstance(value, date):
         return t.date(value, _DATE[t.lang])
     if name.endswith("_yen") and isinstance(value, int):
@@ -81,8 +81,10 @@ def render(lang: str, kind: str, name: str, params: dict) -> tuple[str, str]:
         t(f"mail.{kind}.body", **worded).strip(),
         t("mail.footer", base_url=worded["base_url"]),
     ])
-    # An optional line left empty (no fee, no refund) leaves no gap.
-    return subject, re.sub(r"\n{3,}", "\n\n", body) + "\n"
+    # An optional line left empty (no fee, no refund) leaves no gap; CLDR's narrow no-break
+    # space (9:05 AM) becomes a plain one, as every mail program shows it.
+    body = re.sub(r"\n{3,}", "\n\n", body) + "\n"
+    return subject.replace("\u202f", " "), body.replace("\u202f", " ")
 
 
 def notify(cur, clock: Clock, recipient: int | str, kind: str, params: dict, *,
