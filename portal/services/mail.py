@@ -38,6 +38,7 @@ from kernel.store import Store
 MAX_ATTEMPTS = 8
 MAX_BACKOFF = timedelta(hours=6)
 BATCH = 100
+RECORD_EVERY = 20
 POLL_SECONDS = 2.0
 JOB_SECONDS = 60.0
 STATUSES = ("queued", "sent", "failed")
@@ -174,23 +175,54 @@ def due(store: Store, clock: Clock, limit: int = BATCH) -> list[Queued]:
     return [Queued(*row) for row in rows]
 
 
-def _record_sent(store: Store, clock: Clock, mail: Queued) -> None:
-    store.write(lambda cur: cur.execute(
-        "UPDATE manabi_outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1, last_error = NULL "
-        "WHERE id = ?", [clock.now(), mail.id]))
+class _Results:
+    """Outcomes written in small groups: a commit on the outbox costs ~10 ms, a message ~1 ms.
+    A crash may leave up to RECORD_EVERY sent messages marked queued; they go again with the
+    same Message-ID (at least once, never lost)."""
 
+    def __init__(self, store: Store, clock: Clock, settings: SmtpSettings) -> None:
+        self.store, self.clock, self.settings = store, clock, settings
+        self.pending: list[tuple[Queued, str | None, bool]] = []  # (mail, error or None if sent, permanent)
+        self.delivery = Delivery()
 
-def _record_failure(store: Store, clock: Clock, settings: SmtpSettings, mail: Queued, error: str,
-                    permanent: bool) -> bool:
-    """Returns True when the message is given up ('failed')."""
-    attempts = mail.attempts + 1
-    give_up = permanent or attempts >= MAX_ATTEMPTS
-    now = clock.now()
-    store.write(lambda cur: cur.execute(
-        "UPDATE manabi_outbox SET status = ?, attempts = ?, last_error = ?, next_attempt_at = ? WHERE id = ?",
-        ["failed" if give_up else "queued", attempts, error, now if give_up else now + backoff(settings, attempts),
-         mail.id]))
-    return give_up
+    def sent(self, mail: Queued) -> None:
+        self._add(mail, None, False)
+
+    def failed(self, mail: Queued, error: str, *, permanent: bool) -> None:
+        self._add(mail, error, permanent)
+
+    def _add(self, mail: Queued, error: str | None, permanent: bool) -> None:
+        self.pending.append((mail, error, permanent))
+        if len(self.pending) >= RECORD_EVERY:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        pending, self.pending = self.pending, []
+        now = self.clock.now()
+        retrying = failed = 0
+        sent_ids = [mail.id for mail, error, _ in pending if error is None]
+        updates = [("UPDATE manabi_outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1, last_error = NULL "
+                    "WHERE id IN (SELECT unnest(?))", [now, sent_ids])] if sent_ids else []
+        for mail, error, permanent in pending:
+            if error is None:
+                continue
+            attempts = mail.attempts + 1
+            give_up = permanent or attempts >= MAX_ATTEMPTS
+            failed, retrying = failed + give_up, retrying + (not give_up)
+            updates.append(("UPDATE manabi_outbox SET status = ?, attempts = ?, last_error = ?, next_attempt_at = ? "
+                            "WHERE id = ?",
+                            ["failed" if give_up else "queued", attempts, error,
+                             now if give_up else now + backoff(self.settings, attempts), mail.id]))
+
+        def work(cur) -> None:
+            for sql, params in updates:
+                cur.execute(sql, params)
+
+        self.store.write(work)
+        self.delivery = Delivery(self.delivery.sent + len(sent_ids), self.delivery.retrying + retrying,
+                                 self.delivery.failed + failed)
 
 
 def deliver_due(store: Store, clock: Clock, settings: SmtpSettings | None = None, *,
@@ -202,7 +234,7 @@ def deliver_due(store: Store, clock: Clock, settings: SmtpSettings | None = None
     batch = due(store, clock, limit)
     if not batch:
         return Delivery()
-    sent = retrying = failed = 0
+    results = _Results(store, clock, settings)
     try:
         smtp = _connect(settings)
     except (OSError, smtplib.SMTPException) as exc:
@@ -211,11 +243,9 @@ def deliver_due(store: Store, clock: Clock, settings: SmtpSettings | None = None
         _log.warning("mail: cannot reach %s:%s (%s); %d messages wait", settings.host, settings.port, error,
                      len(batch))
         for mail in batch:
-            if _record_failure(store, clock, settings, mail, error, permanent=False):
-                failed += 1
-            else:
-                retrying += 1
-        return Delivery(0, retrying, failed)
+            results.failed(mail, error, permanent=False)
+        results.flush()
+        return results.delivery
     envelope_from = parseaddr(settings.sender or "")[1]
     try:
         for index, mail in enumerate(batch):
@@ -225,26 +255,19 @@ def deliver_due(store: Store, clock: Clock, settings: SmtpSettings | None = None
             except smtplib.SMTPServerDisconnected as exc:
                 # The connection is gone: this message and the rest of the batch try again later.
                 for rest in batch[index:]:
-                    if _record_failure(store, clock, settings, rest, _error_text(exc), permanent=False):
-                        failed += 1
-                    else:
-                        retrying += 1
+                    results.failed(rest, _error_text(exc), permanent=False)
                 break
             except (smtplib.SMTPException, OSError, UnicodeError) as exc:
-                if _record_failure(store, clock, settings, mail, _error_text(exc),
-                                   permanent=_permanent(exc) or isinstance(exc, UnicodeError)):
-                    failed += 1
-                else:
-                    retrying += 1
+                results.failed(mail, _error_text(exc), permanent=_permanent(exc) or isinstance(exc, UnicodeError))
             else:
-                _record_sent(store, clock, mail)
-                sent += 1
+                results.sent(mail)
     finally:
+        results.flush()
         try:
             smtp.quit()
         except (OSError, smtplib.SMTPException):
             smtp.close()
-    return Delivery(sent, retrying, failed)
+    return results.delivery
 
 
 def deliver_all(store: Store, clock: Clock, settings: SmtpSettings | None = None) -> Delivery:

@@ -92,13 +92,14 @@ def notify(cur, clock: Clock, recipient: int | str, kind: str, params: dict, *,
     """Queue `kind` for an account (id or login) in the caller's transaction; None when the
     person has no address, is disabled, turned the kind off, or the dedupe_key was used."""
     column = "login" if isinstance(recipient, str) else "id"
-    row = cur.execute(
-        f"""SELECT u.id, u.email, u.display_name, u.disabled, coalesce(s.lang, ?)
-            FROM portal_users u LEFT JOIN portal_mail_settings s ON s.user_id = u.id
-            WHERE u.{column} = ?""", [DEFAULT_LANGUAGE, recipient]).fetchone()
+    # Point look-ups by key: an event pays for these inside its own transaction.
+    row = cur.execute(f"SELECT id, email, display_name, disabled FROM portal_users WHERE {column} = ?",
+                      [recipient]).fetchone()
     if row is None or not row[1] or row[3]:
         return None
-    user_id, address, name, _, lang = row
+    user_id, address, name, _ = row
+    chosen = cur.execute("SELECT lang FROM portal_mail_settings WHERE user_id = ?", [user_id]).fetchone()
+    lang = chosen[0] if chosen else DEFAULT_LANGUAGE
     if kind not in SECURITY_KINDS and cur.execute(
             "SELECT 1 FROM portal_mail_optouts WHERE user_id = ? AND kind = ?", [user_id, kind]).fetchone():
         return None
