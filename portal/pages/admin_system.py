@@ -43,7 +43,8 @@ st.markdown(f"**{t('mail_system.latest_failures')}**")
 if outbox.latest_failures:
     st.dataframe(
         [{t("mail_system.id"): r.id, t("mail_system.created"): t.datetime(r.created_at),
-          t("mail_system.kind"): r.kind, t("mail_system.to"): r.to_address,
+          t("mail_system.kind"): t(f"mail.{r.kind}.label") if t.has(f"mail.{r.kind}.label") else r.kind,
+          t("mail_system.to"): r.to_address,
           t("mail_system.status"): t(f"mail_system.{r.status}"), t("mail_system.attempts"): r.attempts,
           t("mail_system.next_attempt"): t.datetime(r.next_attempt_at) if r.status == "queued" else "—",
           t("mail_system.error"): r.last_error} for r in outbox.latest_failures],
