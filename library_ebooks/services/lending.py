@@ -381,15 +381,18 @@ def remind_due_loans(store: Store, clock: Clock) -> int:
     """Mail residents whose loan ends within 2 days, once per loan and due time (a renewal
     gives a new due time and a new reminder). Returns how many were queued."""
     now = clock.now()
+    # Found outside a transaction, so that a minute with nothing to tell writes nothing.
+    loans = store.query(
+        """SELECT o.id, o.user_id, o.due_at, t.title FROM library_ebooks_loans o
+           JOIN library_ebooks_titles t ON t.id = o.title_id
+           WHERE o.returned_at IS NULL AND o.due_at > ? AND o.due_at <= ?
+             AND NOT EXISTS (SELECT 1 FROM manabi_outbox m WHERE m.dedupe_key =
+                             'library_ebooks.loan_due:' || o.id || ':' || CAST(floor(epoch(o.due_at)) AS BIGINT))
+           ORDER BY o.due_at, o.id""", [now, now + DUE_SOON])
+    if not loans:
+        return 0
 
     def work(cur) -> int:
-        loans = cur.execute(
-            """SELECT o.id, o.user_id, o.due_at, t.title FROM library_ebooks_loans o
-               JOIN library_ebooks_titles t ON t.id = o.title_id
-               WHERE o.returned_at IS NULL AND o.due_at > ? AND o.due_at <= ?
-                 AND NOT EXISTS (SELECT 1 FROM manabi_outbox m
-                                 WHERE m.dedupe_key = 'library_ebooks.loan_due:' || o.id || ':' || CAST(floor(epoch(o.due_at)) AS BIGINT))
-               ORDER BY o.due_at, o.id""", [now, now + DUE_SOON]).fetchall()
         queued = 0
         for loan_id, user_id, due_at, title in loans:
             queued += notify(cur, clock, user_id, "library_ebooks.loan_due", {"title": title, "due": due_at},
