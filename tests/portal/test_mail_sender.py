@@ -173,3 +173,58 @@ def test_outbox_listing_and_retry_refusals(store, clock):
         mail.retry(store, clock, first)  # not failed
     with pytest.raises(NotFound):
         mail.retry(store, clock, 99999)
+
+
+def _certificate(folder) -> tuple[str, str]:
+    """A self-signed certificate for 127.0.0.1 (cert file, key file)."""
+    import datetime as dt
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    # OpenSSL checks it against the real time, which tests never read: valid for this century.
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
+            .not_valid_after(dt.datetime(2099, 12, 31, tzinfo=dt.UTC))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    cert_file, key_file = folder / "smtp.crt", folder / "smtp.key"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return str(cert_file), str(key_file)
+
+
+def test_starttls_checks_the_certificate(store, clock, tmp_path, monkeypatch):
+    import ssl
+
+    from aiosmtpd.controller import Controller
+
+    from tests.portal.smtp_sink import _Handler
+
+    cert_file, key_file = _certificate(tmp_path)
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_tls.load_cert_chain(cert_file, key_file)
+    handler, port = _Handler(), free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port, tls_context=server_tls,
+                            require_starttls=True, ready_timeout=10)
+    controller.start()
+    try:
+        message_id = queue(store, clock)
+        # Our certificate is not trusted yet: nothing goes out in the clear, the mail waits.
+        assert mail.deliver_due(store, clock, settings(port, starttls=True)) == mail.Delivery(retrying=1)
+        assert "CERTIFICATE_VERIFY_FAILED" in status(store, message_id)["last_error"]
+        assert handler.received == []
+        monkeypatch.setenv("SSL_CERT_FILE", cert_file)  # the trust store a city's operator would configure
+        clock.advance(timedelta(minutes=1))
+        assert mail.deliver_due(store, clock, settings(port, starttls=True)) == mail.Delivery(sent=1)
+    finally:
+        controller.stop()
+    assert len(handler.received) == 1
