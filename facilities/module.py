@@ -42,6 +42,7 @@ SPEC = ModuleSpec(
         MailKind("facilities.lottery_won", frozenset({"resident"})),
         MailKind("facilities.lottery_lost", frozenset({"resident"})),
         MailKind("facilities.waitlist_offered", frozenset({"resident"})),
+        MailKind("facilities.session_cancelled", frozenset({"resident"})),
         MailKind("facilities.session_starting"),
     ),
     mail_jobs={"facilities.session_starting": lazy("facilities.services.courses:remind_online_sessions")},

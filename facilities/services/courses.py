@@ -395,6 +395,15 @@ def cancel_session(store: Store, clock: Clock, actor: Actor, session_id: int) ->
         if row[2] == "cancelled":
             raise InvalidInput("courses.session_cancelled")
         cur.execute("UPDATE facilities_course_sessions SET status = 'cancelled' WHERE id = ?", [session_id])
+        # Everyone holding a seat hears of it, in this transaction.
+        title_ja, title_en, code, starts_at, ends_at = cur.execute(
+            """SELECT c.title_ja, c.title_en, c.code, s.starts_at, s.ends_at FROM facilities_course_sessions s
+               JOIN facilities_courses c ON c.id = s.course_id WHERE s.id = ?""", [session_id]).fetchone()
+        for (user_id,) in cur.execute("SELECT user_id FROM facilities_course_registrations WHERE course_id = ? "
+                                      "AND status = 'registered' ORDER BY user_id", [row[0]]).fetchall():
+            notify(cur, clock, user_id, "facilities.session_cancelled",
+                   {"course": {"ja": title_ja, "en": title_en}, "code": code, "starts": starts_at,
+                    "ends_time": ends_at})
         return row[0], row[1]
 
     course_id, booking_id = store.write(work)

@@ -186,3 +186,15 @@ def test_nothing_for_a_kind_turned_off_and_english_for_who_chose_it(store, clock
 def test_no_address_no_mail(store, clock, town):
     booking.book(store, clock, town.alice, town.room_id, bookable_day(clock, town), "am")
     assert outbox(store) == []
+
+
+def test_a_session_called_off_is_mailed_to_everyone_holding_a_seat(store, clock, mailed):
+    lecturer = make_user(store, clock, "lecturer01", "resident")
+    course = new_course(store, clock, mailed, lecturer, capacity=1)
+    session = online_session(store, clock, mailed, course)
+    courses.register(store, clock, mailed.alice, course.id)
+    courses.register(store, clock, mailed.bob, course.id)  # waiting: no seat, no mail
+    courses.cancel_session(store, clock, mailed.staff, session.id)
+    [called_off] = outbox(store, "facilities.session_cancelled")
+    assert called_off["user_id"] == mailed.alice.user_id
+    assert called_off["subject"] == "【学び 飯塚市】講座「シニアのためのスマホ教室」の回は中止になりました"
