@@ -35,7 +35,7 @@ from kernel.config import setting
 from kernel.errors import InvalidInput, NotFound
 from kernel.store import Store
 
-MAX_ATTEMPTS = 8
+MAX_ATTEMPTS = 12  # 1, 2, 4 … minutes, then every 6 hours: given up after about 20 hours
 MAX_BACKOFF = timedelta(hours=6)
 BATCH = 100
 RECORD_EVERY = 20
