@@ -10,7 +10,7 @@ from pathlib import Path
 
 from facilities.booking_spec import BOOKING_PAGES, booking_cli, booking_demo, booking_routes
 from facilities.courses_spec import COURSE_PAGES, course_cli, course_demo, course_routes
-from kernel.module import DemoContext, ModuleSpec, lazy
+from kernel.module import DemoContext, MailKind, ModuleSpec, lazy
 
 
 def _demo(ctx: DemoContext) -> None:
@@ -34,4 +34,16 @@ SPEC = ModuleSpec(
     routes=lambda: [*booking_routes(), *course_routes()],
     cli=_cli,
     demo=_demo,
+    mail_kinds=(
+        MailKind("facilities.booking_made"),
+        MailKind("facilities.booking_cancelled"),
+        MailKind("facilities.booking_released"),
+        MailKind("facilities.payment_received"),
+        MailKind("facilities.lottery_won", frozenset({"resident"})),
+        MailKind("facilities.lottery_lost", frozenset({"resident"})),
+        MailKind("facilities.waitlist_offered", frozenset({"resident"})),
+        MailKind("facilities.session_cancelled", frozenset({"resident"})),
+        MailKind("facilities.session_starting"),
+    ),
+    mail_jobs={"facilities.session_starting": lazy("facilities.services.courses:remind_online_sessions")},
 )

@@ -94,6 +94,16 @@ class DemoContext:
 
 
 @dataclass(frozen=True)
+class MailKind:
+    """A kind of notification a module sends (kernel.outbox.notify): its texts are the
+    catalogue's `mail.<name>.label`, `.subject` and `.body`. `roles`: who may choose it on
+    their account page (None: everyone)."""
+
+    name: str
+    roles: frozenset[str] | None = None
+
+
+@dataclass(frozen=True)
 class ModuleSpec:
     name: str
     package_dir: Path
@@ -108,6 +118,11 @@ class ModuleSpec:
     nightly: Callable[[Any, Any], Any] | None = None
     # Functions offered to other modules by name (kernel.provided), e.g. a school's rosters.
     provides: dict[str, Callable[..., Any]] = field(default_factory=dict)
+    # Notifications this module sends by e-mail (kernel.outbox.notify), in the order shown.
+    mail_kinds: tuple[MailKind, ...] = ()
+    # Work the mail sender's thread runs every minute, e.g. "a loan is due in 2 days":
+    # name -> (store, clock) -> anything. Each writes its mail with a dedupe_key.
+    mail_jobs: dict[str, Callable[[Any, Any], Any]] = field(default_factory=dict)
     depends_on: tuple[str, ...] = ("portal",)
 
     @property

@@ -69,3 +69,21 @@ def enqueue(cur, clock: Clock, mail: Mail) -> int | None:
          mail.body_html, mail.dedupe_key, now],
     ).fetchone()
     return int(row[0])
+
+
+def notify(cur, clock: Clock, recipient: int | str, kind: str, params: dict | None = None, *,
+           dedupe_key: str | None = None) -> int | None:
+    """Tell one person of an event, with the cursor of the event's own transaction.
+
+    `recipient` is an account id or a login; `kind` a kind a module declares in its SPEC
+    (`mail_kinds`), e.g. 'facilities.booking_made'. The portal's "portal.notify" picks the
+    person's address, language and choices and renders the catalogue's `mail.<kind>.subject`
+    and `.body` with `params` (dates are formatted in that language; a {"ja": ..., "en": ...}
+    value is taken in it). Returns the outbox id, or None when nothing was queued (no
+    address, turned off, a duplicate, or no portal in this process)."""
+    from kernel.provided import provided
+
+    deliver = provided("portal.notify")
+    if deliver is None:
+        return None
+    return deliver(cur, clock, recipient, kind, params or {}, dedupe_key=dedupe_key)

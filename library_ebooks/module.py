@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from kernel.module import PUBLIC, ModuleSpec, PageSpec, lazy, lazy_value
+from kernel.module import PUBLIC, MailKind, ModuleSpec, PageSpec, lazy, lazy_value
 
 _HERE = Path(__file__).resolve().parent
 _PAGES = _HERE / "pages"
@@ -30,4 +30,9 @@ SPEC = ModuleSpec(
     cli=lazy_value("library_ebooks.cli:app"),
     cli_name="ebooks",
     demo=lazy("library_ebooks.demo:load"),
+    mail_kinds=(MailKind("library_ebooks.hold_offered", _RESIDENT), MailKind("library_ebooks.loan_due", _RESIDENT)),
+    mail_jobs={
+        "library_ebooks.hold_offers": lazy("library_ebooks.services.lending:settle_all_holds"),
+        "library_ebooks.loan_due": lazy("library_ebooks.services.lending:remind_due_loans"),
+    },
 )

@@ -28,7 +28,7 @@ class Figure:
 
 def _bench_modules() -> list[tuple[str, object]]:
     found = []
-    for name in MODULE_NAMES[1:]:  # the portal has no bench.py of its own
+    for name in MODULE_NAMES:
         if importlib.util.find_spec(f"{name}.bench") is not None:
             found.append((name, importlib.import_module(f"{name}.bench")))
     return found

@@ -18,6 +18,7 @@ from kernel.cli import JSON_OPTION, CliState, cli_state, emit, fail
 from kernel.config import setting
 from kernel.errors import ManabiError
 from kernel.i18n import DEFAULT_LANGUAGE, Translator
+from portal.cli_mail import app as mail_app
 from portal.modules import all_modules
 from portal.runtime import __version__, catalogue, forget_runtimes, open_runtime
 
@@ -32,6 +33,7 @@ users_app = typer.Typer(help="Accounts: add, list, set roles, set passwords, tea
 app.add_typer(users_app, name="users")
 schools_app = typer.Typer(help="Schools, with the codes imports and accounts name them by.", no_args_is_help=True)
 app.add_typer(schools_app, name="schools")
+app.add_typer(mail_app, name="mail")
 
 
 def _translator() -> Translator:

@@ -28,6 +28,8 @@ SPEC = ModuleSpec(
     provides={
         "portal.teacher_classes": lazy("portal.services.teacher_classes:classes_of"),
         "portal.demo_homerooms": lazy("portal.services.teacher_classes:assign_demo_homerooms"),
+        # Mail a person of an event, in the event's transaction (kernel.outbox.notify).
+        "portal.notify": lazy("portal.services.notify:notify"),
     },
     routes=lazy("portal.routes:routes"),
     demo=lazy("portal.demo:load"),

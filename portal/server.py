@@ -13,6 +13,7 @@ from kernel import nightly
 from portal.auth import auth_secrets
 from portal.modules import all_modules
 from portal.runtime import open_runtime
+from portal.services import mail
 
 runtime = open_runtime()
 
@@ -22,6 +23,10 @@ PagesManager.uses_pages_directory = False
 # Each module's nightly work (kernel.nightly), in a background thread of this process, which
 # holds the database file (a command run by cron could not open it).
 nightly.start(runtime.store, runtime.clock, {spec.name: spec.nightly for spec in all_modules() if spec.nightly})
+
+# The mail sender (portal/services/mail.py): delivers the outbox over SMTP and runs the modules'
+# mail jobs (loan due, session starting) every minute, in a background thread of this process.
+mail.start(runtime.store, runtime.clock, {name: job for spec in all_modules() for name, job in spec.mail_jobs.items()})
 
 app = st.App(
     Path(__file__).resolve().parent.parent / "web" / "app.py",

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from kernel.module import ModuleSpec, PageSpec, lazy, lazy_value
+from kernel.module import MailKind, ModuleSpec, PageSpec, lazy, lazy_value
 
 _HERE = Path(__file__).resolve().parent
 _PAGES = _HERE / "pages"
@@ -39,4 +39,5 @@ SPEC = ModuleSpec(
     cli=lazy_value("school_ict.cli:app"),
     cli_name="devices",
     demo=lazy("school_ict.demo:load"),
+    mail_kinds=(MailKind("school_ict.repair_finished", frozenset({"teacher", "school_admin"})),),
 )

@@ -31,7 +31,8 @@ from facilities.services import catalog
 from facilities.services.catalog import STAFF, Facility, Room
 from kernel.actor import Actor
 from kernel.clock import TOKYO, Clock
-from kernel.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from kernel.errors import Conflict, InvalidInput, Message, NotFound, PermissionDenied
+from kernel.outbox import notify
 from kernel.store import Store
 
 TAX_PERCENT = 10  # consumption tax, included in every fee
@@ -241,7 +242,7 @@ def insert_booking(cur, clock: Clock, facility: Facility, room: Room, day: date,
     if holder and holder[1]:
         # Held by a booking past its payment or confirmation deadline: release it now,
         # rather than wait for the next `manabi facilities release`.
-        _release(cur, now, [holder[0]])
+        _release(cur, clock, [holder[0]])
     elif holder:
         raise SlotTaken()
     start = block_start(facility, day, block_code)
@@ -284,9 +285,16 @@ def book(store: Store, clock: Clock, actor: Actor, room_id: int, day: date, bloc
             fee = Quote("resident", "group", 0, None, None, 0, 0, (), 0, 0, 0)
         else:
             fee = quote_for_profile(cur, room, block_code, profile, party, tuple(addons))
-        return insert_booking(cur, clock, facility, room, day, block_code, actor.user_id, actor.user_id, fee,
-                              purpose=purpose, attendees=attendees, source="course" if for_course else "web",
-                              status="confirmed")
+        booking_id = insert_booking(cur, clock, facility, room, day, block_code, actor.user_id, actor.user_id,
+                                    fee, purpose=purpose, attendees=attendees,
+                                    source="course" if for_course else "web", status="confirmed")
+        if not for_course:  # a course's room is the course's business, not a person's booking
+            made = select_bookings(cur, "b.id = ?", [booking_id])[0]
+            pay = (Message("mail.facilities.pay_note", {"pay_by": made.pay_by, "payment_ref": made.payment_ref})
+                   if made.pay_by else None)
+            notify(cur, clock, actor.user_id, "facilities.booking_made",
+                   {**mail_params(made), "total_yen": made.total_yen, "pay_note": pay})
+        return booking_id
 
     try:
         booking_id = store.write(work)
@@ -313,6 +321,12 @@ def is_free(store: Store, room_id: int, day: date, block_code: str, now: datetim
         f"""SELECT 1 FROM facilities_slots s JOIN facilities_bookings b ON b.id = s.booking_id
             WHERE s.room_id = ? AND s.day = ? AND s.block_code = ? AND NOT {OVERDUE}""",
         [room_id, day, block_code, now, now])
+
+
+def mail_params(booking: Booking) -> dict:
+    """What every mail about a booking names: the place, the day and time, its number."""
+    return {"place": {"ja": booking.place("ja"), "en": booking.place("en")}, "starts": booking.starts,
+            "ends_time": booking.ends, "booking": booking.id}
 
 
 # --- reading -----------------------------------------------------------------------------
@@ -416,15 +430,25 @@ def cancel(store: Store, clock: Clock, actor: Actor, booking_id: int) -> Booking
                    VALUES (?, 'refund', ?, ?, ?, ?)""",
                 [booking_id, booking.payment_method if booking.payment_method in ("qr", "counter") else "counter",
                  refund, now, actor.user_id])
+        if booking.source != "course":
+            refund_note = Message("mail.facilities.refund_note", {"refund_yen": refund}) if refund else None
+            notify(cur, clock, booking.user_id, "facilities.booking_cancelled",
+                   {**mail_params(booking), "refund_note": refund_note})
 
     store.write(work)
     return get_booking(store, actor, booking_id)
 
 
-def _release(cur, now: datetime, ids: list[int]) -> None:
+def _release(cur, clock: Clock, ids: list[int]) -> None:
+    now = clock.now()
+    released = select_bookings(cur, "b.id IN (SELECT unnest(?))", [ids])
     cur.execute("UPDATE facilities_bookings SET status = 'released', ended_at = ? WHERE id IN (SELECT unnest(?))",
                 [now, ids])
     cur.execute("DELETE FROM facilities_slots WHERE booking_id IN (SELECT unnest(?))", [ids])
+    for gone in released:
+        reason = "mail.facilities.released_unconfirmed" if gone.status == "won" else "mail.facilities.released_unpaid"
+        notify(cur, clock, gone.user_id, "facilities.booking_released",
+               {**mail_params(gone), "reason": Message(reason, {"deadline": gone.confirm_by or gone.pay_by})})
 
 
 def release_overdue(store: Store, clock: Clock) -> list[int]:
@@ -438,7 +462,7 @@ def release_overdue(store: Store, clock: Clock) -> list[int]:
                WHERE (status = 'confirmed' AND paid_at IS NULL AND pay_by IS NOT NULL AND pay_by < ?)
                   OR (status = 'won' AND confirm_by < ?) ORDER BY id""", [now, now]).fetchall()]
         if ids:
-            _release(cur, now, ids)
+            _release(cur, clock, ids)
         return ids
 
     return store.write(work)

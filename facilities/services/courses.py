@@ -21,6 +21,7 @@ facilities_meeting_joins.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -31,8 +32,9 @@ from facilities.services import booking, catalog
 from kernel import meetings
 from kernel.actor import Actor, Role
 from kernel.clock import Clock
-from kernel.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from kernel.errors import Conflict, InvalidInput, ManabiError, Message, NotFound, PermissionDenied
 from kernel.migrations import get_meta
+from kernel.outbox import notify
 from kernel.store import Store
 
 STAFF = ("facility_staff", "city_admin")
@@ -393,6 +395,15 @@ def cancel_session(store: Store, clock: Clock, actor: Actor, session_id: int) ->
         if row[2] == "cancelled":
             raise InvalidInput("courses.session_cancelled")
         cur.execute("UPDATE facilities_course_sessions SET status = 'cancelled' WHERE id = ?", [session_id])
+        # Everyone holding a seat hears of it, in this transaction.
+        title_ja, title_en, code, starts_at, ends_at = cur.execute(
+            """SELECT c.title_ja, c.title_en, c.code, s.starts_at, s.ends_at FROM facilities_course_sessions s
+               JOIN facilities_courses c ON c.id = s.course_id WHERE s.id = ?""", [session_id]).fetchone()
+        for (user_id,) in cur.execute("SELECT user_id FROM facilities_course_registrations WHERE course_id = ? "
+                                      "AND status = 'registered' ORDER BY user_id", [row[0]]).fetchall():
+            notify(cur, clock, user_id, "facilities.session_cancelled",
+                   {"course": {"ja": title_ja, "en": title_en}, "code": code, "starts": starts_at,
+                    "ends_time": ends_at})
         return row[0], row[1]
 
     course_id, booking_id = store.write(work)
@@ -433,9 +444,14 @@ def _promote(cur, clock: Clock, course_id: int) -> list[int]:
         """SELECT id, user_id FROM facilities_course_registrations
            WHERE course_id = ? AND status = 'waitlisted' ORDER BY waitlist_ticket LIMIT ?""",
         [course_id, capacity - taken]).fetchall()
-    for reg_id, _ in waiting:
+    title_ja, title_en, code, fee = cur.execute(
+        "SELECT title_ja, title_en, code, fee_yen FROM facilities_courses WHERE id = ?", [course_id]).fetchone()
+    for reg_id, user_id in waiting:
         cur.execute("""UPDATE facilities_course_registrations SET status = 'registered', waitlist_ticket = NULL,
                            registered_at = ?, promoted = true WHERE id = ?""", [now, reg_id])
+        notify(cur, clock, user_id, "facilities.waitlist_offered",
+               {"course": {"ja": title_ja, "en": title_en}, "code": code, "fee_yen": fee,
+                "reference": payment_ref(reg_id)})
     if waiting:
         cur.execute("UPDATE facilities_courses SET seats_taken = seats_taken + ? WHERE id = ?",
                     [len(waiting), course_id])
@@ -538,6 +554,12 @@ def record_course_payment(cur, clock: Clock, registration_id: int, method: str, 
                                                                 recorded_by])
     cur.execute("UPDATE facilities_course_registrations SET paid_yen = paid_yen + ?, paid_at = ? WHERE id = ?",
                 [yen, now, registration_id])
+    user_id, code, title_ja, title_en = cur.execute(
+        """SELECT r.user_id, c.code, c.title_ja, c.title_en FROM facilities_course_registrations r
+           JOIN facilities_courses c ON c.id = r.course_id WHERE r.id = ?""", [registration_id]).fetchone()
+    notify(cur, clock, user_id, "facilities.payment_received",
+           {"what": {"ja": f"講座「{title_ja}」（{code}）", "en": f"the course \"{title_en}\" ({code})"},
+            "paid_yen": yen, "paid_at": now, "reference": payment_ref(registration_id)})
 
 
 def record_fee_paid(store: Store, clock: Clock, actor: Actor, course_id: int, user_id: int) -> Registration:
@@ -675,3 +697,52 @@ def attendance(store: Store, actor: Actor, course_id: int) -> list[AttendanceRow
            WHERE s.course_id = ? AND s.meeting_room IS NOT NULL AND s.status = 'planned'
            ORDER BY s.starts_at, u.display_name""", [course_id])
     return [AttendanceRow(sid, starts, uid, name, first is not None, first) for sid, starts, uid, name, first in rows]
+
+
+# --- mail: an online session about to start -------------------------------------------------
+
+def remind_online_sessions(store: Store, clock: Clock) -> int:
+    """Mail each participant (and the lecturer) of an online session that starts within the
+    next 15 minutes, when its join link opens, with that link. Run every minute by the
+    server's mail thread; the dedupe key sends each person one reminder per session.
+    Returns how many reminders were queued."""
+    now = clock.now()
+    sessions = store.query_dicts(
+        """SELECT s.id, s.starts_at, s.ends_at, c.code, c.title_ja, c.title_en, c.lecturer_id
+           FROM facilities_course_sessions s JOIN facilities_courses c ON c.id = s.course_id
+           WHERE s.meeting_room IS NOT NULL AND s.status = 'planned' AND c.status = 'published'
+             AND s.starts_at > ? AND s.starts_at <= ?""", [now, now + meetings.OPEN_BEFORE])
+    if not sessions:
+        return 0
+    try:
+        config = meeting_config(store)
+    except ManabiError:
+        config = None  # no meeting server configured: the mail points to the portal's page only
+    reminders: list[tuple[int, dict, str, str | None]] = []
+    for session in sessions:
+        people = [session["lecturer_id"]] + [uid for (uid,) in store.query(
+            "SELECT user_id FROM facilities_course_registrations WHERE course_id = "
+            "(SELECT course_id FROM facilities_course_sessions WHERE id = ?) AND status = 'registered' "
+            "ORDER BY user_id", [session["id"]])]
+        for user_id in people:
+            key = f"facilities.session_starting:{session['id']}:{user_id}"
+            if store.query("SELECT 1 FROM manabi_outbox WHERE dedupe_key = ?", [key]):
+                continue
+            link = None
+            if config is not None:
+                with contextlib.suppress(ManabiError):
+                    link = join_link_for(store, clock, user_id, session["id"], config, record=False).url
+            reminders.append((user_id, session, key, link))
+
+    def work(cur) -> int:
+        queued = 0
+        for user_id, session, key, link in reminders:
+            queued += notify(cur, clock, user_id, "facilities.session_starting",
+                             {"course": {"ja": session["title_ja"], "en": session["title_en"]},
+                              "code": session["code"], "starts": session["starts_at"],
+                              "ends_time": session["ends_at"],
+                              "join": link or Message("mail.facilities.join_on_page")},
+                             dedupe_key=key) is not None
+        return queued
+
+    return store.write(work) if reminders else 0

@@ -31,6 +31,7 @@ from facilities.services.catalog import STAFF
 from kernel.actor import Actor
 from kernel.clock import TOKYO, Clock
 from kernel.errors import Conflict, InvalidInput, NotFound
+from kernel.outbox import notify
 from kernel.store import Store
 
 Slot = tuple[int, date, str]  # (room_id, day, block_code)
@@ -289,6 +290,9 @@ def draw(store: Store, clock: Clock, actor: Actor, month: str, *, seed: str | No
     facilities = {f.id: f for f in catalog.list_facilities(store)}
     rooms = {r.id: (f, r) for f in facilities.values() for r in f.rooms}
 
+    first_day = date.fromisoformat(f"{month}-01")
+    month_words = {"ja": f"{first_day.year}年{first_day.month}月", "en": first_day.strftime("%B %Y")}
+
     def work(cur) -> list[Step]:
         if cur.execute("SELECT seed FROM facilities_lottery_months WHERE month = ?", [month]).fetchone()[0]:
             raise Conflict("lottery.already_drawn", month=month)
@@ -312,8 +316,16 @@ def draw(store: Store, clock: Clock, actor: Actor, month: str, *, seed: str | No
             cur.execute("""UPDATE facilities_lottery_applications SET result = 'won' WHERE month = ? AND user_id = ?
                            AND room_id = ? AND day = ? AND block_code = ?""",
                         [month, step.winner_id, room_id, day, block])
+            won = booking.select_bookings(cur, "b.id = ?", [booking_id])[0]
+            notify(cur, clock, step.winner_id, "facilities.lottery_won",
+                   {**booking.mail_params(won), "month": month_words, "confirm_by": lottery.confirm_by,
+                    "total_yen": won.total_yen})
         cur.execute("UPDATE facilities_lottery_applications SET result = 'lost' WHERE month = ? AND result IS NULL",
                     [month])
+        for (loser,) in cur.execute(
+                """SELECT user_id FROM facilities_lottery_applications WHERE month = ? GROUP BY user_id
+                   HAVING bool_and(result = 'lost') ORDER BY user_id""", [month]).fetchall():
+            notify(cur, clock, loser, "facilities.lottery_lost", {"month": month_words, "open_on": lottery.open_on})
         cur.execute("UPDATE facilities_lottery_months SET seed = ?, drawn_at = ?, drawn_by = ? WHERE month = ?",
                     [seed, now, actor.user_id, month])
         return steps

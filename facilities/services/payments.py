@@ -26,6 +26,7 @@ from kernel.actor import Actor
 from kernel.clock import Clock
 from kernel.config import setting
 from kernel.errors import Conflict, InvalidInput, ManabiError, NotFound, PermissionDenied
+from kernel.outbox import notify
 from kernel.store import Store
 
 SIGNATURE_HEADER = "X-Manabi-Signature"
@@ -71,6 +72,10 @@ def _record_payment(cur, clock: Clock, booking_id: int, method: str, yen: int, t
            VALUES (?, 'payment', ?, ?, ?, ?, ?)""", [booking_id, method, yen, transaction_id, now, recorded_by])
     cur.execute("UPDATE facilities_bookings SET paid_at = ?, paid_yen = paid_yen + ?, payment_method = ? WHERE id = ?",
                 [now, yen, method, booking_id])
+    paid = bookings.select_bookings(cur, "b.id = ?", [booking_id])[0]
+    notify(cur, clock, paid.user_id, "facilities.payment_received",
+           {"what": {"ja": f"{paid.place('ja')}（{paid.day:%Y/%m/%d}）", "en": f"{paid.place('en')} ({paid.day:%Y-%m-%d})"},
+            "paid_yen": yen, "paid_at": now, "reference": paid.payment_ref})
 
 
 def _owed(cur, where: str, value) -> tuple[int, int, str, int, int] | None:

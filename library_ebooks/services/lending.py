@@ -24,8 +24,9 @@ from datetime import datetime, timedelta
 import duckdb
 
 from kernel.actor import Actor
-from kernel.clock import Clock
+from kernel.clock import Clock, FixedClock
 from kernel.errors import Conflict, ManabiError, NotFound
+from kernel.outbox import notify
 from kernel.store import Store
 
 LOAN_LIMIT = 5
@@ -124,11 +125,19 @@ def settle_holds(cur, title_id: int, now: datetime) -> None:
         "SELECT count(*) FROM library_ebooks_holds WHERE title_id = ? AND status = 'offered'", [title_id]
     ).fetchone()[0]
     spare = len(waiting) if unlimited else free - offers
-    for (hold_id,) in waiting[: max(spare, 0)]:
-        cur.execute(
-            "UPDATE library_ebooks_holds SET status = 'offered', offered_at = ?, offer_expires_at = ? WHERE id = ?",
+    offered = waiting[: max(spare, 0)]
+    if not offered:
+        return
+    title = cur.execute("SELECT title FROM library_ebooks_titles WHERE id = ?", [title_id]).fetchone()[0]
+    for (hold_id,) in offered:
+        user_id = cur.execute(
+            "UPDATE library_ebooks_holds SET status = 'offered', offered_at = ?, offer_expires_at = ? WHERE id = ? "
+            "RETURNING user_id",
             [now, now + timedelta(hours=OFFER_HOURS), hold_id],
-        )
+        ).fetchone()[0]
+        # The resident has 48 hours: tell them now, in this transaction.
+        notify(cur, FixedClock(now), user_id, "library_ebooks.hold_offered",
+               {"title": title, "deadline": now + timedelta(hours=OFFER_HOURS), "hours": OFFER_HOURS})
 
 
 def _ensure_patron(store: Store, user_id: int) -> None:
@@ -361,3 +370,44 @@ def my_holds(store: Store, clock: Clock, actor: Actor) -> list[Hold]:
         {"user": actor.user_id},
     ).fetchall()
     return [Hold(*row) for row in rows]
+
+
+# --------------------------------------------------------------------------- mail jobs
+
+DUE_SOON = timedelta(days=2)
+
+
+def remind_due_loans(store: Store, clock: Clock) -> int:
+    """Mail residents whose loan ends within 2 days, once per loan and due time (a renewal
+    gives a new due time and a new reminder). Returns how many were queued."""
+    now = clock.now()
+    # Found outside a transaction, so that a minute with nothing to tell writes nothing.
+    loans = store.query(
+        """SELECT o.id, o.user_id, o.due_at, t.title FROM library_ebooks_loans o
+           JOIN library_ebooks_titles t ON t.id = o.title_id
+           WHERE o.returned_at IS NULL AND o.due_at > ? AND o.due_at <= ?
+             AND NOT EXISTS (SELECT 1 FROM manabi_outbox m WHERE m.dedupe_key =
+                             'library_ebooks.loan_due:' || o.id || ':' || CAST(floor(epoch(o.due_at)) AS BIGINT))
+           ORDER BY o.due_at, o.id""", [now, now + DUE_SOON])
+    if not loans:
+        return 0
+
+    def work(cur) -> int:
+        queued = 0
+        for loan_id, user_id, due_at, title in loans:
+            queued += notify(cur, clock, user_id, "library_ebooks.loan_due", {"title": title, "due": due_at},
+                             dedupe_key=f"library_ebooks.loan_due:{loan_id}:{int(due_at.timestamp())}") is not None
+        return queued
+
+    return store.write(work)
+
+
+def settle_all_holds(store: Store, clock: Clock) -> None:
+    """Offer copies freed by loans that ended by themselves (no one touched the title since),
+    so the next resident in line hears of it without waiting for someone else's visit."""
+    now = clock.now()
+    titles = [t for (t,) in store.query(
+        """SELECT DISTINCT h.title_id FROM library_ebooks_holds h
+           WHERE h.status = 'waiting' OR (h.status = 'offered' AND h.offer_expires_at <= ?)""", [now])]
+    if titles:
+        store.write(lambda cur: [settle_holds(cur, title_id, now) for title_id in titles])

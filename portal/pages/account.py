@@ -3,8 +3,9 @@
 import streamlit as st
 
 from kernel.errors import ManabiError
+from kernel.i18n import LANGUAGES
 from kernel.ui import page_context, show_error
-from portal.services import accounts, schools
+from portal.services import accounts, notify, schools
 
 ctx = page_context()
 t = ctx.t
@@ -42,3 +43,25 @@ with st.form("change_password", clear_on_submit=True):
                 show_error(ctx, exc)
             else:
                 st.success(t("account.password_changed"))
+
+# Notifications by e-mail: the language of the mail and the kinds received (security mail always).
+st.subheader(t("mail_account.title"), anchor=False)
+mine = notify.choices(ctx.store, actor, proposed_lang=ctx.lang)
+st.caption(t("mail_account.address", email=actor.email) if actor.email else t("mail_account.no_address"))
+with st.form("mail_choices"):
+    lang = st.radio(t("mail_account.lang"), LANGUAGES, index=LANGUAGES.index(mine.lang), horizontal=True,
+                    format_func=lambda code: {"ja": "日本語", "en": "English"}[code], key="mail_lang")
+    st.markdown(f"**{t('mail_account.kinds')}**")
+    receive = {kind.name for kind in mine.kinds
+               if st.checkbox(t(f"mail.{kind.name}.label"), value=kind.name not in mine.off,
+                              key=f"mail_kind_{kind.name}")}
+    if not mine.kinds:
+        st.caption(t("mail_account.nothing_to_choose"))
+    st.caption(t("mail_account.security"))
+    if st.form_submit_button(t("mail_account.save")):
+        try:
+            notify.save_choices(ctx.store, ctx.clock, actor, lang, receive)
+        except ManabiError as exc:
+            show_error(ctx, exc)
+        else:
+            st.success(t("mail_account.saved"))

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from kernel.ui import page_context
-from portal.services import system
+from portal.services import mail, system
 
 ctx = page_context("city_admin")
 t = ctx.t
@@ -24,3 +24,32 @@ st.dataframe(
     hide_index=True,
 )
 st.caption(t("admin_system.backup_hint"))
+
+# Mail: whether it can go out at all, what waits, what failed (portal/services/mail.py).
+st.subheader(t("mail_system.title"), anchor=False)
+outbox = mail.summary(ctx.store)
+settings = mail.smtp_settings()
+if outbox.configured:
+    st.caption(t("mail_system.configured", host=f"{settings.host}:{settings.port}", sender=settings.sender))
+else:
+    st.warning(t("mail_system.not_configured", missing=", ".join(outbox.missing)), icon=":material/mail_lock:")
+queued, sent, failed = st.columns(3)
+queued.metric(t("mail_system.queued"), t.number(outbox.queued))
+sent.metric(t("mail_system.sent"), t.number(outbox.sent))
+failed.metric(t("mail_system.failed"), t.number(outbox.failed))
+if outbox.oldest_queued is not None:
+    st.caption(t("mail_system.oldest", when=t.datetime(outbox.oldest_queued)))
+st.markdown(f"**{t('mail_system.latest_failures')}**")
+if outbox.latest_failures:
+    st.dataframe(
+        [{t("mail_system.id"): r.id, t("mail_system.created"): t.datetime(r.created_at),
+          t("mail_system.kind"): t(f"mail.{r.kind}.label") if t.has(f"mail.{r.kind}.label") else r.kind,
+          t("mail_system.to"): r.to_address,
+          t("mail_system.status"): t(f"mail_system.{r.status}"), t("mail_system.attempts"): r.attempts,
+          t("mail_system.next_attempt"): t.datetime(r.next_attempt_at) if r.status == "queued" else "—",
+          t("mail_system.error"): r.last_error} for r in outbox.latest_failures],
+        hide_index=True,
+    )
+else:
+    st.caption(t("mail_system.no_failures"))
+st.caption(t("mail_system.hint"))

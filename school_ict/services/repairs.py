@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from kernel.actor import Actor
-from kernel.errors import InvalidInput, NotFound
+from kernel.errors import InvalidInput, Message, NotFound
+from kernel.outbox import notify
 from kernel.store import Store
 from school_ict.services.access import require_hand_out, require_manage, school_scope
 from school_ict.services.errors import TransitionRefused
@@ -68,8 +69,9 @@ def close_repair(store: Store, clock, actor: Actor, repair_id: int, outcome: str
         raise InvalidInput("ict.error.bad_outcome", outcome=outcome)
 
     def work(cur) -> None:
-        row = cur.execute("SELECT d.asset_tag, r.state FROM school_ict_repairs r "
-                          "JOIN school_ict_devices d ON d.id = r.device_id WHERE r.id = ?", [repair_id]).fetchone()
+        row = cur.execute("SELECT d.asset_tag, r.state, r.opened_by, r.opened_at, r.symptom, r.model "
+                          "FROM school_ict_repairs r JOIN school_ict_devices d ON d.id = r.device_id WHERE r.id = ?",
+                          [repair_id]).fetchone()
         if row is None:
             raise NotFound("ict.error.no_such_repair", repair=repair_id)
         device = visible_device(cur, actor, row[0])
@@ -80,6 +82,10 @@ def close_repair(store: Store, clock, actor: Actor, repair_id: int, outcome: str
         cur.execute("UPDATE school_ict_repairs SET state = ?, closed_at = ?, resolution = ? WHERE id = ?",
                     [outcome, now, resolution.strip() or None, repair_id])
         release_device(cur, now, actor, device, OUTCOMES[outcome], "repair_closed", resolution.strip())
+        # The teacher who reported the fault hears it is over (opened_by is their login).
+        notify(cur, clock, row[2], "school_ict.repair_finished",
+               {"asset_tag": row[0], "model": row[5], "reported": row[3], "symptom": row[4],
+                "outcome": Message(f"ict.repair_state.{outcome}"), "resolution": resolution.strip() or "—"})
 
     store.write(work)
 
