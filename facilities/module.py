@@ -34,4 +34,9 @@ SPEC = ModuleSpec(
     routes=lambda: [*booking_routes(), *course_routes()],
     cli=_cli,
     demo=_demo,
+    # For the portal's self-registered residents (facilities/services/residents.py).
+    provides={
+        "facilities.record_residency": lazy("facilities.services.residents:record_residency"),
+        "facilities.open_commitments": lazy("facilities.services.residents:open_commitments"),
+    },
 )

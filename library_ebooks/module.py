@@ -30,4 +30,6 @@ SPEC = ModuleSpec(
     cli=lazy_value("library_ebooks.cli:app"),
     cli_name="ebooks",
     demo=lazy("library_ebooks.demo:load"),
+    # A resident who leaves: loans and holds end (library_ebooks/services/leaving.py).
+    provides={"library_ebooks.end_for_leaving": lazy("library_ebooks.services.leaving:end_for_leaving")},
 )
