@@ -3,7 +3,7 @@
 import streamlit as st
 
 from kernel.ui import page_context
-from portal.services import system
+from portal.services import retention, system
 
 ctx = page_context("city_admin")
 t = ctx.t
@@ -24,3 +24,17 @@ st.dataframe(
     hide_index=True,
 )
 st.caption(t("admin_system.backup_hint"))
+
+# How long personal data is kept, and what the last nightly run removed.
+st.subheader(t("retention.title"), anchor=False)
+st.caption(t("retention.intro"))
+st.dataframe(
+    [{t("retention.rule"): t(f"retention.name.{s.rule.key}"),
+      t("retention.kept"): t("retention.days", days=s.rule.kept.days),
+      t("retention.what"): t(f"retention.detail.{s.rule.key}"),
+      t("retention.last_run"): t.datetime(s.last_run, "short") if s.last_run else t("retention.never"),
+      t("retention.removed"): (t(f"retention.{s.note}") if s.note else t.number(s.removed))
+      if s.removed is not None else "—"}
+     for s in retention.status(ctx.store, ctx.actor)],
+    hide_index=True,
+)

@@ -534,3 +534,14 @@ def residence(store: Store, user_id: int) -> dict | None:
         return None
     email_ok, residence_ok, tie = row[0]
     return {"email_confirmed": email_ok, "residence_confirmed": residence_ok, "city_tie": tie}
+
+
+def my_registration(store: Store, actor: Actor) -> Registrant | None:
+    """The signed-in resident's own registration (None for an account made by staff)."""
+    actor.require()
+    row = store.query(
+        """SELECT u.id, u.login, u.display_name, r.kana, u.email, r.address, r.birth_date, r.city_tie,
+                  r.registered_at, r.email_confirmed_at, r.residence_confirmed_at, NULL
+           FROM portal_registrations r JOIN portal_users u ON u.id = r.user_id WHERE r.user_id = ?""",
+        [actor.user_id])
+    return Registrant(*row[0]) if row else None
