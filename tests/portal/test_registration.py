@@ -157,6 +157,19 @@ def test_reset_answers_the_same_for_unknown_addresses(store, clock):
     assert [m["kind"] for m in mails(store)] == ["portal.confirm_email", "portal.reset_password"]
 
 
+def test_reset_and_sign_up_answer_no_sooner_than_the_floor_known_or_not(store, clock):
+    import time
+
+    registered(store, clock)
+    for email in ("hanako@example.jp", "nobody@example.jp"):
+        started = time.monotonic()
+        registration.request_password_reset(store, clock, email)
+        assert time.monotonic() - started >= registration.ANSWER_FLOOR_S
+        started = time.monotonic()
+        registration.register(store, clock, form(email=email), ip="192.0.2.3")
+        assert time.monotonic() - started >= registration.ANSWER_FLOOR_S
+
+
 def test_a_reset_link_sets_the_password_once_and_ends_every_session(store, clock):
     login = registered(store, clock)
     user_id = accounts.authenticate(store, clock, login, PASSWORD).user_id
