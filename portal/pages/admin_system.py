@@ -28,9 +28,16 @@ st.caption(t("admin_system.backup_hint"))
 # How long personal data is kept, and what the last nightly run removed.
 st.subheader(t("retention.title"), anchor=False)
 st.caption(t("retention.intro"))
-st.dataframe(
+
+
+def _kept(days: int) -> str:
+    return t("retention.years", years=days // 365) if days % 365 == 0 else t("retention.days", days=days)
+
+
+# A table that wraps its long texts (the rules are read, not sorted).
+st.table(
     [{t("retention.rule"): t(f"retention.name.{s.rule.key}"),
-      t("retention.kept"): t("retention.days", days=s.rule.kept.days),
+      t("retention.kept"): _kept(s.rule.kept.days),
       t("retention.what"): t(f"retention.detail.{s.rule.key}"),
       t("retention.last_run"): t.datetime(s.last_run, "short") if s.last_run else t("retention.never"),
       t("retention.removed"): (t(f"retention.{s.note}") if s.note else t.number(s.removed))

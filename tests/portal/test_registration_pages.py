@@ -124,10 +124,12 @@ def test_system_page_lists_the_retention_rules(app_for):
 
     runtime = open_runtime()
     at = app_for(login="admin", page=PAGES + "admin_system.py")
-    table = at.dataframe[-1].value
+    table = at.table[-1].value
     assert len(table) == len(retention.RULES)
-    assert "未実行" in set(table["前回の実行"])
+    assert set(table["前回の実行"]) == {"未実行"}
+    assert "1 年" in set(table["保存期間"])
     retention.apply(runtime.store, runtime.clock)
     at.run()
-    table = at.dataframe[-1].value
+    table = at.table[-1].value
     assert "未実行" not in set(table["前回の実行"])
+    assert "未適用" in table["消去した件数"].iloc[-1]
