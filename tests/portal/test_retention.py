@@ -96,3 +96,16 @@ def test_the_portal_runs_the_rules_as_its_nightly_job(store, clock):
     assert nightly.run_due(store, clock, {"portal": SPEC.nightly}) == ["portal"]
     assert store.scalar("SELECT count(*) FROM portal_users") == 0
     assert store.scalar("SELECT removed FROM portal_retention_runs WHERE rule = 'unconfirmed'") == 1
+
+
+def test_the_command_applies_the_rules_and_prints_what_went(tmp_path):
+    from tests.portal.test_cli import manabi
+
+    db = tmp_path / "m.duckdb"
+    assert manabi("init", db=db).returncode == 0
+    done = manabi("retention", "--json", db=db)
+    assert done.returncode == 0, done.stderr
+    removed = __import__("json").loads(done.stdout)
+    assert set(removed) == {rule.key for rule in retention.RULES}
+    text = manabi("retention", db=db, lang="ja").stdout
+    assert "確認されなかった利用者登録: 0" in text
