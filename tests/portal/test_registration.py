@@ -302,3 +302,37 @@ def test_leaving_is_refused_while_a_booking_is_in_progress_and_ends_e_book_loans
 def test_staff_accounts_cannot_leave_by_themselves(store, clock):
     with pytest.raises(InvalidInput, match="staff_cannot_leave"):
         registration.leave(store, clock, SYSTEM, "whatever")
+
+
+def test_leaving_names_lottery_entries_and_courses_and_passes_held_copies_on(store, clock):
+    actor = accounts.authenticate(store, clock, registered(store, clock), PASSWORD)
+    other = accounts.authenticate(store, clock, registered(store, clock, email="taro@example.jp", name="飯塚 太郎"),
+                                  PASSWORD)
+    now = clock.now()
+    store.write(lambda cur: (
+        cur.execute("INSERT INTO facilities_lottery_applications (month, user_id, choice, room_id, day, block_code, "
+                    "created_at) VALUES ('2099-01', ?, 1, 1, ?, 'am', ?)", [actor.user_id, now.date(), now]),
+        cur.execute("INSERT INTO facilities_courses (id, code, title_ja, title_en, lecturer_id, capacity, fee_yen, "
+                    "registration_opens, registration_closes, created_at, created_by) VALUES "
+                    "(70, 'C70', '陶芸入門', 'Pottery', 1, 10, 1000, ?, ?, ?, 1)",
+                    [now - timedelta(days=9), now + timedelta(days=9), now]),
+        cur.execute("INSERT INTO facilities_course_registrations (course_id, user_id, status, fee_yen, created_at) "
+                    "VALUES (70, ?, 'registered', 1000, ?)", [actor.user_id, now]),
+    ))
+    with pytest.raises(registration.SettleFirst) as refused:
+        registration.leave(store, clock, actor, PASSWORD)
+    assert [(m.key, m.params.get("month") or m.params.get("title_ja")) for m in refused.value.items] == [
+        ("facilities.leave.lottery", "2099-01"), ("facilities.leave.course", "陶芸入門")]
+    store.write(lambda cur: (cur.execute("DELETE FROM facilities_lottery_applications"),
+                             cur.execute("UPDATE facilities_course_registrations SET status = 'cancelled'")))
+    # One copy, lent to the resident who leaves; the other waits for it.
+    store.write(lambda cur: (
+        cur.execute("INSERT INTO library_ebooks_licenses (id, title_id, model, copies, loan_days, added_at) "
+                    "VALUES (1, 1, 'one_copy', 1, 14, ?)", [now]),
+        cur.execute("INSERT INTO library_ebooks_loans (title_id, license_id, user_id, borrowed_at, due_at) "
+                    "VALUES (1, 1, ?, ?, ?)", [actor.user_id, now, now + timedelta(days=14)]),
+        cur.execute("INSERT INTO library_ebooks_holds (title_id, user_id, placed_at, status) VALUES (1, ?, ?, 'waiting')",
+                    [other.user_id, now]),
+    ))
+    registration.leave(store, clock, actor, PASSWORD)
+    assert store.scalar("SELECT status FROM library_ebooks_holds WHERE user_id = ?", [other.user_id]) == "offered"
