@@ -52,7 +52,7 @@ if runtime.is_demo():
     with st.expander(t("signin.demo_title"), expanded=True, icon=":material/key:"):
         st.write(t("signin.demo_text", password=demo.DEMO_PASSWORD))
         st.dataframe(
-            [{t("signin.login"): login, t("signin.demo_name"): name,
+            [{t("account.login"): login, t("signin.demo_name"): name,
               t("signin.demo_roles"): " · ".join(t(f"role.{r}") for r in roles)}
              for login, name, roles in demo.FEATURED],
             hide_index=True,
