@@ -260,8 +260,6 @@ def register(store: Store, clock: Clock, form: SignUp, *, ip: str) -> None:
         cur.execute(
             """INSERT INTO portal_registrations (user_id, kana, address, birth_date, city_tie, lang, registered_at)
                VALUES (?, ?, ?, ?, ?, ?, ?)""", [user_id, kana, address, form.birth_date, form.city_tie, lang, now])
-        # Resident rates wait for the counter: until then facilities count a non-resident.
-        _record_residency(cur, now, user_id, False)
         token = _new_token(cur, user_id, "confirm_email", email, now, CONFIRM_VALID)
         enqueue(cur, clock, _mail("confirm_email", lang, email, user_id, name=name, login=login,
                                   link=link("confirm-email", token, lang),
@@ -293,6 +291,15 @@ def _take_token(cur, token: str, purpose: str, now: datetime) -> tuple[int, str]
     return row
 
 
+def _come_to_life(cur, now: datetime, user_id: int) -> None:
+    """A sign-up's address is confirmed: the account may sign in. Resident rates wait for the
+    counter: until then facilities count a non-resident (told only now, so that a sign-up
+    never confirmed leaves nothing behind in other modules)."""
+    cur.execute("UPDATE portal_registrations SET email_confirmed_at = ? WHERE user_id = ?", [now, user_id])
+    cur.execute("UPDATE portal_users SET disabled = false WHERE id = ?", [user_id])
+    _record_residency(cur, now, user_id, False)
+
+
 def confirm_email(store: Store, clock: Clock, token: str) -> Confirmed:
     """Open a confirmation link: a new registration comes to life, or a changed address
     replaces the old one."""
@@ -308,8 +315,7 @@ def confirm_email(store: Store, clock: Clock, token: str) -> Confirmed:
         cur.execute("""UPDATE portal_mail_tokens SET used_at = ? WHERE user_id = ? AND purpose = 'confirm_email'
                        AND used_at IS NULL""", [now, user_id])
         if pending:
-            cur.execute("UPDATE portal_registrations SET email_confirmed_at = ? WHERE user_id = ?", [now, user_id])
-            cur.execute("UPDATE portal_users SET disabled = false WHERE id = ?", [user_id])
+            _come_to_life(cur, now, user_id)
             return Confirmed(login, email, changed=False)
         if current != email:
             if cur.execute("SELECT 1 FROM portal_users WHERE email = ? AND id <> ?", [email, user_id]).fetchone():
@@ -381,8 +387,7 @@ def reset_password(store: Store, clock: Clock, token: str, new_password: str) ->
         if cur.execute("""SELECT 1 FROM portal_registrations r JOIN portal_users u ON u.id = r.user_id
                           WHERE r.user_id = ? AND r.email_confirmed_at IS NULL AND u.email = ?""",
                        [user_id, email]).fetchone():
-            cur.execute("UPDATE portal_registrations SET email_confirmed_at = ? WHERE user_id = ?", [now, user_id])
-            cur.execute("UPDATE portal_users SET disabled = false WHERE id = ?", [user_id])
+            _come_to_life(cur, now, user_id)
         return cur.execute("SELECT login FROM portal_users WHERE id = ?", [user_id]).fetchone()[0]
 
     return store.write(work)

@@ -26,7 +26,9 @@ def test_an_unconfirmed_registration_goes_after_7_days_and_not_before(store, clo
     assert retention.apply(store, clock)["unconfirmed"] == 0
     clock.advance(timedelta(minutes=1))
     assert retention.apply(store, clock)["unconfirmed"] == 1
-    for table in ("portal_users", "portal_registrations", "portal_user_roles", "portal_mail_tokens"):
+    # Nothing left behind, here or in other modules (facilities hear of an account once confirmed).
+    for table in ("portal_users", "portal_registrations", "portal_user_roles", "portal_mail_tokens",
+                  "facilities_profiles"):
         assert store.scalar(f"SELECT count(*) FROM {table}") == 0, table
 
 
