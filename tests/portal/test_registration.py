@@ -336,3 +336,27 @@ def test_leaving_names_lottery_entries_and_courses_and_passes_held_copies_on(sto
     ))
     registration.leave(store, clock, actor, PASSWORD)
     assert store.scalar("SELECT status FROM library_ebooks_holds WHERE user_id = ?", [other.user_id]) == "offered"
+
+
+def test_racing_sign_ups_of_one_address_make_one_account(tmp_path, clock):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from kernel.migrations import migrate
+    from kernel.store import Store
+    from portal.modules import known_migrations
+
+    store = Store(tmp_path / "race.duckdb")
+    migrate(store, clock, known_migrations())
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            answers = list(pool.map(
+                lambda n: registration.register(store, clock, form(name=f"花子{n}"), ip=f"192.0.2.{n}"), range(4)))
+        assert answers == [None] * 4
+        assert store.scalar("SELECT count(*) FROM portal_users WHERE email = 'hanako@example.jp'") == 1
+        assert store.scalar("SELECT count(*) FROM portal_registrations") == 1
+        # The one link that still works is the last sign-up's.
+        live = store.scalar("SELECT count(*) FROM portal_mail_tokens WHERE used_at IS NULL AND user_id IN "
+                            "(SELECT id FROM portal_users)")
+        assert live == 1
+    finally:
+        store.close()
