@@ -41,6 +41,7 @@ SPEC = ModuleSpec(
         "portal.demo_homerooms": lazy("portal.services.teacher_classes:assign_demo_homerooms"),
         # A self-registered resident's standing (address and residence confirmed, tie to the city).
         "portal.residence": lazy("portal.services.registration:residence"),
+        "portal.library_card": lazy("portal.services.registration:card_of"),
     },
     # The retention rules for personal data (portal/services/retention.py).
     nightly=lazy("portal.services.retention:apply"),

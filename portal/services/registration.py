@@ -436,6 +436,12 @@ def library_card(store: Store, actor: Actor) -> str | None:
     return store.scalar("SELECT card_number FROM portal_library_cards WHERE user_id = ?", [actor.user_id])
 
 
+def card_of(store: Store, user_id: int) -> str | None:
+    """For other modules (kernel.provided "portal.library_card"): the library card number
+    linked to an account, if any."""
+    return store.scalar("SELECT card_number FROM portal_library_cards WHERE user_id = ?", [user_id])
+
+
 def link_library_card(store: Store, clock: Clock, actor: Actor, card_number: str) -> str | None:
     """Link the library card number (図書館利用者番号) to one's account; empty unlinks."""
     actor.require(Role.RESIDENT)

@@ -227,6 +227,9 @@ def test_library_card_number_is_linked_once(store, clock):
                                  PASSWORD)
     assert registration.link_library_card(store, clock, hanako, "１２３４-５６７８") == "12345678"
     assert registration.library_card(store, hanako) == "12345678"
+    from kernel.provided import provided
+
+    assert provided("portal.library_card")(store, hanako.user_id) == "12345678"
     with pytest.raises(Conflict):
         registration.link_library_card(store, clock, taro, "12345678")
     with pytest.raises(InvalidInput):
