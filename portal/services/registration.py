@@ -42,7 +42,7 @@ from kernel.i18n import Translator, load_catalogue
 from kernel.outbox import Mail, enqueue
 from kernel.provided import provided
 from kernel.store import Store
-from portal.services import accounts
+from portal.services import accounts, retention
 
 CONFIRM_VALID = timedelta(hours=24)
 RESET_VALID = timedelta(minutes=30)
@@ -482,7 +482,7 @@ def leave(store: Store, clock: Clock, actor: Actor, password: str) -> None:
         lang = _user_lang(cur, actor.user_id)
         if email:
             enqueue(cur, clock, _mail("left", lang, email, actor.user_id, name=name,
-                                      days=_retention_days()))
+                                      days=retention.LEFT_ACCOUNT_KEPT.days))
         cur.execute("INSERT INTO portal_departures VALUES (?, ?, NULL)", [actor.user_id, now])
         # Sign-in ends at once and the address is free for a new registration.
         cur.execute("UPDATE portal_users SET disabled = true, email = NULL WHERE id = ?", [actor.user_id])
@@ -492,12 +492,6 @@ def leave(store: Store, clock: Clock, actor: Actor, password: str) -> None:
                     [now, actor.user_id])
 
     store.write(work)
-
-
-def _retention_days() -> int:
-    from portal.services import retention
-
-    return retention.LEFT_ACCOUNT_KEPT.days
 
 
 # ------------------------------------------------------------------------------- the counter
