@@ -46,4 +46,9 @@ SPEC = ModuleSpec(
         MailKind("facilities.session_starting"),
     ),
     mail_jobs={"facilities.session_starting": lazy("facilities.services.courses:remind_online_sessions")},
+    # For the portal's self-registered residents (facilities/services/residents.py).
+    provides={
+        "facilities.record_residency": lazy("facilities.services.residents:record_residency"),
+        "facilities.open_commitments": lazy("facilities.services.residents:open_commitments"),
+    },
 )

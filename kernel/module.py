@@ -22,6 +22,8 @@ GROUPS = ("home", "schools", "library", "facilities", "archive", "admin")
 
 PUBLIC = None  # PageSpec.roles value for pages anyone may open without signing in
 SIGNED_IN: frozenset[str] = frozenset()  # any signed-in user
+# Pages for visitors who are not signed in (sign-up, forgotten password).
+ANONYMOUS_ONLY: frozenset[str] = frozenset({"anonymous"})
 
 
 def lazy(target: str) -> Callable[..., Any]:
@@ -56,8 +58,9 @@ def lazy_value(target: str) -> Callable[[], Any]:
 
 @dataclass(frozen=True)
 class PageSpec:
-    """One Streamlit page. `roles` None: public; empty: any signed-in user;
-    otherwise the roles that may open it."""
+    """One Streamlit page. `roles` None: public; empty: any signed-in user; ANONYMOUS_ONLY:
+    only visitors not signed in; otherwise the roles that may open it. A page that is not
+    `visible` is left out of the sidebar but opens by its address (a link sent by mail)."""
 
     script: Path
     title_key: str
@@ -66,10 +69,13 @@ class PageSpec:
     roles: frozenset[str] | None = PUBLIC
     icon: str = ":material/article:"
     default: bool = False
+    visible: bool = True
 
     def allows(self, roles: frozenset[str], signed_in: bool) -> bool:
         if self.roles is None:
             return True
+        if self.roles == ANONYMOUS_ONLY:
+            return not signed_in
         if not signed_in:
             return False
         return not self.roles or bool(self.roles & roles)

@@ -35,4 +35,6 @@ SPEC = ModuleSpec(
         "library_ebooks.hold_offers": lazy("library_ebooks.services.lending:settle_all_holds"),
         "library_ebooks.loan_due": lazy("library_ebooks.services.lending:remind_due_loans"),
     },
+    # A resident who leaves: loans and holds end (library_ebooks/services/leaving.py).
+    provides={"library_ebooks.end_for_leaving": lazy("library_ebooks.services.leaving:end_for_leaving")},
 )

@@ -270,6 +270,17 @@ def restore(ctx: typer.Context, folder: Path = typer.Argument(..., help="A folde
 
 
 @app.command()
+def retention(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
+    """Apply the retention rules for personal data now (the server does it every night)."""
+    from portal.services import retention as rules
+
+    state = cli_state(ctx)
+    removed = rules.apply(state.store(), state.clock())
+    emit(removed, as_json=as_json,
+         lines=[f"{state.t(f'retention.name.{key}')}: {count}" for key, count in removed.items()])
+
+
+@app.command()
 def bench(
     ctx: typer.Context,
     scale: str = typer.Option("city", "--scale", help="Demo city to measure on: small or city."),

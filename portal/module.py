@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from kernel.module import PUBLIC, SIGNED_IN, ModuleSpec, PageSpec, lazy
+from kernel.module import ANONYMOUS_ONLY, PUBLIC, SIGNED_IN, ModuleSpec, PageSpec, lazy
 
 _HERE = Path(__file__).resolve().parent
 _PAGES = _HERE / "pages"
@@ -23,6 +23,17 @@ SPEC = ModuleSpec(
                  frozenset({"city_admin", "school_admin"}), ":material/groups:"),
         PageSpec(_PAGES / "admin_system.py", "nav.admin_system", "admin-system", "admin",
                  frozenset({"city_admin"}), ":material/dns:"),
+        # Residents register themselves; staff at a counter confirm residence.
+        PageSpec(_PAGES / "register.py", "nav.register", "register", "home", ANONYMOUS_ONLY,
+                 ":material/person_add:"),
+        PageSpec(_PAGES / "forgot_password.py", "nav.forgot_password", "forgot-password", "home",
+                 ANONYMOUS_ONLY, ":material/lock_reset:", visible=False),
+        PageSpec(_PAGES / "confirm_email.py", "nav.confirm_email", "confirm-email", "home", PUBLIC,
+                 ":material/mark_email_read:", visible=False),
+        PageSpec(_PAGES / "reset_password.py", "nav.reset_password", "reset-password", "home", PUBLIC,
+                 ":material/password:", visible=False),
+        PageSpec(_PAGES / "registrations.py", "nav.registrations", "registrations", "admin",
+                 frozenset({"city_admin", "facility_staff"}), ":material/how_to_reg:"),
     ),
     # Which classes a teacher teaches, for the modules that show a teacher their classes.
     provides={
@@ -30,7 +41,12 @@ SPEC = ModuleSpec(
         "portal.demo_homerooms": lazy("portal.services.teacher_classes:assign_demo_homerooms"),
         # Mail a person of an event, in the event's transaction (kernel.outbox.notify).
         "portal.notify": lazy("portal.services.notify:notify"),
+        # A self-registered resident's standing (address and residence confirmed, tie to the city).
+        "portal.residence": lazy("portal.services.registration:residence"),
+        "portal.library_card": lazy("portal.services.registration:card_of"),
     },
+    # The retention rules for personal data (portal/services/retention.py).
+    nightly=lazy("portal.services.retention:apply"),
     routes=lazy("portal.routes:routes"),
     demo=lazy("portal.demo:load"),
 )

@@ -2,10 +2,13 @@
 
 import streamlit as st
 
+from kernel.actor import Role
 from kernel.errors import ManabiError
 from kernel.i18n import LANGUAGES
-from kernel.ui import page_context, show_error
-from portal.services import accounts, notify, schools
+from kernel.ui import flash, page_context, show_error
+from portal.runtime import open_runtime
+from portal.services import accounts, notify, registration, retention, schools
+from portal.ui import shell
 
 ctx = page_context()
 t = ctx.t
@@ -65,3 +68,61 @@ with st.form("mail_choices"):
             show_error(ctx, exc)
         else:
             st.success(t("mail_account.saved"))
+
+# A resident's own registration: residence, library card, e-mail address, leaving.
+if actor.has("resident"):
+    registered = registration.my_registration(ctx.store, actor)
+    if registered is not None:
+        st.subheader(t("account_more.registration"), anchor=False)
+        if registered.residence_confirmed_at:
+            st.success(t("account_more.residence_done", date=t.date(registered.residence_confirmed_at.date())),
+                       icon=":material/how_to_reg:")
+        else:
+            st.info(t("account_more.residence_pending"), icon=":material/storefront:")
+
+    st.subheader(t("account_more.library_card"), anchor=False)
+    with st.form("library_card"):
+        card = st.text_input(t("account_more.library_card"), value=registration.library_card(ctx.store, actor) or "",
+                             key="account_card", max_chars=30, help=t("account_more.library_card_help"))
+        if st.form_submit_button(t("account_more.save_card")):
+            try:
+                linked = registration.link_library_card(ctx.store, ctx.clock, actor, card)
+            except ManabiError as exc:
+                show_error(ctx, exc)
+            else:
+                st.success(t("account_more.card_saved" if linked else "account_more.card_removed"))
+
+    st.subheader(t("account_more.change_email"), anchor=False)
+    waiting = registration.pending_email(ctx.store, ctx.clock, actor)
+    if waiting:
+        st.caption(t("account_more.email_pending", email=waiting))
+    with st.form("change_email", clear_on_submit=True):
+        new_email = st.text_input(t("account_more.new_email"), key="account_new_email", autocomplete="email")
+        if st.form_submit_button(t("account_more.send_link")) and new_email.strip():
+            try:
+                registration.change_email(ctx.store, ctx.clock, actor, new_email, ctx.lang)
+            except ManabiError as exc:
+                show_error(ctx, exc)
+            else:
+                st.success(t("account_more.email_link_sent", email=new_email.strip().lower()))
+
+    if actor.roles == {Role.RESIDENT}:
+        with st.expander(t("account_more.leave"), icon=":material/no_accounts:"):
+            st.write(t("account_more.leave_intro", days=retention.LEFT_ACCOUNT_KEPT.days))
+            with st.form("leave"):
+                leave_password = st.text_input(t("account_more.leave_password"), type="password",
+                                               key="account_leave_password", autocomplete="current-password")
+                sure = st.checkbox(t("account_more.leave_confirm"), key="account_leave_sure")
+                if st.form_submit_button(t("account_more.leave_submit"), type="primary") and sure:
+                    try:
+                        registration.leave(ctx.store, ctx.clock, actor, leave_password)
+                    except registration.SettleFirst as exc:
+                        st.error(t.error(exc), icon=":material/error:")
+                        for item in exc.items:
+                            st.markdown(f"- {t(item.key, **item.params)}")
+                    except ManabiError as exc:
+                        show_error(ctx, exc)
+                    else:
+                        shell.sign_out(open_runtime())
+                        flash(t("account_more.left"), "info")
+                        st.rerun()

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from kernel.ui import page_context
-from portal.services import mail, system
+from portal.services import mail, retention, system
 
 ctx = page_context("city_admin")
 t = ctx.t
@@ -53,3 +53,24 @@ if outbox.latest_failures:
 else:
     st.caption(t("mail_system.no_failures"))
 st.caption(t("mail_system.hint"))
+
+# How long personal data is kept, and what the last nightly run removed.
+st.subheader(t("retention.title"), anchor=False)
+st.caption(t("retention.intro"))
+
+
+def _kept(days: int) -> str:
+    return t("retention.years", years=days // 365) if days % 365 == 0 else t("retention.days", days=days)
+
+
+# A table that wraps its long texts (the rules are read, not sorted).
+st.table(
+    [{t("retention.rule"): t(f"retention.name.{s.rule.key}"),
+      t("retention.kept"): _kept(s.rule.kept.days),
+      t("retention.what"): t(f"retention.detail.{s.rule.key}"),
+      t("retention.last_run"): t.datetime(s.last_run, "short") if s.last_run else t("retention.never"),
+      t("retention.removed"): (t(f"retention.{s.note}") if s.note else t.number(s.removed))
+      if s.removed is not None else "—"}
+     for s in retention.status(ctx.store, ctx.actor)],
+    hide_index=True,
+)

@@ -1,5 +1,7 @@
 """Sign-in: a local account, or the school's identity provider where configured."""
 
+from pathlib import Path
+
 import streamlit as st
 
 from kernel.errors import ManabiError
@@ -12,6 +14,7 @@ from portal.ui import shell
 ctx = page_context()
 t = ctx.t
 runtime = open_runtime()
+_PAGES = Path(__file__).resolve().parent
 
 st.title(t("signin.title"))
 with st.form("sign_in", clear_on_submit=False, enter_to_submit=True):
@@ -40,11 +43,16 @@ st.caption(t("signin.policy", attempts=accounts.LOCKOUT_ATTEMPTS,
              minutes=int(accounts.LOCKOUT_DURATION.total_seconds() // 60),
              idle=int(accounts.SESSION_IDLE.total_seconds() // 60)))
 
+# A forgotten password and a first visit: the pages for visitors not signed in.
+left, right = st.columns(2)
+left.page_link(_PAGES / "forgot_password.py", label=t("forgot.link"), icon=":material/lock_reset:")
+right.page_link(_PAGES / "register.py", label=t("forgot.register_link"), icon=":material/person_add:")
+
 if runtime.is_demo():
     with st.expander(t("signin.demo_title"), expanded=True, icon=":material/key:"):
         st.write(t("signin.demo_text", password=demo.DEMO_PASSWORD))
         st.dataframe(
-            [{t("signin.login"): login, t("signin.demo_name"): name,
+            [{t("account.login"): login, t("signin.demo_name"): name,
               t("signin.demo_roles"): " · ".join(t(f"role.{r}") for r in roles)}
              for login, name, roles in demo.FEATURED],
             hide_index=True,

@@ -46,6 +46,12 @@ class SessionExpired(ManabiError):
     key = "accounts.session_expired"
 
 
+class EmailNotConfirmed(ManabiError):
+    """The right password of a self-registered account whose address is not confirmed yet."""
+
+    key = "accounts.email_not_confirmed"
+
+
 @dataclass(frozen=True)
 class UserRow:
     id: int
@@ -152,12 +158,24 @@ def _log(cur, clock: Clock, login: str, user_id: int | None, outcome: str, metho
     )
 
 
+def _verifies(stored_hash: str | None, password: str) -> bool:
+    if not stored_hash:
+        return False
+    try:
+        return _hasher.verify(stored_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
 def authenticate(store: Store, clock: Clock, login: str, password: str) -> Actor:
-    """Check a login and password; count failures and lock after too many."""
+    """Check a login (or the account's e-mail address) and password; count failures and
+    lock after too many."""
     login = login.strip().lower()
     now = clock.now()
+    # A login never holds "@", so a login and an address cannot name two accounts.
     row = store.query(
-        "SELECT id, password_hash, failed_attempts, locked_until, disabled FROM portal_users WHERE login = ?", [login]
+        """SELECT id, password_hash, failed_attempts, locked_until, disabled FROM portal_users
+           WHERE login = ? OR email = ?""", [login, login]
     )
     if not row:
         # Hash anyway so an unknown login takes as long as a wrong password.
@@ -166,18 +184,19 @@ def authenticate(store: Store, clock: Clock, login: str, password: str) -> Actor
         raise BadCredentials()
     user_id, stored_hash, failed, locked_until, disabled = row[0]
     if disabled:
+        # Verified anyway (same time as an enabled account); only the right password learns
+        # that the address still waits for its confirmation.
+        right = _verifies(stored_hash, password)
         store.write(lambda cur: _log(cur, clock, login, user_id, "disabled"))
+        if right and store.query(
+            "SELECT 1 FROM portal_registrations WHERE user_id = ? AND email_confirmed_at IS NULL", [user_id]
+        ):
+            raise EmailNotConfirmed()
         raise BadCredentials()
     if locked_until is not None and locked_until > now:
         store.write(lambda cur: _log(cur, clock, login, user_id, "locked"))
         raise AccountLocked(until=locked_until)
-    ok = False
-    if stored_hash:
-        try:
-            ok = _hasher.verify(stored_hash, password)
-        except (VerificationError, InvalidHashError):
-            ok = False
-    if not ok:
+    if not _verifies(stored_hash, password):
         def record_failure(cur) -> int:
             (attempts,) = cur.execute(
                 """UPDATE portal_users

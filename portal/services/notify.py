@@ -23,7 +23,10 @@ from kernel.outbox import Mail, enqueue
 from kernel.store import Store
 
 # Mail a person must get whatever they chose: without it they cannot use their account.
-SECURITY_KINDS = frozenset({"portal.confirm_email", "portal.password_reset"})
+# The mails of sign-up, address changes, password reset and leaving (portal/services/registration.py):
+# nobody can turn them off.
+SECURITY_KINDS = frozenset({f"portal.{kind}" for kind in (
+    "confirm_email", "already_registered", "reset_password", "change_email", "email_change_notice", "left")})
 DEFAULT_BASE_URL = "http://localhost:8501"
 # Dates as letters write them: 2026年12月5日(土), Sat, Dec 5, 2026.
 _DATE = {"ja": "y年M月d日(E)", "en": "EEE, MMM d, y"}

@@ -154,7 +154,8 @@ def run() -> None:
             if page.allows(frozenset(actor.roles), actor.signed_in):
                 sections[page.group].append(
                     st.Page(page.script, title=t(page.title_key), url_path=page.url_path,
-                            icon=page.icon, default=page.default)
+                            icon=page.icon, default=page.default,
+                            visibility="visible" if page.visible else "hidden")
                 )
     if not actor.signed_in:
         sections["home"].append(

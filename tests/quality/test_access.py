@@ -29,6 +29,13 @@ PAGE_ACCESS: dict[str, set[str]] = {
     "admin-users": {"city_admin"},
     "teacher-classes": {"school_admin", "city_admin"},  # a school admin: their own school's teachers
     "admin-system": {"city_admin"},
+    # Residents register themselves and reset a forgotten password before signing in; the
+    # links mailed to them open for anyone; staff at a counter confirm residence.
+    "register": {"anonymous"},
+    "forgot-password": {"anonymous"},
+    "confirm-email": EVERYONE,
+    "reset-password": EVERYONE,
+    "registrations": {"facility_staff", "city_admin"},
     # School ICT: a school's staff see their own school; the board sees all and plans.
     "school-devices": {"teacher", "school_admin", "city_admin"},
     "device": {"teacher", "school_admin", "city_admin"},
