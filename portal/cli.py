@@ -365,7 +365,7 @@ def _served_socket(argv: list[str]) -> Path | None:
 
 
 def _names_paths(param) -> bool:
-    kind = param.bare_type()
+    kind = param.type_descriptor.annotation  # resolved (modules write annotations as strings)
     return kind is Path or (typing.get_origin(kind) in (list, tuple) and Path in typing.get_args(kind))
 
 

@@ -90,8 +90,13 @@ class Handed:
     _stdin: bytearray = field(default_factory=bytearray)
     _stdin_ended: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    # Paths the caller named relative to its folder, as made absolute -> as typed.
+    anchored: dict[str, str] = field(default_factory=dict)
 
     def write(self, kind: bytes, text: str) -> None:
+        # Echo a path as the caller typed it, as the command run directly would.
+        for absolute in sorted(self.anchored, key=len, reverse=True):
+            text = text.replace(absolute, self.anchored[absolute])
         with self._lock:
             _send(self.sock, kind, text.encode("utf-8"))
 
@@ -154,9 +159,11 @@ def anchor(path: str) -> str:
     """A relative path named on the command line, made absolute against the caller's folder
     (the server's own folder is not the caller's)."""
     current = handed()
-    if current is None or os.path.isabs(path):
+    if current is None or os.path.isabs(path) or not path:
         return path
-    return str(current.cwd / path)
+    absolute = os.path.join(current.cwd, path)
+    current.anchored[absolute] = path
+    return absolute
 
 
 class _RoutedText(io.TextIOBase):
