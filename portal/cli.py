@@ -335,35 +335,6 @@ for _spec in all_modules():
         app.add_typer(_spec.cli(), name=_spec.cli_name or _spec.name.replace("_", "-"))
 
 
-# Run here even while a server serves the database: they never open it (help, the version),
-# open their own (bench), refuse to (restore), or are the server (serve).
-_RUN_HERE = {"serve", "restore", "bench"}
-
-
-def _served_socket(argv: list[str]) -> Path | None:
-    """The socket of a server serving the database `argv` names, when one is live and the
-    command is one to hand to it."""
-    from kernel.config import load_settings
-
-    db, position = None, 0
-    while position < len(argv):
-        word = argv[position]
-        if word == "--db" and position + 1 < len(argv):
-            db, position = argv[position + 1], position + 2
-        elif word.startswith("--db="):
-            db, position = word.removeprefix("--db="), position + 1
-        elif word.startswith("-"):
-            position += 1
-        else:
-            break
-    else:
-        return None  # no command: help or the version
-    if argv[position] in _RUN_HERE or "--help" in argv:
-        return None
-    path = command_socket.socket_path(load_settings(db).db_path)
-    return path if command_socket.is_live(path) else None
-
-
 def _names_paths(param) -> bool:
     kind = param.type_descriptor.annotation  # resolved (modules write annotations as strings)
     return kind is Path or (typing.get_origin(kind) in (list, tuple) and Path in typing.get_args(kind))
@@ -418,7 +389,7 @@ def run_command(argv: list[str]) -> int:
 
 def main() -> None:
     argv = sys.argv[1:]
-    served = _served_socket(argv)
+    served = command_socket.served_socket(argv)
     if served is not None:
         # The server holds the database: it runs the command and we show what it says.
         sys.exit(command_socket.hand_over(served, argv))

@@ -31,8 +31,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import typer
-
 # Frames are a kind byte and a 4-byte length, then the payload.
 # Client to server: HEADER (JSON), STDIN (a chunk; empty at end of input), ANSWER (a prompt's).
 # Server to client: OUT, ERR (text), NEED_STDIN, PROMPT (JSON), EXIT (the code, as text).
@@ -135,6 +133,8 @@ class Handed:
         if kind != ANSWER:
             raise ConnectionError("expected a prompt's answer from the command line")
         if answer == b"\x00":  # the person gave up (Ctrl-C, end of input)
+            import typer
+
             raise typer.Abort()
         return answer.decode("utf-8")
 
@@ -151,6 +151,8 @@ def prompt(text: str, *, hide_input: bool = False) -> str:
     """typer.prompt, asked at the person's terminal also when the server runs the command."""
     current = handed()
     if current is None:
+        import typer
+
         return typer.prompt(text, hide_input=hide_input)
     return current.prompt(text, hide_input)
 
@@ -336,6 +338,35 @@ def serve_commands(runtime: Any, run: Callable[[list[str]], int]) -> CommandServ
 
 # ---------------------------------------------------------------- the command line's side
 
+# Run here even while a server serves the database: they never open it (help, the version),
+# open their own (bench), refuse to (restore), or are the server (serve).
+_RUN_HERE = {"serve", "restore", "bench"}
+
+
+def served_socket(argv: list[str]) -> Path | None:
+    """The socket of a server serving the database `argv` names (--db, MANABI_DB or the
+    default), when one is live and the command is one to hand to it."""
+    from kernel.config import load_settings
+
+    db, position = None, 0
+    while position < len(argv):
+        word = argv[position]
+        if word == "--db" and position + 1 < len(argv):
+            db, position = argv[position + 1], position + 2
+        elif word.startswith("--db="):
+            db, position = word.removeprefix("--db="), position + 1
+        elif word.startswith("-"):
+            position += 1
+        else:
+            break
+    else:
+        return None  # no command: help or the version
+    if argv[position] in _RUN_HERE or "--help" in argv:
+        return None
+    path = socket_path(load_settings(db).db_path)
+    return path if is_live(path) else None
+
+
 
 def is_live(path: Path) -> bool:
     """Whether a server answers on the socket at `path`."""
@@ -369,6 +400,8 @@ def hand_over(path: Path, argv: list[str]) -> int:
                 sys.stdout.flush()
                 _send(sock, STDIN, os.read(sys.stdin.fileno(), 65536))
             elif kind == PROMPT:
+                import typer  # only now: the command line hands over without loading typer
+
                 asked = json.loads(payload)
                 try:
                     answer = typer.prompt(asked["text"], hide_input=asked["hide_input"]).encode("utf-8")
