@@ -77,6 +77,19 @@ def _receive(sock: socket.socket) -> tuple[bytes, bytes]:
 # ---------------------------------------------------------------- the server side
 
 
+class CallerGone(Exception):  # noqa: N818 - a state, not a failure of ours
+    """The command line that handed the command went away (Ctrl-C). Not an OSError, so that
+    the command's own handling of a closed pipe (typer swaps sys.stdout) stays out of it."""
+
+
+@contextlib.contextmanager
+def _to_caller() -> Any:
+    try:
+        yield
+    except OSError as exc:
+        raise CallerGone() from exc
+
+
 @dataclass
 class Handed:
     """A command handed over by a CLI, as the thread running it sees it."""
@@ -95,16 +108,16 @@ class Handed:
         # Echo a path as the caller typed it, as the command run directly would.
         for absolute in sorted(self.anchored, key=len, reverse=True):
             text = text.replace(absolute, self.anchored[absolute])
-        with self._lock:
+        with self._lock, _to_caller():
             _send(self.sock, kind, text.encode("utf-8"))
 
     def read_stdin(self, wanted: int = -1, *, line: bool = False) -> str:
         while not self._stdin_ended and not self._has(wanted, line):
-            with self._lock:
+            with self._lock, _to_caller():
                 _send(self.sock, NEED_STDIN)
                 kind, chunk = _receive(self.sock)
             if kind != STDIN:
-                raise ConnectionError("expected standard input from the command line")
+                raise CallerGone()
             if chunk:
                 self._stdin += chunk
             else:
@@ -127,11 +140,11 @@ class Handed:
         return wanted >= 0 and len(self._stdin) >= wanted
 
     def prompt(self, text: str, hide_input: bool) -> str:
-        with self._lock:
+        with self._lock, _to_caller():
             _send(self.sock, PROMPT, json.dumps({"text": text, "hide_input": hide_input}).encode())
             kind, answer = _receive(self.sock)
         if kind != ANSWER:
-            raise ConnectionError("expected a prompt's answer from the command line")
+            raise CallerGone()
         if answer == b"\x00":  # the person gave up (Ctrl-C, end of input)
             import typer
 
@@ -286,8 +299,8 @@ class CommandServer:
                 code = self._run_handed(current, header["argv"])
                 with contextlib.suppress(OSError):
                     _send(conn, EXIT, str(code).encode())
-        except (OSError, ConnectionError, ValueError):
-            pass  # the caller went away (Ctrl-C): its command has ended or ends at its next write
+        except (OSError, CallerGone, ValueError):
+            pass  # the caller went away (Ctrl-C): its command ended at its next write or read
         finally:
             with self._running_lock:
                 self._running.discard(threading.current_thread())
@@ -296,7 +309,7 @@ class CommandServer:
         token = _handed.set(current)
         try:
             return self._run(argv)
-        except (ConnectionError, BrokenPipeError):
+        except CallerGone:
             raise
         except BaseException:  # noqa: BLE001 - a bug in a command: its traceback to the caller, as run directly
             current.write(ERR, traceback.format_exc())
@@ -385,28 +398,47 @@ def hand_over(path: Path, argv: list[str]) -> int:
     return its exit code."""
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     sock.connect(str(path))
-    with sock:
-        header = {"argv": argv, "cwd": os.getcwd(), "lang": os.environ.get("MANABI_LANG")}
-        _send(sock, HEADER, json.dumps(header).encode())
-        while True:
-            kind, payload = _receive(sock)
-            if kind == OUT:
-                sys.stdout.write(payload.decode("utf-8"))
-                sys.stdout.flush()
-            elif kind == ERR:
-                sys.stderr.write(payload.decode("utf-8"))
-                sys.stderr.flush()
-            elif kind == NEED_STDIN:
-                sys.stdout.flush()
-                _send(sock, STDIN, os.read(sys.stdin.fileno(), 65536))
-            elif kind == PROMPT:
-                import typer  # only now: the command line hands over without loading typer
+    try:
+        with sock:
+            return _relay(sock, argv)
+    except KeyboardInterrupt:
+        # As typer says on Ctrl-C. The server's run of the command ends at its next output.
+        sys.stderr.write("\nAborted!\n")
+        return 1
+    except ConnectionError:
+        # The server stopped (or was stopped) before the command's end: say so plainly.
+        from kernel.config import setting
+        from kernel.i18n import DEFAULT_LANGUAGE, Translator
+        from portal.runtime import catalogue
 
-                asked = json.loads(payload)
-                try:
-                    answer = typer.prompt(asked["text"], hide_input=asked["hide_input"]).encode("utf-8")
-                except (typer.Abort, EOFError):
-                    answer = b"\x00"
-                _send(sock, ANSWER, answer)
-            elif kind == EXIT:
-                return int(payload)
+        t = Translator(setting("lang", DEFAULT_LANGUAGE) or DEFAULT_LANGUAGE, catalogue())
+        sys.stderr.write(t("cli.server_went_away") + "\n")
+        return 1
+
+
+def _relay(sock: socket.socket, argv: list[str]) -> int:
+    """Send the command; copy what the server says to this process's streams as it comes."""
+    header = {"argv": argv, "cwd": os.getcwd(), "lang": os.environ.get("MANABI_LANG")}
+    _send(sock, HEADER, json.dumps(header).encode())
+    while True:
+        kind, payload = _receive(sock)
+        if kind == OUT:
+            sys.stdout.write(payload.decode("utf-8"))
+            sys.stdout.flush()
+        elif kind == ERR:
+            sys.stderr.write(payload.decode("utf-8"))
+            sys.stderr.flush()
+        elif kind == NEED_STDIN:
+            sys.stdout.flush()
+            _send(sock, STDIN, os.read(sys.stdin.fileno(), 65536))
+        elif kind == PROMPT:
+            import typer  # only now: the command line hands over without loading typer
+
+            asked = json.loads(payload)
+            try:
+                answer = typer.prompt(asked["text"], hide_input=asked["hide_input"]).encode("utf-8")
+            except (typer.Abort, EOFError):
+                answer = b"\x00"
+            _send(sock, ANSWER, answer)
+        elif kind == EXIT:
+            return int(payload)

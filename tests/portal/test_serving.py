@@ -33,7 +33,9 @@ NEXT_MONTH = (datetime.fromisoformat(TEST_NOW).replace(day=1) + timedelta(days=3
 def manabi(db: Path, *args: str, stdin: str | None = None, cwd: Path = ROOT) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "portal.cli_main", "--db", str(db), *args], input=stdin,
                           capture_output=True, text=True, cwd=cwd, timeout=300,
-                          env={**os.environ, "MANABI_LANG": "en"})
+                          env={**os.environ, "MANABI_LANG": "en"},
+                          # No terminal: a password prompt reads standard input, as in CI.
+                          start_new_session=True)
 
 
 @pytest.fixture(scope="module")
