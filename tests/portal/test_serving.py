@@ -266,3 +266,44 @@ def test_a_signal_ends_every_process_and_a_restart_works(fresh_demo_db, tmp_path
         assert again.returncode == 1 and "already serves" in again.stderr
     finally:
         stop_server(process)
+
+
+def test_a_long_command_shows_progress_and_a_stop_finishes_or_rolls_it_back(fresh_demo_db, tmp_path):
+    """A handed import streams its progress as it goes; SIGTERM in the middle of it either
+    lets it finish (the caller gets its result) or rolls it back whole (the caller is told)."""
+    statements = tmp_path / "statements.jsonl"
+    with statements.open("w", encoding="utf-8") as out:
+        for n in range(60_000):
+            out.write(json.dumps({
+                "id": f"00000000-0000-4000-8000-{n:012d}",
+                "actor": {"objectType": "Agent", "account": {"homePage": "https://manabi.example",
+                                                              "name": f"P-E01-{n % 300:04d}"}},
+                "verb": {"id": "http://adlnet.gov/expapi/verbs/answered"},
+                "object": {"id": f"https://drill.example/q/{n % 50}"},
+                "timestamp": (datetime.fromisoformat(TEST_NOW) - timedelta(days=1)).isoformat()}) + "\n")
+    con = duckdb.connect(str(fresh_demo_db), read_only=True)
+    before = con.execute("SELECT count(*) FROM analytics_statements").fetchone()[0]
+    con.close()
+    process, _ = start_server(fresh_demo_db, tmp_path / "server.log")
+    try:
+        command = subprocess.Popen(
+            [sys.executable, "-m", "portal.cli_main", "--db", str(fresh_demo_db), "analytics", "xapi", "import",
+             str(statements), "--json"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env={**os.environ, "MANABI_LANG": "en"}, start_new_session=True)
+        first = command.stderr.readline()  # comes while the import still checks and stores
+        assert first.startswith("Read 60,000 lines"), first
+        os.kill(process.pid, signal.SIGTERM)
+        out, err = command.communicate(timeout=60)
+        process.wait(timeout=10)
+    finally:
+        stop_server(process, signal.SIGKILL)
+    con = duckdb.connect(str(fresh_demo_db), read_only=True)
+    after = con.execute("SELECT count(*) FROM analytics_statements").fetchone()[0]
+    con.close()
+    print("handed import at SIGTERM:", "finished" if command.returncode == 0 else "rolled back")
+    if command.returncode == 0:
+        assert json.loads(out)["added"] == 60_000
+        assert after == before + 60_000
+    else:
+        assert "The server stopped before the command ended" in err
+        assert after == before
