@@ -10,7 +10,6 @@ import functools
 import os
 import sys
 import typing
-from functools import cache
 from pathlib import Path
 
 import typer
@@ -358,7 +357,7 @@ def _anchored_value(process_value, ctx, value):
     return process_value(ctx, value)
 
 
-@cache
+@functools.cache
 def _click_command():
     command = typer.main.get_command(app)
     _anchor_paths(command)
