@@ -55,6 +55,11 @@ def socket_path(db_path: str | Path) -> Path:
     return Path(f"/tmp/manabi-{os.getuid()}") / f"{digest}.sock"
 
 
+def _peer_uid(sock: socket.socket) -> int:
+    """The user id of the process at the other end of a Unix socket (Linux SO_PEERCRED)."""
+    return struct.unpack("3i", sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))[1]
+
+
 def _send(sock: socket.socket, kind: bytes, payload: bytes = b"") -> None:
     sock.sendall(_FRAME.pack(kind, len(payload)) + payload)
 
@@ -258,6 +263,8 @@ class CommandServer:
 
     def start(self) -> None:
         self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if self.path.parent.stat().st_uid != os.getuid():
+            raise RuntimeError(f"{self.path.parent} belongs to another user: not serving commands there")
         if is_live(self.path):
             raise RuntimeError(f"another server answers on {self.path}")
         # A socket left by a server that was killed: nobody answers on it.
@@ -288,8 +295,7 @@ class CommandServer:
     def _serve(self, conn: socket.socket) -> None:
         try:
             with conn:
-                uid = struct.unpack("3i", conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))[1]
-                if uid != os.getuid():
+                if _peer_uid(conn) != os.getuid():
                     return
                 kind, payload = _receive(conn)
                 if kind != HEADER:
@@ -382,7 +388,8 @@ def served_socket(argv: list[str]) -> Path | None:
 
 
 def is_live(path: Path) -> bool:
-    """Whether a server answers on the socket at `path`."""
+    """Whether a server of this user's answers on the socket at `path` (another user's
+    socket is never handed a command, nor its input)."""
     if not path.exists():
         return False
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
@@ -390,7 +397,7 @@ def is_live(path: Path) -> bool:
             probe.connect(str(path))
         except OSError:
             return False
-    return True
+        return _peer_uid(probe) == os.getuid()
 
 
 def hand_over(path: Path, argv: list[str]) -> int:
