@@ -40,7 +40,8 @@ _FRAME = struct.Struct(">cI")
 # A Unix socket path holds at most 107 bytes on Linux; longer database paths use a hashed
 # name in a private folder of this user's instead.
 _MAX_SOCKET_PATH = 100
-# How long a stopping server waits for handed commands still running (it must end in 10 s).
+# How long a stopping server waits for handed commands still running (it must end in 10 s);
+# MANABI_STOP_GRACE_SECONDS changes it.
 STOP_GRACE_S = 5.0
 
 
@@ -334,7 +335,9 @@ class CommandServer:
                 self._listener.shutdown(socket.SHUT_RDWR)
             self._listener.close()
         self.path.unlink(missing_ok=True)
-        deadline = time.monotonic() + STOP_GRACE_S
+        from kernel.config import setting
+
+        deadline = time.monotonic() + float(setting("stop_grace_seconds", str(STOP_GRACE_S)) or STOP_GRACE_S)
         with self._running_lock:
             running = list(self._running)
         for thread in running:

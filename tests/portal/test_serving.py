@@ -268,9 +268,11 @@ def test_a_signal_ends_every_process_and_a_restart_works(fresh_demo_db, tmp_path
         stop_server(process)
 
 
-def test_a_long_command_shows_progress_and_a_stop_finishes_or_rolls_it_back(fresh_demo_db, tmp_path):
+@pytest.mark.parametrize("grace", ["5", "0"])
+def test_a_long_command_shows_progress_and_a_stop_finishes_or_rolls_it_back(fresh_demo_db, tmp_path, grace):
     """A handed import streams its progress as it goes; SIGTERM in the middle of it either
-    lets it finish (the caller gets its result) or rolls it back whole (the caller is told)."""
+    lets it finish (the caller gets its result) or rolls it back whole (the caller is told).
+    With no grace for handed commands the stop mostly cuts the import: rolled back."""
     statements = tmp_path / "statements.jsonl"
     with statements.open("w", encoding="utf-8") as out:
         for n in range(60_000):
@@ -284,7 +286,7 @@ def test_a_long_command_shows_progress_and_a_stop_finishes_or_rolls_it_back(fres
     con = duckdb.connect(str(fresh_demo_db), read_only=True)
     before = con.execute("SELECT count(*) FROM analytics_statements").fetchone()[0]
     con.close()
-    process, _ = start_server(fresh_demo_db, tmp_path / "server.log")
+    process, _ = start_server(fresh_demo_db, tmp_path / "server.log", MANABI_STOP_GRACE_SECONDS=grace)
     try:
         command = subprocess.Popen(
             [sys.executable, "-m", "portal.cli_main", "--db", str(fresh_demo_db), "analytics", "xapi", "import",
