@@ -59,6 +59,18 @@ class Store:
                 self._cursors.append(cur)
         return cur
 
+    def release_cursor(self) -> None:
+        """Close this thread's cursor (cursor()), for a thread that ends before the store
+        does: e.g. one running a command handed to the server."""
+        cur = getattr(self._local, "cursor", None)
+        if cur is None:
+            return
+        self._local.cursor = None
+        with self._cursors_lock:
+            self._cursors.remove(cur)
+        with suppress(duckdb.Error):
+            cur.close()
+
     @contextmanager
     def own_cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A cursor of its own, closed after the block: for work handed to a short-lived

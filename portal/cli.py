@@ -6,18 +6,21 @@ Japanese unless MANABI_LANG=en. Errors go to stderr with exit code 1.
 
 from __future__ import annotations
 
+import functools
 import os
-import subprocess
 import sys
+import typing
 from pathlib import Path
 
 import typer
+import typer.main
 
 from kernel.actor import SYSTEM
 from kernel.cli import JSON_OPTION, CliState, cli_state, emit, fail
 from kernel.config import setting
-from kernel.errors import ManabiError
+from kernel.errors import ManabiError, StoreError
 from kernel.i18n import DEFAULT_LANGUAGE, Translator
+from portal import command_socket
 from portal.cli_mail import app as mail_app
 from portal.modules import all_modules
 from portal.runtime import __version__, catalogue, forget_runtimes, open_runtime
@@ -37,7 +40,16 @@ app.add_typer(mail_app, name="mail")
 
 
 def _translator() -> Translator:
-    return Translator(setting("lang", DEFAULT_LANGUAGE) or DEFAULT_LANGUAGE, catalogue())
+    handed = command_socket.handed()
+    # A command handed to the server speaks its caller's language, not the server's.
+    lang = handed.lang if handed is not None else setting("lang", DEFAULT_LANGUAGE)
+    return Translator(lang or DEFAULT_LANGUAGE, catalogue())
+
+
+def _runtime(db: Path | None):
+    """The runtime a command works on: the server's own when the server runs the command."""
+    handed = command_socket.handed()
+    return handed.runtime if handed is not None else open_runtime(db)
 
 
 def _version(value: bool) -> None:
@@ -53,7 +65,7 @@ def root(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
 ) -> None:
     def opener():
-        runtime = open_runtime(db)
+        runtime = _runtime(db)
         return runtime.store, runtime.clock
 
     ctx.obj = CliState(db, _translator(), opener)
@@ -62,11 +74,14 @@ def root(
 @app.command()
 def init(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
     """Create the database, or migrate it to this version."""
-    runtime = open_runtime(cli_state(ctx).db_path)
+    from kernel.config import load_settings
+
+    runtime = _runtime(cli_state(ctx).db_path)
     versions = runtime.schema_versions()
     t = cli_state(ctx).t
-    emit({"db": str(runtime.settings.db_path), "schema": versions}, as_json=as_json,
-         lines=[t("cli.initialised", path=runtime.settings.db_path, schema=sum(versions.values()))])
+    db_path = load_settings(cli_state(ctx).db_path).db_path
+    emit({"db": str(db_path), "schema": versions}, as_json=as_json,
+         lines=[t("cli.initialised", path=db_path, schema=sum(versions.values()))])
 
 
 def _load_demo(db: Path | None, scale: str, t: Translator | None = None):
@@ -76,7 +91,7 @@ def _load_demo(db: Path | None, scale: str, t: Translator | None = None):
         if t is not None:
             typer.echo(t("cli.demo_loading", module=module), err=True)
 
-    return load_demo(open_runtime(db), scale, on_start=say)
+    return load_demo(_runtime(db), scale, on_start=say)
 
 
 @app.command()
@@ -100,13 +115,18 @@ def serve(
     demo_scale: str = typer.Option(None, "--demo", help="On a database with no accounts, load this demo first."),
 ) -> None:
     """Serve the portal and its HTTP routes (one process)."""
+    from kernel.config import load_settings
+
     state = cli_state(ctx)
+    served = command_socket.socket_path(load_settings(state.db_path).db_path)
+    if command_socket.is_live(served):
+        raise StoreError("cli.already_serving", path=load_settings(state.db_path).db_path)
     runtime = open_runtime(state.db_path)
     db_path = runtime.settings.db_path.resolve()
     if demo_scale and not runtime.store.scalar("SELECT count(*) FROM portal_users"):
         typer.echo(state.t("cli.serve_demo", scale=demo_scale))
         _load_demo(state.db_path, demo_scale, state.t)
-    # The server process opens the file itself: let go of it first.
+    # The server opens the file itself: let go of it first.
     forget_runtimes()
     server = Path(__file__).with_name("server.py")
     env = {**os.environ, "MANABI_DB": str(db_path)}
@@ -119,7 +139,12 @@ def serve(
                # Streamlit runs a full gc.collect() after every page run; with data libraries
                # loaded that is the largest cost under load. Python still collects by itself.
                "--runner.postScriptGC", "false"]
-    raise typer.Exit(subprocess.call(command, env=env))
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # This process becomes the server (exec, no child): a supervisor's SIGTERM or a Ctrl-C
+    # reaches uvicorn's own handlers, which stop gracefully, and nothing is left behind
+    # holding the port or the database file.
+    os.execve(sys.executable, command, env)
 
 
 @users_app.command("add")
@@ -156,8 +181,9 @@ def users_add(
 def _read_password(state: CliState, from_stdin: bool) -> str:
     if from_stdin:
         return sys.stdin.readline().rstrip("\n")
-    first = typer.prompt(state.t("account.new_password"), hide_input=True)
-    second = typer.prompt(state.t("account.repeat_password"), hide_input=True)
+    # Asked at the person's terminal, also when the running server carries out the command.
+    first = command_socket.prompt(state.t("account.new_password"), hide_input=True)
+    second = command_socket.prompt(state.t("account.repeat_password"), hide_input=True)
     if first != second:
         typer.echo(state.t("cli.passwords_differ"), err=True)
         raise typer.Exit(1)
@@ -264,6 +290,9 @@ def restore(ctx: typer.Context, folder: Path = typer.Argument(..., help="A folde
 
     state = cli_state(ctx)
     db_path = load_settings(state.db_path).db_path
+    if command_socket.handed() is not None or command_socket.is_live(command_socket.socket_path(db_path)):
+        # Swapping the file under the running portal would cut every session's store.
+        raise StoreError("system.restore_while_serving", path=db_path)
     counts = system.restore(folder, db_path, replace=replace)
     emit({"db": str(db_path), "tables": counts}, as_json=as_json,
          lines=[state.t("cli.restore_done", path=db_path, tables=len(counts), rows=sum(counts.values()))])
@@ -318,8 +347,62 @@ for _spec in all_modules():
         app.add_typer(_spec.cli(), name=_spec.cli_name or _spec.name.replace("_", "-"))
 
 
-def main() -> None:
+def _names_paths(param) -> bool:
+    kind = param.type_descriptor.annotation  # resolved (modules write annotations as strings)
+    return kind is Path or (typing.get_origin(kind) in (list, tuple) and Path in typing.get_args(kind))
+
+
+def _anchor_paths(command) -> None:
+    """Path options and arguments, made absolute against the caller's folder when the server
+    runs the command (command_socket.anchor); the root --db is kept as typed (it is shown)."""
+    for param in command.params:
+        if param.name != "db" and _names_paths(param):
+            param.process_value = functools.partial(_anchored_value, param.process_value)
+    for sub in getattr(command, "commands", {}).values():
+        _anchor_paths(sub)
+
+
+def _anchored_value(process_value, ctx, value):
+    if isinstance(value, str):
+        value = command_socket.anchor(value)
+    elif isinstance(value, list | tuple):
+        value = type(value)(command_socket.anchor(v) if isinstance(v, str) else v for v in value)
+    return process_value(ctx, value)
+
+
+@functools.cache
+def _click_command():
+    command = typer.main.get_command(app)
+    _anchor_paths(command)
+    return command
+
+
+def _exit_code(code: object) -> int:
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code
+    typer.echo(str(code), err=True)
+    return 1
+
+
+def run_command(argv: list[str]) -> int:
+    """Run one `manabi` command line as the command does; returns its exit code. The server
+    runs handed commands through this too."""
     try:
-        app()
-    except ManabiError as exc:
-        fail(_translator(), exc)
+        try:
+            _click_command().main(args=argv, prog_name="manabi")
+        except ManabiError as exc:
+            fail(_translator(), exc)
+    except SystemExit as exc:
+        return _exit_code(exc.code)
+    return 0
+
+
+def main() -> None:
+    argv = sys.argv[1:]
+    served = command_socket.served_socket(argv)
+    if served is not None:
+        # The server holds the database: it runs the command and we show what it says.
+        sys.exit(command_socket.hand_over(served, argv))
+    sys.exit(run_command(argv))

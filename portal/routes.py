@@ -36,7 +36,7 @@ async def remember(request: Request) -> Response:
     response = Response(_PIXEL, media_type="image/gif", headers={"Cache-Control": "no-store"})
     if token:
         response.set_cookie(session_cookie.COOKIE, token, httponly=True, samesite="strict",
-                            secure=request.url.scheme == "https", path="/")
+                            secure=session_cookie.secure(request.url.scheme), path="/")
     return response
 
 

@@ -4,13 +4,17 @@
 and serves both the UI (web/app.py) and the routes on one port.
 """
 
+import asyncio
+import contextlib
 from pathlib import Path
 
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
 from kernel import nightly
+from portal import command_socket
 from portal.auth import auth_secrets
+from portal.cli import run_command
 from portal.modules import all_modules
 from portal.runtime import open_runtime
 from portal.services import mail
@@ -28,8 +32,24 @@ nightly.start(runtime.store, runtime.clock, {spec.name: spec.nightly for spec in
 # mail jobs (loan due, session starting) every minute, in a background thread of this process.
 mail.start(runtime.store, runtime.clock, {name: job for spec in all_modules() for name, job in spec.mail_jobs.items()})
 
+# Commands staff run while the portal is up (`manabi ...`) come over a local socket and run
+# here, on this process's store (portal/command_socket.py).
+_commands = command_socket.serve_commands(runtime, run_command)
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(_app):
+    yield
+    # Uvicorn's graceful stop (SIGTERM, SIGINT) has let the requests in flight finish; now the
+    # socket goes, handed commands still running get a moment to end, and the file is
+    # checkpointed. Uvicorn then re-raises the signal, so no atexit hook would run.
+    await asyncio.to_thread(_commands.stop)
+    with contextlib.suppress(Exception):  # a write still open: DuckDB's log replays it at the next start
+        runtime.store.checkpoint()
+
 app = st.App(
     Path(__file__).resolve().parent.parent / "web" / "app.py",
     routes=[route for spec in all_modules() if spec.routes for route in spec.routes()],
     secrets=auth_secrets(runtime.settings),
+    lifespan=_lifespan,
 )

@@ -6,6 +6,10 @@ that route swaps the one-time code for an HttpOnly cookie holding the session
 token. A new Streamlit session reads the cookie (st.context.cookies) and resumes
 the server-side session, which still ends after 30 idle minutes or on sign-out.
 Codes live in this process only, are used once and expire within a minute.
+
+The cookie is `Secure` when the visitor came over https: the request's own scheme, which
+uvicorn takes from a trusted reverse proxy's X-Forwarded-Proto (FORWARDED_ALLOW_IPS, by
+default the proxy on this machine), or MANABI_BASE_URL starting with https://.
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ from __future__ import annotations
 import secrets
 import threading
 import time
+
+from kernel.config import setting
 
 COOKIE = "manabi_session"
 CODE_LIFETIME_S = 60
@@ -38,3 +44,8 @@ def redeem(code: str) -> str | None:
     if entry is None or time.monotonic() - entry[1] > CODE_LIFETIME_S:
         return None
     return entry[0]
+
+
+def secure(scheme: str) -> bool:
+    """Whether the session cookie must be Secure for a request that arrived by `scheme`."""
+    return scheme == "https" or (setting("base_url") or "").lower().startswith("https://")

@@ -44,14 +44,20 @@ def describe(store: Store) -> SystemInfo:
 
 
 def backup(store: Store, folder: Path, *, version: str) -> dict[str, int]:
-    """Export every table into `folder` (which must be empty or new); returns row counts."""
+    """Export every table into `folder` (which must be empty or new); returns row counts.
+
+    The counts, the export and the schema versions are read in one transaction: one
+    snapshot of every table, so a backup taken while the portal runs (and writes) is
+    consistent, and the writers are not held up meanwhile."""
     folder = Path(folder)
     if folder.exists() and any(folder.iterdir()):
         raise InvalidInput("system.backup_not_empty", folder=str(folder))
     folder.mkdir(parents=True, exist_ok=True)
-    counts = table_counts(store)
-    store.cursor().execute(f"EXPORT DATABASE '{_sql_path(folder)}' (FORMAT parquet)")
-    manifest = {"manabi_version": version, "schema": schema_versions(store), "tables": counts}
+    with store.transaction() as cur:
+        counts = table_counts(store)
+        cur.execute(f"EXPORT DATABASE '{_sql_path(folder)}' (FORMAT parquet)")
+        schema = schema_versions(store)
+    manifest = {"manabi_version": version, "schema": schema, "tables": counts}
     (folder / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
     return counts
 
