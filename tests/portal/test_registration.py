@@ -330,6 +330,9 @@ def test_leaving_names_lottery_entries_and_courses_and_passes_held_copies_on(sto
                              cur.execute("UPDATE facilities_course_registrations SET status = 'cancelled'")))
     # One copy, lent to the resident who leaves; the other waits for it.
     store.write(lambda cur: (
+        cur.execute("INSERT INTO library_ebooks_titles (id, title, creators, language, subjects, page_direction, "
+                    "writing, toc, spine, epub_version, content_sha256, byte_size, has_cover, imported_at) "
+                    "VALUES (1, '草枕', '[]', 'ja', [], 'rtl', 'vertical', '[]', '[]', '3.0', 'x', 1, false, ?)", [now]),
         cur.execute("INSERT INTO library_ebooks_licenses (id, title_id, model, copies, loan_days, added_at) "
                     "VALUES (1, 1, 'one_copy', 1, 14, ?)", [now]),
         cur.execute("INSERT INTO library_ebooks_loans (title_id, license_id, user_id, borrowed_at, due_at) "
