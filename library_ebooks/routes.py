@@ -276,6 +276,8 @@ async def opds_download(request: Request) -> Response:
                                               int(request.path_params["loan"]))
     except NotFound:
         return Response("not found", status_code=404)
+    except ManabiError as exc:  # an archive that fails the checks is never handed out
+        return Response(_translator(request).error(exc), status_code=409, media_type="text/plain; charset=utf-8")
     return Response(data, media_type="application/epub+zip",
                     headers={"Content-Disposition": f"attachment; filename=\"book-{request.path_params['loan']}.epub\""})
 

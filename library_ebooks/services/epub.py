@@ -40,6 +40,14 @@ FONT_OBFUSCATION = {"http://www.idpf.org/2008/embedding", "http://ns.adobe.com/p
 XHTML_TYPES = {"application/xhtml+xml", "text/html", "application/x-dtbook+xml"}
 COVER_BOX = (240, 360)  # thumbnail size in pixels (width, height)
 VERTICAL_LANGUAGES = ("ja", "zh")
+# Limits on what an archive may declare (zip bombs): one entry, the whole book, and the
+# ratio of an entry's inflated to compressed size. A 300-page picture book is ~200 MB;
+# text compresses about 3-10x, images not at all, while a bomb reaches ~1000x.
+MAX_ENTRY_BYTES = 64 * 1024 * 1024
+MAX_BOOK_BYTES = 512 * 1024 * 1024
+MAX_RATIO = 100
+RATIO_FROM_BYTES = 1024 * 1024  # small entries may compress well (a page of spaces): not a bomb
+MAX_XML_BYTES = 16 * 1024 * 1024  # container, package, nav: read at most this much
 RTL_LANGUAGES = ("ar", "he", "fa", "ur")
 
 
@@ -158,15 +166,59 @@ def writing_mode(page_direction: str, language: str) -> str:
 
 # --------------------------------------------------------------------------- the book
 
+def check_entries(infos: list[zipfile.ZipInfo]) -> None:
+    """Refuse an archive whose entries could escape a folder or exhaust memory when
+    unpacked: absolute paths, `..` segments, backslashes, names twice, and declared sizes
+    or compression ratios past the limits above. Only the central directory is read;
+    zipfile never inflates an entry past its declared size, so these bounds hold."""
+    seen: set[str] = set()
+    total = 0
+    for info in infos:
+        name = info.filename
+        if name.startswith("/") or re.match(r"[A-Za-z]:", name):
+            raise EpubRejected("ingest.reason.absolute_path", path=name)
+        if "\\" in name:
+            raise EpubRejected("ingest.reason.backslash", path=name)
+        if ".." in name.split("/"):
+            raise EpubRejected("ingest.reason.parent_path", path=name)
+        if name in seen:
+            raise EpubRejected("ingest.reason.duplicate_entry", path=name)
+        seen.add(name)
+        if info.file_size > MAX_ENTRY_BYTES:
+            raise EpubRejected("ingest.reason.entry_too_large", path=name, mb=info.file_size // 2**20,
+                               limit=MAX_ENTRY_BYTES // 2**20)
+        if info.file_size > RATIO_FROM_BYTES and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+            raise EpubRejected("ingest.reason.compression_ratio", path=name,
+                               ratio=info.file_size // max(info.compress_size, 1), limit=MAX_RATIO)
+        total += info.file_size
+        if total > MAX_BOOK_BYTES:
+            raise EpubRejected("ingest.reason.book_too_large", limit=MAX_BOOK_BYTES // 2**20)
+
+
+def open_checked(data: bytes) -> zipfile.ZipFile:
+    """The EPUB's ZIP once its entries pass check_entries (import, reader, download)."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        infos = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError):
+        raise EpubRejected("ingest.reason.not_zip") from None
+    check_entries(infos)
+    return archive
+
+
+def read_bounded(archive: zipfile.ZipFile, name: str, limit: int) -> bytes | None:
+    """An entry's bytes, inflated in a stream and given up past `limit` (None then)."""
+    with archive.open(name) as stream:
+        data = stream.read(limit + 1)
+    return None if len(data) > limit else data
+
+
 class EpubArchive:
     """An opened EPUB: its ZIP and the path of its package document."""
 
     def __init__(self, data: bytes) -> None:
-        try:
-            self.zip = zipfile.ZipFile(io.BytesIO(data))
-            self.names = set(self.zip.namelist())
-        except (zipfile.BadZipFile, ValueError, OSError):
-            raise EpubRejected("ingest.reason.not_zip") from None
+        self.zip = open_checked(data)
+        self.names = set(self.zip.namelist())
         if any(info.flag_bits & 0x1 for info in self.zip.infolist()):
             raise EpubRejected("ingest.reason.encrypted")  # ZIP-level passwords
         if "META-INF/container.xml" not in self.names:
@@ -182,9 +234,13 @@ class EpubArchive:
 
     def read(self, name: str) -> bytes:
         try:
-            return self.zip.read(name)
+            data = read_bounded(self.zip, name, MAX_XML_BYTES)
         except (KeyError, zipfile.BadZipFile, RuntimeError, OSError, EOFError) as exc:
             raise EpubRejected("ingest.reason.damaged", path=name, detail=str(exc)) from None
+        if data is None:
+            raise EpubRejected("ingest.reason.entry_too_large", path=name, mb=MAX_XML_BYTES // 2**20 + 1,
+                               limit=MAX_XML_BYTES // 2**20)
+        return data
 
     def has(self, name: str) -> bool:
         return name in self.names
