@@ -10,13 +10,22 @@ signed in with HTTP Basic get their shelf, borrow links and the EPUB of their lo
     GET|POST /opds/books/{id}/borrow   (Basic) borrow; 201 with the entry, 409 when no copy
     GET  /opds/loans/{loan}/book.epub  (Basic) the EPUB, to its current borrower only
     GET  /opds/v2/catalog.json, /opds/v2/search?query=…   OPDS 2.0 JSON
+
+The browser reading app (the "Read" page embeds it), opened by a loan's reader token:
+    GET  /ebooks/read/{token}                the app: spreads, zoom, keys, swipes, read-aloud
+    GET  /ebooks/read/{token}/pages/{i}      one page (JSON: image or SVG as data: URI, or sanitised XHTML)
+    POST /ebooks/read/{token}/position       {"index": i}: where the borrower is, on every device
+    POST /ebooks/read/{token}/settings       font size, line spacing, theme, ruby
+    GET  /ebooks/reader-app/reader.js|.css   the app's own script and style
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import json
 from datetime import datetime
+from html import escape
 from pathlib import Path
 from urllib.parse import quote
 from xml.etree import ElementTree as ET
@@ -343,4 +352,100 @@ def routes() -> list[Route]:
         Route("/opds/loans/{loan:int}/book.epub", opds_download, methods=["GET"]),
         Route("/opds/v2/catalog.json", opds2_catalogue, methods=["GET"]),
         Route("/opds/v2/search", opds2_search, methods=["GET"]),
+        Route("/ebooks/read/{token}", reading_app, methods=["GET"]),
+        Route("/ebooks/read/{token}/pages/{index:int}", reading_page, methods=["GET"]),
+        Route("/ebooks/read/{token}/position", reading_position, methods=["POST"]),
+        Route("/ebooks/read/{token}/settings", reading_settings, methods=["POST"]),
+        Route("/ebooks/reader-app/{name}", reading_asset, methods=["GET"]),
     ]
+
+
+# --------------------------------------------------------------------------- the reading app
+
+_APP_DIR = Path(__file__).resolve().parent / "reader_app"
+# The app's own script only; book content reaches it sanitised and shows no script.
+READER_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+                               "img-src data:; connect-src 'self'; frame-ancestors 'self'; base-uri 'none'; "
+                               "form-action 'none'",
+    "Referrer-Policy": "no-referrer",  # the token is in the address
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+}
+_APP_STRINGS = ("previous", "next", "toc", "zoom_in", "zoom_out", "zoom_fit", "font_size", "line_height", "ruby",
+                "theme", "theme_light", "theme_sepia", "theme_dark", "read_aloud", "stop_reading")
+
+
+async def _reading(request: Request, work):
+    """Run `work(actor, loan_id)` for the reading-app token in the path; NotFound when
+    the token (or the loan behind it) has ended."""
+    rc = route_context()
+
+    def run():
+        actor, loan_id = reader.redeem_token(rc.store, rc.clock, request.path_params["token"])
+        return work(rc, actor, loan_id)
+
+    return await run_in_threadpool(run)
+
+
+async def reading_app(request: Request) -> Response:
+    t = _translator(request)
+    try:
+        book = await _reading(request, lambda rc, actor, loan_id: reader.manifest(rc.store, rc.clock, actor, loan_id))
+    except ManabiError as exc:
+        return Response(t.error(exc), status_code=404, media_type="text/plain; charset=utf-8", headers=READER_HEADERS)
+    config = {"token": request.path_params["token"], "book": book,
+              "strings": {key: t(f"reader.{key}") for key in _APP_STRINGS}}
+    html = (_APP_DIR / "reader.html").read_text(encoding="utf-8")
+    replacements = {"{lang}": t.lang, "{title}": escape(book["title"]),
+                    # JSON inside <script type="application/json">: no "</" may close it early
+                    "{config}": json.dumps(config, ensure_ascii=False).replace("</", "<\\/")}
+    replacements.update({"{t_" + key + "}": escape(t(f"reader.{key}")) for key in _APP_STRINGS})
+    for placeholder, value in replacements.items():
+        html = html.replace(placeholder, value)
+    return Response(html, media_type="text/html; charset=utf-8", headers=READER_HEADERS)
+
+
+async def reading_page(request: Request) -> Response:
+    index = int(request.path_params["index"])
+    try:
+        page = await _reading(request, lambda rc, actor, loan_id: reader.page(rc.store, rc.clock, actor, loan_id, index))
+    except NotFound as exc:
+        return JSONResponse({"error": _translator(request).error(exc)}, status_code=404, headers=READER_HEADERS)
+    except ManabiError as exc:
+        return JSONResponse({"error": _translator(request).error(exc)}, status_code=409, headers=READER_HEADERS)
+    return JSONResponse(page, headers=READER_HEADERS)
+
+
+async def reading_position(request: Request) -> Response:
+    try:
+        index = int((await request.json())["index"])
+        await _reading(request, lambda rc, actor, loan_id: reader.save_position(rc.store, rc.clock, actor, loan_id,
+                                                                                 index))
+    except (ValueError, KeyError, TypeError):
+        return Response("bad request", status_code=400)
+    except ManabiError as exc:
+        return Response(_translator(request).error(exc), status_code=404, media_type="text/plain; charset=utf-8")
+    return Response(status_code=204)
+
+
+async def reading_settings(request: Request) -> Response:
+    try:
+        body = await request.json()
+        settings = reader.ReadingSettings(font_size=int(body["font_size"]), line_height=int(body["line_height"]),
+                                          theme=str(body["theme"]), ruby=bool(body["ruby"]))
+        await _reading(request, lambda rc, actor, loan_id: reader.save_settings(rc.store, actor, settings))
+    except (ValueError, KeyError, TypeError):
+        return Response("bad request", status_code=400)
+    except ManabiError as exc:
+        return Response(_translator(request).error(exc), status_code=400, media_type="text/plain; charset=utf-8")
+    return Response(status_code=204)
+
+
+async def reading_asset(request: Request) -> Response:
+    name = request.path_params["name"]
+    media_type = {"reader.js": "text/javascript; charset=utf-8", "reader.css": "text/css; charset=utf-8"}.get(name)
+    if media_type is None:
+        return Response("not found", status_code=404)
+    return Response((_APP_DIR / name).read_bytes(), media_type=media_type,
+                    headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"})

@@ -38,6 +38,10 @@ DC = TAG["dc"]
 # Font obfuscation (IDPF and Adobe) only scrambles embedded fonts; it is not DRM.
 FONT_OBFUSCATION = {"http://www.idpf.org/2008/embedding", "http://ns.adobe.com/pdf/enc#RC"}
 XHTML_TYPES = {"application/xhtml+xml", "text/html", "application/x-dtbook+xml"}
+SVG_TYPE = "image/svg+xml"  # an SVG content document: EPUB 3 counts it as readable content
+# Images a browser shows by itself: in a fixed-layout spine (with an XHTML fallback the
+# package must name) they are pages of their own.
+PAGE_IMAGE_TYPES = {"image/jpeg", "image/png", "image/gif", "image/webp"}
 COVER_BOX = (240, 360)  # thumbnail size in pixels (width, height)
 VERTICAL_LANGUAGES = ("ja", "zh")
 # Limits on what an archive may declare (zip bombs): one entry, the whole book, and the
@@ -88,6 +92,10 @@ class ParsedBook:
     toc: list[TocEntry]
     spine: list[str]
     epub_version: str
+    # "pre-paginated" (fixed layout: picture books, manga) or "reflowable", for the book;
+    # per spine item its kind (xhtml, svg, image), page-spread side and fixed-ness.
+    layout: str = "reflowable"
+    pages: list[dict] = field(default_factory=list)
     # The cover image's member in the ZIP, when there is one that reads as an image, and
     # its JPEG thumbnail when it was made (or the cover already was one); see _cover.
     cover_path: str | None = None
@@ -325,20 +333,44 @@ def parse_epub(data: bytes, *, make_thumbnail: bool = True) -> ParsedBook:
                 "properties": item.get("properties", ""),
             }
 
-    spine = []
+    layout = "reflowable"
+    for meta in metadata.iter(f"{OPF}meta"):
+        if meta.get("property") == "rendition:layout" and not meta.get("refines"):
+            layout = "pre-paginated" if _text(meta) == "pre-paginated" else "reflowable"
+    spine, pages = [], []
     for itemref in spine_element.findall(f"{OPF}itemref"):
         item = items.get(itemref.get("idref", ""))
         # Items the package names but the ZIP lacks are skipped, not fatal.
-        if item and item["type"] in XHTML_TYPES and book.has(item["path"]):
-            spine.append(item["path"])
+        if not item or not book.has(item["path"]):
+            continue
+        kind = _page_kind(item["type"])
+        if kind is None:
+            continue
+        properties = itemref.get("properties", "").split()
+        fixed = layout == "pre-paginated"
+        if "rendition:layout-pre-paginated" in properties:
+            fixed = True
+        elif "rendition:layout-reflowable" in properties:
+            fixed = False
+        if kind != "xhtml":
+            fixed = True  # an image or SVG page has its own size, whatever the book says
+        spread = next((p.removeprefix("page-spread-").removeprefix("rendition:page-spread-")
+                       for p in properties if p.startswith(("page-spread-", "rendition:page-spread-"))), None)
+        spine.append(item["path"])
+        pages.append({"kind": kind, "fixed": fixed, "spread": spread})
     if not spine:
         raise EpubRejected("ingest.reason.no_content")
+    if any(page["fixed"] for page in pages):
+        layout = "pre-paginated"
 
     page_direction = spine_element.get("page-progression-direction", "default")
     if page_direction not in ("ltr", "rtl"):
         page_direction = "default"
 
     cover_path, cover_image = _cover(book, items, metadata, make_thumbnail)
+    if cover_path is None and pages[0]["kind"] in ("image", "xhtml") and layout == "pre-paginated":
+        # A picture book without a declared cover: its first page is the cover.
+        cover_path, cover_image = _first_page_cover(book, spine[0], pages[0]["kind"], make_thumbnail)
     return ParsedBook(
         title=title,
         title_reading=title_reading or None,
@@ -355,9 +387,47 @@ def parse_epub(data: bytes, *, make_thumbnail: bool = True) -> ParsedBook:
         toc=_table_of_contents(book, items, spine_element, spine),
         spine=spine,
         epub_version=package.get("version", "2.0"),
+        layout=layout,
+        pages=pages,
         cover_path=cover_path,
         cover_image=cover_image,
     )
+
+
+def _page_kind(media_type: str) -> str | None:
+    if media_type in XHTML_TYPES:
+        return "xhtml"
+    if media_type == SVG_TYPE:
+        return "svg"
+    if media_type in PAGE_IMAGE_TYPES:
+        return "image"
+    return None
+
+
+_IMG_SRC = re.compile(rb"""<(?:img|image)\b[^>]*?(?:src|xlink:href|href)\s*=\s*["']([^"']+)["']""", re.I)
+
+
+def _first_page_cover(book: EpubArchive, path: str, kind: str, make_thumbnail: bool):
+    """The first page's picture as the cover: the page itself when it is an image, or
+    the first image an XHTML page shows."""
+    if kind == "xhtml":
+        match = _IMG_SRC.search(book.read(path))
+        if not match:
+            return None, None
+        href = match.group(1).decode("utf-8", "replace")
+        if ":" in href:
+            return None, None
+        path = _resolve(posixpath.dirname(path), href).partition("#")[0]
+        if not book.has(path):
+            return None, None
+    if make_thumbnail:
+        try:
+            image = thumbnail(book.zip.read(path))
+        except (zipfile.BadZipFile, RuntimeError, OSError, EOFError, ValueError):
+            image = None
+        return (path, image) if image else (None, None)
+    is_image, small_jpeg = _read_header(book.zip, path)
+    return (path, small_jpeg) if is_image else (None, None)
 
 
 def _table_of_contents(book: EpubArchive, items, spine_element, spine: list[str]) -> list[TocEntry]:
