@@ -44,7 +44,8 @@ from library_ebooks.services.patrons import BadCredentials, authenticate_basic
 
 ATOM = "http://www.w3.org/2005/Atom"
 NAMESPACES = {"": ATOM, "dc": "http://purl.org/dc/terms/", "opds": "http://opds-spec.org/2010/catalog",
-              "opensearch": "http://a9.com/-/spec/opensearch/1.1/"}
+              "opensearch": "http://a9.com/-/spec/opensearch/1.1/", "schema": "http://schema.org/"}
+RENDITION_LAYOUT = "http://www.idpf.org/vocab/rendition/#layout"
 for _prefix, _uri in NAMESPACES.items():
     ET.register_namespace(_prefix, _uri)
 ACQUISITION_FEED = "application/atom+xml;profile=opds-catalog;kind=acquisition"
@@ -91,7 +92,7 @@ def _feed(feed_id: str, title: str, now: datetime, self_href: str) -> ET.Element
 
 
 def _entry(parent, card: TitleCard, now: datetime, *, loan: lending.Loan | None = None,
-           hold: lending.Hold | None = None) -> ET.Element:
+           hold: lending.Hold | None = None, loan_downloadable: bool = True) -> ET.Element:
     entry = _sub(parent, "entry")
     _sub(entry, "id", f"urn:manabi:ebook:{card.id}")
     _sub(entry, "title", card.title)
@@ -112,16 +113,24 @@ def _entry(parent, card: TitleCard, now: datetime, *, loan: lending.Loan | None 
         _sub(entry, "category", term=subject, label=subject)
     if card.description:
         _sub(entry, "summary", card.description)
+    if card.layout == "pre-paginated":
+        # A fixed-layout book (picture book, manga): pages are pictures, read visually.
+        _sub(entry, "category", scheme=RENDITION_LAYOUT, term="pre-paginated", label="rendition:layout pre-paginated")
+        _sub(entry, "schema:accessMode", "visual")
+    else:
+        _sub(entry, "schema:accessMode", "textual")
     if card.has_cover:
         for rel in ("http://opds-spec.org/image", "http://opds-spec.org/image/thumbnail"):
             _link(entry, rel, f"/opds/covers/{card.id}.jpg", "image/jpeg")
     _link(entry, "alternate", f"/opds/books/{card.id}", ENTRY_TYPE)
-    if loan is not None:
+    if loan is not None and not loan_downloadable:
+        pass  # the license allows reading in the browser only: no acquisition link
+    elif loan is not None:
         link = _link(entry, "http://opds-spec.org/acquisition", f"/opds/loans/{loan.id}/book.epub",
                      "application/epub+zip")
         _sub(link, "opds:availability", status="available", since=loan.borrowed_at.isoformat(),
              until=loan.due_at.isoformat())
-    elif card.licensed:
+    elif card.licensed and card.downloadable:
         link = _link(entry, BORROW_REL, f"/opds/books/{card.id}/borrow", ENTRY_TYPE)
         _sub(link, "opds:indirectAcquisition", type_="application/epub+zip")
         if hold is not None and hold.status == "offered":
@@ -238,13 +247,14 @@ async def opds_shelf(request: Request) -> Response:
         loans = lending.my_loans(rc.store, rc.clock, actor)
         holds = lending.my_holds(rc.store, rc.clock, actor)
         cards = {i: catalogue.get_title(rc.store, rc.clock, i) for i in {x.title_id for x in [*loans, *holds]}}
-        return loans, holds, cards
+        downloadable = {loan.id: reader.may_download(rc.store, loan.id) for loan in loans}
+        return loans, holds, cards, downloadable
 
-    loans, holds, cards = await run_in_threadpool(gather)
+    loans, holds, cards, downloadable = await run_in_threadpool(gather)
     now = rc.clock.now()
     feed = _feed(f"urn:manabi:opds:shelf:{actor.user_id}", t("opds.shelf"), now, "/opds/shelf")
     for loan in loans:
-        _entry(feed, cards[loan.title_id], now, loan=loan)
+        _entry(feed, cards[loan.title_id], now, loan=loan, loan_downloadable=downloadable[loan.id])
     for hold in holds:
         _entry(feed, cards[hold.title_id], now, hold=hold)
     return _atom(feed)
@@ -285,6 +295,8 @@ async def opds_download(request: Request) -> Response:
                                               int(request.path_params["loan"]))
     except NotFound:
         return Response("not found", status_code=404)
+    except PermissionDenied as exc:  # read in the browser only, by the license
+        return Response(_translator(request).error(exc), status_code=403, media_type="text/plain; charset=utf-8")
     except ManabiError as exc:  # an archive that fails the checks is never handed out
         return Response(_translator(request).error(exc), status_code=409, media_type="text/plain; charset=utf-8")
     return Response(data, media_type="application/epub+zip",
@@ -299,12 +311,15 @@ def _publication(card: TitleCard) -> dict:
                 "subject": card.subjects}
     if card.title_reading:
         metadata["sortAs"] = card.title_reading
+    metadata["accessMode"] = ["visual"] if card.layout == "pre-paginated" else ["textual"]
+    if card.layout == "pre-paginated":
+        metadata["presentation"] = {"layout": "fixed"}
     for key, value in (("publisher", card.publisher), ("published", card.published),
                        ("description", card.description)):
         if value:
             metadata[key] = value
     links = [{"rel": "self", "href": f"/opds/books/{card.id}", "type": ENTRY_TYPE}]
-    if card.licensed:
+    if card.licensed and card.downloadable:
         links.append({"rel": BORROW_REL, "href": f"/opds/books/{card.id}/borrow", "type": ENTRY_TYPE,
                       "properties": {"indirectAcquisition": [{"type": "application/epub+zip"}],
                                      "availability": {"state": "available" if card.available else "unavailable"}}})

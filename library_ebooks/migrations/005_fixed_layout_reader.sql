@@ -22,3 +22,7 @@ CREATE TABLE library_ebooks_reader_settings (
     theme        VARCHAR NOT NULL DEFAULT 'light' CHECK (theme IN ('light', 'sepia', 'dark')),
     ruby         BOOLEAN NOT NULL DEFAULT true
 );
+
+-- Whether the publisher lets a borrower download the file (into a reading app) or
+-- only read it in the browser; OPDS offers no download for a browser-only loan.
+ALTER TABLE library_ebooks_licenses ADD COLUMN download_allowed BOOLEAN DEFAULT true;

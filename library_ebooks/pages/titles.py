@@ -61,6 +61,8 @@ with license_tab:
                                                help=t("titles.no_limit") + " = 0")
             loan_days = days_col.number_input(t("titles.loan_days"), min_value=1, max_value=60,
                                               value=catalogue.DEFAULT_LOAN_DAYS)
+            download_allowed = st.checkbox(t("titles.download_allowed"), value=True,
+                                           help=t("titles.download_allowed_help"))
             set_expiry = st.checkbox(t("titles.set_expiry"))
             expiry = st.date_input(t("titles.expires"), value=None)
             if st.form_submit_button(t("titles.add_license"), type="primary"):
@@ -70,7 +72,8 @@ with license_tab:
                         ctx.store, ctx.clock, ctx.actor, title_id, model,
                         copies=None if model == "simultaneous" else int(copies),
                         max_loans=(int(max_loans) or None) if model == "metered" else None,
-                        expires_at=expires_at if model == "metered" else None, loan_days=int(loan_days))
+                        expires_at=expires_at if model == "metered" else None, loan_days=int(loan_days),
+                        download_allowed=download_allowed)
                 except ManabiError as exc:
                     show_error(ctx, exc)
                 else:

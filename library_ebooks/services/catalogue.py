@@ -242,6 +242,9 @@ class TitleCard:
     offers: int = 0
     available: bool = False      # a walk-in borrower could take it now
     score: float | None = None
+    layout: str = "reflowable"   # or pre-paginated (fixed layout)
+    downloadable: bool = True    # some usable license lets borrowers download the file
+    imported_at: datetime | None = None
 
     @property
     def creator_names(self) -> str:
@@ -260,6 +263,7 @@ AVAILABILITY_SQL = """
     lic AS (
         SELECT l.title_id,
                count(*) AS licenses,
+               bool_or(usable AND coalesce(l.download_allowed, true)) AS downloadable,
                bool_or(l.copies IS NULL AND usable) AS unlimited,
                sum(CASE WHEN usable THEN coalesce(l.copies, 0) ELSE 0 END) AS copies,
                sum(coalesce(a.n, 0)) AS on_loan,
@@ -276,7 +280,8 @@ AVAILABILITY_SQL = """
         FROM library_ebooks_holds
         WHERE title_id IN (SELECT title_id FROM cand) AND status IN ('waiting', 'offered') GROUP BY title_id),
     av AS (
-        SELECT cand.title_id, coalesce(lic.licenses, 0) > 0 AS licensed, coalesce(lic.unlimited, false) AS unlimited,
+        SELECT cand.title_id, coalesce(lic.licenses, 0) > 0 AS licensed,
+               coalesce(lic.downloadable, true) AS downloadable, coalesce(lic.unlimited, false) AS unlimited,
                coalesce(lic.copies, 0) AS copies, coalesce(lic.on_loan, 0) AS on_loan,
                coalesce(queue.waiting, 0) AS holds_waiting, coalesce(queue.offers, 0) AS offers,
                coalesce(lic.unlimited, false)
@@ -285,15 +290,18 @@ AVAILABILITY_SQL = """
 """
 
 _CARD_COLUMNS = """t.id, t.title, t.title_reading, t.creators, t.language, t.isbn, t.identifier, t.publisher,
-    t.published, t.subjects, t.description, t.writing, t.has_cover"""
+    t.published, t.subjects, t.description, t.writing, t.has_cover, coalesce(t.layout, 'reflowable'),
+    t.imported_at"""
 
 
 def _card(row) -> TitleCard:
     (id_, title, reading, creators, language, isbn, identifier, publisher, published, subjects, description,
-     writing, has_cover, licensed, unlimited, copies, on_loan, waiting, offers, available, score) = row
+     writing, has_cover, layout, imported_at, licensed, unlimited, copies, on_loan, waiting, offers, available,
+     downloadable, score) = row
     return TitleCard(id_, title, reading, json.loads(creators), language, isbn, identifier, publisher, published,
                      list(subjects or []), description, writing, has_cover, licensed, unlimited, int(copies),
-                     int(on_loan), int(waiting), int(offers), available, score)
+                     int(on_loan), int(waiting), int(offers), available, score, layout, bool(downloadable),
+                     imported_at)
 
 
 @dataclass
@@ -346,7 +354,7 @@ def search(store: Store, clock: Clock, query: str = "", *, language: str | None 
                  FROM {source} WHERE {" AND ".join(where)} {page_cut}),
         {AVAILABILITY_SQL}
         SELECT {_CARD_COLUMNS}, av.licensed, av.unlimited, av.copies, av.on_loan, av.holds_waiting, av.offers,
-               av.available, cand.score, {"count(*) OVER ()" if available_only else "cand.total"}
+               av.available, av.downloadable, cand.score, {"count(*) OVER ()" if available_only else "cand.total"}
         FROM cand JOIN library_ebooks_titles t ON t.id = cand.title_id JOIN av ON av.title_id = cand.title_id
         {"WHERE av.available" if available_only else ""}
         ORDER BY {order.replace("title_id", "cand.title_id")}
@@ -361,7 +369,7 @@ def get_title(store: Store, clock: Clock, title_id: int) -> TitleCard:
     rows = store.cursor().execute(
         f"""WITH cand AS (SELECT $id AS title_id), {AVAILABILITY_SQL}
             SELECT {_CARD_COLUMNS}, av.licensed, av.unlimited, av.copies, av.on_loan, av.holds_waiting, av.offers,
-                   av.available, NULL
+                   av.available, av.downloadable, NULL
             FROM library_ebooks_titles t JOIN av ON av.title_id = t.id WHERE t.id = $id""",
         {"now": clock.now(), "id": title_id},
     ).fetchall()
@@ -444,8 +452,9 @@ def _check_license(model: str, copies: int | None, max_loans: int | None, expire
 
 def add_license(store: Store, clock: Clock, actor: Actor, title_id: int, model: str, *,
                 copies: int | None = None, max_loans: int | None = None, expires_at: datetime | None = None,
-                loan_days: int = DEFAULT_LOAN_DAYS) -> int:
-    """Add a license to a title: one copy one user (N copies), metered or simultaneous use."""
+                loan_days: int = DEFAULT_LOAN_DAYS, download_allowed: bool = True) -> int:
+    """Add a license to a title: one copy one user (N copies), metered or simultaneous use;
+    `download_allowed=False` when the publisher allows reading in the browser only."""
     actor.require(*STAFF)
     if model == "simultaneous":
         copies = None
@@ -459,9 +468,10 @@ def add_license(store: Store, clock: Clock, actor: Actor, title_id: int, model: 
         if not cur.execute("SELECT 1 FROM library_ebooks_titles WHERE id = ?", [title_id]).fetchone():
             raise NotFound("ebooks.error.no_title", id=title_id)
         return cur.execute(
-            """INSERT INTO library_ebooks_licenses (title_id, model, copies, max_loans, expires_at, loan_days, added_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id""",
-            [title_id, model, copies, max_loans, expires_at, loan_days, clock.now()],
+            """INSERT INTO library_ebooks_licenses (title_id, model, copies, max_loans, expires_at, loan_days, added_at,
+                                                    download_allowed)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""",
+            [title_id, model, copies, max_loans, expires_at, loan_days, clock.now(), download_allowed],
         ).fetchone()[0]
 
     return store.write(add)

@@ -26,7 +26,7 @@ import nh3
 
 from kernel.actor import Actor, Role
 from kernel.clock import Clock
-from kernel.errors import InvalidInput, NotFound
+from kernel.errors import InvalidInput, NotFound, PermissionDenied
 from kernel.store import Store
 from library_ebooks.services.epub import EpubRejected, open_checked, read_bounded
 
@@ -147,9 +147,18 @@ def save_position(store: Store, clock: Clock, actor: Actor, loan_id: int, index:
         [max(index, 0), loan_id, actor.user_id]))
 
 
+def may_download(store: Store, loan_id: int) -> bool:
+    """Whether the license a loan was taken on lets the borrower download the file."""
+    return bool(store.scalar(
+        """SELECT coalesce(l.download_allowed, true) FROM library_ebooks_loans o
+           JOIN library_ebooks_licenses l ON l.id = o.license_id WHERE o.id = ?""", [loan_id]))
+
+
 def download(store: Store, clock: Clock, actor: Actor, loan_id: int) -> tuple[str, bytes]:
     """The EPUB file itself for a reading app (OPDS), to the current borrower only."""
     row = _active_loan(store, clock, actor, loan_id)
+    if not may_download(store, loan_id):
+        raise PermissionDenied("reader.browser_only")
     epub = store.scalar("SELECT epub FROM library_ebooks_files WHERE title_id = ?", [row[8]])
     # Books stored before the archive checks existed are checked again on the way out.
     open_checked(epub).close()

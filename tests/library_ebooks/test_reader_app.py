@@ -57,10 +57,12 @@ def library(demo_db, tmp_path_factory):
     results = catalogue.import_files(store, clock, LIBRARIAN, CORPUS_FILES)
     for number, (path, result) in enumerate(zip(CORPUS_FILES, results, strict=True)):
         assert result.status == "imported", (path.name, result)
-        catalogue.add_license(store, clock, LIBRARIAN, result.title_id, "simultaneous")
+        # One book the publisher lets residents read in the browser only.
+        catalogue.add_license(store, clock, LIBRARIAN, result.title_id, "simultaneous",
+                              download_allowed=path.name != "wasteland-otf-obf.epub")
         resident = readers[number // 5]  # five loans at a time each
         loan_id = lending.borrow(store, clock, resident, result.title_id)
-        tokens[path.name] = (reader.reader_token(store, clock, resident, loan_id), loan_id)
+        tokens[path.name] = (reader.reader_token(store, clock, resident, loan_id), loan_id, result.title_id)
     store.close()
     with running_server(db, tmp_path_factory.mktemp("reader-app-log") / "server.log") as base:
         yield base, tokens
@@ -134,7 +136,7 @@ def test_a_left_to_right_picture_book_and_a_portrait_window(library, page: Page)
 
 def test_position_is_kept_on_the_server(library, page: Page):
     base, tokens = library
-    token, _ = tokens["svg-in-spine.epub"]
+    token, *_ = tokens["svg-in-spine.epub"]
     open_app(page, base, token, width=600, height=900)  # portrait: one page at a time
     page.keyboard.press("ArrowRight")
     page.keyboard.press("ArrowRight")
@@ -198,3 +200,32 @@ def test_a_token_opens_only_its_own_loan_and_not_after_it_ends(library):
     response = httpx.get(f"{base}/ebooks/read/{token}")
     assert "script-src 'self'" in response.headers["content-security-policy"]
     assert response.headers["referrer-policy"] == "no-referrer"
+
+
+def test_opds_marks_fixed_layout_and_offers_no_download_for_browser_only_books(library):
+    from xml.etree import ElementTree
+
+    from portal.demo import DEMO_PASSWORD
+
+    base, tokens = library
+    atom = "{http://www.w3.org/2005/Atom}"
+    manga = ElementTree.fromstring(httpx.get(f"{base}/opds/books/{tokens['haruko-html-jpeg.epub'][2]}").content)
+    layouts = [c.get("term") for c in manga.iter(f"{atom}category")
+               if c.get("scheme") == "http://www.idpf.org/vocab/rendition/#layout"]
+    assert layouts == ["pre-paginated"]
+    assert manga.find("{http://schema.org/}accessMode").text == "visual"
+    novel = ElementTree.fromstring(httpx.get(f"{base}/opds/books/{tokens['moby-dick.epub'][2]}").content)
+    assert novel.find("{http://schema.org/}accessMode").text == "textual"
+
+    _, loan_id, title_id = tokens["wasteland-otf-obf.epub"]
+    browser_only = ElementTree.fromstring(httpx.get(f"{base}/opds/books/{title_id}").content)
+    assert not [link for link in browser_only.iter(f"{atom}link") if "acquisition" in link.get("rel")]
+    auth = ("resident17", DEMO_PASSWORD)
+    shelf = ElementTree.fromstring(httpx.get(f"{base}/opds/shelf", auth=auth).content)
+    hrefs = [link.get("href") for link in shelf.iter(f"{atom}link")]
+    assert f"/opds/loans/{loan_id}/book.epub" not in hrefs
+    assert f"/opds/loans/{tokens['wasteland.epub'][1]}/book.epub" in hrefs
+    refused = httpx.get(f"{base}/opds/loans/{loan_id}/book.epub", auth=auth)
+    assert refused.status_code == 403 and "ブラウザでのみ" in refused.text
+    fixed = httpx.get(f"{base}/opds/v2/search", params={"query": "ハルコ"}).json()["publications"]
+    assert fixed[0]["metadata"]["presentation"] == {"layout": "fixed"}
