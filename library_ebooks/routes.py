@@ -119,9 +119,9 @@ def _entry(parent, card: TitleCard, now: datetime, *, loan: lending.Loan | None 
         _sub(entry, "schema:accessMode", "visual")
     else:
         _sub(entry, "schema:accessMode", "textual")
-    if card.has_cover:
-        for rel in ("http://opds-spec.org/image", "http://opds-spec.org/image/thumbnail"):
-            _link(entry, rel, f"/opds/covers/{card.id}.jpg", "image/jpeg")
+    # Every book has a cover: its own, or one made from its title and creator.
+    for rel in ("http://opds-spec.org/image", "http://opds-spec.org/image/thumbnail"):
+        _link(entry, rel, f"/opds/covers/{card.id}.jpg", "image/jpeg")
     _link(entry, "alternate", f"/opds/books/{card.id}", ENTRY_TYPE)
     if loan is not None and not loan_downloadable:
         pass  # the license allows reading in the browser only: no acquisition link
@@ -210,7 +210,7 @@ async def opds_book(request: Request) -> Response:
 
 async def opds_cover(request: Request) -> Response:
     rc = route_context()
-    data = await run_in_threadpool(catalogue.cover, rc.store, int(request.path_params["id"]))
+    data = await run_in_threadpool(catalogue.cover_or_generated, rc.store, int(request.path_params["id"]))
     if not data:
         return Response("not found", status_code=404)
     return Response(data, media_type="image/jpeg", headers={"Cache-Control": "public, max-age=86400"})
@@ -323,7 +323,7 @@ def _publication(card: TitleCard) -> dict:
         links.append({"rel": BORROW_REL, "href": f"/opds/books/{card.id}/borrow", "type": ENTRY_TYPE,
                       "properties": {"indirectAcquisition": [{"type": "application/epub+zip"}],
                                      "availability": {"state": "available" if card.available else "unavailable"}}})
-    images = [{"href": f"/opds/covers/{card.id}.jpg", "type": "image/jpeg"}] if card.has_cover else []
+    images = [{"href": f"/opds/covers/{card.id}.jpg", "type": "image/jpeg"}]  # own or generated
     return {"metadata": metadata, "links": links, "images": images}
 
 

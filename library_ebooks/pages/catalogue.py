@@ -58,7 +58,7 @@ if "ebooks_catalogue_error" in st.session_state:
 for card in result.cards:
     with st.container(border=True):
         cover_col, text_col, action_col = st.columns([1, 5, 2])
-        cover = catalogue.cover(ctx.store, card.id)
+        cover = catalogue.cover_or_generated(ctx.store, card.id)
         if cover:
             cover_col.image(cover, width=90)
         # Show a kana reading (くさまくら); a Latin file-as ("Moby-Dick, The") adds nothing.

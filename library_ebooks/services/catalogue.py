@@ -6,6 +6,7 @@ Availability is computed from the clock on every read: a loan counts while
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Callable, Iterable
@@ -21,6 +22,7 @@ from kernel.clock import Clock
 from kernel.errors import Conflict, InvalidInput, NotFound
 from kernel.store import Store
 from library_ebooks.services import search as text_search
+from library_ebooks.services.covers import generated_cover
 from library_ebooks.services.epub import EpubRejected, ParsedBook, cover_thumbnail, parse_epub
 
 STAFF = ("librarian", "city_admin")
@@ -401,6 +403,25 @@ def cover(store: Store, title_id: int) -> bytes | None:
     with suppress(duckdb.Error, Conflict):
         store.write(keep)
     return jpeg
+
+
+def cover_or_generated(store: Store, title_id: int) -> bytes | None:
+    """The book's own cover thumbnail, or one made from its title and creator (None only
+    when there is no such title)."""
+    own = cover(store, title_id)
+    if own:
+        return own
+    row = store.cursor().execute("SELECT title, creators, writing FROM library_ebooks_titles WHERE id = ?",
+                                 [title_id]).fetchone()
+    if row is None:
+        return None
+    creators = " / ".join(c["name"] for c in json.loads(row[1]))
+    return _generated(row[0], creators, row[2] == "vertical")
+
+
+@functools.lru_cache(maxsize=512)
+def _generated(title: str, creators: str, vertical: bool) -> bytes:
+    return generated_cover(title, creators, vertical=vertical)
 
 
 def languages(store: Store) -> list[str]:
