@@ -380,6 +380,64 @@ def get_title(store: Store, clock: Clock, title_id: int) -> TitleCard:
     return _card(rows[0])
 
 
+def cards_of(store: Store, clock: Clock, title_ids: list[int]) -> list[TitleCard]:
+    """Cards (with availability) of the given titles, in the given order."""
+    if not title_ids:
+        return []
+    rows = store.cursor().execute(
+        f"""WITH cand AS (SELECT unnest($ids) AS title_id), {AVAILABILITY_SQL}
+            SELECT {_CARD_COLUMNS}, av.licensed, av.unlimited, av.copies, av.on_loan, av.holds_waiting, av.offers,
+                   av.available, av.downloadable, NULL
+            FROM library_ebooks_titles t JOIN av ON av.title_id = t.id""",
+        {"now": clock.now(), "ids": list(title_ids)},
+    ).fetchall()
+    by_id = {row[0]: _card(row) for row in rows}
+    return [by_id[i] for i in title_ids if i in by_id]
+
+
+# Subjects that put a book on the children's shelf (picture books come with the first two).
+CHILDREN_SUBJECTS = ("絵本", "児童書", "児童文学", "Picture books", "Children's books", "Children's literature")
+
+
+def new_arrivals(store: Store, clock: Clock, limit: int = 6) -> list[TitleCard]:
+    ids = [r[0] for r in store.cursor().execute(
+        "SELECT id FROM library_ebooks_titles ORDER BY imported_at DESC, id DESC LIMIT ?", [limit]).fetchall()]
+    return cards_of(store, clock, ids)
+
+
+def subject_shelf(store: Store, clock: Clock, subjects: Iterable[str], limit: int = 6) -> list[TitleCard]:
+    """Titles with any of `subjects`, licensed ones first, then by reading."""
+    ids = [r[0] for r in store.cursor().execute(
+        """SELECT t.id FROM library_ebooks_titles t
+           WHERE list_has_any(t.subjects, $subjects)
+           ORDER BY EXISTS (SELECT 1 FROM library_ebooks_licenses l WHERE l.title_id = t.id) DESC,
+                    lower(coalesce(t.title_reading, t.title)), t.id
+           LIMIT $limit""", {"subjects": list(subjects), "limit": limit}).fetchall()]
+    return cards_of(store, clock, ids)
+
+
+def popular_subjects(store: Store, limit: int = 3) -> list[str]:
+    """The subjects most titles share (the catalogue's shelves), children's ones aside."""
+    rows = store.cursor().execute(
+        """SELECT s, count(*) AS n FROM (SELECT unnest(subjects) AS s FROM library_ebooks_titles)
+           WHERE NOT list_contains($children, s) GROUP BY s ORDER BY n DESC, s LIMIT $limit""",
+        {"children": list(CHILDREN_SUBJECTS), "limit": limit}).fetchall()
+    return [r[0] for r in rows]
+
+
+def other_books_by(store: Store, clock: Clock, card: TitleCard, limit: int = 6) -> list[TitleCard]:
+    """Other titles sharing a creator with `card`."""
+    names = [c["name"] for c in card.creators]
+    if not names:
+        return []
+    ids = [r[0] for r in store.cursor().execute(
+        """SELECT id FROM library_ebooks_titles
+           WHERE id <> $id AND list_has_any(json_extract_string(creators, '$[*].name'), $names)
+           ORDER BY lower(coalesce(title_reading, title)), id LIMIT $limit""",
+        {"id": card.id, "names": names, "limit": limit}).fetchall()]
+    return cards_of(store, clock, ids)
+
+
 def cover(store: Store, title_id: int) -> bytes | None:
     """The cover thumbnail (JPEG). Import leaves it to be made here, the first time it is
     asked for, and then keeps it; a cover that cannot be decoded clears `has_cover`."""

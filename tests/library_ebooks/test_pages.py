@@ -169,3 +169,63 @@ def test_catalogue_shows_a_cover_that_import_left_to_make(app_for, fresh_demo_db
     kept = shared_store(fresh_demo_db).scalar("SELECT cover_jpeg FROM library_ebooks_files WHERE title_id = ?",
                                               [title_id])
     assert kept[:2] == b"\xff\xd8"
+
+
+def book_id(title: str, db) -> int:
+    store = Store(db, read_only=True)
+    try:
+        return store.scalar("SELECT id FROM library_ebooks_titles WHERE title = ?", [title])
+    finally:
+        store.close()
+
+
+def test_book_page_for_an_anonymous_visitor(app_for, fresh_demo_db):
+    neko = book_id("吾輩は猫である", fresh_demo_db)
+    at = app_for()
+    at.query_params["id"] = str(neko)
+    at.switch_page(page("book")).run()
+    assert not at.exception
+    assert [x.value for x in at.title] == ["吾輩は猫である"]
+    shown = texts(at)
+    assert "夏目 漱石（なつめ そうせき） — 著" in shown
+    assert "中学校の英語教師の家に飼われる猫" in shown and "日本文学" in shown
+    assert "1 / 2 冊 貸出可" in shown and "借りるにはサインインしてください。" in shown
+    assert "夏目 漱石 のほかの本" in [h.value for h in at.subheader]
+    assert len(at.get("image")) == 1 + 2  # the cover, and 草枕 and 坊っちゃん
+    assert not [b for b in at.button if b.key in ("book_borrow", "book_hold")]
+
+
+def test_book_page_for_a_signed_in_resident_borrows_and_holds(app_for, fresh_demo_db):
+    kusamakura, botchan = book_id("草枕", fresh_demo_db), book_id("坊っちゃん", fresh_demo_db)
+    at = app_for(login="resident07")
+    at.query_params["id"] = str(kusamakura)
+    at.switch_page(page("book")).run()
+    at.button(key="book_borrow").click().run()
+    assert not at.exception
+    assert any("「草枕」を借りました" in s.value for s in at.success)
+    assert [b for b in at.button if b.key == "book_read"]
+    at.query_params["id"] = str(botchan)
+    at.switch_page(page("book")).run()
+    assert "予約待ち 3 人" in texts(at)  # resident01's kept copy and two waiting
+    at.button(key="book_hold").click().run()
+    assert any("予約しました" in s.value for s in at.success)
+
+
+def test_book_page_for_an_unknown_book(app_for):
+    at = app_for()
+    at.query_params["id"] = "999999"
+    at.switch_page(page("book")).run()
+    assert not at.exception
+    assert "その本は目録にありません" in texts(at)
+
+
+def test_catalogue_first_page_has_shelves_and_pages_by_number(app_for):
+    at = app_for(page=page("catalogue"))
+    headings = [h.value for h in at.subheader]
+    assert headings[:2] == ["新着", "こどもの本・絵本"]
+    assert "件名: 日本文学" in headings
+    assert {"ebooks_page_1", "ebooks_page_2", "ebooks_page_next"} <= {b.key for b in at.button}
+    at.button(key="ebooks_page_2").click().run()
+    assert not at.exception
+    assert "2 / 2 ページ" in texts(at)
+    assert not at.subheader  # the shelves belong to the first page
