@@ -88,16 +88,10 @@ SHELF = (
 
 
 def _cover_jpeg(book: DemoBook) -> bytes:
-    """A plain cover: the book's colour with a few bands (no text, so no font is needed)."""
-    image = Image.new("RGB", (300, 450), book.colour)
-    draw = ImageDraw.Draw(image)
-    light = tuple(min(255, c + 70) for c in book.colour)
-    draw.rectangle((24, 60, 276, 70), fill=light)
-    draw.rectangle((24, 380, 276, 386), fill=light)
-    draw.ellipse((110, 170, 190, 250), outline=light, width=6)
-    out = io.BytesIO()
-    image.save(out, "JPEG", quality=80)
-    return out.getvalue()
+    """The cover: title and author on a coloured ground, vertical for vertical books."""
+    from library_ebooks.services.covers import generated_cover
+
+    return generated_cover(book.title, book.author, vertical=book.vertical)
 
 
 # Filler written for the demo (no third party's text): enough chapters and paragraphs
@@ -234,7 +228,11 @@ def _page_jpeg(book: PictureBook, number: int, sentence: str) -> bytes:
     draw.ellipse((x + 5, height - 345, x + 30, height - 320), fill=(120, 80, 50))
     draw.ellipse((x + 60, height - 345, x + 85, height - 320), fill=(120, 80, 50))
     draw.rectangle((30, 200, width - 30, 290), fill=(255, 255, 255))
-    draw.text((width / 2, 245), sentence, font=_font(30), fill=(30, 30, 30), anchor="mm")
+    if number == 1:  # the cover: the title large, the author small
+        draw.text((width / 2, 232), book.title, font=_font(38), fill=(30, 30, 30), anchor="mm")
+        draw.text((width / 2, 275), book.author, font=_font(18), fill=(80, 80, 80), anchor="mm")
+    else:
+        draw.text((width / 2, 245), sentence, font=_font(30), fill=(30, 30, 30), anchor="mm")
     draw.text((width / 2, height - 30), str(number), font=_font(20), fill=(255, 255, 255), anchor="mm")
     out = io.BytesIO()
     image.save(out, "JPEG", quality=70)
@@ -244,12 +242,12 @@ def _page_jpeg(book: PictureBook, number: int, sentence: str) -> bytes:
 def make_picture_book(book: PictureBook, *, pages: int | None = None, identifier: str | None = None) -> bytes:
     """A fixed-layout EPUB 3 (rendition:layout pre-paginated) with `pages` pages (default:
     one per sentence), spreads marked page-spread-left/right in the book's direction."""
-    count = pages or len(book.sentences)
+    count = pages or len(book.sentences) + 1  # the cover, then a page per sentence
     first_side, second_side = ("right", "left") if book.rtl else ("left", "right")
     files: dict[str, bytes | str] = {}
     manifest, spine, nav = [], [], []
     for n in range(1, count + 1):
-        sentence = book.sentences[(n - 1) % len(book.sentences)]
+        sentence = book.title if n == 1 else book.sentences[(n - 2) % len(book.sentences)]
         files[f"OEBPS/images/p{n:03}.jpg"] = _page_jpeg(book, n, sentence)
         files[f"OEBPS/p{n:03}.xhtml"] = (
             '<?xml version="1.0" encoding="utf-8"?>\n<html xmlns="http://www.w3.org/1999/xhtml" '

@@ -99,7 +99,7 @@ with st.container(border=True):
 others = catalogue.other_books_by(ctx.store, ctx.clock, card)
 if others:
     st.subheader(t("book.others_by", creator=" / ".join(c["name"] for c in card.creators)))
-    columns = st.columns(min(len(others), 6))
+    columns = st.columns(6)
     for column, other in zip(columns, others, strict=False):
         column.image(catalogue.cover_or_generated(ctx.store, other.id), width=110)
         column.page_link(BOOK_PAGE, label=other.title, query_params={"id": other.id})

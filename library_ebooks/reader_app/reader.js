@@ -274,5 +274,6 @@
   });
   applySettings();
   layoutSpread();
-  render().then(() => { document.body.dataset.ready = "1"; stage.focus(); });
+  // Full screen, the keys work at once; embedded in the portal, the page keeps its focus.
+  render().then(() => { document.body.dataset.ready = "1"; if (window.top === window) { stage.focus(); } });
 })();
