@@ -28,12 +28,12 @@ class NoCjkFont(ManabiError):
 
 
 @functools.cache
-def cjk_font_path() -> Path:
+def cjk_font_path(candidates: tuple[str, ...] = FONT_CANDIDATES, fonts_root: str = "/usr/share/fonts") -> Path:
     """The Japanese font file, found at run time; NoCjkFont when the system has none."""
-    for candidate in FONT_CANDIDATES:
+    for candidate in candidates:
         if Path(candidate).is_file():
             return Path(candidate)
-    found = sorted(Path("/usr/share/fonts").glob("**/Noto*CJK*.tt[cf]")) if Path("/usr/share/fonts").is_dir() else []
+    found = sorted(Path(fonts_root).glob("**/Noto*CJK*.tt[cf]")) if Path(fonts_root).is_dir() else []
     if found:
         return found[0]
     raise NoCjkFont(package="fonts-noto-cjk")
