@@ -74,6 +74,13 @@ def open_app(page: Page, base: str, token: str, width: int = 1280, height: int =
     expect(page.locator("body[data-ready='1']")).to_have_count(1, timeout=30_000)
 
 
+def from_the_start(page: Page) -> None:
+    """Back to the first page (the server keeps each loan's place between tests)."""
+    page.keyboard.press("Home")
+    expect(page.locator("#spread")).to_have_attribute("data-pages", "0")
+    page.wait_for_timeout(300)  # the position is posted as the page turns
+
+
 @pytest.mark.parametrize("name", [p.name for p in CORPUS_FILES])
 def test_every_corpus_book_opens_and_its_first_page_renders(library, page: Page, name, artifacts):
     base, tokens = library
@@ -97,8 +104,8 @@ def test_every_corpus_book_opens_and_its_first_page_renders(library, page: Page,
 def test_a_manga_opens_right_to_left_two_pages_at_a_time(library, page: Page, artifacts):
     base, tokens = library
     open_app(page, base, tokens["haruko-html-jpeg.epub"][0])  # rtl; p01 is a left page, alone
+    from_the_start(page)
     spread = page.locator("#spread")
-    assert spread.get_attribute("data-pages") == "0"
     page.keyboard.press("ArrowLeft")  # in a right-to-left book the left arrow turns forward
     expect(spread).to_have_attribute("data-pages", "1,2")
     boxes = {int(el.get_attribute("data-index")): el.bounding_box() for el in page.locator("#spread .page").all()}
@@ -116,9 +123,9 @@ def test_a_manga_opens_right_to_left_two_pages_at_a_time(library, page: Page, ar
 def test_a_left_to_right_picture_book_and_a_portrait_window(library, page: Page):
     base, tokens = library
     open_app(page, base, tokens["page-blanche-bitmaps-in-spine.epub"][0])
+    from_the_start(page)
     spread = page.locator("#spread")
     # The cover and page 1 want the right side in an ltr book: each stands alone.
-    assert spread.get_attribute("data-pages") == "0"
     page.keyboard.press("ArrowRight")
     page.keyboard.press("ArrowRight")
     expect(spread).to_have_attribute("data-pages", "2,3")
@@ -138,6 +145,7 @@ def test_position_is_kept_on_the_server(library, page: Page):
     base, tokens = library
     token, *_ = tokens["svg-in-spine.epub"]
     open_app(page, base, token, width=600, height=900)  # portrait: one page at a time
+    from_the_start(page)
     page.keyboard.press("ArrowRight")
     page.keyboard.press("ArrowRight")
     expect(page.locator("#spread")).to_have_attribute("data-pages", "2")
@@ -229,3 +237,32 @@ def test_opds_marks_fixed_layout_and_offers_no_download_for_browser_only_books(l
     assert refused.status_code == 403 and "ブラウザでのみ" in refused.text
     fixed = httpx.get(f"{base}/opds/v2/search", params={"query": "ハルコ"}).json()["publications"]
     assert fixed[0]["metadata"]["presentation"] == {"layout": "fixed"}
+
+
+SWIPE = """dx => {
+    const stage = document.getElementById('stage'), box = stage.getBoundingClientRect();
+    const y = box.top + box.height / 2, x = box.left + box.width / 2;
+    const touch = (at) => new Touch({ identifier: 1, target: stage, clientX: at, clientY: y });
+    stage.dispatchEvent(new TouchEvent('touchstart', { touches: [touch(x)], changedTouches: [touch(x)], bubbles: true }));
+    stage.dispatchEvent(new TouchEvent('touchend', { touches: [], changedTouches: [touch(x + dx)], bubbles: true }));
+}"""
+
+
+def test_swipes_turn_pages_the_books_way(library, browser):
+    base, tokens = library
+    phone = browser.new_context(locale="ja-JP", has_touch=True, viewport={"width": 800, "height": 500})
+    page = phone.new_page()
+    open_app(page, base, tokens["haruko-html-jpeg.epub"][0], width=800, height=500)
+    from_the_start(page)
+    spread = page.locator("#spread")
+    page.evaluate(SWIPE, 200)  # rtl: the finger drags the page to the right to go on
+    expect(spread).to_have_attribute("data-pages", "1,2")
+    page.evaluate(SWIPE, -200)
+    expect(spread).to_have_attribute("data-pages", "0")
+    open_app(page, base, tokens["page-blanche-bitmaps-in-spine.epub"][0], width=800, height=500)
+    from_the_start(page)
+    page.evaluate(SWIPE, -200)  # ltr: to the left to go on
+    expect(spread).to_have_attribute("data-pages", "1")
+    page.evaluate(SWIPE, 20)  # a tap-sized move turns nothing
+    expect(spread).to_have_attribute("data-pages", "1")
+    phone.close()
