@@ -58,7 +58,9 @@ _CATALOGUE_FILES = [Path(__file__).resolve().parent.parent / "kernel" / "message
 
 
 def _translator(request: Request) -> Translator:
-    lang = "en" if request.headers.get("accept-language", "ja").lower().startswith("en") else "ja"
+    # ?lang= (the portal passes its own language to the reading app), else the browser's.
+    wanted = request.query_params.get("lang") or request.headers.get("accept-language", "ja")
+    lang = "en" if wanted.lower().startswith("en") else "ja"
     return Translator(lang, load_catalogue(_CATALOGUE_FILES), strict=False)
 
 

@@ -41,7 +41,7 @@ try:
 except ManabiError as exc:
     show_error(ctx, exc)
     st.stop()
-app_url = f"/ebooks/read/{st.session_state[token_key]}"
+app_url = f"/ebooks/read/{st.session_state[token_key]}?lang={t.lang}"
 
 if book.layout == "pre-paginated":
     st.caption(t("reader.due", due=t.datetime(by_id[loan_id].due_at, "short")))

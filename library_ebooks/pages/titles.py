@@ -50,6 +50,7 @@ with license_tab:
                 t("titles.expires"): t.date(lic.expires_at) if lic.expires_at else t("titles.no_limit"),
                 t("titles.loan_days"): lic.loan_days, t("titles.loans_used"): lic.loans_used,
                 t("titles.on_loan"): lic.on_loan, t("titles.usable"): "✓" if lic.usable else "—",
+                t("titles.download_allowed"): "✓" if lic.download_allowed else "—",
             } for lic in licenses], hide_index=True)
         st.markdown(availability_text(t, by_id[title_id]))
         with st.form("ebooks_add_license", clear_on_submit=False):

@@ -511,6 +511,7 @@ class License:
     loans_used: int
     on_loan: int
     usable: bool
+    download_allowed: bool = True
 
 
 def _check_license(model: str, copies: int | None, max_loans: int | None, expires_at: datetime | None,
@@ -562,7 +563,8 @@ def licenses_of(store: Store, clock: Clock, actor: Actor, title_id: int) -> list
         """SELECT l.id, l.title_id, l.model, l.copies, l.max_loans, l.expires_at, l.loan_days, l.loans_used,
                   (SELECT count(*) FROM library_ebooks_loans o
                    WHERE o.license_id = l.id AND o.returned_at IS NULL AND o.due_at > $now),
-                  (l.expires_at IS NULL OR l.expires_at > $now) AND (l.max_loans IS NULL OR l.loans_used < l.max_loans)
+                  (l.expires_at IS NULL OR l.expires_at > $now) AND (l.max_loans IS NULL OR l.loans_used < l.max_loans),
+                  coalesce(l.download_allowed, true)
            FROM library_ebooks_licenses l WHERE l.title_id = $title ORDER BY l.id""",
         {"now": clock.now(), "title": title_id},
     ).fetchall()

@@ -208,6 +208,8 @@ def test_a_token_opens_only_its_own_loan_and_not_after_it_ends(library):
     response = httpx.get(f"{base}/ebooks/read/{token}")
     assert "script-src 'self'" in response.headers["content-security-policy"]
     assert response.headers["referrer-policy"] == "no-referrer"
+    assert "拡大" in response.text  # Japanese by default; the portal passes its language on
+    assert "Zoom in" in httpx.get(f"{base}/ebooks/read/{token}", params={"lang": "en"}).text
 
 
 def test_opds_marks_fixed_layout_and_offers_no_download_for_browser_only_books(library):
