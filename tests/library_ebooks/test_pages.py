@@ -229,3 +229,29 @@ def test_catalogue_first_page_has_shelves_and_pages_by_number(app_for):
     assert not at.exception
     assert "2 / 2 ページ" in texts(at)
     assert not at.subheader  # the shelves belong to the first page
+
+
+def test_reader_settings_are_kept_for_the_resident_across_sessions(app_for):
+    at = app_for(login="resident01", page=page("reader"))
+    size = next(s for s in at.selectbox if s.label == "文字の大きさ")
+    size.select(150).run()
+    next(s for s in at.selectbox if s.label == "背景").select("dark").run()
+    assert not at.exception
+    html = at.get("html")[0].proto.body
+    assert "font-size: 150%" in html and "background: #121212" in html
+    again = app_for(login="resident01", page=page("reader"))  # another device
+    assert next(s for s in again.selectbox if s.label == "文字の大きさ").value == 150
+    assert next(s for s in again.selectbox if s.label == "背景").value == "dark"
+
+
+def test_a_fixed_layout_book_opens_in_the_reading_app(app_for, fresh_demo_db):
+    kuma = book_id("くまのこ いいづかを あるく", fresh_demo_db)
+    at = app_for(login="resident07")
+    at.query_params["id"] = str(kuma)
+    at.switch_page(page("book")).run()
+    assert "ブラウザでのみ読めます" in texts(at)
+    at.button(key="book_borrow").click().run()
+    at.button(key="book_read").click().run()
+    assert not at.exception
+    links = [e.proto.url for e in at.get("link_button")]
+    assert len(links) == 1 and links[0].startswith("/ebooks/read/") and links[0].endswith("?lang=ja")
