@@ -10,8 +10,10 @@ used to *write* the demo shelf (library_ebooks/demo_books.py).
 
 from __future__ import annotations
 
+import base64
 import functools
 import io
+import mimetypes
 import posixpath
 import re
 import zipfile
@@ -52,6 +54,11 @@ MAX_BOOK_BYTES = 512 * 1024 * 1024
 MAX_RATIO = 100
 RATIO_FROM_BYTES = 1024 * 1024  # small entries may compress well (a page of spaces): not a bomb
 MAX_XML_BYTES = 16 * 1024 * 1024  # container, package, nav: read at most this much
+MAX_PICTURE_BYTES = 16 * 1024 * 1024  # a picture an SVG page or cover names, inlined
+DEFAULT_PAGE_SIZE = (600, 800)  # a fixed page that names no size of its own
+SVG_NS = "http://www.w3.org/2000/svg"
+XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
+RASTER_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")
 RTL_LANGUAGES = ("ar", "he", "fa", "ur")
 
 
@@ -511,6 +518,9 @@ def _cover(book: EpubArchive, items, metadata, make_thumbnail: bool) -> tuple[st
     if candidate is None or not candidate["type"].startswith("image/") or not book.has(candidate["path"]):
         return None, None
     path = candidate["path"]
+    if candidate["type"] == SVG_TYPE:
+        # Drawn when first shown (catalogue.cover), like any cover import does not shrink.
+        return (path, svg_thumbnail(book.zip, path)) if make_thumbnail else (path, None)
     if make_thumbnail:
         try:
             image = thumbnail(book.zip.read(path))
@@ -544,6 +554,8 @@ def cover_thumbnail(data: bytes, path: str) -> bytes | None:
     """The JPEG thumbnail of the image at `path` inside the EPUB `data`, or None."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            if path.lower().endswith(".svg"):
+                return svg_thumbnail(archive, path)
             image_bytes = archive.read(path)
     except (KeyError, zipfile.BadZipFile, RuntimeError, OSError, EOFError, ValueError):
         return None
@@ -565,3 +577,70 @@ def thumbnail(image_bytes: bytes) -> bytes | None:
             return out.getvalue()
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
         return None
+
+
+def safe_svg(data: bytes, path: str, resource) -> tuple[bytes, int, int]:
+    """The SVG page with scripts, handlers, foreign content and outside links removed and
+    its pictures inlined from the book, and its size (from viewBox, else width/height)."""
+    try:
+        root = ElementTree.fromstring(data)
+    except ElementTree.ParseError:
+        return b'<svg xmlns="http://www.w3.org/2000/svg"/>', *DEFAULT_PAGE_SIZE
+    base = posixpath.dirname(path)
+    for parent in list(root.iter()):
+        for child in list(parent):
+            local = child.tag.rsplit("}", 1)[-1] if isinstance(child.tag, str) else ""
+            if local in ("script", "foreignObject", "iframe"):
+                parent.remove(child)
+    for element in root.iter():
+        for attribute in list(element.attrib):
+            if attribute.rsplit("}", 1)[-1].lower().startswith("on"):
+                del element.attrib[attribute]
+        for attribute in (XLINK_HREF, "href"):
+            value = element.get(attribute)
+            if value is None or value.startswith("#"):
+                continue
+            target = posixpath.normpath(posixpath.join(base, unquote(value.split("#")[0])))
+            media_type = mimetypes.guess_type(target)[0] or ""
+            content = resource(target) if ":" not in value and media_type in RASTER_TYPES else None
+            if content is None:
+                del element.attrib[attribute]
+            else:
+                element.set(attribute, f"data:{media_type};base64,{base64.b64encode(content).decode()}")
+    width, height = DEFAULT_PAGE_SIZE
+    view_box = (root.get("viewBox") or "").replace(",", " ").split()
+    try:
+        if len(view_box) == 4:
+            width, height = round(float(view_box[2])), round(float(view_box[3]))
+        elif root.get("width") and root.get("height"):
+            width, height = round(float(root.get("width"))), round(float(root.get("height")))
+    except ValueError:
+        pass
+    ElementTree.register_namespace("", SVG_NS)
+    ElementTree.register_namespace("xlink", "http://www.w3.org/1999/xlink")
+    return ElementTree.tostring(root), max(width, 1), max(height, 1)
+
+
+def svg_thumbnail(archive: zipfile.ZipFile, path: str) -> bytes | None:
+    """A JPEG thumbnail of an SVG cover: made safe first (safe_svg), then drawn by resvg
+    (vl-convert) at the thumbnail's size, never at the size the SVG claims."""
+    import vl_convert
+
+    names = set(archive.namelist())
+    try:
+        data = read_bounded(archive, path, MAX_XML_BYTES)
+    except (KeyError, zipfile.BadZipFile, RuntimeError, OSError, EOFError):
+        return None
+    if data is None:
+        return None
+
+    def resource(name: str) -> bytes | None:
+        return read_bounded(archive, name, MAX_PICTURE_BYTES) if name in names else None
+
+    svg, width, height = safe_svg(data, path, resource)
+    scale = min(COVER_BOX[0] / width, COVER_BOX[1] / height)
+    try:
+        png = vl_convert.svg_to_png(svg.decode("utf-8"), scale=scale)
+    except (ValueError, RuntimeError, UnicodeDecodeError):
+        return None
+    return thumbnail(png)

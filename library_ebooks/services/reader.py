@@ -20,7 +20,6 @@ from dataclasses import asdict, dataclass
 from datetime import timedelta
 from html import escape
 from urllib.parse import unquote
-from xml.etree import ElementTree
 
 import nh3
 
@@ -28,7 +27,13 @@ from kernel.actor import Actor, Role
 from kernel.clock import Clock
 from kernel.errors import InvalidInput, NotFound, PermissionDenied
 from kernel.store import Store
-from library_ebooks.services.epub import EpubRejected, open_checked, read_bounded
+from library_ebooks.services.epub import (
+    DEFAULT_PAGE_SIZE,
+    EpubRejected,
+    open_checked,
+    read_bounded,
+    safe_svg,
+)
 
 ALLOWED_TAGS = {
     "a", "abbr", "article", "aside", "b", "bdi", "bdo", "blockquote", "br", "caption", "cite", "code", "dd",
@@ -171,11 +176,8 @@ def download(store: Store, clock: Clock, actor: Actor, loan_id: int) -> tuple[st
 # one page at a time here, so a 200-page picture book opens as fast as a 2-page one.
 
 TOKEN_HOURS = 12
-DEFAULT_PAGE_SIZE = (600, 800)  # a fixed page that names no size of its own
 _VIEWPORT = re.compile(rb"""<meta[^>]+name=["']viewport["'][^>]*>""", re.I)
 _VIEWPORT_SIZE = re.compile(r"(width|height)\s*=\s*(\d+)")
-SVG_NS = "http://www.w3.org/2000/svg"
-XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
 
 
 @dataclass
@@ -281,7 +283,7 @@ def page(store: Store, clock: Clock, actor: Actor, loan_id: int, index: int) -> 
             return {"kind": "image", "width": width, "height": height, "fixed": True,
                     "src": f"data:{media_type};base64,{base64.b64encode(data).decode()}"}
         if info["kind"] == "svg":
-            svg, width, height = _safe_svg(data, path, resource)
+            svg, width, height = safe_svg(data, path, resource)
             return {"kind": "svg", "width": width, "height": height, "fixed": True,
                     "src": f"data:image/svg+xml;base64,{base64.b64encode(svg).decode()}"}
         width, height = _viewport(data) if info.get("fixed") else (None, None)
@@ -306,46 +308,3 @@ def _viewport(xhtml: bytes) -> tuple[int, int]:
     if "width" in sizes and "height" in sizes and int(sizes["width"]) > 0 and int(sizes["height"]) > 0:
         return int(sizes["width"]), int(sizes["height"])
     return DEFAULT_PAGE_SIZE
-
-
-def _safe_svg(data: bytes, path: str, resource) -> tuple[bytes, int, int]:
-    """The SVG page with scripts, handlers, foreign content and outside links removed and
-    its pictures inlined from the book, and its size (from viewBox, else width/height)."""
-    try:
-        root = ElementTree.fromstring(data)
-    except ElementTree.ParseError:
-        return b'<svg xmlns="http://www.w3.org/2000/svg"/>', *DEFAULT_PAGE_SIZE
-    base = posixpath.dirname(path)
-    for parent in list(root.iter()):
-        for child in list(parent):
-            local = child.tag.rsplit("}", 1)[-1] if isinstance(child.tag, str) else ""
-            if local in ("script", "foreignObject", "iframe"):
-                parent.remove(child)
-    for element in root.iter():
-        for attribute in list(element.attrib):
-            if attribute.rsplit("}", 1)[-1].lower().startswith("on"):
-                del element.attrib[attribute]
-        for attribute in (XLINK_HREF, "href"):
-            value = element.get(attribute)
-            if value is None or value.startswith("#"):
-                continue
-            target = posixpath.normpath(posixpath.join(base, unquote(value.split("#")[0])))
-            media_type = mimetypes.guess_type(target)[0] or ""
-            content = resource(target) if ":" not in value and media_type in ("image/jpeg", "image/png",
-                                                                                "image/gif", "image/webp") else None
-            if content is None:
-                del element.attrib[attribute]
-            else:
-                element.set(attribute, f"data:{media_type};base64,{base64.b64encode(content).decode()}")
-    width, height = DEFAULT_PAGE_SIZE
-    view_box = (root.get("viewBox") or "").replace(",", " ").split()
-    try:
-        if len(view_box) == 4:
-            width, height = round(float(view_box[2])), round(float(view_box[3]))
-        elif root.get("width") and root.get("height"):
-            width, height = round(float(root.get("width"))), round(float(root.get("height")))
-    except ValueError:
-        pass
-    ElementTree.register_namespace("", SVG_NS)
-    ElementTree.register_namespace("xlink", "http://www.w3.org/1999/xlink")
-    return ElementTree.tostring(root), max(width, 1), max(height, 1)

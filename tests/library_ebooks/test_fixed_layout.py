@@ -120,3 +120,12 @@ def test_a_book_without_a_cover_gets_a_made_one(store, clock):
     assert catalogue.cover(store, result.title_id) is None
     made = catalogue.cover_or_generated(store, result.title_id)
     assert made[:2] == b"\xff\xd8" and Image.open(io.BytesIO(made)).size == COVER_SIZE
+
+
+def test_an_svg_cover_is_drawn_safely_at_thumbnail_size(store, clock):
+    result = catalogue.import_epub(store, clock, LIBRARIAN, (CORPUS / "svg-in-spine.epub").read_bytes(), "s.epub")
+    assert catalogue.get_title(store, clock, result.title_id).has_cover
+    jpeg = catalogue.cover(store, result.title_id)  # made at first view, from the SVG
+    image = Image.open(io.BytesIO(jpeg))
+    assert image.format == "JPEG" and image.width <= 240 and image.height <= 360
+    assert image.convert("L").getextrema()[0] < 100  # something is drawn: not a blank page
