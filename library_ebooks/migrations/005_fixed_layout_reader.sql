@@ -3,6 +3,8 @@
 -- (DuckDB cannot add a column with a CHECK; the importer writes only the two values.)
 ALTER TABLE library_ebooks_titles ADD COLUMN layout VARCHAR DEFAULT 'reflowable';  -- reflowable | pre-paginated
 ALTER TABLE library_ebooks_titles ADD COLUMN pages VARCHAR;  -- JSON: [{"kind", "fixed", "spread"}], spine order
+-- rendition:spread: when two pages show side by side (auto | landscape | both | none | portrait)
+ALTER TABLE library_ebooks_titles ADD COLUMN spread VARCHAR DEFAULT 'auto';
 
 -- The browser reader runs as its own page (/ebooks/read/{token}) so that it can turn
 -- pages with the keyboard, swipes and speech without a round trip through Streamlit.

@@ -54,7 +54,9 @@
   }
 
   function layoutSpread() {
-    twoUp = book.layout === "pre-paginated" && window.innerWidth > window.innerHeight;
+    // rendition:spread: "none" never pairs pages, "both" always does, the others in a landscape window.
+    const landscape = window.innerWidth > window.innerHeight;
+    twoUp = book.layout === "pre-paginated" && book.spread !== "none" && (book.spread === "both" || landscape);
     const page = spreads.length ? spreads[current][0] : Math.min(book.position, book.pages.length - 1);
     spreads = buildSpreads();
     current = spreadOf(page);

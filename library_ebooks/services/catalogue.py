@@ -59,7 +59,7 @@ def _title_terms(book: ParsedBook) -> dict[str, float]:
 _TITLE_COLUMNS = ("id", "title", "title_reading", "creators", "language", "identifier", "isbn", "publisher",
                   "published", "subjects", "description", "page_direction", "writing", "toc", "spine",
                   "epub_version", "content_sha256", "byte_size", "has_cover", "imported_at", "imported_by",
-                  "layout", "pages")
+                  "layout", "pages", "spread")
 
 
 def insert_books(cur, books: list[tuple[ParsedBook, bytes]], now: datetime, by_user: int | None) -> list[ImportResult]:
@@ -106,7 +106,7 @@ def insert_books(cur, books: list[tuple[ParsedBook, bytes]], now: datetime, by_u
                      book.identifier, book.isbn, book.publisher, book.published, book.subjects, book.description,
                      book.page_direction, book.writing, json.dumps([e.__dict__ for e in book.toc], ensure_ascii=False),
                      json.dumps(book.spine, ensure_ascii=False), book.epub_version, digest, len(data),
-                     book.has_cover, now, by_user, book.layout, json.dumps(book.pages)))
+                     book.has_cover, now, by_user, book.layout, json.dumps(book.pages), book.spread))
         files.append((title_id, data, book.cover_image, book.cover_path))
         terms += [(title_id, term, weight) for term, weight in _title_terms(book).items()]
         results.append(ImportResult("", "imported", book.title, title_id))

@@ -103,6 +103,7 @@ class ParsedBook:
     # per spine item its kind (xhtml, svg, image), page-spread side and fixed-ness.
     layout: str = "reflowable"
     pages: list[dict] = field(default_factory=list)
+    spread: str = "auto"  # rendition:spread: when a reader shows two pages side by side
     # The cover image's member in the ZIP, when there is one that reads as an image, and
     # its JPEG thumbnail when it was made (or the cover already was one); see _cover.
     cover_path: str | None = None
@@ -340,10 +341,12 @@ def parse_epub(data: bytes, *, make_thumbnail: bool = True) -> ParsedBook:
                 "properties": item.get("properties", ""),
             }
 
-    layout = "reflowable"
+    layout, book_spread = "reflowable", "auto"
     for meta in metadata.iter(f"{OPF}meta"):
         if meta.get("property") == "rendition:layout" and not meta.get("refines"):
             layout = "pre-paginated" if _text(meta) == "pre-paginated" else "reflowable"
+        if meta.get("property") == "rendition:spread" and not meta.get("refines"):
+            book_spread = _text(meta) if _text(meta) in ("none", "landscape", "portrait", "both") else "auto"
     spine, pages = [], []
     for itemref in spine_element.findall(f"{OPF}itemref"):
         item = items.get(itemref.get("idref", ""))
@@ -396,6 +399,7 @@ def parse_epub(data: bytes, *, make_thumbnail: bool = True) -> ParsedBook:
         epub_version=package.get("version", "2.0"),
         layout=layout,
         pages=pages,
+        spread=book_spread,
         cover_path=cover_path,
         cover_image=cover_image,
     )

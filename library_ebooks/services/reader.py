@@ -245,12 +245,13 @@ def manifest(store: Store, clock: Clock, actor: Actor, loan_id: int) -> dict:
     the place the borrower left off and their settings."""
     book = open_book(store, clock, actor, loan_id)
     row = store.cursor().execute(
-        """SELECT t.layout, t.pages, t.page_direction FROM library_ebooks_titles t
+        """SELECT t.layout, t.pages, t.page_direction, t.spread FROM library_ebooks_titles t
            JOIN library_ebooks_loans o ON o.title_id = t.id WHERE o.id = ?""", [loan_id]).fetchone()
-    layout, pages_json, direction = row
+    layout, pages_json, direction, spread = row
     pages = json.loads(pages_json) if pages_json else [{"kind": "xhtml", "fixed": False, "spread": None}] * book.chapters
     return {"title": book.title, "language": book.language, "writing": book.writing,
             "layout": layout or "reflowable", "direction": "rtl" if direction == "rtl" else "ltr",
+            "spread": spread or "auto",
             "pages": pages, "position": book.position,
             "toc": [{"label": label, "index": index, "level": level} for label, index, level in book.toc],
             "settings": asdict(reading_settings(store, actor))}

@@ -129,3 +129,15 @@ def test_an_svg_cover_is_drawn_safely_at_thumbnail_size(store, clock):
     image = Image.open(io.BytesIO(jpeg))
     assert image.format == "JPEG" and image.width <= 240 and image.height <= 360
     assert image.convert("L").getextrema()[0] < 100  # something is drawn: not a blank page
+
+
+def test_rendition_spread_is_kept_for_the_reader(store, clock):
+    assert parse_epub((CORPUS / "haruko-html-jpeg.epub").read_bytes()).spread == "landscape"
+    assert parse_epub((CORPUS / "svg-in-spine.epub").read_bytes()).spread == "auto"
+    opf = package().replace("</metadata>", '<meta property="rendition:layout">pre-paginated</meta>'
+                                           '<meta property="rendition:spread">none</meta></metadata>')
+    result = catalogue.import_epub(store, clock, LIBRARIAN, handmade_epub({"OPS/book.opf": opf}), "n.epub")
+    catalogue.add_license(store, clock, LIBRARIAN, result.title_id, "simultaneous")
+    loan = lending.borrow(store, clock, resident(4), result.title_id)
+    book = reader.manifest(store, clock, resident(4), loan)
+    assert (book["layout"], book["spread"]) == ("pre-paginated", "none")
