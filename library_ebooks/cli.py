@@ -91,11 +91,14 @@ def license_command(
     max_loans: int = typer.Option(None, "--loans", help="Metered: loans allowed in all."),
     until: str = typer.Option(None, "--until", help="Metered: last day of the license (YYYY-MM-DD)."),
     loan_days: int = typer.Option(catalogue.DEFAULT_LOAN_DAYS, "--loan-days", help="Loan period in days."),
+    download: bool = typer.Option(True, "--download/--browser-only",
+                                  help="Whether the publisher lets borrowers download the file (OPDS)."),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Add a license to a title."""
     state = cli_state(ctx)
     expires = datetime.fromisoformat(until).replace(tzinfo=TOKYO) if until else None
     license_id = catalogue.add_license(state.store(), state.clock(), SYSTEM, title_id, model, copies=copies,
-                                       max_loans=max_loans, expires_at=expires, loan_days=loan_days)
+                                       max_loans=max_loans, expires_at=expires, loan_days=loan_days,
+                                       download_allowed=download)
     emit({"license_id": license_id}, as_json=as_json, lines=[state.t("cli.license_added", id=license_id)])

@@ -17,6 +17,8 @@ SPEC = ModuleSpec(
     pages=(
         PageSpec(_PAGES / "catalogue.py", "nav.ebooks_catalogue", "library-catalogue", "library", PUBLIC,
                  ":material/search:"),
+        PageSpec(_PAGES / "book.py", "nav.ebooks_book", "library-book", "library", PUBLIC,
+                 ":material/book:"),
         PageSpec(_PAGES / "mine.py", "nav.ebooks_mine", "library-mine", "library", _RESIDENT,
                  ":material/bookmarks:"),
         PageSpec(_PAGES / "reader.py", "nav.ebooks_reader", "library-read", "library", _RESIDENT,

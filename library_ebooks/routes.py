@@ -10,13 +10,22 @@ signed in with HTTP Basic get their shelf, borrow links and the EPUB of their lo
     GET|POST /opds/books/{id}/borrow   (Basic) borrow; 201 with the entry, 409 when no copy
     GET  /opds/loans/{loan}/book.epub  (Basic) the EPUB, to its current borrower only
     GET  /opds/v2/catalog.json, /opds/v2/search?query=…   OPDS 2.0 JSON
+
+The browser reading app (the "Read" page embeds it), opened by a loan's reader token:
+    GET  /ebooks/read/{token}                the app: spreads, zoom, keys, swipes, read-aloud
+    GET  /ebooks/read/{token}/pages/{i}      one page (JSON: image or SVG as data: URI, or sanitised XHTML)
+    POST /ebooks/read/{token}/position       {"index": i}: where the borrower is, on every device
+    POST /ebooks/read/{token}/settings       font size, line spacing, theme, ruby
+    GET  /ebooks/reader-app/reader.js|.css   the app's own script and style
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import json
 from datetime import datetime
+from html import escape
 from pathlib import Path
 from urllib.parse import quote
 from xml.etree import ElementTree as ET
@@ -35,7 +44,8 @@ from library_ebooks.services.patrons import BadCredentials, authenticate_basic
 
 ATOM = "http://www.w3.org/2005/Atom"
 NAMESPACES = {"": ATOM, "dc": "http://purl.org/dc/terms/", "opds": "http://opds-spec.org/2010/catalog",
-              "opensearch": "http://a9.com/-/spec/opensearch/1.1/"}
+              "opensearch": "http://a9.com/-/spec/opensearch/1.1/", "schema": "http://schema.org/"}
+RENDITION_LAYOUT = "http://www.idpf.org/vocab/rendition/#layout"
 for _prefix, _uri in NAMESPACES.items():
     ET.register_namespace(_prefix, _uri)
 ACQUISITION_FEED = "application/atom+xml;profile=opds-catalog;kind=acquisition"
@@ -48,7 +58,9 @@ _CATALOGUE_FILES = [Path(__file__).resolve().parent.parent / "kernel" / "message
 
 
 def _translator(request: Request) -> Translator:
-    lang = "en" if request.headers.get("accept-language", "ja").lower().startswith("en") else "ja"
+    # ?lang= (the portal passes its own language to the reading app), else the browser's.
+    wanted = request.query_params.get("lang") or request.headers.get("accept-language", "ja")
+    lang = "en" if wanted.lower().startswith("en") else "ja"
     return Translator(lang, load_catalogue(_CATALOGUE_FILES), strict=False)
 
 
@@ -82,7 +94,7 @@ def _feed(feed_id: str, title: str, now: datetime, self_href: str) -> ET.Element
 
 
 def _entry(parent, card: TitleCard, now: datetime, *, loan: lending.Loan | None = None,
-           hold: lending.Hold | None = None) -> ET.Element:
+           hold: lending.Hold | None = None, loan_downloadable: bool = True) -> ET.Element:
     entry = _sub(parent, "entry")
     _sub(entry, "id", f"urn:manabi:ebook:{card.id}")
     _sub(entry, "title", card.title)
@@ -103,16 +115,24 @@ def _entry(parent, card: TitleCard, now: datetime, *, loan: lending.Loan | None 
         _sub(entry, "category", term=subject, label=subject)
     if card.description:
         _sub(entry, "summary", card.description)
-    if card.has_cover:
-        for rel in ("http://opds-spec.org/image", "http://opds-spec.org/image/thumbnail"):
-            _link(entry, rel, f"/opds/covers/{card.id}.jpg", "image/jpeg")
+    if card.layout == "pre-paginated":
+        # A fixed-layout book (picture book, manga): pages are pictures, read visually.
+        _sub(entry, "category", scheme=RENDITION_LAYOUT, term="pre-paginated", label="rendition:layout pre-paginated")
+        _sub(entry, "schema:accessMode", "visual")
+    else:
+        _sub(entry, "schema:accessMode", "textual")
+    # Every book has a cover: its own, or one made from its title and creator.
+    for rel in ("http://opds-spec.org/image", "http://opds-spec.org/image/thumbnail"):
+        _link(entry, rel, f"/opds/covers/{card.id}.jpg", "image/jpeg")
     _link(entry, "alternate", f"/opds/books/{card.id}", ENTRY_TYPE)
-    if loan is not None:
+    if loan is not None and not loan_downloadable:
+        pass  # the license allows reading in the browser only: no acquisition link
+    elif loan is not None:
         link = _link(entry, "http://opds-spec.org/acquisition", f"/opds/loans/{loan.id}/book.epub",
                      "application/epub+zip")
         _sub(link, "opds:availability", status="available", since=loan.borrowed_at.isoformat(),
              until=loan.due_at.isoformat())
-    elif card.licensed:
+    elif card.licensed and card.downloadable:
         link = _link(entry, BORROW_REL, f"/opds/books/{card.id}/borrow", ENTRY_TYPE)
         _sub(link, "opds:indirectAcquisition", type_="application/epub+zip")
         if hold is not None and hold.status == "offered":
@@ -192,7 +212,7 @@ async def opds_book(request: Request) -> Response:
 
 async def opds_cover(request: Request) -> Response:
     rc = route_context()
-    data = await run_in_threadpool(catalogue.cover, rc.store, int(request.path_params["id"]))
+    data = await run_in_threadpool(catalogue.cover_or_generated, rc.store, int(request.path_params["id"]))
     if not data:
         return Response("not found", status_code=404)
     return Response(data, media_type="image/jpeg", headers={"Cache-Control": "public, max-age=86400"})
@@ -229,13 +249,14 @@ async def opds_shelf(request: Request) -> Response:
         loans = lending.my_loans(rc.store, rc.clock, actor)
         holds = lending.my_holds(rc.store, rc.clock, actor)
         cards = {i: catalogue.get_title(rc.store, rc.clock, i) for i in {x.title_id for x in [*loans, *holds]}}
-        return loans, holds, cards
+        downloadable = {loan.id: reader.may_download(rc.store, loan.id) for loan in loans}
+        return loans, holds, cards, downloadable
 
-    loans, holds, cards = await run_in_threadpool(gather)
+    loans, holds, cards, downloadable = await run_in_threadpool(gather)
     now = rc.clock.now()
     feed = _feed(f"urn:manabi:opds:shelf:{actor.user_id}", t("opds.shelf"), now, "/opds/shelf")
     for loan in loans:
-        _entry(feed, cards[loan.title_id], now, loan=loan)
+        _entry(feed, cards[loan.title_id], now, loan=loan, loan_downloadable=downloadable[loan.id])
     for hold in holds:
         _entry(feed, cards[hold.title_id], now, hold=hold)
     return _atom(feed)
@@ -276,6 +297,10 @@ async def opds_download(request: Request) -> Response:
                                               int(request.path_params["loan"]))
     except NotFound:
         return Response("not found", status_code=404)
+    except PermissionDenied as exc:  # read in the browser only, by the license
+        return Response(_translator(request).error(exc), status_code=403, media_type="text/plain; charset=utf-8")
+    except ManabiError as exc:  # an archive that fails the checks is never handed out
+        return Response(_translator(request).error(exc), status_code=409, media_type="text/plain; charset=utf-8")
     return Response(data, media_type="application/epub+zip",
                     headers={"Content-Disposition": f"attachment; filename=\"book-{request.path_params['loan']}.epub\""})
 
@@ -288,16 +313,19 @@ def _publication(card: TitleCard) -> dict:
                 "subject": card.subjects}
     if card.title_reading:
         metadata["sortAs"] = card.title_reading
+    metadata["accessMode"] = ["visual"] if card.layout == "pre-paginated" else ["textual"]
+    if card.layout == "pre-paginated":
+        metadata["presentation"] = {"layout": "fixed"}
     for key, value in (("publisher", card.publisher), ("published", card.published),
                        ("description", card.description)):
         if value:
             metadata[key] = value
     links = [{"rel": "self", "href": f"/opds/books/{card.id}", "type": ENTRY_TYPE}]
-    if card.licensed:
+    if card.licensed and card.downloadable:
         links.append({"rel": BORROW_REL, "href": f"/opds/books/{card.id}/borrow", "type": ENTRY_TYPE,
                       "properties": {"indirectAcquisition": [{"type": "application/epub+zip"}],
                                      "availability": {"state": "available" if card.available else "unavailable"}}})
-    images = [{"href": f"/opds/covers/{card.id}.jpg", "type": "image/jpeg"}] if card.has_cover else []
+    images = [{"href": f"/opds/covers/{card.id}.jpg", "type": "image/jpeg"}]  # own or generated
     return {"metadata": metadata, "links": links, "images": images}
 
 
@@ -341,4 +369,100 @@ def routes() -> list[Route]:
         Route("/opds/loans/{loan:int}/book.epub", opds_download, methods=["GET"]),
         Route("/opds/v2/catalog.json", opds2_catalogue, methods=["GET"]),
         Route("/opds/v2/search", opds2_search, methods=["GET"]),
+        Route("/ebooks/read/{token}", reading_app, methods=["GET"]),
+        Route("/ebooks/read/{token}/pages/{index:int}", reading_page, methods=["GET"]),
+        Route("/ebooks/read/{token}/position", reading_position, methods=["POST"]),
+        Route("/ebooks/read/{token}/settings", reading_settings, methods=["POST"]),
+        Route("/ebooks/reader-app/{name}", reading_asset, methods=["GET"]),
     ]
+
+
+# --------------------------------------------------------------------------- the reading app
+
+_APP_DIR = Path(__file__).resolve().parent / "reader_app"
+# The app's own script only; book content reaches it sanitised and shows no script.
+READER_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+                               "img-src data:; connect-src 'self'; frame-ancestors 'self'; base-uri 'none'; "
+                               "form-action 'none'",
+    "Referrer-Policy": "no-referrer",  # the token is in the address
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+}
+_APP_STRINGS = ("previous", "next", "toc", "zoom_in", "zoom_out", "zoom_fit", "font_size", "line_height", "ruby",
+                "theme", "theme_light", "theme_sepia", "theme_dark", "read_aloud", "stop_reading")
+
+
+async def _reading(request: Request, work):
+    """Run `work(actor, loan_id)` for the reading-app token in the path; NotFound when
+    the token (or the loan behind it) has ended."""
+    rc = route_context()
+
+    def run():
+        actor, loan_id = reader.redeem_token(rc.store, rc.clock, request.path_params["token"])
+        return work(rc, actor, loan_id)
+
+    return await run_in_threadpool(run)
+
+
+async def reading_app(request: Request) -> Response:
+    t = _translator(request)
+    try:
+        book = await _reading(request, lambda rc, actor, loan_id: reader.manifest(rc.store, rc.clock, actor, loan_id))
+    except ManabiError as exc:
+        return Response(t.error(exc), status_code=404, media_type="text/plain; charset=utf-8", headers=READER_HEADERS)
+    config = {"token": request.path_params["token"], "book": book,
+              "strings": {key: t(f"reader.{key}") for key in _APP_STRINGS}}
+    html = (_APP_DIR / "reader.html").read_text(encoding="utf-8")
+    replacements = {"{lang}": t.lang, "{title}": escape(book["title"]),
+                    # JSON inside <script type="application/json">: no "</" may close it early
+                    "{config}": json.dumps(config, ensure_ascii=False).replace("</", "<\\/")}
+    replacements.update({"{t_" + key + "}": escape(t(f"reader.{key}")) for key in _APP_STRINGS})
+    for placeholder, value in replacements.items():
+        html = html.replace(placeholder, value)
+    return Response(html, media_type="text/html; charset=utf-8", headers=READER_HEADERS)
+
+
+async def reading_page(request: Request) -> Response:
+    index = int(request.path_params["index"])
+    try:
+        page = await _reading(request, lambda rc, actor, loan_id: reader.page(rc.store, rc.clock, actor, loan_id, index))
+    except NotFound as exc:
+        return JSONResponse({"error": _translator(request).error(exc)}, status_code=404, headers=READER_HEADERS)
+    except ManabiError as exc:
+        return JSONResponse({"error": _translator(request).error(exc)}, status_code=409, headers=READER_HEADERS)
+    return JSONResponse(page, headers=READER_HEADERS)
+
+
+async def reading_position(request: Request) -> Response:
+    try:
+        index = int((await request.json())["index"])
+        await _reading(request, lambda rc, actor, loan_id: reader.save_position(rc.store, rc.clock, actor, loan_id,
+                                                                                 index))
+    except (ValueError, KeyError, TypeError):
+        return Response("bad request", status_code=400)
+    except ManabiError as exc:
+        return Response(_translator(request).error(exc), status_code=404, media_type="text/plain; charset=utf-8")
+    return Response(status_code=204)
+
+
+async def reading_settings(request: Request) -> Response:
+    try:
+        body = await request.json()
+        settings = reader.ReadingSettings(font_size=int(body["font_size"]), line_height=int(body["line_height"]),
+                                          theme=str(body["theme"]), ruby=bool(body["ruby"]))
+        await _reading(request, lambda rc, actor, loan_id: reader.save_settings(rc.store, actor, settings))
+    except (ValueError, KeyError, TypeError):
+        return Response("bad request", status_code=400)
+    except ManabiError as exc:
+        return Response(_translator(request).error(exc), status_code=400, media_type="text/plain; charset=utf-8")
+    return Response(status_code=204)
+
+
+async def reading_asset(request: Request) -> Response:
+    name = request.path_params["name"]
+    media_type = {"reader.js": "text/javascript; charset=utf-8", "reader.css": "text/css; charset=utf-8"}.get(name)
+    if media_type is None:
+        return Response("not found", status_code=404)
+    return Response((_APP_DIR / name).read_bytes(), media_type=media_type,
+                    headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"})

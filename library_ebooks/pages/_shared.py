@@ -12,6 +12,8 @@ from library_ebooks.services.catalogue import TitleCard
 PAGES = Path(__file__).resolve().parent
 READER_PAGE = str(PAGES / "reader.py")
 MINE_PAGE = str(PAGES / "mine.py")
+BOOK_PAGE = str(PAGES / "book.py")
+CATALOGUE_PAGE = str(PAGES / "catalogue.py")
 READER_LOAN_KEY = "ebooks_reader_loan"  # the loan the reader page opens
 
 

@@ -1,7 +1,10 @@
-"""Read a borrowed book in the browser: chapters, contents, font size, vertical writing.
+"""Read a borrowed book in the browser: chapters, contents, reading settings, vertical writing.
 
 The chapter HTML comes sanitised from the reader service (nh3); this page only wraps it
-in the reader's own CSS. The position is saved on every move, per loan."""
+in the reader's own CSS. The position is saved on every move, per loan, and the reading
+settings per resident, on the server: another device opens at the same place and look.
+Fixed-layout books (picture books, manga) open in the reading app (routes.py), embedded
+here; every book can also be opened there full screen, where read-aloud lives."""
 
 from html import escape
 
@@ -12,7 +15,9 @@ from kernel.ui import page_context, show_error
 from library_ebooks.pages._shared import READER_LOAN_KEY
 from library_ebooks.services import lending, reader
 
-FONT_SIZES = (80, 100, 120, 150, 180)
+FONT_SIZES = (80, 100, 120, 150, 180, 220)
+LINE_HEIGHTS = (140, 180, 220, 260)
+THEMES = {"light": ("#ffffff", "#1b1b1b"), "sepia": ("#f4ecd8", "#3b2f1e"), "dark": ("#121212", "#e8e8e8")}
 
 ctx = page_context("resident")
 t = ctx.t
@@ -24,19 +29,40 @@ if not loans:
     st.stop()
 by_id = {loan.id: loan for loan in loans}
 wanted = st.session_state.get(READER_LOAN_KEY)
-choose_col, size_col = st.columns([3, 1])
-loan_id = choose_col.selectbox(t("reader.choose"), list(by_id), index=list(by_id).index(wanted) if wanted in by_id else 0,
-                               format_func=lambda i: by_id[i].title)
+loan_id = st.selectbox(t("reader.choose"), list(by_id), index=list(by_id).index(wanted) if wanted in by_id else 0,
+                       format_func=lambda i: by_id[i].title)
 st.session_state[READER_LOAN_KEY] = loan_id
-font_size = size_col.select_slider(t("reader.font_size"), FONT_SIZES, value=st.session_state.get("ebooks_font", 100),
-                                   format_func=lambda s: f"{s}%")
-st.session_state["ebooks_font"] = font_size
 
 try:
     book = reader.open_book(ctx.store, ctx.clock, ctx.actor, loan_id)
+    token_key = f"ebooks_reader_token_{loan_id}"
+    if token_key not in st.session_state:
+        st.session_state[token_key] = reader.reader_token(ctx.store, ctx.clock, ctx.actor, loan_id)
 except ManabiError as exc:
     show_error(ctx, exc)
     st.stop()
+app_url = f"/ebooks/read/{st.session_state[token_key]}?lang={t.lang}"
+
+if book.layout == "pre-paginated":
+    st.caption(t("reader.due", due=t.datetime(by_id[loan_id].due_at, "short")))
+    st.link_button(t("reader.open_app"), app_url, icon=":material/fullscreen:")
+    st.iframe(app_url, height=720)
+    st.stop()
+
+settings = reader.reading_settings(ctx.store, ctx.actor)
+size_col, spacing_col, theme_col, ruby_col = st.columns(4)
+font_size = size_col.selectbox(t("reader.font_size"), FONT_SIZES, index=FONT_SIZES.index(settings.font_size)
+                               if settings.font_size in FONT_SIZES else 1, format_func=lambda s: f"{s}%")
+line_height = spacing_col.selectbox(t("reader.line_height"), LINE_HEIGHTS, format_func=lambda s: f"{s}%",
+                                    index=LINE_HEIGHTS.index(settings.line_height)
+                                    if settings.line_height in LINE_HEIGHTS else 1)
+theme = theme_col.selectbox(t("reader.theme"), list(THEMES), index=list(THEMES).index(settings.theme),
+                            format_func=lambda k: t(f"reader.theme_{k}"))
+ruby = ruby_col.toggle(t("reader.ruby"), value=settings.ruby)
+chosen = reader.ReadingSettings(font_size, line_height, theme, ruby)
+if chosen != settings:
+    reader.save_settings(ctx.store, ctx.actor, chosen)
+st.link_button(t("reader.open_app_aloud"), app_url, icon=":material/record_voice_over:")
 
 position_key = f"ebooks_position_{loan_id}"
 if position_key not in st.session_state:
@@ -85,15 +111,18 @@ except ManabiError as exc:
     st.stop()
 
 layout = {
-    "vertical": "writing-mode: vertical-rl; width: 100%; box-sizing: border-box; height: 65vh; overflow-x: auto; overflow-y: hidden; line-height: 1.9;",
-    "rtl": "direction: rtl; text-align: right; line-height: 1.8;",
-    "horizontal": "line-height: 1.8;",
+    "vertical": "writing-mode: vertical-rl; width: 100%; box-sizing: border-box; height: 65vh; overflow-x: auto; overflow-y: hidden;",
+    "rtl": "direction: rtl; text-align: right;",
+    "horizontal": "",
 }[book.writing]
+ground, ink = THEMES[theme]
+hide_ruby = "" if ruby else ".manabi-reader rt, .manabi-reader rp { display: none; } "
 st.html(
     "<style>.manabi-reader img { max-width: 100%; max-height: 65vh; } "
-    ".manabi-reader rt { font-size: 0.5em; } .manabi-reader h1, .manabi-reader h2 { font-size: 1.3em; }</style>"
+    f".manabi-reader rt {{ font-size: 0.5em; }} {hide_ruby}.manabi-reader h1, .manabi-reader h2 {{ font-size: 1.3em; }}</style>"
     f"<div class='manabi-reader manabi-{book.writing}' lang='{escape(book.language, quote=True)}' "
-    f"style='{layout} font-size: {font_size}%; padding: 1rem; border: 1px solid rgba(128,128,128,.3); "
+    f"style='{layout} font-size: {font_size}%; line-height: {line_height / 100}; background: {ground}; color: {ink}; "
+    f"padding: 1rem; border: 1px solid rgba(128,128,128,.3); "
     f"border-radius: .5rem; font-family: \"Noto Serif CJK JP\", \"Noto Serif JP\", serif;'>{body}</div>"
 )
 controls("bottom")

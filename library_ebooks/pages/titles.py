@@ -50,6 +50,7 @@ with license_tab:
                 t("titles.expires"): t.date(lic.expires_at) if lic.expires_at else t("titles.no_limit"),
                 t("titles.loan_days"): lic.loan_days, t("titles.loans_used"): lic.loans_used,
                 t("titles.on_loan"): lic.on_loan, t("titles.usable"): "✓" if lic.usable else "—",
+                t("titles.download_allowed"): "✓" if lic.download_allowed else "—",
             } for lic in licenses], hide_index=True)
         st.markdown(availability_text(t, by_id[title_id]))
         with st.form("ebooks_add_license", clear_on_submit=False):
@@ -61,6 +62,8 @@ with license_tab:
                                                help=t("titles.no_limit") + " = 0")
             loan_days = days_col.number_input(t("titles.loan_days"), min_value=1, max_value=60,
                                               value=catalogue.DEFAULT_LOAN_DAYS)
+            download_allowed = st.checkbox(t("titles.download_allowed"), value=True,
+                                           help=t("titles.download_allowed_help"))
             set_expiry = st.checkbox(t("titles.set_expiry"))
             expiry = st.date_input(t("titles.expires"), value=None)
             if st.form_submit_button(t("titles.add_license"), type="primary"):
@@ -70,7 +73,8 @@ with license_tab:
                         ctx.store, ctx.clock, ctx.actor, title_id, model,
                         copies=None if model == "simultaneous" else int(copies),
                         max_loans=(int(max_loans) or None) if model == "metered" else None,
-                        expires_at=expires_at if model == "metered" else None, loan_days=int(loan_days))
+                        expires_at=expires_at if model == "metered" else None, loan_days=int(loan_days),
+                        download_allowed=download_allowed)
                 except ManabiError as exc:
                     show_error(ctx, exc)
                 else:

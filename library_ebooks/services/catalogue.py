@@ -6,6 +6,7 @@ Availability is computed from the clock on every read: a loan counts while
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Callable, Iterable
@@ -21,6 +22,7 @@ from kernel.clock import Clock
 from kernel.errors import Conflict, InvalidInput, NotFound
 from kernel.store import Store
 from library_ebooks.services import search as text_search
+from library_ebooks.services.covers import generated_cover
 from library_ebooks.services.epub import EpubRejected, ParsedBook, cover_thumbnail, parse_epub
 
 STAFF = ("librarian", "city_admin")
@@ -56,7 +58,8 @@ def _title_terms(book: ParsedBook) -> dict[str, float]:
 
 _TITLE_COLUMNS = ("id", "title", "title_reading", "creators", "language", "identifier", "isbn", "publisher",
                   "published", "subjects", "description", "page_direction", "writing", "toc", "spine",
-                  "epub_version", "content_sha256", "byte_size", "has_cover", "imported_at", "imported_by")
+                  "epub_version", "content_sha256", "byte_size", "has_cover", "imported_at", "imported_by",
+                  "layout", "pages", "spread")
 
 
 def insert_books(cur, books: list[tuple[ParsedBook, bytes]], now: datetime, by_user: int | None) -> list[ImportResult]:
@@ -103,7 +106,7 @@ def insert_books(cur, books: list[tuple[ParsedBook, bytes]], now: datetime, by_u
                      book.identifier, book.isbn, book.publisher, book.published, book.subjects, book.description,
                      book.page_direction, book.writing, json.dumps([e.__dict__ for e in book.toc], ensure_ascii=False),
                      json.dumps(book.spine, ensure_ascii=False), book.epub_version, digest, len(data),
-                     book.has_cover, now, by_user))
+                     book.has_cover, now, by_user, book.layout, json.dumps(book.pages), book.spread))
         files.append((title_id, data, book.cover_image, book.cover_path))
         terms += [(title_id, term, weight) for term, weight in _title_terms(book).items()]
         results.append(ImportResult("", "imported", book.title, title_id))
@@ -241,6 +244,9 @@ class TitleCard:
     offers: int = 0
     available: bool = False      # a walk-in borrower could take it now
     score: float | None = None
+    layout: str = "reflowable"   # or pre-paginated (fixed layout)
+    downloadable: bool = True    # some usable license lets borrowers download the file
+    imported_at: datetime | None = None
 
     @property
     def creator_names(self) -> str:
@@ -259,6 +265,7 @@ AVAILABILITY_SQL = """
     lic AS (
         SELECT l.title_id,
                count(*) AS licenses,
+               bool_or(usable AND coalesce(l.download_allowed, true)) AS downloadable,
                bool_or(l.copies IS NULL AND usable) AS unlimited,
                sum(CASE WHEN usable THEN coalesce(l.copies, 0) ELSE 0 END) AS copies,
                sum(coalesce(a.n, 0)) AS on_loan,
@@ -275,7 +282,8 @@ AVAILABILITY_SQL = """
         FROM library_ebooks_holds
         WHERE title_id IN (SELECT title_id FROM cand) AND status IN ('waiting', 'offered') GROUP BY title_id),
     av AS (
-        SELECT cand.title_id, coalesce(lic.licenses, 0) > 0 AS licensed, coalesce(lic.unlimited, false) AS unlimited,
+        SELECT cand.title_id, coalesce(lic.licenses, 0) > 0 AS licensed,
+               coalesce(lic.downloadable, true) AS downloadable, coalesce(lic.unlimited, false) AS unlimited,
                coalesce(lic.copies, 0) AS copies, coalesce(lic.on_loan, 0) AS on_loan,
                coalesce(queue.waiting, 0) AS holds_waiting, coalesce(queue.offers, 0) AS offers,
                coalesce(lic.unlimited, false)
@@ -284,15 +292,18 @@ AVAILABILITY_SQL = """
 """
 
 _CARD_COLUMNS = """t.id, t.title, t.title_reading, t.creators, t.language, t.isbn, t.identifier, t.publisher,
-    t.published, t.subjects, t.description, t.writing, t.has_cover"""
+    t.published, t.subjects, t.description, t.writing, t.has_cover, coalesce(t.layout, 'reflowable'),
+    t.imported_at"""
 
 
 def _card(row) -> TitleCard:
     (id_, title, reading, creators, language, isbn, identifier, publisher, published, subjects, description,
-     writing, has_cover, licensed, unlimited, copies, on_loan, waiting, offers, available, score) = row
+     writing, has_cover, layout, imported_at, licensed, unlimited, copies, on_loan, waiting, offers, available,
+     downloadable, score) = row
     return TitleCard(id_, title, reading, json.loads(creators), language, isbn, identifier, publisher, published,
                      list(subjects or []), description, writing, has_cover, licensed, unlimited, int(copies),
-                     int(on_loan), int(waiting), int(offers), available, score)
+                     int(on_loan), int(waiting), int(offers), available, score, layout, bool(downloadable),
+                     imported_at)
 
 
 @dataclass
@@ -345,7 +356,7 @@ def search(store: Store, clock: Clock, query: str = "", *, language: str | None 
                  FROM {source} WHERE {" AND ".join(where)} {page_cut}),
         {AVAILABILITY_SQL}
         SELECT {_CARD_COLUMNS}, av.licensed, av.unlimited, av.copies, av.on_loan, av.holds_waiting, av.offers,
-               av.available, cand.score, {"count(*) OVER ()" if available_only else "cand.total"}
+               av.available, av.downloadable, cand.score, {"count(*) OVER ()" if available_only else "cand.total"}
         FROM cand JOIN library_ebooks_titles t ON t.id = cand.title_id JOIN av ON av.title_id = cand.title_id
         {"WHERE av.available" if available_only else ""}
         ORDER BY {order.replace("title_id", "cand.title_id")}
@@ -360,13 +371,71 @@ def get_title(store: Store, clock: Clock, title_id: int) -> TitleCard:
     rows = store.cursor().execute(
         f"""WITH cand AS (SELECT $id AS title_id), {AVAILABILITY_SQL}
             SELECT {_CARD_COLUMNS}, av.licensed, av.unlimited, av.copies, av.on_loan, av.holds_waiting, av.offers,
-                   av.available, NULL
+                   av.available, av.downloadable, NULL
             FROM library_ebooks_titles t JOIN av ON av.title_id = t.id WHERE t.id = $id""",
         {"now": clock.now(), "id": title_id},
     ).fetchall()
     if not rows:
         raise NotFound("ebooks.error.no_title", id=title_id)
     return _card(rows[0])
+
+
+def cards_of(store: Store, clock: Clock, title_ids: list[int]) -> list[TitleCard]:
+    """Cards (with availability) of the given titles, in the given order."""
+    if not title_ids:
+        return []
+    rows = store.cursor().execute(
+        f"""WITH cand AS (SELECT unnest($ids) AS title_id), {AVAILABILITY_SQL}
+            SELECT {_CARD_COLUMNS}, av.licensed, av.unlimited, av.copies, av.on_loan, av.holds_waiting, av.offers,
+                   av.available, av.downloadable, NULL
+            FROM library_ebooks_titles t JOIN av ON av.title_id = t.id""",
+        {"now": clock.now(), "ids": list(title_ids)},
+    ).fetchall()
+    by_id = {row[0]: _card(row) for row in rows}
+    return [by_id[i] for i in title_ids if i in by_id]
+
+
+# Subjects that put a book on the children's shelf (picture books come with the first two).
+CHILDREN_SUBJECTS = ("絵本", "児童書", "児童文学", "Picture books", "Children's books", "Children's literature")
+
+
+def new_arrivals(store: Store, clock: Clock, limit: int = 6) -> list[TitleCard]:
+    ids = [r[0] for r in store.cursor().execute(
+        "SELECT id FROM library_ebooks_titles ORDER BY imported_at DESC, id DESC LIMIT ?", [limit]).fetchall()]
+    return cards_of(store, clock, ids)
+
+
+def subject_shelf(store: Store, clock: Clock, subjects: Iterable[str], limit: int = 6) -> list[TitleCard]:
+    """Titles with any of `subjects`, licensed ones first, then by reading."""
+    ids = [r[0] for r in store.cursor().execute(
+        """SELECT t.id FROM library_ebooks_titles t
+           WHERE list_has_any(t.subjects, $subjects)
+           ORDER BY EXISTS (SELECT 1 FROM library_ebooks_licenses l WHERE l.title_id = t.id) DESC,
+                    lower(coalesce(t.title_reading, t.title)), t.id
+           LIMIT $limit""", {"subjects": list(subjects), "limit": limit}).fetchall()]
+    return cards_of(store, clock, ids)
+
+
+def popular_subjects(store: Store, limit: int = 3) -> list[str]:
+    """The subjects most titles share (the catalogue's shelves), children's ones aside."""
+    rows = store.cursor().execute(
+        """SELECT s, count(*) AS n FROM (SELECT unnest(subjects) AS s FROM library_ebooks_titles)
+           WHERE NOT list_contains($children, s) GROUP BY s ORDER BY n DESC, s LIMIT $limit""",
+        {"children": list(CHILDREN_SUBJECTS), "limit": limit}).fetchall()
+    return [r[0] for r in rows]
+
+
+def other_books_by(store: Store, clock: Clock, card: TitleCard, limit: int = 6) -> list[TitleCard]:
+    """Other titles sharing a creator with `card`."""
+    names = [c["name"] for c in card.creators]
+    if not names:
+        return []
+    ids = [r[0] for r in store.cursor().execute(
+        """SELECT id FROM library_ebooks_titles
+           WHERE id <> $id AND list_has_any(json_extract_string(creators, '$[*].name'), $names)
+           ORDER BY lower(coalesce(title_reading, title)), id LIMIT $limit""",
+        {"id": card.id, "names": names, "limit": limit}).fetchall()]
+    return cards_of(store, clock, ids)
 
 
 def cover(store: Store, title_id: int) -> bytes | None:
@@ -392,6 +461,25 @@ def cover(store: Store, title_id: int) -> bytes | None:
     with suppress(duckdb.Error, Conflict):
         store.write(keep)
     return jpeg
+
+
+def cover_or_generated(store: Store, title_id: int) -> bytes | None:
+    """The book's own cover thumbnail, or one made from its title and creator (None only
+    when there is no such title)."""
+    own = cover(store, title_id)
+    if own:
+        return own
+    row = store.cursor().execute("SELECT title, creators, writing FROM library_ebooks_titles WHERE id = ?",
+                                 [title_id]).fetchone()
+    if row is None:
+        return None
+    creators = " / ".join(c["name"] for c in json.loads(row[1]))
+    return _generated(row[0], creators, row[2] == "vertical")
+
+
+@functools.lru_cache(maxsize=512)
+def _generated(title: str, creators: str, vertical: bool) -> bytes:
+    return generated_cover(title, creators, vertical=vertical)
 
 
 def languages(store: Store) -> list[str]:
@@ -423,6 +511,7 @@ class License:
     loans_used: int
     on_loan: int
     usable: bool
+    download_allowed: bool = True
 
 
 def _check_license(model: str, copies: int | None, max_loans: int | None, expires_at: datetime | None,
@@ -443,8 +532,9 @@ def _check_license(model: str, copies: int | None, max_loans: int | None, expire
 
 def add_license(store: Store, clock: Clock, actor: Actor, title_id: int, model: str, *,
                 copies: int | None = None, max_loans: int | None = None, expires_at: datetime | None = None,
-                loan_days: int = DEFAULT_LOAN_DAYS) -> int:
-    """Add a license to a title: one copy one user (N copies), metered or simultaneous use."""
+                loan_days: int = DEFAULT_LOAN_DAYS, download_allowed: bool = True) -> int:
+    """Add a license to a title: one copy one user (N copies), metered or simultaneous use;
+    `download_allowed=False` when the publisher allows reading in the browser only."""
     actor.require(*STAFF)
     if model == "simultaneous":
         copies = None
@@ -458,9 +548,10 @@ def add_license(store: Store, clock: Clock, actor: Actor, title_id: int, model: 
         if not cur.execute("SELECT 1 FROM library_ebooks_titles WHERE id = ?", [title_id]).fetchone():
             raise NotFound("ebooks.error.no_title", id=title_id)
         return cur.execute(
-            """INSERT INTO library_ebooks_licenses (title_id, model, copies, max_loans, expires_at, loan_days, added_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id""",
-            [title_id, model, copies, max_loans, expires_at, loan_days, clock.now()],
+            """INSERT INTO library_ebooks_licenses (title_id, model, copies, max_loans, expires_at, loan_days, added_at,
+                                                    download_allowed)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""",
+            [title_id, model, copies, max_loans, expires_at, loan_days, clock.now(), download_allowed],
         ).fetchone()[0]
 
     return store.write(add)
@@ -472,7 +563,8 @@ def licenses_of(store: Store, clock: Clock, actor: Actor, title_id: int) -> list
         """SELECT l.id, l.title_id, l.model, l.copies, l.max_loans, l.expires_at, l.loan_days, l.loans_used,
                   (SELECT count(*) FROM library_ebooks_loans o
                    WHERE o.license_id = l.id AND o.returned_at IS NULL AND o.due_at > $now),
-                  (l.expires_at IS NULL OR l.expires_at > $now) AND (l.max_loans IS NULL OR l.loans_used < l.max_loans)
+                  (l.expires_at IS NULL OR l.expires_at > $now) AND (l.max_loans IS NULL OR l.loans_used < l.max_loans),
+                  coalesce(l.download_allowed, true)
            FROM library_ebooks_licenses l WHERE l.title_id = $title ORDER BY l.id""",
         {"now": clock.now(), "title": title_id},
     ).fetchall()

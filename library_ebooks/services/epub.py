@@ -10,8 +10,10 @@ used to *write* the demo shelf (library_ebooks/demo_books.py).
 
 from __future__ import annotations
 
+import base64
 import functools
 import io
+import mimetypes
 import posixpath
 import re
 import zipfile
@@ -38,8 +40,25 @@ DC = TAG["dc"]
 # Font obfuscation (IDPF and Adobe) only scrambles embedded fonts; it is not DRM.
 FONT_OBFUSCATION = {"http://www.idpf.org/2008/embedding", "http://ns.adobe.com/pdf/enc#RC"}
 XHTML_TYPES = {"application/xhtml+xml", "text/html", "application/x-dtbook+xml"}
+SVG_TYPE = "image/svg+xml"  # an SVG content document: EPUB 3 counts it as readable content
+# Images a browser shows by itself: in a fixed-layout spine (with an XHTML fallback the
+# package must name) they are pages of their own.
+PAGE_IMAGE_TYPES = {"image/jpeg", "image/png", "image/gif", "image/webp"}
 COVER_BOX = (240, 360)  # thumbnail size in pixels (width, height)
 VERTICAL_LANGUAGES = ("ja", "zh")
+# Limits on what an archive may declare (zip bombs): one entry, the whole book, and the
+# ratio of an entry's inflated to compressed size. A 300-page picture book is ~200 MB;
+# text compresses about 3-10x, images not at all, while a bomb reaches ~1000x.
+MAX_ENTRY_BYTES = 64 * 1024 * 1024
+MAX_BOOK_BYTES = 512 * 1024 * 1024
+MAX_RATIO = 100
+RATIO_FROM_BYTES = 1024 * 1024  # small entries may compress well (a page of spaces): not a bomb
+MAX_XML_BYTES = 16 * 1024 * 1024  # container, package, nav: read at most this much
+MAX_PICTURE_BYTES = 16 * 1024 * 1024  # a picture an SVG page or cover names, inlined
+DEFAULT_PAGE_SIZE = (600, 800)  # a fixed page that names no size of its own
+SVG_NS = "http://www.w3.org/2000/svg"
+XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
+RASTER_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")
 RTL_LANGUAGES = ("ar", "he", "fa", "ur")
 
 
@@ -80,6 +99,11 @@ class ParsedBook:
     toc: list[TocEntry]
     spine: list[str]
     epub_version: str
+    # "pre-paginated" (fixed layout: picture books, manga) or "reflowable", for the book;
+    # per spine item its kind (xhtml, svg, image), page-spread side and fixed-ness.
+    layout: str = "reflowable"
+    pages: list[dict] = field(default_factory=list)
+    spread: str = "auto"  # rendition:spread: when a reader shows two pages side by side
     # The cover image's member in the ZIP, when there is one that reads as an image, and
     # its JPEG thumbnail when it was made (or the cover already was one); see _cover.
     cover_path: str | None = None
@@ -158,15 +182,59 @@ def writing_mode(page_direction: str, language: str) -> str:
 
 # --------------------------------------------------------------------------- the book
 
+def check_entries(infos: list[zipfile.ZipInfo]) -> None:
+    """Refuse an archive whose entries could escape a folder or exhaust memory when
+    unpacked: absolute paths, `..` segments, backslashes, names twice, and declared sizes
+    or compression ratios past the limits above. Only the central directory is read;
+    zipfile never inflates an entry past its declared size, so these bounds hold."""
+    seen: set[str] = set()
+    total = 0
+    for info in infos:
+        name = info.filename
+        if name.startswith("/") or re.match(r"[A-Za-z]:", name):
+            raise EpubRejected("ingest.reason.absolute_path", path=name)
+        if "\\" in name:
+            raise EpubRejected("ingest.reason.backslash", path=name)
+        if ".." in name.split("/"):
+            raise EpubRejected("ingest.reason.parent_path", path=name)
+        if name in seen:
+            raise EpubRejected("ingest.reason.duplicate_entry", path=name)
+        seen.add(name)
+        if info.file_size > MAX_ENTRY_BYTES:
+            raise EpubRejected("ingest.reason.entry_too_large", path=name, mb=info.file_size // 2**20,
+                               limit=MAX_ENTRY_BYTES // 2**20)
+        if info.file_size > RATIO_FROM_BYTES and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+            raise EpubRejected("ingest.reason.compression_ratio", path=name,
+                               ratio=info.file_size // max(info.compress_size, 1), limit=MAX_RATIO)
+        total += info.file_size
+        if total > MAX_BOOK_BYTES:
+            raise EpubRejected("ingest.reason.book_too_large", limit=MAX_BOOK_BYTES // 2**20)
+
+
+def open_checked(data: bytes) -> zipfile.ZipFile:
+    """The EPUB's ZIP once its entries pass check_entries (import, reader, download)."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        infos = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError):
+        raise EpubRejected("ingest.reason.not_zip") from None
+    check_entries(infos)
+    return archive
+
+
+def read_bounded(archive: zipfile.ZipFile, name: str, limit: int) -> bytes | None:
+    """An entry's bytes, inflated in a stream and given up past `limit` (None then)."""
+    with archive.open(name) as stream:
+        data = stream.read(limit + 1)
+    return None if len(data) > limit else data
+
+
 class EpubArchive:
     """An opened EPUB: its ZIP and the path of its package document."""
 
     def __init__(self, data: bytes) -> None:
-        try:
-            self.zip = zipfile.ZipFile(io.BytesIO(data))
-            self.names = set(self.zip.namelist())
-        except (zipfile.BadZipFile, ValueError, OSError):
-            raise EpubRejected("ingest.reason.not_zip") from None
+        self.zip = open_checked(data)
+        self.names = set(self.zip.namelist())
         if any(info.flag_bits & 0x1 for info in self.zip.infolist()):
             raise EpubRejected("ingest.reason.encrypted")  # ZIP-level passwords
         if "META-INF/container.xml" not in self.names:
@@ -182,9 +250,13 @@ class EpubArchive:
 
     def read(self, name: str) -> bytes:
         try:
-            return self.zip.read(name)
+            data = read_bounded(self.zip, name, MAX_XML_BYTES)
         except (KeyError, zipfile.BadZipFile, RuntimeError, OSError, EOFError) as exc:
             raise EpubRejected("ingest.reason.damaged", path=name, detail=str(exc)) from None
+        if data is None:
+            raise EpubRejected("ingest.reason.entry_too_large", path=name, mb=MAX_XML_BYTES // 2**20 + 1,
+                               limit=MAX_XML_BYTES // 2**20)
+        return data
 
     def has(self, name: str) -> bool:
         return name in self.names
@@ -269,20 +341,46 @@ def parse_epub(data: bytes, *, make_thumbnail: bool = True) -> ParsedBook:
                 "properties": item.get("properties", ""),
             }
 
-    spine = []
+    layout, book_spread = "reflowable", "auto"
+    for meta in metadata.iter(f"{OPF}meta"):
+        if meta.get("property") == "rendition:layout" and not meta.get("refines"):
+            layout = "pre-paginated" if _text(meta) == "pre-paginated" else "reflowable"
+        if meta.get("property") == "rendition:spread" and not meta.get("refines"):
+            book_spread = _text(meta) if _text(meta) in ("none", "landscape", "portrait", "both") else "auto"
+    spine, pages = [], []
     for itemref in spine_element.findall(f"{OPF}itemref"):
         item = items.get(itemref.get("idref", ""))
         # Items the package names but the ZIP lacks are skipped, not fatal.
-        if item and item["type"] in XHTML_TYPES and book.has(item["path"]):
-            spine.append(item["path"])
+        if not item or not book.has(item["path"]):
+            continue
+        kind = _page_kind(item["type"])
+        if kind is None:
+            continue
+        properties = itemref.get("properties", "").split()
+        fixed = layout == "pre-paginated"
+        if "rendition:layout-pre-paginated" in properties:
+            fixed = True
+        elif "rendition:layout-reflowable" in properties:
+            fixed = False
+        if kind != "xhtml":
+            fixed = True  # an image or SVG page has its own size, whatever the book says
+        spread = next((p.removeprefix("page-spread-").removeprefix("rendition:page-spread-")
+                       for p in properties if p.startswith(("page-spread-", "rendition:page-spread-"))), None)
+        spine.append(item["path"])
+        pages.append({"kind": kind, "fixed": fixed, "spread": spread})
     if not spine:
         raise EpubRejected("ingest.reason.no_content")
+    if any(page["fixed"] for page in pages):
+        layout = "pre-paginated"
 
     page_direction = spine_element.get("page-progression-direction", "default")
     if page_direction not in ("ltr", "rtl"):
         page_direction = "default"
 
     cover_path, cover_image = _cover(book, items, metadata, make_thumbnail)
+    if cover_path is None and pages[0]["kind"] in ("image", "xhtml") and layout == "pre-paginated":
+        # A picture book without a declared cover: its first page is the cover.
+        cover_path, cover_image = _first_page_cover(book, spine[0], pages[0]["kind"], make_thumbnail)
     return ParsedBook(
         title=title,
         title_reading=title_reading or None,
@@ -299,9 +397,48 @@ def parse_epub(data: bytes, *, make_thumbnail: bool = True) -> ParsedBook:
         toc=_table_of_contents(book, items, spine_element, spine),
         spine=spine,
         epub_version=package.get("version", "2.0"),
+        layout=layout,
+        pages=pages,
+        spread=book_spread,
         cover_path=cover_path,
         cover_image=cover_image,
     )
+
+
+def _page_kind(media_type: str) -> str | None:
+    if media_type in XHTML_TYPES:
+        return "xhtml"
+    if media_type == SVG_TYPE:
+        return "svg"
+    if media_type in PAGE_IMAGE_TYPES:
+        return "image"
+    return None
+
+
+_IMG_SRC = re.compile(rb"""<(?:img|image)\b[^>]*?(?:src|xlink:href|href)\s*=\s*["']([^"']+)["']""", re.I)
+
+
+def _first_page_cover(book: EpubArchive, path: str, kind: str, make_thumbnail: bool):
+    """The first page's picture as the cover: the page itself when it is an image, or
+    the first image an XHTML page shows."""
+    if kind == "xhtml":
+        match = _IMG_SRC.search(book.read(path))
+        if not match:
+            return None, None
+        href = match.group(1).decode("utf-8", "replace")
+        if ":" in href:
+            return None, None
+        path = _resolve(posixpath.dirname(path), href).partition("#")[0]
+        if not book.has(path):
+            return None, None
+    if make_thumbnail:
+        try:
+            image = thumbnail(book.zip.read(path))
+        except (zipfile.BadZipFile, RuntimeError, OSError, EOFError, ValueError):
+            image = None
+        return (path, image) if image else (None, None)
+    is_image, small_jpeg = _read_header(book.zip, path)
+    return (path, small_jpeg) if is_image else (None, None)
 
 
 def _table_of_contents(book: EpubArchive, items, spine_element, spine: list[str]) -> list[TocEntry]:
@@ -385,6 +522,9 @@ def _cover(book: EpubArchive, items, metadata, make_thumbnail: bool) -> tuple[st
     if candidate is None or not candidate["type"].startswith("image/") or not book.has(candidate["path"]):
         return None, None
     path = candidate["path"]
+    if candidate["type"] == SVG_TYPE:
+        # Drawn when first shown (catalogue.cover), like any cover import does not shrink.
+        return (path, svg_thumbnail(book.zip, path)) if make_thumbnail else (path, None)
     if make_thumbnail:
         try:
             image = thumbnail(book.zip.read(path))
@@ -418,6 +558,8 @@ def cover_thumbnail(data: bytes, path: str) -> bytes | None:
     """The JPEG thumbnail of the image at `path` inside the EPUB `data`, or None."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            if path.lower().endswith(".svg"):
+                return svg_thumbnail(archive, path)
             image_bytes = archive.read(path)
     except (KeyError, zipfile.BadZipFile, RuntimeError, OSError, EOFError, ValueError):
         return None
@@ -439,3 +581,70 @@ def thumbnail(image_bytes: bytes) -> bytes | None:
             return out.getvalue()
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
         return None
+
+
+def safe_svg(data: bytes, path: str, resource) -> tuple[bytes, int, int]:
+    """The SVG page with scripts, handlers, foreign content and outside links removed and
+    its pictures inlined from the book, and its size (from viewBox, else width/height)."""
+    try:
+        root = ElementTree.fromstring(data)
+    except ElementTree.ParseError:
+        return b'<svg xmlns="http://www.w3.org/2000/svg"/>', *DEFAULT_PAGE_SIZE
+    base = posixpath.dirname(path)
+    for parent in list(root.iter()):
+        for child in list(parent):
+            local = child.tag.rsplit("}", 1)[-1] if isinstance(child.tag, str) else ""
+            if local in ("script", "foreignObject", "iframe"):
+                parent.remove(child)
+    for element in root.iter():
+        for attribute in list(element.attrib):
+            if attribute.rsplit("}", 1)[-1].lower().startswith("on"):
+                del element.attrib[attribute]
+        for attribute in (XLINK_HREF, "href"):
+            value = element.get(attribute)
+            if value is None or value.startswith("#"):
+                continue
+            target = posixpath.normpath(posixpath.join(base, unquote(value.split("#")[0])))
+            media_type = mimetypes.guess_type(target)[0] or ""
+            content = resource(target) if ":" not in value and media_type in RASTER_TYPES else None
+            if content is None:
+                del element.attrib[attribute]
+            else:
+                element.set(attribute, f"data:{media_type};base64,{base64.b64encode(content).decode()}")
+    width, height = DEFAULT_PAGE_SIZE
+    view_box = (root.get("viewBox") or "").replace(",", " ").split()
+    try:
+        if len(view_box) == 4:
+            width, height = round(float(view_box[2])), round(float(view_box[3]))
+        elif root.get("width") and root.get("height"):
+            width, height = round(float(root.get("width"))), round(float(root.get("height")))
+    except ValueError:
+        pass
+    ElementTree.register_namespace("", SVG_NS)
+    ElementTree.register_namespace("xlink", "http://www.w3.org/1999/xlink")
+    return ElementTree.tostring(root), max(width, 1), max(height, 1)
+
+
+def svg_thumbnail(archive: zipfile.ZipFile, path: str) -> bytes | None:
+    """A JPEG thumbnail of an SVG cover: made safe first (safe_svg), then drawn by resvg
+    (vl-convert) at the thumbnail's size, never at the size the SVG claims."""
+    import vl_convert
+
+    names = set(archive.namelist())
+    try:
+        data = read_bounded(archive, path, MAX_XML_BYTES)
+    except (KeyError, zipfile.BadZipFile, RuntimeError, OSError, EOFError):
+        return None
+    if data is None:
+        return None
+
+    def resource(name: str) -> bytes | None:
+        return read_bounded(archive, name, MAX_PICTURE_BYTES) if name in names else None
+
+    svg, width, height = safe_svg(data, path, resource)
+    scale = min(COVER_BOX[0] / width, COVER_BOX[1] / height)
+    try:
+        png = vl_convert.svg_to_png(svg.decode("utf-8"), scale=scale)
+    except (ValueError, RuntimeError, UnicodeDecodeError):
+        return None
+    return thumbnail(png)

@@ -51,6 +51,7 @@ PAGE_ACCESS: dict[str, set[str]] = {
     "learning-records": {"school_admin", "city_admin"},
     # E-library: the catalogue is public; loans and the reader are the resident's own.
     "library-catalogue": EVERYONE,
+    "library-book": EVERYONE,
     "library-mine": {"resident"},
     "library-read": {"resident"},
     "library-titles": {"librarian", "city_admin"},
@@ -177,6 +178,12 @@ ROUTE_ACCESS = [
     ("GET", "/opds/loans/{loan_of_resident01}/book.epub", "anonymous", 401),
     ("GET", "/opds/loans/{loan_of_resident01}/book.epub", "resident02", 404),
     ("GET", "/opds/loans/{loan_of_resident01}/book.epub", "resident01", 200),
+    # The reading app: only through a loan's token (made by the Read page for its borrower).
+    ("GET", "/ebooks/read/not-a-token", "anonymous", 404),
+    ("GET", "/ebooks/read/not-a-token/pages/0", "anonymous", 404),
+    ("POST", "/ebooks/read/not-a-token/position", "anonymous", {400, 404}),
+    ("POST", "/ebooks/read/not-a-token/settings", "anonymous", {400, 404}),
+    ("GET", "/ebooks/reader-app/reader.js", "anonymous", 200),
     # xAPI: learning apps with their own credentials only; a resident's password is no key.
     ("GET", "/xapi/about", "anonymous", 200),
     ("GET", "/xapi/statements", "anonymous", 401),
