@@ -32,6 +32,11 @@ users_app = typer.Typer(help="Accounts: add, list, set roles, set passwords, tea
 app.add_typer(users_app, name="users")
 schools_app = typer.Typer(help="Schools, with the codes imports and accounts name them by.", no_args_is_help=True)
 app.add_typer(schools_app, name="schools")
+# The school roster (OneRoster import) and a school's classes: portal/cli_roster.py.
+from portal.cli_roster import roster_app, schools_classes  # noqa: E402
+
+app.add_typer(roster_app, name="roster")
+schools_app.command("classes")(schools_classes)
 
 
 def _translator() -> Translator:
