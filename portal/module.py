@@ -28,6 +28,8 @@ SPEC = ModuleSpec(
     provides={
         "portal.teacher_classes": lazy("portal.services.teacher_classes:classes_of"),
         "portal.demo_homerooms": lazy("portal.services.teacher_classes:assign_demo_homerooms"),
+        # Pupils' names from the school roster, for their own class teachers only.
+        "portal.pupil_names": lazy("portal.services.roster:pupil_names"),
     },
     routes=lazy("portal.routes:routes"),
     demo=lazy("portal.demo:load"),

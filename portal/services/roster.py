@@ -148,7 +148,7 @@ def _is_datetime(value: str) -> bool:
 
 
 def _check_rows(name: str, mode: str, rows: list[tuple[int, dict]], header_has_jp: bool,
-                problems: list[Problem]) -> dict[str, tuple[int, dict]]:
+                problems: list[Problem], rejected: set[str]) -> dict[str, tuple[int, dict]]:
     """Each row on its own: required fields, status and dates as the mode wants, vocabularies,
     duplicate sourcedIds. Returns the good rows by sourcedId."""
     required = spec.REQUIRED_FIELDS[name] + (spec.JAPAN_REQUIRED_FIELDS.get(name, ()) if header_has_jp else ())
@@ -191,6 +191,8 @@ def _check_rows(name: str, mode: str, rows: list[tuple[int, dict]], header_has_j
             reasons.append(("roster.duplicate_id", {"id": sourced_id, "first": good[sourced_id][0]}))
         for key, params in reasons:
             problems.append(Problem(name, line, key, params))
+        if reasons and sourced_id:
+            rejected.add(sourced_id)
         if not reasons:
             good[sourced_id] = (line, row)
     return good
@@ -257,8 +259,10 @@ def _grade_of(codes: str) -> int | None:
     return min(grades) if grades else None
 
 
-def _derive(merged: dict[str, Rows], today: date, problems: list[Problem]) -> _Wanted:
-    """References across files, then the schools, classes, pupils and staff they make."""
+def _derive(merged: dict[str, Rows], today: date, problems: list[Problem],
+            rejected: dict[str, set[str]]) -> _Wanted:
+    """References across files, then the schools, classes, pupils and staff they make. A reference
+    to a row rejected on its own is no second error (that row is named already)."""
     wanted = _Wanted()
     orgs, sessions, courses = merged["orgs.csv"], merged["academicSessions.csv"], merged["courses.csv"]
     classes, users, roles = merged["classes.csv"], merged["users.csv"], merged["roles.csv"]
@@ -268,6 +272,9 @@ def _derive(merged: dict[str, Rows], today: date, problems: list[Problem]) -> _W
     def refer(name: str, line: int | None, column: str, value: str, known, what: str) -> bool:
         if not value or value in known:
             return True
+        target = what.split(" ")[0]
+        if value in rejected.get(target, ()) or value in dangling.get(target, ()):
+            return False
         if line is not None:
             problems.append(Problem(name, line, "roster.unknown_reference", {
                 "column": column, "value": value, "what": what}))
@@ -442,6 +449,7 @@ def _read_bundle(store: Store, source, today: date) -> tuple[dict[str, Rows], di
     for name, sid, fields in store.query("SELECT file, sourced_id, fields FROM portal_roster_records"):
         earlier[name][sid] = (None, json.loads(fields))
     merged: dict[str, Rows] = {}
+    rejected: dict[str, set[str]] = defaultdict(set)
     for name in spec.REQUIRED_FILES[1:] + spec.OPTIONAL_FILES:
         mode = modes[name]
         if mode == "absent":
@@ -452,7 +460,7 @@ def _read_bundle(store: Store, source, today: date) -> tuple[dict[str, Rows], di
             merged[name] = dict(earlier.get(name, {}))
             continue
         header_has_jp = any(c.startswith("metadata.jp.") for c in (rows[0][1] if rows else {}))
-        good = _check_rows(name, mode, rows, header_has_jp, problems)
+        good = _check_rows(name, mode, rows, header_has_jp, problems, rejected[name])
         if mode == "bulk":
             merged[name] = {sid: (line, row) for sid, (line, row) in good.items()}
         else:
@@ -463,10 +471,14 @@ def _read_bundle(store: Store, source, today: date) -> tuple[dict[str, Rows], di
                 else:
                     table[sid] = (line, row)
             merged[name] = table
+    # References are checked even when rows were bad, so that every bad row is named at once;
+    # the rest of the checks (a pupil's class, staff logins) need good rows to mean anything.
+    found: list[Problem] = []
+    wanted = _derive(merged, today, found, rejected)
     if problems:
+        problems += [p for p in found if p.key == "roster.unknown_reference"]
         return merged, modes, None, problems
-    wanted = _derive(merged, today, problems)
-    return merged, modes, wanted, problems
+    return merged, modes, wanted, found
 
 
 # ---------------------------------------------------------------- comparing with the store
