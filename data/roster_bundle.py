@@ -33,24 +33,28 @@ class SchoolPlan:
     classes_per_grade: int
     pupils_per_grade: int
     teachers: int
+    extra_first_grade: int = 0  # pupils beyond pupils_per_grade in the first grade
 
 
 def city_plan(pupils: int = 10_000, teachers: int = 830, classes: int = 400) -> list[SchoolPlan]:
-    """About the given numbers over 15 elementary and 5 junior high schools."""
-    plans = []
+    """Exactly `pupils` and `teachers`, and about `classes` classes, over 15 elementary and 5
+    junior high schools (three quarters of the classes in the elementary schools)."""
     elementary, junior = 15, 5
-    # Three quarters of the classes in elementary schools (6 grades), the rest in junior highs (3).
     e_classes = max(1, round(classes * 0.675 / (elementary * 6)))
     j_classes = max(1, round((classes - e_classes * 6 * elementary) / (junior * 3)))
-    total_classes = e_classes * 6 * elementary + j_classes * 3 * junior
-    per_class = pupils / total_classes
-    per_teacher = teachers / total_classes
-    for n in range(elementary):
-        plans.append(SchoolPlan(f"E{n + 1:02d}", f"飯塚市立第{n + 1}小学校", 1, 6, e_classes,
-                                round(per_class * e_classes), round(per_teacher * e_classes * 6)))
-    for n in range(junior):
-        plans.append(SchoolPlan(f"J{n + 1:02d}", f"飯塚市立第{n + 1}中学校", 7, 3, j_classes,
-                                round(per_class * j_classes), round(per_teacher * j_classes * 3)))
+    shapes = [(f"E{n + 1:02d}", f"飯塚市立第{n + 1}小学校", 1, 6, e_classes) for n in range(elementary)]
+    shapes += [(f"J{n + 1:02d}", f"飯塚市立第{n + 1}中学校", 7, 3, j_classes) for n in range(junior)]
+    total_classes = sum(grades * per_grade for *_, grades, per_grade in shapes)
+    plans, pupils_left, teachers_left = [], pupils, teachers
+    for index, (code, name, first, grades, per_grade) in enumerate(shapes):
+        last = index == len(shapes) - 1
+        share = grades * per_grade / total_classes
+        school_pupils = pupils_left if last else round(pupils * share)
+        school_teachers = teachers_left if last else round(teachers * share)
+        pupils_left -= school_pupils
+        teachers_left -= school_teachers
+        per_grade_pupils, extra = divmod(school_pupils, grades)
+        plans.append(SchoolPlan(code, name, first, grades, per_grade, per_grade_pupils, school_teachers, extra))
     return plans
 
 
@@ -90,7 +94,7 @@ def make_city(year: int, plans: list[SchoolPlan]) -> dict[str, list[dict]]:
                     "schoolSourcedId": org, "termSourcedIds": session})
                 # A pupil entered in year `entered`; they are in grade year - entered + 1 now.
             entered = year - g
-            for n in range(plan.pupils_per_grade):
+            for n in range(plan.pupils_per_grade + (plan.extra_first_grade if g == 0 else 0)):
                 pupil = f"{plan.code}-{entered}-{n + 1:03d}"
                 # Classes are mixed again every year (クラス替え).
                 klass = f"K-{plan.code}-{year}-{grade}-{(n + year) % plan.classes_per_grade + 1}"

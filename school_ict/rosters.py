@@ -70,19 +70,30 @@ def apply_roster(cur, classes: list[tuple[int, int, str]], pupils: list[tuple[st
     pupils (pseudonym, school id, grade, class name) join or move; leavers (pseudonyms) become
     inactive, and a tablet they still hold is flagged for return."""
     if classes:
-        cur.executemany("INSERT INTO school_ict_classrooms (school_id, grade, class_name) VALUES (?, ?, ?) "
-                        "ON CONFLICT DO NOTHING", sorted(set(classes)))
+        cur.register("_roster_classes", pl.DataFrame(sorted(set(classes)), orient="row", schema={
+            "school_id": pl.Int32, "grade": pl.Int32, "class_name": pl.Utf8}))
+        cur.execute("""INSERT INTO school_ict_classrooms (school_id, grade, class_name)
+                       SELECT * FROM _roster_classes r WHERE NOT EXISTS (SELECT 1 FROM school_ict_classrooms c
+                           WHERE c.school_id = r.school_id AND c.grade = r.grade AND c.class_name = r.class_name)""")
+        cur.unregister("_roster_classes")
     if pupils:
         frame = pl.DataFrame(pupils, schema={"pseudonym": pl.Utf8, "school_id": pl.Int32, "grade": pl.Int32,
                                              "class_name": pl.Utf8}, orient="row")
         cur.register("_roster_pupils", frame)
-        cur.execute("""INSERT INTO school_ict_pupils (pseudonym, school_id, classroom_id, grade, active)
-                       SELECT r.pseudonym, r.school_id, c.id, r.grade, true FROM _roster_pupils r
+        cur.execute("""CREATE OR REPLACE TEMP TABLE _placed AS
+                       SELECT r.pseudonym, r.school_id, c.id AS classroom_id, r.grade FROM _roster_pupils r
                        JOIN school_ict_classrooms c ON c.school_id = r.school_id AND c.grade = r.grade
-                            AND c.class_name = r.class_name
-                       ON CONFLICT (pseudonym) DO UPDATE SET school_id = excluded.school_id,
-                            classroom_id = excluded.classroom_id, grade = excluded.grade, active = true""")
+                            AND c.class_name = r.class_name""")
         cur.unregister("_roster_pupils")
+        # Only pupils whose place changed are rewritten; new ones are added.
+        cur.execute("""UPDATE school_ict_pupils p SET school_id = r.school_id, classroom_id = r.classroom_id,
+                           grade = r.grade, active = true
+                       FROM _placed r WHERE p.pseudonym = r.pseudonym AND (p.school_id, p.classroom_id, p.grade,
+                           p.active) IS DISTINCT FROM (r.school_id, r.classroom_id, r.grade, true)""")
+        cur.execute("""INSERT INTO school_ict_pupils (pseudonym, school_id, classroom_id, grade, active)
+                       SELECT pseudonym, school_id, classroom_id, grade, true FROM _placed r
+                       WHERE NOT EXISTS (SELECT 1 FROM school_ict_pupils p WHERE p.pseudonym = r.pseudonym)""")
+        cur.execute("DROP TABLE _placed")
     if leavers:
         cur.execute("UPDATE school_ict_pupils SET active = false WHERE pseudonym IN (SELECT unnest(?::VARCHAR[]))",
                     [leavers])

@@ -149,9 +149,12 @@ def apply_roster(cur, classes: list[tuple[int, int, str]], pupils: list[tuple[st
     if pupils:
         cur.register("_roster_learners", pl.DataFrame(pupils, schema={
             "learner_id": pl.Utf8, "school_id": pl.Int32, "grade": pl.Int32, "class_name": pl.Utf8}, orient="row"))
-        cur.execute("""INSERT INTO analytics_learners SELECT * FROM _roster_learners
-                       ON CONFLICT (learner_id) DO UPDATE SET school_id = excluded.school_id,
-                           grade = excluded.grade, class_name = excluded.class_name""")
+        cur.execute("""UPDATE analytics_learners l SET school_id = r.school_id, grade = r.grade,
+                           class_name = r.class_name
+                       FROM _roster_learners r WHERE l.learner_id = r.learner_id
+                         AND (l.school_id, l.grade, l.class_name) IS DISTINCT FROM (r.school_id, r.grade, r.class_name)""")
+        cur.execute("""INSERT INTO analytics_learners SELECT * FROM _roster_learners r
+                       WHERE NOT EXISTS (SELECT 1 FROM analytics_learners l WHERE l.learner_id = r.learner_id)""")
         # Statements that came before their learner was on the roster now join the class.
         cur.execute("""UPDATE analytics_statements s SET school_id = r.school_id, grade = r.grade,
                            class_name = r.class_name

@@ -3,12 +3,13 @@
 -- in with the school's identity provider by e-mail), their classes in portal_teacher_classes.
 -- These tables keep what links them to the bundle: each record's sourcedId.
 
--- Every record of the last bundles as the sender gave it (the file's columns as JSON): a delta
--- bundle is applied on top of them, and a bundle seen before changes nothing.
+-- Every record of the last bundles as the sender gave it (the values of the file's columns in
+-- the binding's order, joined by U+001F): a delta bundle is applied on top of them, and a
+-- bundle seen before changes nothing.
 CREATE TABLE portal_roster_records (
     file        VARCHAR NOT NULL,
     sourced_id  VARCHAR NOT NULL,
-    fields      JSON NOT NULL,
+    fields      VARCHAR NOT NULL,
     PRIMARY KEY (file, sourced_id)
 );
 

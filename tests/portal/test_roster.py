@@ -253,7 +253,8 @@ def test_class_teacher_sees_names_on_the_dashboard_others_pseudonyms(app_for, fr
         rows["roles.csv"].append({"sourcedId": f"R{n}", "userSourcedId": learner, "roleType": "primary",
                                   "role": "student", "orgSourcedId": "ORG"})
     rows["users.csv"].append({"sourcedId": "T1", "enabledUser": "true", "username": "teacher01", "givenName": "花子",
-                              "familyName": "山田", "email": "teacher01@school.example.jp"})
+                              "familyName": "山田", "email": "teacher01@school.example.jp",
+                              "metadata.jp.kanaGivenName": "ハナコ", "metadata.jp.kanaFamilyName": "ヤマダ"})
     rows["roles.csv"].append({"sourcedId": "RT", "userSourcedId": "T1", "roleType": "primary", "role": "teacher",
                               "orgSourcedId": "ORG"})
     rows["enrollments.csv"] = [{"sourcedId": "E1", "classSourcedId": "K", "schoolSourcedId": "ORG",
