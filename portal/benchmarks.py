@@ -53,4 +53,10 @@ def run_all(scale: str = "city", only: str | None = None) -> list[Figure]:
                 figures.append(Figure(name, str(row["name"]), float(row["figure"]), str(row["unit"]),
                                       str(row.get("goal", "—"))))
         forget_runtimes()
+    if only in (None, "portal"):
+        # The school roster import (issue 18) runs on a fresh database of its own.
+        from portal import bench_roster
+
+        figures += [Figure("portal", row["name"], row["figure"], row["unit"], row["goal"])
+                    for row in bench_roster.run()]
     return figures
