@@ -21,6 +21,8 @@ SPEC = ModuleSpec(
                  frozenset({"city_admin"}), ":material/manage_accounts:"),
         PageSpec(_PAGES / "teacher_classes.py", "nav.teacher_classes", "teacher-classes", "admin",
                  frozenset({"city_admin", "school_admin"}), ":material/groups:"),
+        PageSpec(_PAGES / "roster_import.py", "nav.roster_import", "roster", "admin",
+                 frozenset({"city_admin"}), ":material/badge:"),
         PageSpec(_PAGES / "admin_system.py", "nav.admin_system", "admin-system", "admin",
                  frozenset({"city_admin"}), ":material/dns:"),
     ),

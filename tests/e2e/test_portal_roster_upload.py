@@ -1,0 +1,39 @@
+"""The real thing: the board of education uploads a OneRoster zip with a bad row (every bad
+row named, nothing stored), then a good one: the preview, the import, the school's classes."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from data.roster_bundle import make_city, small_plan, write_bundle
+
+pytestmark = pytest.mark.e2e
+
+
+def test_roster_upload_preview_and_import(server, page: Page, artifacts, tmp_path, clock):
+    today = clock.now().date()
+    year = today.year if today.month >= 4 else today.year - 1
+    rows = make_city(year, small_plan())
+    good = write_bundle(rows, tmp_path / "good.zip", as_zip=True)
+    rows["roles.csv"][2]["role"] = "wizard"
+    bad = write_bundle(rows, tmp_path / "bad.zip", as_zip=True)
+
+    page.goto(f"{server}/sign-in")
+    page.get_by_label("ログインID").fill("admin")
+    page.get_by_label("パスワード").fill("manabi-demo")
+    page.get_by_role("button", name="サインイン").click()
+    sidebar = page.get_by_test_id("stSidebar")
+    sidebar.get_by_role("link", name="学校名簿").click()
+    expect(page.get_by_role("heading", name="学校名簿（OneRoster）")).to_be_visible(timeout=30_000)
+
+    page.locator("input[type='file']").first.set_input_files(str(bad))
+    expect(page.get_by_text("名簿に誤りが 1 件あるため、何も取り込んでいません。")).to_be_visible(timeout=30_000)
+    page.screenshot(path=artifacts / "roster-rejected.png", full_page=True)
+
+    page.locator("input[type='file']").first.set_input_files(str(good))
+    expect(page.get_by_text("確認のみ（保存していません）")).to_be_visible(timeout=30_000)
+    page.screenshot(path=artifacts / "roster-preview.png", full_page=True)
+    page.get_by_role("button", name="この名簿を取り込む").click()
+    expect(page.get_by_text("名簿を取り込みました")).to_be_visible(timeout=30_000)
+    page.screenshot(path=artifacts / "roster-imported.png", full_page=True)
