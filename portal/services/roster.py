@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import uuid
 import zipfile
 from collections import defaultdict
 from collections.abc import Iterable
@@ -89,6 +90,8 @@ Rows = dict[str, tuple[int | None, dict]]  # sourcedId -> (line in this bundle o
 def _files(source: str | Path | bytes) -> dict[str, str]:
     """The bundle's CSV files by name (a zip's folders ignored): from a folder, a zip file or a
     zip's bytes (the upload page)."""
+    if isinstance(source, dict):  # hand edits: the files as text
+        return source
     if isinstance(source, bytes | bytearray):
         return _zip_files(zipfile.ZipFile(io.BytesIO(source)))
     path = Path(source)
@@ -541,6 +544,10 @@ def import_bundle(store: Store, clock: Clock, actor: Actor, source: str | Path |
                   dry_run: bool = False) -> ImportResult:
     """Check a OneRoster bundle whole and, when every row is good and not dry_run, store it."""
     actor.require(Role.CITY_ADMIN)
+    return _import(store, clock, source, dry_run)
+
+
+def _import(store: Store, clock: Clock, source, dry_run: bool) -> ImportResult:
     today = clock.now().date()
     merged, modes, wanted, problems = _read_bundle(store, source, today)
     if problems or wanted is None:
@@ -750,3 +757,146 @@ def problems_as_json(t, problems: Iterable[Problem]) -> list[dict]:
 def require_school(actor: Actor, school_id: int) -> None:
     if not actor.has(Role.CITY_ADMIN) and actor.school_id != school_id:
         raise PermissionDenied("roster.other_school")
+
+
+# ---------------------------------------------------------------- hand edits
+
+# A school administrator adds or corrects a pupil, a class or a teacher of their own school by
+# hand. The edit is a small delta bundle going through the same checks and the same writing as
+# an import, so the other modules follow it too. The next bulk bundle from the school system is
+# the roster again: a correction made only here is undone by it.
+
+
+def _csv(name: str, rows: list[dict]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(spec.COLUMNS[name])
+    writer.writerows([[row.get(c, "") for c in spec.COLUMNS[name]] for row in rows])
+    return out.getvalue()
+
+
+def _edit(store: Store, clock: Clock, rows: dict[str, list[dict]]) -> ImportResult:
+    stamp = clock.now().isoformat()
+    manifest = [("manifest.version", "1.0"), ("oneroster.version", "1.2")]
+    manifest += [(f"file.{name[:-4]}", "delta" if name in rows else "absent")
+                 for name in spec.REQUIRED_FILES[1:] + spec.OPTIONAL_FILES]
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerows([("propertyName", "value"), *manifest])
+    files = {"manifest.csv": out.getvalue()}
+    for name, file_rows in rows.items():
+        files[name] = _csv(name, [{"status": "active", **row, "dateLastModified": stamp} for row in file_rows])
+    return _import(store, clock, files, dry_run=False)
+
+
+def _record(store: Store, name: str, sourced_id: str) -> dict:
+    row = store.query("SELECT fields FROM portal_roster_records WHERE file = ? AND sourced_id = ?",
+                      [name, sourced_id])
+    return dict(zip(spec.COLUMNS[name], row[0][0].split(_SEP), strict=True)) if row else {}
+
+
+def _school_org(store: Store, actor: Actor, school_id: int) -> str:
+    actor.require(Role.CITY_ADMIN, Role.SCHOOL_ADMIN)
+    require_school(actor, school_id)
+    org = store.query("SELECT sourced_id FROM portal_roster_orgs WHERE school_id = ?", [school_id])
+    if not org:
+        raise InvalidInput("roster.no_roster_school")
+    return org[0][0]
+
+
+def roster_classes(store: Store, actor: Actor, school_id: int) -> list[dict]:
+    """The roster's classes of a school (sourcedId, grade, class name, title) for the edit page."""
+    _school_org(store, actor, school_id)
+    return [{"id": sid, "grade": g, "class_name": n, "title": title} for sid, g, n, title in store.query(
+        "SELECT sourced_id, grade, class_name, title FROM portal_roster_classes WHERE school_id = ? "
+        "ORDER BY grade, lpad(class_name, 3, '0')", [school_id])]
+
+
+def roster_pupils(store: Store, actor: Actor, school_id: int) -> list[dict]:
+    """A school's enrolled pupils by name, for its own administrators and the city's."""
+    _school_org(store, actor, school_id)
+    return [{"id": sid, "family_name": f, "given_name": g, "kana_family": kf, "kana_given": kg, "grade": gr,
+             "class_name": c, "home_class": h} for sid, f, g, kf, kg, gr, c, h in store.query(
+        "SELECT sourced_id, family_name, given_name, kana_family, kana_given, grade, class_name, home_class "
+        "FROM portal_roster_pupils WHERE school_id = ? AND status = 'enrolled' "
+        "ORDER BY grade, lpad(class_name, 3, '0'), kana_family, kana_given", [school_id])]
+
+
+def save_pupil(store: Store, clock: Clock, actor: Actor, school_id: int, *, sourced_id: str | None,
+               family_name: str, given_name: str, kana_family: str, kana_given: str,
+               class_id: str) -> ImportResult:
+    """Add a pupil (sourced_id None) or correct one: name, kana and home class."""
+    org = _school_org(store, actor, school_id)
+    sourced_id = sourced_id or f"M-{uuid.uuid4()}"[:40]
+    user = _record(store, "users.csv", sourced_id) or {
+        "sourcedId": sourced_id, "enabledUser": "true", "username": sourced_id.lower(), "primaryOrgSourcedId": org}
+    if user.get("primaryOrgSourcedId", org) != org:
+        raise PermissionDenied("roster.other_school")
+    user |= {"familyName": family_name.strip(), "givenName": given_name.strip(),
+             "preferredFamilyName": "", "preferredGivenName": "",
+             "metadata.jp.kanaFamilyName": kana_family.strip(), "metadata.jp.kanaGivenName": kana_given.strip(),
+             "metadata.jp.homeClass": class_id}
+    rows = {"users.csv": [user]}
+    if not _record(store, "roles.csv", f"R-{sourced_id}") and not store.query(
+            "SELECT 1 FROM portal_roster_pupils WHERE sourced_id = ? AND status = 'enrolled'", [sourced_id]):
+        rows["roles.csv"] = [{"sourcedId": f"R-{sourced_id}", "userSourcedId": sourced_id, "roleType": "primary",
+                              "role": "student", "orgSourcedId": org}]
+    return _edit(store, clock, rows)
+
+
+def save_class(store: Store, clock: Clock, actor: Actor, school_id: int, *, sourced_id: str | None, grade: int,
+               class_name: str, title: str) -> ImportResult:
+    """Add a homeroom class of the current fiscal year (sourced_id None) or correct its name."""
+    org = _school_org(store, actor, school_id)
+    if not 1 <= int(grade) <= 9:
+        raise InvalidInput("roster.bad_grade", value=grade)
+    code = next(c for c, g in spec.GRADES.items() if g == int(grade))
+    klass = _record(store, "classes.csv", sourced_id) if sourced_id else {}
+    rows: dict[str, list[dict]] = {}
+    if not klass:
+        year = store.query("SELECT sourced_id FROM portal_roster_sessions WHERE kind = 'schoolYear' "
+                           "ORDER BY school_year DESC LIMIT 1")
+        if not year:
+            raise InvalidInput("roster.no_roster_school")
+        course = f"M-{org}-{code}"
+        if not _record(store, "courses.csv", course):
+            rows["courses.csv"] = [{"sourcedId": course, "title": title.strip() or class_name, "grades": code,
+                                    "orgSourcedId": org, "schoolYearSourcedId": year[0][0]}]
+        klass = {"sourcedId": f"M-{uuid.uuid4()}", "courseSourcedId": course, "classType": "homeroom",
+                 "schoolSourcedId": org, "termSourcedIds": year[0][0]}
+    elif klass["schoolSourcedId"] != org:
+        raise PermissionDenied("roster.other_school")
+    klass |= {"title": title.strip() or class_name.strip(), "classCode": class_name.strip(), "grades": code}
+    rows["classes.csv"] = [klass]
+    return _edit(store, clock, rows)
+
+
+def save_teacher(store: Store, clock: Clock, actor: Actor, school_id: int, *, sourced_id: str | None,
+                 username: str, family_name: str, given_name: str, kana_family: str, kana_given: str,
+                 email: str, class_ids: list[str]) -> ImportResult:
+    """Add a teacher (an account signing in by e-mail) or correct one, with the classes they teach."""
+    org = _school_org(store, actor, school_id)
+    sourced_id = sourced_id or f"M-{uuid.uuid4()}"[:40]
+    user = _record(store, "users.csv", sourced_id) or {
+        "sourcedId": sourced_id, "enabledUser": "true", "primaryOrgSourcedId": org}
+    if user.get("primaryOrgSourcedId", org) != org:
+        raise PermissionDenied("roster.other_school")
+    user |= {"username": username.strip(), "familyName": family_name.strip(), "givenName": given_name.strip(),
+             "preferredFamilyName": "", "preferredGivenName": "", "email": email.strip(),
+             "metadata.jp.kanaFamilyName": kana_family.strip(), "metadata.jp.kanaGivenName": kana_given.strip()}
+    rows = {"users.csv": [user]}
+    if not store.query("SELECT 1 FROM portal_roster_staff WHERE sourced_id = ?", [sourced_id]):
+        rows["roles.csv"] = [{"sourcedId": f"R-{sourced_id}", "userSourcedId": sourced_id, "roleType": "primary",
+                              "role": "teacher", "orgSourcedId": org}]
+    # Classes no longer ticked end; ticked ones not yet taught begin.
+    taught = {}
+    for sid, fields in store.query("SELECT sourced_id, fields FROM portal_roster_records WHERE file = 'enrollments.csv' "
+                                   "AND contains(fields, ?)", [sourced_id]):
+        row = dict(zip(spec.COLUMNS["enrollments.csv"], fields.split(_SEP), strict=True))
+        if row["userSourcedId"] == sourced_id and row["role"] == "teacher":
+            taught[row["classSourcedId"]] = sid
+    rows["enrollments.csv"] = [{"sourcedId": sid, "status": "tobedeleted"} for c, sid in taught.items()
+                               if c not in class_ids]
+    rows["enrollments.csv"] += [{"sourcedId": f"M-{sourced_id}-{c}", "classSourcedId": c, "schoolSourcedId": org,
+                                 "userSourcedId": sourced_id, "role": "teacher", "primary": "true"}
+                                for c in class_ids if c not in taught]
+    return _edit(store, clock, rows)

@@ -12,6 +12,7 @@ import pytest
 from analytics.services import lrs
 from data.roster_bundle import make_city, small_plan, write_bundle
 from kernel.actor import SYSTEM
+from kernel.errors import PermissionDenied
 from portal.services import accounts, roster
 from portal.services.oneroster_spec import COLUMNS
 from school_ict.services import registry
@@ -281,3 +282,41 @@ def test_class_teacher_sees_names_on_the_dashboard_others_pseudonyms(app_for, fr
                                  "WHERE r.role = 'teacher' AND u.school_id <> ? ORDER BY u.id LIMIT 1", [school_id])
     at_other = app_for(runtime.store.scalar("SELECT login FROM portal_users WHERE id = ?", [other]), page)
     assert "名簿" not in " ".join(str(df.value.to_dict()) for df in at_other.dataframe)
+
+
+def test_school_admin_adds_and_corrects_by_hand_in_their_school_only(store, clock, tmp_path):
+    year = fiscal_year(clock)
+    assert roster.import_bundle(store, clock, SYSTEM, write_bundle(make_city(year, small_plan()), tmp_path / "b")).stored
+    e01 = store.scalar("SELECT id FROM portal_schools WHERE code = 'E01'")
+    j01 = store.scalar("SELECT id FROM portal_schools WHERE code = 'J01'")
+    head = accounts.actor_for(store, store.scalar("SELECT id FROM portal_users WHERE login = 'te01001'"))
+    assert head.has("school_admin") and head.school_id == e01
+
+    made = roster.save_class(store, clock, head, e01, sourced_id=None, grade=1, class_name="3", title="1年3組")
+    assert made.ok, made.errors
+    new_class = next(c for c in roster.roster_classes(store, head, e01) if c["class_name"] == "3")
+    added = roster.save_pupil(store, clock, head, e01, sourced_id=None, family_name="飯塚", given_name="太郎",
+                              kana_family="イイヅカ", kana_given="タロウ", class_id=new_class["id"])
+    assert added.ok and added.stored, added.errors
+    pupil = next(p for p in roster.roster_pupils(store, head, e01) if p["family_name"] == "飯塚")
+    assert (pupil["grade"], pupil["class_name"]) == (1, "3")
+    assert store.query("SELECT grade FROM school_ict_pupils WHERE pseudonym = ?", [pupil["id"]]) == [(1,)]
+    # A correction: the kana and the class.
+    other = next(c for c in roster.roster_classes(store, head, e01) if (c["grade"], c["class_name"]) == (2, "1"))
+    fixed = roster.save_pupil(store, clock, head, e01, sourced_id=pupil["id"], family_name="飯塚",
+                              given_name="太郎", kana_family="イイヅカ", kana_given="タロー", class_id=other["id"])
+    assert fixed.ok and [m["id"] for m in fixed.preview.moved_pupils] == [pupil["id"]]
+    assert store.query("SELECT kana_given, grade FROM portal_roster_pupils WHERE sourced_id = ?", [pupil["id"]]) == [
+        ("タロー", 2)]
+    teacher = roster.save_teacher(store, clock, head, e01, sourced_id=None, username="new.teacher",
+                                  family_name="新任", given_name="花子", kana_family="シンニン", kana_given="ハナコ",
+                                  email="new.teacher@school.example.jp", class_ids=[new_class["id"]])
+    assert teacher.ok, teacher.errors
+    assert store.query("SELECT grade, class_name FROM portal_teacher_classes t JOIN portal_users u ON u.id = t.user_id "
+                       "WHERE u.login = 'new.teacher'") == [(1, "3")]
+    # A bad value is refused like a bad row of a bundle; another school is out of reach.
+    refused = roster.save_pupil(store, clock, head, e01, sourced_id=None, family_name="", given_name="次郎",
+                                kana_family="", kana_given="ジロウ", class_id=new_class["id"])
+    assert not refused.ok and refused.errors[0].key == "roster.missing_field"
+    with pytest.raises(PermissionDenied):
+        roster.roster_pupils(store, head, j01)
