@@ -23,6 +23,8 @@ SPEC = ModuleSpec(
                  frozenset({"city_admin", "school_admin"}), ":material/groups:"),
         PageSpec(_PAGES / "roster_import.py", "nav.roster_import", "roster", "admin",
                  frozenset({"city_admin"}), ":material/badge:"),
+        PageSpec(_PAGES / "roster_edit.py", "nav.roster_edit", "roster-edit", "admin",
+                 frozenset({"city_admin", "school_admin"}), ":material/edit_note:"),
         PageSpec(_PAGES / "admin_system.py", "nav.admin_system", "admin-system", "admin",
                  frozenset({"city_admin"}), ":material/dns:"),
     ),

@@ -900,3 +900,31 @@ def save_teacher(store: Store, clock: Clock, actor: Actor, school_id: int, *, so
                                  "userSourcedId": sourced_id, "role": "teacher", "primary": "true"}
                                 for c in class_ids if c not in taught]
     return _edit(store, clock, rows)
+
+
+def roster_teachers(store: Store, actor: Actor, school_id: int) -> list[dict]:
+    """A school's roster teachers as the edit page shows them, with the classes they teach."""
+    _school_org(store, actor, school_id)
+    found = []
+    for sid, fields, classes in store.query(
+            """SELECT s.sourced_id, r.fields, list(c.sourced_id) FILTER (WHERE c.sourced_id IS NOT NULL)
+               FROM portal_roster_staff s JOIN portal_users u ON u.id = s.user_id AND u.school_id = ?
+               JOIN portal_roster_records r ON r.file = 'users.csv' AND r.sourced_id = s.sourced_id
+               LEFT JOIN portal_teacher_classes t ON t.user_id = u.id
+               LEFT JOIN portal_roster_classes c ON c.school_id = t.school_id AND c.grade = t.grade
+                    AND c.class_name = t.class_name
+               WHERE NOT u.disabled GROUP BY ALL ORDER BY 2""", [school_id]):
+        row = dict(zip(spec.COLUMNS["users.csv"], fields.split(_SEP), strict=True))
+        found.append({"id": sid, "username": row["username"], "family_name": row["familyName"],
+                      "given_name": row["givenName"], "kana_family": row.get("metadata.jp.kanaFamilyName", ""),
+                      "kana_given": row.get("metadata.jp.kanaGivenName", ""), "email": row.get("email", ""),
+                      "classes": sorted(classes or [])})
+    return found
+
+
+def roster_schools(store: Store, actor: Actor) -> list[tuple[int, str]]:
+    """(school id, name) of the roster's schools the actor may edit."""
+    actor.require(Role.CITY_ADMIN, Role.SCHOOL_ADMIN)
+    rows = store.query("SELECT s.id, s.name_ja FROM portal_schools s JOIN portal_roster_orgs o ON o.school_id = s.id "
+                       "ORDER BY s.code")
+    return [r for r in rows if actor.has(Role.CITY_ADMIN) or r[0] == actor.school_id]

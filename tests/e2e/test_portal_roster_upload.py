@@ -37,3 +37,16 @@ def test_roster_upload_preview_and_import(server, page: Page, artifacts, tmp_pat
     page.get_by_role("button", name="この名簿を取り込む").click()
     expect(page.get_by_text("名簿を取り込みました")).to_be_visible(timeout=30_000)
     page.screenshot(path=artifacts / "roster-imported.png", full_page=True)
+
+    # The school's administrator of E01 opens the roster of their school to correct it by hand.
+    page.get_by_test_id("stSidebar").get_by_role("button", name="サインアウト").click()
+    expect(page.get_by_text("サインアウトしました")).to_be_visible(timeout=30_000)
+    page.goto(f"{server}/sign-in")
+    page.get_by_label("ログインID").fill("schooladmin01")
+    page.get_by_label("パスワード").fill("manabi-demo")
+    page.get_by_role("button", name="サインイン").click()
+    sidebar.get_by_role("link", name="名簿の修正").click()
+    expect(page.get_by_role("heading", name="名簿の修正")).to_be_visible(timeout=30_000)
+    expect(page.get_by_role("tab", name="教員")).to_be_visible(timeout=30_000)
+    expect(page.get_by_role("button", name="保存").first).to_be_visible(timeout=30_000)
+    page.screenshot(path=artifacts / "roster-edit.png", full_page=True)
