@@ -29,6 +29,9 @@ PAGE_ACCESS: dict[str, set[str]] = {
     "admin-users": {"city_admin"},
     "teacher-classes": {"school_admin", "city_admin"},  # a school admin: their own school's teachers
     "admin-system": {"city_admin"},
+    # The school roster: the board imports it; a school admin corrects their own school's by hand.
+    "roster": {"city_admin"},
+    "roster-edit": {"school_admin", "city_admin"},
     # School ICT: a school's staff see their own school; the board sees all and plans.
     "school-devices": {"teacher", "school_admin", "city_admin"},
     "device": {"teacher", "school_admin", "city_admin"},
