@@ -173,3 +173,48 @@ def write_bundle(rows: dict[str, list[dict]], target: Path, *, modes: dict[str, 
         for name, text in texts.items():
             (target / name).write_text(text, encoding="utf-8")
     return target
+
+
+def demo_roster(store, clock, rng) -> dict[str, str] | None:
+    """The demo city's roster as bundle files (CSV texts): school ICT's classrooms and pupils
+    (their pseudonyms as sourcedIds, so that the learning records and tablets they have meet
+    them) with made-up names and kana. None when school ICT is not part of the portal."""
+    from kernel.provided import provided
+
+    classrooms, pupils = provided("school_ict.classrooms"), provided("school_ict.pupils")
+    if not classrooms or not pupils:
+        return None
+    today = clock.now().date()
+    year = today.year if today.month >= 4 else today.year - 1
+    rows: dict[str, list[dict]] = {name: [] for name in COLUMNS}
+    rows["academicSessions.csv"].append({"sourcedId": f"FY{year}", "title": f"{year}年度", "type": "schoolYear",
+                                         "startDate": f"{year}-04-01", "endDate": f"{year + 1}-03-31",
+                                         "schoolYear": str(year)})
+    for school_id, code, name in store.query("SELECT id, code, name_ja FROM portal_schools ORDER BY code"):
+        org = f"ORG-{code}"
+        rows["orgs.csv"].append({"sourcedId": org, "name": name, "type": "school", "identifier": code})
+        courses = set()
+        for room_id, _school, grade, class_name, *_counts in classrooms(store, school_id, today):
+            grade_code = _GRADE_CODES[grade - 1]
+            course = f"C-{code}-{grade}"
+            if course not in courses:
+                courses.add(course)
+                rows["courses.csv"].append({"sourcedId": course, "title": f"{grade}年", "grades": grade_code,
+                                            "orgSourcedId": org, "schoolYearSourcedId": f"FY{year}"})
+            klass = f"K-{code}-{grade}-{class_name}"
+            rows["classes.csv"].append({"sourcedId": klass, "title": f"{grade}年{class_name}組", "grades": grade_code,
+                                        "courseSourcedId": course, "classCode": class_name, "classType": "homeroom",
+                                        "schoolSourcedId": org, "termSourcedIds": f"FY{year}"})
+            for pseudonym, _ready in pupils(store, room_id, today):
+                family, kana_family = rng.choice(_FAMILY)
+                given, kana_given = rng.choice(_GIVEN)
+                rows["users.csv"].append({"sourcedId": pseudonym, "enabledUser": "true",
+                                          "username": pseudonym.lower(), "givenName": given, "familyName": family,
+                                          "metadata.jp.kanaGivenName": kana_given,
+                                          "metadata.jp.kanaFamilyName": kana_family,
+                                          "metadata.jp.homeClass": klass})
+                rows["roles.csv"].append({"sourcedId": f"R-{pseudonym}", "userSourcedId": pseudonym,
+                                          "roleType": "primary", "role": "student", "orgSourcedId": org})
+    present = {"manifest.csv": to_csv("manifest.csv", manifest({"enrollments.csv": "absent"}))}
+    return present | {name: to_csv(name, file_rows) for name, file_rows in rows.items()
+                      if name not in ("demographics.csv", "userProfiles.csv", "enrollments.csv")}

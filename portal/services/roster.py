@@ -599,10 +599,10 @@ def _apply(cur, clock: Clock, wanted: _Wanted, records, now: dict, preview: Prev
                 "INSERT INTO portal_schools (code, name_ja, name_en, kind) VALUES (?, ?, ?, ?) RETURNING id",
                 [school["code"], school["name"], school["name"], school["kind"]]).fetchone()[0]
         else:
-            cur.execute("UPDATE portal_schools SET code = ?, name_ja = ?, kind = ? WHERE id = ? "
-                        "AND (code, name_ja, kind) IS DISTINCT FROM (?, ?, ?)",
-                        [school["code"], school["name"], school["kind"], school_id,
-                         school["code"], school["name"], school["kind"]])
+            # A school the portal knew keeps its kind: the roster's name is only a hint of it.
+            cur.execute("UPDATE portal_schools SET code = ?, name_ja = ? WHERE id = ? "
+                        "AND (code, name_ja) IS DISTINCT FROM (?, ?)",
+                        [school["code"], school["name"], school_id, school["code"], school["name"]])
         school_ids[sid] = school_id
     cur.execute("DELETE FROM portal_roster_orgs")
     if school_ids:
