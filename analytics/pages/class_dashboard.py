@@ -64,7 +64,8 @@ with tab_mastery:
             alt.Chart(by_pupil).mark_rect().encode(
                 x=alt.X("unit:N", title=t("analytics.dash.unit"), sort=None,
                           axis=alt.Axis(labelAngle=-30, labelLimit=160)),
-                y=alt.Y("learner_id:N", title=t("analytics.dash.pupil"), axis=alt.Axis(labelOverlap=False)),
+                y=alt.Y("learner_id:N", title=t("analytics.dash.pupil"),
+                          axis=alt.Axis(labelOverlap=False, labelLimit=260)),
                 color=alt.Color("mastery:Q", title=t("analytics.dash.mastery"), scale=mastery_scale),
                 tooltip=[alt.Tooltip("learner_id:N", title=t("analytics.dash.pupil")),
                          alt.Tooltip("unit:N", title=t("analytics.dash.unit")),
@@ -125,7 +126,8 @@ with tab_time:
             # Month/day reads the same in Japanese and English (Vega's default is "Aug 31, 2026").
             x=alt.X("week:O", title=t("analytics.dash.week"), timeUnit="yearmonthdate",
                     axis=alt.Axis(format="%-m/%-d", labelAngle=0)),
-            y=alt.Y("learner_id:N", title=t("analytics.dash.pupil"), axis=alt.Axis(labelOverlap=False)),
+            y=alt.Y("learner_id:N", title=t("analytics.dash.pupil"),
+                          axis=alt.Axis(labelOverlap=False, labelLimit=260)),
             tooltip=[alt.Tooltip("learner_id:N", title=t("analytics.dash.pupil")),
                      alt.Tooltip("week:T", title=t("analytics.dash.week"), format="%Y-%m-%d"),
                      alt.Tooltip("minutes:Q", title=t("analytics.dash.minutes")),
