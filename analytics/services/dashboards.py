@@ -122,8 +122,13 @@ def pupil_labels(store: Store, actor: Actor, grade: int, class_name: str) -> dic
     names = provided("portal.pupil_names")
     if not names:
         return {}
-    return {learner: f"{name}（{kana}）" if kana else name
-            for learner, (name, kana) in names(store, actor, school, grade, class_name).items()}
+    labels = {learner: f"{name}（{kana}）" if kana else name
+              for learner, (name, kana) in names(store, actor, school, grade, class_name).items()}
+    # Two pupils of the same name stay two rows: their pseudonyms tell them apart.
+    seen: dict[str, int] = {}
+    for label in labels.values():
+        seen[label] = seen.get(label, 0) + 1
+    return {learner: f"{label} [{learner}]" if seen[label] > 1 else label for learner, label in labels.items()}
 
 
 def classes(store: Store, actor: Actor) -> list[ClassRef]:
