@@ -280,9 +280,13 @@ def _derive(merged: dict[str, Rows], today: date, problems: list[Problem],
         target = what.split(" ")[0]
         if value in rejected.get(target, ()) or value in dangling.get(target, ()):
             return False
-        if line is not None:
-            problems.append(Problem(name, line, "roster.unknown_reference", {
-                "column": column, "value": value, "what": what}))
+        # Roles and enrollments of earlier bundles go with the user or class they belong to;
+        # any other record of an earlier bundle left hanging is named (line 0): the bundle
+        # removed what it refers to without changing or removing the record itself.
+        if line is None and name in ("roles.csv", "enrollments.csv"):
+            return False
+        problems.append(Problem(name, line or 0, "roster.unknown_reference" if line else "roster.earlier_reference", {
+            "column": column, "value": value, "what": what}))
         return False
 
     dangling: dict[str, set[str]] = defaultdict(set)  # records of earlier bundles left hanging
@@ -436,7 +440,7 @@ def _derive(merged: dict[str, Rows], today: date, problems: list[Problem],
             wanted.staff[sid] = {
                 "login": login, "name": f"{family} {given}", "email": email,
                 "school": school, "disabled": row["enabledUser"] == "false",
-                "admin": any(r["role"] in ADMIN_ROLES for r in mine)}
+                "admin": any(r["role"] in ADMIN_ROLES for r in mine), "line": line}
             for class_sid, role in class_members.get(sid, []):
                 if role == "teacher" and class_sid in wanted.classes and wanted.classes[class_sid]["school"] == school:
                     wanted.teacher_classes.add((sid, class_sid))
@@ -484,7 +488,7 @@ def _read_bundle(store: Store, source, today: date) -> tuple[dict[str, Rows], di
     found: list[Problem] = []
     wanted = _derive(merged, today, found, rejected)
     if problems:
-        problems += [p for p in found if p.key == "roster.unknown_reference"]
+        problems += [p for p in found if p.key in ("roster.unknown_reference", "roster.earlier_reference")]
         return merged, modes, None, problems
     return merged, modes, wanted, found
 
@@ -553,9 +557,12 @@ def _import(store: Store, clock: Clock, source, dry_run: bool) -> ImportResult:
     if problems or wanted is None:
         problems.sort(key=lambda p: (spec.REQUIRED_FILES + spec.OPTIONAL_FILES).index(p.file) * 10**9 + p.line)
         return ImportResult(False, dict(ZERO_COUNTS), problems, dry_run=dry_run)
+    now = _current(store)
+    clashes = _account_clashes(store, wanted, now)
+    if clashes:
+        return ImportResult(False, dict(ZERO_COUNTS), clashes, dry_run=dry_run)
     records = [(name, sid, _SEP.join([row.get(c, "") for c in spec.COLUMNS[name]]))
                for name, rows in merged.items() for sid, (_, row) in rows.items()]
-    now = _current(store)
     school_codes = {sid: s["code"] for sid, s in wanted.schools.items()}
     preview = _preview(wanted, now, merged, school_codes)
     preview.changed = _differs(store, records)
@@ -565,6 +572,19 @@ def _import(store: Store, clock: Clock, source, dry_run: bool) -> ImportResult:
     store.write(lambda cur: _apply(cur, clock, wanted, records, now, preview))
     result.stored = True
     return result
+
+
+def _account_clashes(store: Store, wanted: _Wanted, now: dict) -> list[Problem]:
+    """Staff whose e-mail address belongs to another account (e-mail signs them in)."""
+    by_email = {email: (uid, login) for uid, login, email in store.query(
+        "SELECT id, login, email FROM portal_users WHERE email IS NOT NULL")}
+    problems = []
+    for sid, s in wanted.staff.items():
+        owner = by_email.get(s["email"]) if s["email"] else None
+        mine = now["staff"].get(sid, (None,))[0]
+        if owner and owner[0] != mine and owner[1] != s["login"]:
+            problems.append(Problem("users.csv", s["line"] or 0, "roster.email_taken", {"value": s["email"]}))
+    return problems
 
 
 def _differs(store: Store, records: list[tuple[str, str, str]]) -> bool:
@@ -674,9 +694,10 @@ def _apply_staff(cur, moment: datetime, wanted: _Wanted, now: dict, school_ids: 
     cur.execute("CREATE OR REPLACE TEMP TABLE _staff AS SELECT * FROM _roster_staff")
     cur.unregister("_roster_staff")
     # A teacher the city already made by hand (same login, not yet the roster's) becomes the roster's.
+    # So does the account of a roster record now leaving under a new sourcedId with the same username.
     cur.execute("""UPDATE _staff s SET user_id = u.id FROM portal_users u
-                   WHERE s.user_id IS NULL AND u.login = s.login
-                     AND u.id NOT IN (SELECT user_id FROM portal_roster_staff)""")
+                   WHERE s.user_id IS NULL AND u.login = s.login AND u.id NOT IN
+                     (SELECT user_id FROM portal_roster_staff WHERE sourced_id IN (SELECT sourced_id FROM _staff))""")
     cur.execute("""INSERT INTO portal_users (login, display_name, email, school_id, disabled, created_at)
                    SELECT login, display_name, email, school_id, disabled, ? FROM _staff WHERE user_id IS NULL""",
                 [moment])
@@ -692,7 +713,8 @@ def _apply_staff(cur, moment: datetime, wanted: _Wanted, now: dict, school_ids: 
     cur.execute("DELETE FROM portal_user_roles WHERE role = 'school_admin' AND user_id IN "
                 "(SELECT user_id FROM _staff WHERE NOT admin)")
     # Teachers no longer on the roster: their account is disabled and their classes end.
-    gone = [uid for sid, (uid, *_rest) in now["staff"].items() if sid not in wanted.staff]
+    kept = {row[0] for row in cur.execute("SELECT user_id FROM _staff").fetchall()}
+    gone = [uid for sid, (uid, *_rest) in now["staff"].items() if sid not in wanted.staff and uid not in kept]
     if gone:
         cur.execute("UPDATE portal_users SET disabled = true WHERE id IN (SELECT unnest(?::INTEGER[]))", [gone])
     cur.execute("DELETE FROM portal_roster_staff")

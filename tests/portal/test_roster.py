@@ -151,6 +151,26 @@ def test_delta_removes_what_is_tobedeleted(store, clock, tmp_path):
     delta["users.csv"] = [{**rows["users.csv"][1], "status": "active", "dateLastModified": ""}]
     refused = roster.import_bundle(store, clock, SYSTEM, write_bundle(delta, tmp_path / "delta2", modes=modes))
     assert [(p.file, p.line) for p in refused.errors] == [("users.csv", 2)]
+    # Deleting a class its pupils still name is refused: the records of earlier bundles are named (line 0)
+    klass = rows["classes.csv"][0]["sourcedId"]
+    delta = {name: [] for name in rows}
+    delta["classes.csv"] = [{"sourcedId": klass, "status": "tobedeleted", "dateLastModified": stamp}]
+    modes = {name: "absent" for name in rows} | {"classes.csv": "delta"}
+    before = snapshot(store)
+    refused = roster.import_bundle(store, clock, SYSTEM, write_bundle(delta, tmp_path / "delta3", modes=modes))
+    assert not refused.ok and refused.errors
+    # (the class's enrollments would go with it; its pupils' home class may not).
+    assert {(p.file, p.line, p.key) for p in refused.errors} == {("users.csv", 0, "roster.earlier_reference")}
+    assert snapshot(store) == before
+
+
+def test_a_teacher_email_of_another_account_is_refused(store, clock, tmp_path):
+    accounts.create_user(store, clock, login="someone", display_name="someone", roles=["resident"],
+                         password="correct horse battery", email="te01002@school.example.jp")
+    rows = make_city(fiscal_year(clock), small_plan())
+    result = roster.import_bundle(store, clock, SYSTEM, write_bundle(rows, tmp_path / "b"))
+    line = next(n for n, row in enumerate(rows["users.csv"], start=2) if row["username"] == "te01002")
+    assert [(p.file, p.line, p.key) for p in result.errors] == [("users.csv", line, "roster.email_taken")]
 
 
 def test_year_rollover_moves_pupils_flags_leavers_tablets_and_keeps_learning_records(store, clock, tmp_path):
