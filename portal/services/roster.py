@@ -897,6 +897,12 @@ def save_teacher(store: Store, clock: Clock, actor: Actor, school_id: int, *, so
                  email: str, class_ids: list[str]) -> ImportResult:
     """Add a teacher (an account signing in by e-mail) or correct one, with the classes they teach."""
     org = _school_org(store, actor, school_id)
+    # By hand, a roster teacher never takes over an account that is not theirs (the bulk
+    # import by the city administrator may link a hand-made account of the same login).
+    owner = store.query("SELECT u.id, s.sourced_id FROM portal_users u LEFT JOIN portal_roster_staff s "
+                        "ON s.user_id = u.id WHERE u.login = ?", [_login(username)])
+    if owner and (sourced_id is None or owner[0][1] != sourced_id):
+        raise InvalidInput("accounts.login_taken", login=_login(username))
     sourced_id = sourced_id or f"M-{uuid.uuid4()}"[:40]
     user = _record(store, "users.csv", sourced_id) or {
         "sourcedId": sourced_id, "enabledUser": "true", "primaryOrgSourcedId": org}

@@ -12,7 +12,7 @@ import pytest
 from analytics.services import lrs
 from data.roster_bundle import make_city, small_plan, write_bundle
 from kernel.actor import SYSTEM
-from kernel.errors import PermissionDenied
+from kernel.errors import InvalidInput, PermissionDenied
 from portal.services import accounts, roster
 from portal.services.oneroster_spec import COLUMNS
 from school_ict.services import registry
@@ -336,6 +336,10 @@ def test_school_admin_adds_and_corrects_by_hand_in_their_school_only(store, cloc
     assert teacher.ok, teacher.errors
     assert store.query("SELECT grade, class_name FROM portal_teacher_classes t JOIN portal_users u ON u.id = t.user_id "
                        "WHERE u.login = 'new.teacher'") == [(1, "3")]
+    # No taking over another account by its login.
+    with pytest.raises(InvalidInput):
+        roster.save_teacher(store, clock, head, e01, sourced_id=None, username="te01002", family_name="x",
+                            given_name="y", kana_family="エックス", kana_given="ワイ", email="", class_ids=[])
     # A bad value is refused like a bad row of a bundle; another school is out of reach.
     refused = roster.save_pupil(store, clock, head, e01, sourced_id=None, family_name="", given_name="次郎",
                                 kana_family="", kana_given="ジロウ", class_id=new_class["id"])
