@@ -6,11 +6,12 @@
 -- Every record of the last bundles as the sender gave it (the values of the file's columns in
 -- the binding's order, joined by U+001F): a delta bundle is applied on top of them, and a
 -- bundle seen before changes nothing.
+-- No primary key: each import rewrites the table whole from records keyed by (file, sourcedId)
+-- already, and DuckDB's index made that rewrite the slowest step of a city's import.
 CREATE TABLE portal_roster_records (
     file        VARCHAR NOT NULL,
     sourced_id  VARCHAR NOT NULL,
-    fields      VARCHAR NOT NULL,
-    PRIMARY KEY (file, sourced_id)
+    fields      VARCHAR NOT NULL
 );
 
 CREATE TABLE portal_roster_orgs (
