@@ -7,11 +7,18 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from data.roster_bundle import make_city, small_plan, write_bundle
+from tests.conftest import running_server
 
 pytestmark = pytest.mark.e2e
 
 
-def test_roster_upload_preview_and_import(server, page: Page, artifacts, tmp_path, clock):
+def test_roster_upload_preview_and_import(fresh_demo_db, page: Page, artifacts, tmp_path, clock):
+    # A server of its own: the import changes the city that the other browser tests share.
+    with running_server(fresh_demo_db, tmp_path / "server.log") as server:
+        _upload_preview_and_import(server, page, artifacts, tmp_path, clock)
+
+
+def _upload_preview_and_import(server: str, page: Page, artifacts, tmp_path, clock) -> None:
     today = clock.now().date()
     year = today.year if today.month >= 4 else today.year - 1
     rows = make_city(year, small_plan())
