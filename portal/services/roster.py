@@ -552,6 +552,12 @@ def import_bundle(store: Store, clock: Clock, actor: Actor, source: str | Path |
 
 
 def _import(store: Store, clock: Clock, source, dry_run: bool) -> ImportResult:
+    # Imports and hand edits take turns: each reads the roster, then writes what it decided.
+    with store.lock("portal.roster"):
+        return _import_alone(store, clock, source, dry_run)
+
+
+def _import_alone(store: Store, clock: Clock, source, dry_run: bool) -> ImportResult:
     today = clock.now().date()
     merged, modes, wanted, problems = _read_bundle(store, source, today)
     if problems or wanted is None:
