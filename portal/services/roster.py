@@ -93,14 +93,24 @@ def _files(source: str | Path | bytes) -> dict[str, str]:
     if isinstance(source, dict):  # hand edits: the files as text
         return source
     if isinstance(source, bytes | bytearray):
+        if not zipfile.is_zipfile(io.BytesIO(source)):
+            raise InvalidInput("roster.not_a_bundle", path="zip")
         return _zip_files(zipfile.ZipFile(io.BytesIO(source)))
     path = Path(source)
     if path.is_dir():
-        return {p.name: p.read_bytes().decode("utf-8-sig") for p in path.iterdir() if p.suffix == ".csv"}
+        return {p.name: _text(p.read_bytes()) for p in path.iterdir() if p.suffix == ".csv"}
     if path.is_file() and zipfile.is_zipfile(path):
         with zipfile.ZipFile(path) as archive:
             return _zip_files(archive)
     raise InvalidInput("roster.not_a_bundle", path=str(source))
+
+
+def _text(data: bytes) -> str:
+    """UTF-8 as the binding says; Shift_JIS (cp932) as Excel in Japan saves it is read too."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp932", errors="replace")
 
 
 def _zip_files(archive: zipfile.ZipFile) -> dict[str, str]:
@@ -108,7 +118,7 @@ def _zip_files(archive: zipfile.ZipFile) -> dict[str, str]:
     for info in archive.infolist():
         name = info.filename.rsplit("/", 1)[-1]
         if name.endswith(".csv") and not info.is_dir():
-            found[name] = archive.read(info).decode("utf-8-sig")
+            found[name] = _text(archive.read(info))
     return found
 
 
@@ -449,7 +459,11 @@ def _derive(merged: dict[str, Rows], today: date, problems: list[Problem],
 
 def _read_bundle(store: Store, source, today: date) -> tuple[dict[str, Rows], dict[str, str], _Wanted | None,
                                                               list[Problem]]:
-    files = _files(source)
+    try:
+        files = _files(source)
+    except InvalidInput as exc:  # reported like a bad row, so that --json stays one shape
+        name = "upload.zip" if isinstance(source, bytes | bytearray | dict) else Path(source).name
+        return {}, {}, None, [Problem(name, 0, exc.key, dict(exc.params))]
     problems: list[Problem] = []
     if "manifest.csv" not in files:
         return {}, {}, None, [Problem("manifest.csv", 1, "roster.missing_file", {})]
@@ -561,7 +575,8 @@ def _import_alone(store: Store, clock: Clock, source, dry_run: bool) -> ImportRe
     today = clock.now().date()
     merged, modes, wanted, problems = _read_bundle(store, source, today)
     if problems or wanted is None:
-        problems.sort(key=lambda p: (spec.REQUIRED_FILES + spec.OPTIONAL_FILES).index(p.file) * 10**9 + p.line)
+        order = spec.REQUIRED_FILES + spec.OPTIONAL_FILES
+        problems.sort(key=lambda p: (order.index(p.file) if p.file in order else -1, p.line))
         return ImportResult(False, dict(ZERO_COUNTS), problems, dry_run=dry_run)
     now = _current(store)
     clashes = _account_clashes(store, wanted, now)

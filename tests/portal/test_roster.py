@@ -346,3 +346,17 @@ def test_school_admin_adds_and_corrects_by_hand_in_their_school_only(store, cloc
     assert not refused.ok and refused.errors[0].key == "roster.missing_field"
     with pytest.raises(PermissionDenied):
         roster.roster_pupils(store, head, j01)
+
+
+def test_shift_jis_files_are_read_and_a_non_bundle_is_named(store, clock, tmp_path):
+    rows = make_city(fiscal_year(clock), small_plan())
+    folder = write_bundle(rows, tmp_path / "sjis")
+    users = folder / "users.csv"
+    users.write_bytes(users.read_text(encoding="utf-8").encode("cp932"))  # as Excel in Japan saves it
+    result = roster.import_bundle(store, clock, SYSTEM, folder)
+    assert result.ok and result.stored, result.errors
+    first = rows["users.csv"][0]
+    assert store.query("SELECT family_name, kana_family FROM portal_roster_pupils WHERE sourced_id = ?",
+                       [first["sourcedId"]]) == [(first["familyName"], first["metadata.jp.kanaFamilyName"])]
+    refused = roster.import_bundle(store, clock, SYSTEM, b"not a zip")
+    assert [(p.file, p.line, p.key) for p in refused.errors] == [("upload.zip", 0, "roster.not_a_bundle")]
