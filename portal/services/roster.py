@@ -513,7 +513,7 @@ def _read_bundle(store: Store, source, today: date) -> tuple[dict[str, Rows], di
 def _current(store: Store) -> dict:
     pupils = {row[0]: row for row in store.query(
         "SELECT sourced_id, school_id, grade, class_name, status, family_name, given_name, kana_family, kana_given, "
-        "home_class, enrolled_on FROM portal_roster_pupils")}
+        "home_class, enrolled_on, left_on FROM portal_roster_pupils")}
     staff = {sid: (uid, login, name, email, school, disabled) for sid, uid, login, name, email, school, disabled
              in store.query("SELECT s.sourced_id, u.id, u.login, u.display_name, u.email, u.school_id, u.disabled "
                             "FROM portal_roster_staff s JOIN portal_users u ON u.id = s.user_id")}
@@ -673,9 +673,8 @@ def _apply(cur, clock: Clock, wanted: _Wanted, records, now: dict, preview: Prev
     for sid, old in now["pupils"].items():
         if sid not in wanted.pupils:
             (_, school_id, grade, class_name, status, family, given, kana_family, kana_given, home,
-             enrolled_on) = old
-            left_on = today if status == "enrolled" else cur.execute(
-                "SELECT left_on FROM portal_roster_pupils WHERE sourced_id = ?", [sid]).fetchone()[0]
+             enrolled_on, left_on) = old
+            left_on = today if status == "enrolled" else left_on
             pupils.append({"sourced_id": sid, "school_id": school_id, "grade": grade, "class_name": class_name,
                            "home_class": home, "family_name": family, "given_name": given,
                            "kana_family": kana_family, "kana_given": kana_given, "status": "left",
