@@ -58,4 +58,27 @@ def load_demo(runtime: Runtime, scale: str = "small",
 
         store.write(load, retries=1)
         steps.append(DemoStep(spec.name, "loaded"))
+    steps += _roster(runtime, scale, on_start)
     return steps
+
+
+def _roster(runtime: Runtime, scale: str, on_start) -> list[DemoStep]:
+    """The demo city's school roster, through the same import a city's OneRoster bundle takes:
+    the pupils school ICT made get names and kana, which their class teachers then see."""
+    from data.roster_bundle import demo_roster
+    from kernel.actor import SYSTEM
+    from portal.services import roster
+
+    store = runtime.store
+    if get_meta(store, "demo:roster"):
+        return [DemoStep("roster", "already")]
+    files = demo_roster(store, runtime.clock, random.Random(f"manabi:roster:{scale}"))
+    if files is None:
+        return []
+    if on_start:
+        on_start("roster")
+    result = roster.import_bundle(store, runtime.clock, SYSTEM, files)
+    if not result.ok:
+        raise InvalidInput("demo.roster_rejected", reason=str(result.errors[:3]))
+    store.write(lambda cur: set_meta(cur, "demo:roster", scale))
+    return [DemoStep("roster", "loaded")]

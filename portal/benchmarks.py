@@ -61,6 +61,12 @@ def run_all(scale: str = "city", only: str | None = None) -> list[Figure]:
         forget_runtimes()
         if only in (None, "portal"):
             figures += serving_figures(Path(folder) / "bench.duckdb", scale)
+    if only in (None, "portal"):
+        # The school roster import (issue 18) runs on a fresh database of its own.
+        from portal import bench_roster
+
+        figures += [Figure("portal", row["name"], row["figure"], row["unit"], row["goal"])
+                    for row in bench_roster.run()]
     return figures
 
 

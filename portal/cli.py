@@ -38,6 +38,12 @@ schools_app = typer.Typer(help="Schools, with the codes imports and accounts nam
 app.add_typer(schools_app, name="schools")
 app.add_typer(mail_app, name="mail")
 
+# The school roster (OneRoster import) and a school's classes: portal/cli_roster.py.
+from portal.cli_roster import roster_app, schools_classes  # noqa: E402
+
+app.add_typer(roster_app, name="roster")
+schools_app.command("classes")(schools_classes)
+
 
 def _translator() -> Translator:
     handed = command_socket.handed()

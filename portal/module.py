@@ -21,6 +21,10 @@ SPEC = ModuleSpec(
                  frozenset({"city_admin"}), ":material/manage_accounts:"),
         PageSpec(_PAGES / "teacher_classes.py", "nav.teacher_classes", "teacher-classes", "admin",
                  frozenset({"city_admin", "school_admin"}), ":material/groups:"),
+        PageSpec(_PAGES / "roster_import.py", "nav.roster_import", "roster", "admin",
+                 frozenset({"city_admin"}), ":material/badge:"),
+        PageSpec(_PAGES / "roster_edit.py", "nav.roster_edit", "roster-edit", "admin",
+                 frozenset({"city_admin", "school_admin"}), ":material/edit_note:"),
         PageSpec(_PAGES / "admin_system.py", "nav.admin_system", "admin-system", "admin",
                  frozenset({"city_admin"}), ":material/dns:"),
         # Residents register themselves; staff at a counter confirm residence.
@@ -44,6 +48,8 @@ SPEC = ModuleSpec(
         # A self-registered resident's standing (address and residence confirmed, tie to the city).
         "portal.residence": lazy("portal.services.registration:residence"),
         "portal.library_card": lazy("portal.services.registration:card_of"),
+        # Pupils' names from the school roster, for their own class teachers only.
+        "portal.pupil_names": lazy("portal.services.roster:pupil_names"),
     },
     # The retention rules for personal data (portal/services/retention.py).
     nightly=lazy("portal.services.retention:apply"),

@@ -197,6 +197,19 @@ def repairs_cmd(ctx: typer.Context, school: str = typer.Option(None, "--school",
          lines=[f"{r.id:>6} {r.asset_tag:<16} {r.state:<11} {r.cause:<8} {r.symptom}" for r in rows])
 
 
+@app.command("returns")
+def returns_cmd(ctx: typer.Context, school: str = typer.Option(None, "--school", help="School code or name."),
+                as_json: bool = JSON_OPTION) -> None:
+    """Tablets to collect: pupils who left the school roster still hold them."""
+    from school_ict.rosters import devices_to_return
+
+    store = cli_state(ctx).store()
+    rows = [{"asset_tag": tag, "pupil": pupil, "flagged_at": at}
+            for tag, pupil, at in devices_to_return(store, _school_id(store, school))]
+    emit(rows, as_json=as_json, lines=[f"{r['asset_tag']:<16} {r['pupil']:<16} {r['flagged_at']:%Y-%m-%d}"
+                                       for r in rows])
+
+
 @app.command("labels")
 def labels_cmd(ctx: typer.Context, out: Path = typer.Option(..., "--out", help="The PDF file to write."),
                tags: list[str] = typer.Argument(None, help="Asset tags (default: all of --school)."),

@@ -19,6 +19,8 @@ SPEC = ModuleSpec(
         "school_ict.classrooms": lazy("school_ict.rosters:classrooms_with_readiness"),
         "school_ict.pupils": lazy("school_ict.rosters:pupils_with_readiness"),
         "school_ict.repair_weeks": lazy("school_ict.rosters:repair_weeks"),
+        # The portal's school roster import: classrooms, pupils, tablets of leavers to return.
+        "school_ict.apply_roster": lazy("school_ict.rosters:apply_roster"),
     },
     pages=(
         PageSpec(_PAGES / "dashboard.py", "ict.nav.dashboard", "school-devices", "schools", _STAFF,

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import polars as pl
+
 from kernel.store import Store
 
 # A pupil's tablet is ready when it is assigned to them and still supported.
@@ -59,3 +61,53 @@ def repair_weeks(store: Store, pseudonyms: list[str], start: date, end: date) ->
     for pseudonym, week in rows:
         found.setdefault(pseudonym, []).append(week)
     return found
+
+
+def apply_roster(cur, classes: list[tuple[int, int, str]], pupils: list[tuple[str, int, int, str]],
+                 leavers: list[str], now) -> None:
+    """The portal's school roster, followed inside the roster import's transaction (offered as
+    "school_ict.apply_roster"): classrooms (school id, grade, class name) that are new are added;
+    pupils (pseudonym, school id, grade, class name) join or move; leavers (pseudonyms) become
+    inactive, and a tablet they still hold is flagged for return."""
+    if classes:
+        cur.register("_roster_classes", pl.DataFrame(sorted(set(classes)), orient="row", schema={
+            "school_id": pl.Int32, "grade": pl.Int32, "class_name": pl.Utf8}))
+        cur.execute("""INSERT INTO school_ict_classrooms (school_id, grade, class_name)
+                       SELECT * FROM _roster_classes r WHERE NOT EXISTS (SELECT 1 FROM school_ict_classrooms c
+                           WHERE c.school_id = r.school_id AND c.grade = r.grade AND c.class_name = r.class_name)""")
+        cur.unregister("_roster_classes")
+    if pupils:
+        frame = pl.DataFrame(pupils, schema={"pseudonym": pl.Utf8, "school_id": pl.Int32, "grade": pl.Int32,
+                                             "class_name": pl.Utf8}, orient="row")
+        cur.register("_roster_pupils", frame)
+        cur.execute("""CREATE OR REPLACE TEMP TABLE _placed AS
+                       SELECT r.pseudonym, r.school_id, c.id AS classroom_id, r.grade FROM _roster_pupils r
+                       JOIN school_ict_classrooms c ON c.school_id = r.school_id AND c.grade = r.grade
+                            AND c.class_name = r.class_name""")
+        cur.unregister("_roster_pupils")
+        # Only pupils whose place changed are rewritten; new ones are added.
+        cur.execute("""UPDATE school_ict_pupils p SET school_id = r.school_id, classroom_id = r.classroom_id,
+                           grade = r.grade, active = true
+                       FROM _placed r WHERE p.pseudonym = r.pseudonym AND (p.school_id, p.classroom_id, p.grade,
+                           p.active) IS DISTINCT FROM (r.school_id, r.classroom_id, r.grade, true)""")
+        cur.execute("""INSERT INTO school_ict_pupils (pseudonym, school_id, classroom_id, grade, active)
+                       SELECT pseudonym, school_id, classroom_id, grade, true FROM _placed r
+                       WHERE NOT EXISTS (SELECT 1 FROM school_ict_pupils p WHERE p.pseudonym = r.pseudonym)""")
+        cur.execute("DROP TABLE _placed")
+    if leavers:
+        cur.execute("UPDATE school_ict_pupils SET active = false WHERE pseudonym IN (SELECT unnest(?::VARCHAR[]))",
+                    [leavers])
+        cur.execute("""INSERT INTO school_ict_device_returns
+                       SELECT d.id, p.id, ?, 'left_roster' FROM school_ict_devices d
+                       JOIN school_ict_pupils p ON p.id = d.pupil_id
+                       WHERE p.pseudonym IN (SELECT unnest(?::VARCHAR[]))
+                       ON CONFLICT DO NOTHING""", [now, leavers])
+
+
+def devices_to_return(store: Store, school_id: int | None = None) -> list[tuple[str, str, object]]:
+    """(asset tag, pupil pseudonym, flagged at) of tablets flagged for return and still held."""
+    return store.query(
+        """SELECT d.asset_tag, p.pseudonym, r.flagged_at FROM school_ict_device_returns r
+           JOIN school_ict_devices d ON d.id = r.device_id JOIN school_ict_pupils p ON p.id = r.pupil_id
+           WHERE d.pupil_id = r.pupil_id AND (? IS NULL OR d.school_id = ?) ORDER BY d.asset_tag""",
+        [school_id, school_id])

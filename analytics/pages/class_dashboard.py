@@ -33,6 +33,16 @@ chosen = st.selectbox(
     t("analytics.dash.class"), class_list, key="analytics_class",
     format_func=lambda c: t("analytics.dash.class_label", grade=c.grade, name=c.class_name, pupils=c.pupils))
 grade, class_name = chosen.grade, chosen.class_name
+# The class's own teachers see their pupils by name and kana; everyone else sees pseudonyms.
+names = dashboards.pupil_labels(ctx.store, ctx.actor, grade, class_name)
+
+
+def named(frame):
+    """The frame with each learner id shown as the pupil's name where the teacher may see it."""
+    return frame.with_columns(frame["learner_id"].replace(names)) if names and "learner_id" in frame.columns \
+        else frame
+
+
 mastery_scale = alt.Scale(domain=[0, 1], scheme="redyellowgreen")
 
 help_list = dashboards.may_need_help(ctx.store, ctx.clock, ctx.actor, grade, class_name, ctx.lang)
@@ -46,7 +56,7 @@ tab_mastery, tab_scores, tab_time, tab_help, tab_pupil = st.tabs([
 
 with tab_mastery:
     st.subheader(t("analytics.dash.mastery_pupils"))
-    by_pupil = dashboards.mastery_by_pupil(ctx.store, ctx.actor, grade, class_name, ctx.lang)
+    by_pupil = named(dashboards.mastery_by_pupil(ctx.store, ctx.actor, grade, class_name, ctx.lang))
     if by_pupil.is_empty():
         st.info(t("analytics.dash.no_data"))
     else:
@@ -54,7 +64,8 @@ with tab_mastery:
             alt.Chart(by_pupil).mark_rect().encode(
                 x=alt.X("unit:N", title=t("analytics.dash.unit"), sort=None,
                           axis=alt.Axis(labelAngle=-30, labelLimit=160)),
-                y=alt.Y("learner_id:N", title=t("analytics.dash.pupil"), axis=alt.Axis(labelOverlap=False)),
+                y=alt.Y("learner_id:N", title=t("analytics.dash.pupil"),
+                          axis=alt.Axis(labelOverlap=False, labelLimit=260)),
                 color=alt.Color("mastery:Q", title=t("analytics.dash.mastery"), scale=mastery_scale),
                 tooltip=[alt.Tooltip("learner_id:N", title=t("analytics.dash.pupil")),
                          alt.Tooltip("unit:N", title=t("analytics.dash.unit")),
@@ -103,7 +114,7 @@ with tab_scores:
             ), width="stretch")
 
 with tab_time:
-    weekly = dashboards.weekly_time_with_repairs(ctx.store, ctx.clock, ctx.actor, grade, class_name)
+    weekly = named(dashboards.weekly_time_with_repairs(ctx.store, ctx.clock, ctx.actor, grade, class_name))
     repairs = dashboards.class_repair_weeks(ctx.store, ctx.clock, ctx.actor, grade, class_name)
     if weekly.is_empty():
         st.info(t("analytics.dash.no_data"))
@@ -115,7 +126,8 @@ with tab_time:
             # Month/day reads the same in Japanese and English (Vega's default is "Aug 31, 2026").
             x=alt.X("week:O", title=t("analytics.dash.week"), timeUnit="yearmonthdate",
                     axis=alt.Axis(format="%-m/%-d", labelAngle=0)),
-            y=alt.Y("learner_id:N", title=t("analytics.dash.pupil"), axis=alt.Axis(labelOverlap=False)),
+            y=alt.Y("learner_id:N", title=t("analytics.dash.pupil"),
+                          axis=alt.Axis(labelOverlap=False, labelLimit=260)),
             tooltip=[alt.Tooltip("learner_id:N", title=t("analytics.dash.pupil")),
                      alt.Tooltip("week:T", title=t("analytics.dash.week"), format="%Y-%m-%d"),
                      alt.Tooltip("minutes:Q", title=t("analytics.dash.minutes")),
@@ -136,7 +148,7 @@ with tab_help:
                  days=dashboards.INACTIVE_SCHOOL_DAYS))
     if help_list:
         st.dataframe(
-            [{t("analytics.dash.pupil"): r.learner_id,
+            [{t("analytics.dash.pupil"): names.get(r.learner_id, r.learner_id),
               t("analytics.dash.reason"): t(r.key, **{k: t.value(v) for k, v in r.params.items()})}
              for r in help_list],
             hide_index=True, width="stretch")
@@ -144,7 +156,7 @@ with tab_help:
         st.success(t("analytics.dash.help_none"))
     st.subheader(t("analytics.dash.activity_title"))
     st.dataframe(
-        [{t("analytics.dash.pupil"): row["learner_id"],
+        [{t("analytics.dash.pupil"): names.get(row["learner_id"], row["learner_id"]),
           t("analytics.dash.last_active"): t.date(row["last_active"]) if row["last_active"] else "—",
           t("analytics.dash.idle_days"): row["idle_school_days"],
           t("analytics.dash.statements"): row["statements"]}
@@ -156,7 +168,7 @@ with tab_pupil:
                                                                         grade, class_name)]
     st.caption(t("analytics.dash.pupil_logged"))
     learner = st.selectbox(t("analytics.dash.pupil"), pupils, index=None, key="analytics_pupil",
-                           placeholder=t("analytics.dash.pick_pupil"))
+                           placeholder=t("analytics.dash.pick_pupil"), format_func=lambda p: names.get(p, p))
     if learner:
         try:
             timeline = dashboards.pupil_timeline(ctx.store, ctx.clock, ctx.actor, learner, lang=ctx.lang)

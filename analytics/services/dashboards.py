@@ -114,6 +114,23 @@ def _own_learner(store: Store, actor: Actor, learner_id: str) -> int:
     return allowed.school_id
 
 
+def pupil_labels(store: Store, actor: Actor, grade: int, class_name: str) -> dict[str, str]:
+    """learner id -> "name (kana)" for the pupils of a class the actor teaches, from the portal's
+    school roster ("portal.pupil_names"); empty for anyone else, who sees pseudonyms. Only the
+    pages use it: exports and the board view stay pseudonymous."""
+    school = _own_class(store, actor, grade, class_name)
+    names = provided("portal.pupil_names")
+    if not names:
+        return {}
+    labels = {learner: f"{name}（{kana}）" if kana else name
+              for learner, (name, kana) in names(store, actor, school, grade, class_name).items()}
+    # Two pupils of the same name stay two rows: their pseudonyms tell them apart.
+    seen: dict[str, int] = {}
+    for label in labels.values():
+        seen[label] = seen.get(label, 0) + 1
+    return {learner: f"{label} [{learner}]" if seen[label] > 1 else label for learner, label in labels.items()}
+
+
 def classes(store: Store, actor: Actor) -> list[ClassRef]:
     """The classes the actor may open: a teacher's own, or every class of the school."""
     allowed = scope(store, actor)

@@ -12,6 +12,8 @@ import io
 import re
 from collections.abc import Callable
 
+import polars as pl
+
 from kernel.actor import Actor
 from kernel.errors import ImportRejected, InvalidInput, RowProblem
 from kernel.store import Store
@@ -135,3 +137,28 @@ def learner_count(store: Store, school_id: int | None = None) -> int:
     if school_id is None:
         return int(store.scalar("SELECT count(*) FROM analytics_learners"))
     return int(store.scalar("SELECT count(*) FROM analytics_learners WHERE school_id = ?", [school_id]))
+
+
+def apply_roster(cur, classes: list[tuple[int, int, str]], pupils: list[tuple[str, int, int, str]],
+                 leavers: list[str], now) -> None:
+    """The portal's school roster, followed inside the roster import's transaction (offered as
+    "analytics.apply_roster"): each pupil (learner id = the roster's sourcedId, the account name
+    a learning app sends) joins or moves class; leavers leave the learner roster, while their
+    statements, stamped with the class they were in, stay as learning records."""
+    del classes, now  # the dashboards' classes are those their learners are in
+    if pupils:
+        cur.register("_roster_learners", pl.DataFrame(pupils, schema={
+            "learner_id": pl.Utf8, "school_id": pl.Int32, "grade": pl.Int32, "class_name": pl.Utf8}, orient="row"))
+        cur.execute("""UPDATE analytics_learners l SET school_id = r.school_id, grade = r.grade,
+                           class_name = r.class_name
+                       FROM _roster_learners r WHERE l.learner_id = r.learner_id
+                         AND (l.school_id, l.grade, l.class_name) IS DISTINCT FROM (r.school_id, r.grade, r.class_name)""")
+        cur.execute("""INSERT INTO analytics_learners SELECT * FROM _roster_learners r
+                       WHERE NOT EXISTS (SELECT 1 FROM analytics_learners l WHERE l.learner_id = r.learner_id)""")
+        # Statements that came before their learner was on the roster now join the class.
+        cur.execute("""UPDATE analytics_statements s SET school_id = r.school_id, grade = r.grade,
+                           class_name = r.class_name
+                       FROM _roster_learners r WHERE r.learner_id = s.learner_id AND s.school_id IS NULL""")
+        cur.unregister("_roster_learners")
+    if leavers:
+        cur.execute("DELETE FROM analytics_learners WHERE learner_id IN (SELECT unnest(?::VARCHAR[]))", [leavers])

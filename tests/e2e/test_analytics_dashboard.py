@@ -10,12 +10,13 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from analytics.demo import DEMO_CLIENT_KEY, DEMO_CLIENT_SECRET
+from kernel.store import Store
 from tests.conftest import TEST_NOW, sign_in
 
 pytestmark = pytest.mark.e2e
 
 
-def test_teacher_reads_the_class_heatmap_and_a_pupils_timeline(server, page: Page, artifacts):
+def test_teacher_reads_the_class_heatmap_and_a_pupils_timeline(server, demo_db, page: Page, artifacts):
     # A drill app reports a new attempt for pupil P-E01-0001 (grade 1, class 1 of 飯塚小: teacher01's homeroom).
     statement = {
         "id": str(uuid.uuid4()),
@@ -45,7 +46,14 @@ def test_teacher_reads_the_class_heatmap_and_a_pupils_timeline(server, page: Pag
 
     page.get_by_role("tab", name="個人の記録").click()
     page.get_by_role("tabpanel", name="個人の記録").get_by_role("combobox").click()
-    page.get_by_role("option", name="P-E01-0001").click()
+    # teacher01 is the class teacher: the pupil is named as on the demo's school roster.
+    roster = Store(demo_db, read_only=True)
+    try:
+        name, kana = roster.query("SELECT family_name || ' ' || given_name, kana_family || ' ' || kana_given "
+                                  "FROM portal_roster_pupils WHERE sourced_id = 'P-E01-0001'")[0]
+    finally:
+        roster.close()
+    page.get_by_role("option", name=f"{name}（{kana}）").click()
     # The table draws on a canvas; its cells exist for screen readers, not as visible text.
     expect(page.locator("td[role=gridcell]", has_text="ブラウザテストの小テスト").first).to_be_attached(timeout=30_000)
     page.screenshot(path=artifacts / "analytics-pupil-timeline-ja.png", full_page=True)

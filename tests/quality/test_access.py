@@ -36,6 +36,9 @@ PAGE_ACCESS: dict[str, set[str]] = {
     "confirm-email": EVERYONE,
     "reset-password": EVERYONE,
     "registrations": {"facility_staff", "city_admin"},
+    # The school roster: the board imports it; a school admin corrects their own school's by hand.
+    "roster": {"city_admin"},
+    "roster-edit": {"school_admin", "city_admin"},
     # School ICT: a school's staff see their own school; the board sees all and plans.
     "school-devices": {"teacher", "school_admin", "city_admin"},
     "device": {"teacher", "school_admin", "city_admin"},
