@@ -236,3 +236,42 @@ def test_clients_list_and_grant_on_the_command_line(fresh_demo_db):
     assert back.stdout.strip() == "App 'quiz' now reads its own."
     missing = manabi(fresh_demo_db, "analytics", "xapi", "clients", "grant", "nobody", "--read-all", check=False)
     assert missing.returncode != 0 and "There is no app named 'nobody'" in missing.stderr + missing.stdout
+
+
+def test_a_statement_read_by_the_compiled_reader_is_stored_as_the_validator_stores_it(fresh_demo_db, tmp_path):
+    """A one-line body of an app's usual shape is checked by the compiled reader with its batch;
+    the same statement pretty-printed (lines: the full validator) must give the same row and text."""
+    registration = str(uuid.uuid4())
+    learner = Store(fresh_demo_db, read_only=True)
+    try:
+        [(pupil,)] = learner.query("SELECT learner_id FROM analytics_learners ORDER BY learner_id LIMIT 1")
+    finally:
+        learner.close()
+    usual = {"actor": {"objectType": "Agent", "name": "児童", "account": {"homePage": "https://manabi.city.iizuka.lg.jp",
+                                                                        "name": pupil}},
+             "verb": {"id": "http://adlnet.gov/expapi/verbs/passed", "display": {"ja": "合格した"}},
+             "object": {"id": "https://manabi.city.iizuka.lg.jp/xapi/activities/units/8101001110000000/test",
+                        "definition": {"name": {"ja": "単元テスト", "en": "Unit test"}}},
+             "result": {"score": {"scaled": 0.8}, "success": True, "completion": True, "duration": "PT12M30S"},
+             "context": {"registration": registration, "platform": "Manabi Drill"}, "timestamp": TEST_NOW}
+    compact, pretty = {**usual, "id": str(uuid.uuid4())}, {**usual, "id": str(uuid.uuid4())}
+    with running_server(fresh_demo_db, tmp_path / "server.log") as base, \
+            httpx.Client(base_url=base, auth=(DEMO_CLIENT_KEY, DEMO_CLIENT_SECRET), headers=VERSION) as lrs:
+        headers = {"Content-Type": "application/json"}
+        assert lrs.post("/xapi/statements", content=json.dumps(compact, ensure_ascii=False).encode(),
+                        headers=headers).json() == [compact["id"]]
+        assert lrs.post("/xapi/statements", content=json.dumps(pretty, ensure_ascii=False, indent=1).encode(),
+                        headers=headers).json() == [pretty["id"]]
+        read = [lrs.get("/xapi/statements", params={"statementId": s["id"]}).json() for s in (compact, pretty)]
+        # A broken one-line body is refused with the validator's reason.
+        broken = lrs.post("/xapi/statements", content=json.dumps({**usual, "verb": {}}).encode(), headers=headers)
+        assert broken.status_code == 400 and broken.json()["path"] == "verb.id"
+    assert {k: v for k, v in read[0].items() if k != "id"} == {k: v for k, v in read[1].items() if k != "id"}
+    store = Store(fresh_demo_db, read_only=True)
+    try:
+        rows = store.query_dicts("SELECT * EXCLUDE (id, seq) FROM analytics_statements WHERE registration = ? "
+                                 "ORDER BY seq", [registration])
+    finally:
+        store.close()
+    assert len(rows) == 2 and rows[0] == rows[1]
+    assert rows[0]["school_id"] is not None and rows[0]["duration_s"] == 750.0 and rows[0]["actor_name"] == "児童"
