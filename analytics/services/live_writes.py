@@ -33,7 +33,7 @@ from datetime import datetime, timedelta
 from analytics.services import attachments, lrs, statement_lines, stored_ids
 from analytics.services.xapi_validate import parse_statements
 from kernel.clock import Clock
-from kernel.errors import InvalidInput, ManabiError
+from kernel.errors import InvalidInput
 from kernel.store import Store
 
 # At most this many requests share a transaction (a larger queue waits for the next batch).
@@ -131,14 +131,14 @@ class GroupWriter:
                 self._store.lock("analytics.statements"), stored_ids.kept_for(self._store):
             try:
                 self._store.write(lambda cur: _insert(cur, batch, now))
-            except ManabiError:
+            except Exception:
                 if len(batch) == 1:
                     raise
-                # Some request of the batch is at fault: each alone, so that only it is refused.
+                # Some request of the batch may be at fault: each alone, so that only it is refused.
                 for pending in batch:
                     try:
                         self._store.write(lambda cur, one=pending: _insert(cur, [one], now))
-                    except ManabiError as exc:
+                    except Exception as exc:  # noqa: BLE001 - its own answer (ManabiError: 400/409/503)
                         pending.answer.set_exception(exc)
                     else:
                         self._done([pending])
