@@ -222,6 +222,21 @@ def test_each_key_reads_only_its_own_statements_unless_granted(two_apps):
     assert sorted(s["id"] for s in by_agent) == sorted([drill_ids[1]])
     quiz_sees = quiz.get("/xapi/statements", params={"agent": agent}).json()["statements"]
     assert [s["id"] for s in quiz_sees] == [quiz_ids[1]] and ref_id not in {s["id"] for s in quiz_sees}
+    # The Activities and Agents resources gather only from the statements the key reads.
+    secret = {**statement(registration, 7), "actor": {"name": "クイズだけの名前", "account": {
+        "homePage": "https://manabi.city.iizuka.lg.jp", "name": "live-7"}}}
+    secret["object"] = {"id": "https://quiz.example.jp/only", "definition": {"name": {"ja": "クイズだけの単元"}}}
+    assert quiz.post("/xapi/statements", json=secret).status_code == 200
+    activity_of = {name: client.get("/xapi/activities", params={"activityId": secret["object"]["id"]}).json()
+                   for name, client in two_apps.items()}
+    assert "definition" not in activity_of["drill"]
+    assert activity_of["quiz"]["definition"] == activity_of["report"]["definition"] == secret["object"]["definition"]
+    person_of = {name: client.get("/xapi/agents", params={"agent": json.dumps(secret["actor"])}).json()
+                 for name, client in two_apps.items()}
+    assert person_of["drill"]["name"] == ["クイズだけの名前"]  # only the name the query itself gave
+    persons = {name: client.get("/xapi/agents", params={"agent": json.dumps(
+        {"account": secret["actor"]["account"]})}).json() for name, client in two_apps.items()}
+    assert "name" not in persons["drill"] and persons["report"]["name"] == ["クイズだけの名前"]
 
 
 def test_clients_list_and_grant_on_the_command_line(fresh_demo_db):
