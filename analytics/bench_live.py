@@ -168,10 +168,11 @@ def _end_group(process: subprocess.Popen) -> None:
 def _measured(group: int, base: str, script: Path, seconds: int) -> dict:
     """wrk's figures, and the server's CPU time per request answered meanwhile (after a short
     warm-up: a fresh process's first requests pay for imports and first reads)."""
-    run_wrk(base, script, WARM_UP_SECONDS)
+    warm_up = run_wrk(base, script, WARM_UP_SECONDS)
     before = group_cpu_seconds(group)
     result = run_wrk(base, script, seconds)
     result["cpu_ms"] = (group_cpu_seconds(group) - before) * 1000 / max(result["requests"], 1)
+    result["answered_in_all"] = sum(r["requests"] - r["status_errors"] for r in (warm_up, result))
     return result
 
 
@@ -217,9 +218,9 @@ def run(store: Store, clock: Clock, seconds: int = WRK_SECONDS) -> list[dict]:
     figures.append({"name": "live xAPI against the naive endpoint (statements/s)",
                     "figure": round(live["ok_per_s"] / max(baseline["ok_per_s"], 1e-9), 2), "unit": "×",
                     "goal": ">= 4"})
-    figures.append({"name": "live xAPI: statements the server holds after the load (answered 200: "
-                            f"{live['requests'] - live['status_errors']:,}; those still in flight when wrk stopped "
-                            "are stored too)", "figure": stored, "unit": "statements", "goal": ">= answered"})
+    figures.append({"name": "live xAPI: statements the server holds after the load (answered 200, warm-up "
+                            f"included: {live['answered_in_all']:,}; those in flight when wrk stopped are stored "
+                            "too)", "figure": stored, "unit": "statements", "goal": ">= answered"})
     return figures
 
 
