@@ -5,7 +5,10 @@ GET /xapi/statements (one by id, or filtered with `more` paging), GET /xapi/abou
 POST and PUT take application/json, or multipart/mixed with attachment bytes (and signatures) as
 parts; GET with attachments=true answers multipart/mixed (analytics/services/attachments.py).
 Every request but `about` needs X-Experience-API-Version and a client app's HTTP Basic
-credentials (`manabi xapi clients add NAME`).
+credentials (`manabi xapi clients add NAME`). A key reads only the statements it wrote unless
+the city administrator granted it read-all (lrs.Client.reads_only). A single statement (POST or
+PUT) is stored by the group writer with the others that arrive meanwhile, and answered after
+that transaction's COMMIT (analytics/services/live_writes.py).
 """
 
 from __future__ import annotations
