@@ -169,22 +169,27 @@ def _check_bodies(batch: list[_Pending]) -> list[_Pending]:
     if not sent:
         return batch
     lines = statement_lines.read(b"\n".join(p.body for p in sent) + b"\n", workers=1)
-    usual = {facts["n"]: facts for facts in lines.facts.to_pylist() if facts["id"] is not None}
+    # By column (Arrow's to_pylist, by row, cost ten times as much: 15 ms for 64 statements).
+    facts = lines.facts.to_pydict()
+    usual = {n: index for index, n in enumerate(facts["n"]) if facts["id"][index] is not None}
     for place, pending in enumerate(sent):  # no body is blank: line `place` is sent[place]
-        facts = usual.get(place)
+        index = usual.get(place)
         try:
-            pending.row = _usual_row(facts, pending.body) if facts else _checked_row(pending.body)
+            pending.row = _checked_row(pending.body) if index is None else _usual_row(facts, index, pending.body)
         except InvalidInput as exc:
             pending.answer.set_exception(exc)
     return [pending for pending in batch if pending.row is not None]
 
 
-def _usual_row(facts: dict, body: bytes) -> tuple:
+# What every statement of the usual shape has alike (statement_lines.FACTS_SQL).
+_USUAL = {"object_type": "Activity", "voids_id": None, "version": None}
+
+
+def _usual_row(facts: dict[str, list], index: int, body: bytes) -> tuple:
     """lrs.statement_row's tuple from the reader's facts (an Activity, no voiding, version 1.0.0);
     the text kept is the body as sent (its id too, as a bulk file's lines)."""
-    values = {**facts, "id": str(facts["id"]), "object_type": "Activity", "voids_id": None, "version": None,
-              "raw": body.decode()}
-    return tuple(values[name] for name in lrs.ROW_COLUMNS)
+    values = {**_USUAL, "id": str(facts["id"][index]), "raw": body.decode()}
+    return tuple(values[name] if name in values else facts[name][index] for name in lrs.ROW_COLUMNS)
 
 
 def _checked_row(body: bytes) -> tuple:
