@@ -39,23 +39,26 @@ WRK_SECONDS = 10
 WARM_UP_SECONDS = 2
 ROOT = Path(__file__).resolve().parent.parent
 
-# One statement per request, a fresh id each: a run's prefix, wrk's thread, a counter.
+# One statement per request, a fresh id each: the run's prefix (wrk's argument after --, new for
+# every run of wrk), wrk's thread, a counter.
 _WRK_SCRIPT = """
 local counter = 0
 local thread_number = 0
 local threads = 0
+local prefix = "00000000-0000"
 function setup(thread)
   thread:set("thread_number", threads)
   threads = threads + 1
 end
 function init(args)
   thread_number = tonumber(wrk.thread:get("thread_number")) or 0
+  prefix = args[1] or prefix
 end
 local body_before = %(before)s
 local body_after = %(after)s
 function request()
   counter = counter + 1
-  local id = string.format("%(prefix)s-4%%03x-8%%03x-%%012x", thread_number, thread_number, counter)
+  local id = string.format("%%s-4%%03x-8%%03x-%%012x", prefix, thread_number, thread_number, counter)
   return wrk.format("POST", "/xapi/statements", {
     ["Content-Type"] = "application/json",
     ["X-Experience-API-Version"] = "1.0.3",
@@ -93,16 +96,15 @@ def wrk_script(api_key: str, secret: str, timestamp: str) -> str:
         "timestamp": timestamp,
     }
     before, after = json.dumps(statement, ensure_ascii=True).split(marker)
-    prefix = uuid.uuid4().hex
     return _WRK_SCRIPT % {"before": _lua_string(before), "after": _lua_string(after),
-                          "prefix": f"{prefix[:8]}-{prefix[8:12]}",
                           "basic": base64.b64encode(f"{api_key}:{secret}".encode()).decode()}
 
 
 def run_wrk(base: str, script: Path, seconds: int = WRK_SECONDS, connections: int = WRK_CONNECTIONS) -> dict:
     """wrk's figures for the load (its own process, bounded in time)."""
+    prefix = uuid.uuid4().hex  # the first two groups of every id this run sends
     done = subprocess.run(["wrk", f"-t{WRK_THREADS}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
-                           "-s", str(script), f"{base}/xapi/statements"],
+                           "-s", str(script), f"{base}/xapi/statements", "--", f"{prefix[:8]}-{prefix[8:12]}"],
                           capture_output=True, text=True, timeout=seconds + 60, check=True)
     line = next(x for x in done.stdout.splitlines() if x.startswith("WRK_RESULT "))
     result = json.loads(line.removeprefix("WRK_RESULT "))
