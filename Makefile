@@ -5,8 +5,9 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PORT   ?= 8501
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-# Debian packages the browser tests need: Chromium, and CJK fonts so Japanese is not boxes.
-APT_PACKAGES := chromium fonts-noto-cjk
+# Debian packages the browser tests need: Chromium, and CJK fonts so Japanese is not boxes;
+# wrk drives the live xAPI load in `manabi bench`.
+APT_PACKAGES := chromium fonts-noto-cjk wrk
 
 .PHONY: run test test-dates check lint system-deps clean
 

@@ -8,6 +8,8 @@
   view (median of 5), then `manabi analytics cluster` and the same views again, and once
   more after a day's arrivals.
 
+- live: learning apps at classroom load on the running server, with wrk (analytics/bench_live.py).
+
 It writes into the database it is given: run it on a scratch demo city (`manabi bench` does).
 """
 
@@ -223,4 +225,7 @@ def _views(store: Store, clock: Clock, school_id: int, grade: int, class_name: s
 
 
 def run(store: Store, clock: Clock) -> list[dict]:
-    return _ingest(store, clock) + _dashboards(store, clock)
+    from analytics import bench_live
+
+    # The live path first, on the demo city as it is (before the store is grown for the dashboards).
+    return bench_live.run(store, clock) + _ingest(store, clock) + _dashboards(store, clock)

@@ -41,9 +41,30 @@ def clients_list(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
     """List the registered apps and how many statements each sent."""
     from analytics.services import lrs
 
-    clients = lrs.list_clients(cli_state(ctx).store(), SYSTEM)
+    state = cli_state(ctx)
+    clients = lrs.list_clients(state.store(), SYSTEM)
     emit(clients, as_json=as_json,
-         lines=[f"{c['name']:<24} {c['api_key']:<20} {c['statements']:>10}" for c in clients])
+         lines=[f"{c['name']:<24} {c['api_key']:<20} {c['statements']:>10}  {_scope(state, c['read_all'])}"
+                for c in clients])
+
+
+def _scope(state, read_all: bool) -> str:
+    return state.t("analytics.cli.scope_all" if read_all else "analytics.cli.scope_mine")
+
+
+@clients_app.command("grant")
+def clients_grant(ctx: typer.Context, name: str = typer.Argument(..., help="The app's name."),
+                  read_all: bool = typer.Option(..., "--read-all/--mine",
+                                                help="--read-all: the key reads every statement; "
+                                                     "--mine: only those it wrote (the default of a new key)."),
+                  as_json: bool = JSON_OPTION) -> None:
+    """Set what an app's key may read: every statement, or only its own (xAPI statements/read/mine)."""
+    from analytics.services import lrs
+
+    state = cli_state(ctx)
+    client = lrs.grant_read_all(state.store(), SYSTEM, name, read_all)
+    emit(client, as_json=as_json,
+         lines=[state.t("analytics.cli.scope_set", name=client["name"], scope=_scope(state, client["read_all"]))])
 
 
 @xapi_app.command("import")

@@ -5,15 +5,17 @@ GET /xapi/statements (one by id, or filtered with `more` paging), GET /xapi/abou
 POST and PUT take application/json, or multipart/mixed with attachment bytes (and signatures) as
 parts; GET with attachments=true answers multipart/mixed (analytics/services/attachments.py).
 Every request but `about` needs X-Experience-API-Version and a client app's HTTP Basic
-credentials (`manabi xapi clients add NAME`).
+credentials (`manabi xapi clients add NAME`). A key reads only the statements it wrote unless
+the city administrator granted it read-all (lrs.Client.reads_only). A single statement (POST or
+PUT) is stored by the group writer with the others that arrive meanwhile, and answered after
+that transaction's COMMIT (analytics/services/live_writes.py).
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
-import threading
-from datetime import datetime, timedelta
 from urllib.parse import parse_qsl, urlencode
 
 from starlette.concurrency import run_in_threadpool
@@ -21,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from analytics.services import attachments, lrs
+from analytics.services import attachments, live_writes, lrs
 from analytics.services.xapi_validate import InvalidStatement, parse_json, parse_statements
 from kernel.errors import Conflict, InvalidInput, ManabiError, NotFound
 from kernel.http import route_context
@@ -33,30 +35,27 @@ _QUERY_PARAMETERS = {"statementId", "voidedStatementId", "agent", "verb", "activ
 _SINGLE_PARAMETERS = {"statementId", "voidedStatementId", "attachments", "format"}
 
 
-# Writes under way in this server, by when they began: a statement's `stored` is never earlier
-# than its write's start, so every statement stored before the oldest of them is readable.
-_writes_under_way: dict[int, datetime] = {}
-_writes_lock = threading.Lock()
+# A body up to this size is parsed and validated on the event loop (a thread hand-off would
+# cost more than the work); a larger one in a worker thread, so other requests go on.
+SMALL_BODY = 64 * 1024
 
 
-def _store_statements(store, clock, client: lrs.Client, statements: list[dict], **options) -> list[str]:
-    """lrs.store_statements, known as under way until it returns (see _consistent_through)."""
-    token = object()
-    with _writes_lock:
-        _writes_under_way[id(token)] = clock.now()
-    try:
-        return lrs.store_statements(store, clock, client, statements, **options)
-    finally:
-        with _writes_lock:
-            del _writes_under_way[id(token)]
+async def _off_loop_if_large(body: bytes, work, *args):
+    return work(*args) if len(body) <= SMALL_BODY else await run_in_threadpool(work, *args)
 
 
-def _consistent_through(clock) -> str:
-    """X-Experience-API-Consistent-Through: now, or just before the oldest write still under way.
-    (The latest `stored` would make clients wait on a store that is idle, not behind.)"""
-    with _writes_lock:
-        oldest = min(_writes_under_way.values(), default=None)
-    return lrs.xapi_time(clock.now() if oldest is None else oldest - timedelta(milliseconds=1))
+def _store_statements(rc, client: lrs.Client, statements: list[dict], **options) -> list[str]:
+    """A multi-statement request (or one with attachment parts): one transaction of its own, all or nothing."""
+    with live_writes.under_way(rc.clock):
+        return lrs.store_statements(rc.store, rc.clock, client, statements, **options)
+
+
+async def _store_one(rc, client: lrs.Client, body: bytes, statement: dict, statement_id: str | None = None) -> str:
+    """One statement through the group commit (analytics/services/live_writes.py): its id once
+    the transaction it shares with other requests has committed."""
+    writer = live_writes.writer_for(rc.store, rc.clock)
+    committed = await _off_loop_if_large(body, writer.submit, client, statement, statement_id)
+    return await asyncio.wrap_future(committed)
 
 
 def _answer(status: int, body: object = None) -> Response:
@@ -91,7 +90,8 @@ async def _client(request: Request) -> lrs.Client | None:
     credentials = _credentials(request)
     if credentials is None:
         return None
-    return await run_in_threadpool(lrs.authenticate, route_context().store, *credentials)
+    store = route_context().store
+    return lrs.authenticated(store, *credentials) or await run_in_threadpool(lrs.authenticate, store, *credentials)
 
 
 def _version_problem(request: Request) -> str | None:
@@ -186,7 +186,7 @@ async def statements(request: Request) -> Response:
     response = await _statements(request, rc, client, reading)
     if reading and "X-Experience-API-Consistent-Through" not in response.headers:
         # Every answer to a GET says how far the store is consistent, errors included.
-        response.headers["X-Experience-API-Consistent-Through"] = _consistent_through(rc.clock)
+        response.headers["X-Experience-API-Consistent-Through"] = live_writes.consistent_through(rc.clock)
     return response
 
 
@@ -196,7 +196,7 @@ async def _statements(request: Request, rc, client: lrs.Client, reading: bool) -
         return _error(400, problem)
     try:
         if reading:
-            return await _get(request, rc)
+            return await _get(request, rc, client)
         content_type = request.headers.get("content-type", "")
         media = attachments.media_type(content_type)
         body = await request.body()
@@ -210,18 +210,26 @@ async def _statements(request: Request, rc, client: lrs.Client, reading: bool) -
             statement_id = request.query_params.get("statementId")
             if not statement_id:
                 return _error(400, "PUT needs the statementId parameter")
-            statement = parse_json(body)
+            statement = await _off_loop_if_large(body, parse_json, body)
             if not isinstance(statement, dict):
                 return _error(400, "PUT takes one statement")
             lrs.valid_uuid(statement_id, "statementId")
-            await run_in_threadpool(_store_statements, rc.store, rc.clock, client, [statement],
-                                    statement_id=statement_id, parts=parts)
+            if parts:
+                await run_in_threadpool(_store_statements, rc, client, [statement],
+                                        statement_id=statement_id, parts=parts)
+            else:
+                await _store_one(rc, client, body, statement, statement_id)
             return _answer(204)
         if request.query_params.get("statementId"):
             return _error(400, "POST does not take statementId; use PUT")
-        ids = await run_in_threadpool(_store_statements, rc.store, rc.clock, client, parse_statements(body),
-                                      parts=parts)
-        return _answer(200, ids)
+        if not parts and len(body) <= SMALL_BODY and live_writes.one_line_object(body):
+            # One statement as apps send it: checked and stored by the group writer.
+            writer = live_writes.writer_for(rc.store, rc.clock)
+            return _answer(200, [await asyncio.wrap_future(writer.submit_body(client, body))])
+        sent = await _off_loop_if_large(body, parse_statements, body)
+        if len(sent) == 1 and not parts:
+            return _answer(200, [await _store_one(rc, client, body, sent[0])])
+        return _answer(200, await run_in_threadpool(_store_statements, rc, client, sent, parts=parts))
     except lrs.StatementConflict as exc:
         return _error(409, exc)
     except NotFound as exc:
@@ -240,7 +248,7 @@ def _flag(value: str | None, name: str) -> bool:
     raise InvalidInput("analytics.xapi.bad_parameter", name=name)
 
 
-async def _get(request: Request, rc) -> Response:
+async def _get(request: Request, rc, client: lrs.Client) -> Response:
     params = request.query_params
     unknown = sorted(set(params) - _QUERY_PARAMETERS)
     if unknown:
@@ -250,7 +258,7 @@ async def _get(request: Request, rc) -> Response:
         raise InvalidInput("analytics.xapi.bad_parameter", name="format")
     languages = _languages(request)
     with_attachments = _flag(params.get("attachments"), "attachments")
-    consistent = _consistent_through(rc.clock)
+    consistent = live_writes.consistent_through(rc.clock)
     headers = {**_HEADERS, "X-Experience-API-Consistent-Through": consistent}
     single = params.get("statementId") or params.get("voidedStatementId")
     if single:
@@ -258,7 +266,7 @@ async def _get(request: Request, rc) -> Response:
             return _error(400, "statementId and voidedStatementId take no other filters")
         found = await run_in_threadpool(lambda: lrs.get_statement(
             rc.store, single, voided="voidedStatementId" in params, statement_format=statement_format,
-            languages=list(languages)))
+            languages=list(languages), written_by=client.reads_only))
         return await _result(rc, found, [found], {**headers, "Last-Modified": found["stored"]}, with_attachments)
     try:
         limit = int(params.get("limit", "0"))
@@ -271,7 +279,7 @@ async def _get(request: Request, rc) -> Response:
         agent=params.get("agent"), verb=params.get("verb"), activity=params.get("activity"),
         registration=params.get("registration"), since=params.get("since"), until=params.get("until"),
         limit=limit, ascending=_flag(params.get("ascending"), "ascending"), after_seq=cursor,
-        statement_format=statement_format, languages=languages,
+        statement_format=statement_format, languages=languages, written_by=client.reads_only,
     )
     found, more = await run_in_threadpool(lrs.query_statements, rc.store, query)
     more_url = ""

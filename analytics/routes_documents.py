@@ -118,12 +118,12 @@ def _agent_profile_scope(params: QueryParams) -> docs.Scope:
 
 async def _activity(request: Request, params: QueryParams, rc, client) -> Response:
     activity_id = docs.parse_activity_id(params.get("activityId"))
-    return _answer(200, await run_in_threadpool(docs.activity, rc.store, activity_id))
+    return _answer(200, await run_in_threadpool(docs.activity, rc.store, activity_id, client.reads_only))
 
 
 async def _person(request: Request, params: QueryParams, rc, client) -> Response:
     agent = docs.parse_agent(params.get("agent"))
-    return _answer(200, await run_in_threadpool(docs.person, rc.store, agent))
+    return _answer(200, await run_in_threadpool(docs.person, rc.store, agent, client.reads_only))
 
 
 async def activities(request: Request) -> Response:

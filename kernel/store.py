@@ -169,8 +169,12 @@ _open_lock = threading.Lock()
 
 def shared_store(path: str | Path) -> Store:
     """The process's one Store for `path` (the server opens each database once)."""
-    key = str(Path(path).resolve()) if str(path) != ":memory:" else ":memory:"
     with _open_lock:
+        # A path already resolved (as kernel.http's) is found without resolving it again.
+        store = _open_stores.get(str(path))
+        if store is not None:
+            return store
+        key = str(Path(path).resolve()) if str(path) != ":memory:" else ":memory:"
         store = _open_stores.get(key)
         if store is None:
             store = _open_stores[key] = Store(path)

@@ -30,11 +30,31 @@ if is_city:
             st.success(t("analytics.admin.client_added", name=new_client["name"]))
             st.code(f"key:    {new_client['key']}\nsecret: {new_client['secret']}", language=None)
             st.warning(t("analytics.cli.secret_once"))
+        clients = lrs.list_clients(ctx.store, ctx.actor)
         st.dataframe(
             [{t("analytics.admin.client_name"): c["name"], t("analytics.admin.client_key"): c["api_key"],
               t("analytics.admin.created"): t.datetime(c["created_at"]),
-              t("analytics.admin.statements"): c["statements"]} for c in lrs.list_clients(ctx.store, ctx.actor)],
+              t("analytics.admin.statements"): c["statements"],
+              t("analytics.admin.scope"): t("analytics.cli.scope_all" if c["read_all"] else "analytics.cli.scope_mine")}
+             for c in clients],
             hide_index=True, width="stretch")
+        if clients:
+            # What each key reads: its own statements (xAPI statements/read/mine), or all by this grant.
+            with st.form("analytics_client_scope"):
+                st.caption(t("analytics.admin.scope_help"))
+                chosen = st.selectbox(t("analytics.admin.client_name"), [c["name"] for c in clients],
+                                      key="analytics_scope_client")
+                scope = st.radio(t("analytics.admin.scope"), ["mine", "all"], horizontal=True,
+                                 format_func=lambda s: t(f"analytics.cli.scope_{s}"), key="analytics_scope")
+                if st.form_submit_button(t("analytics.admin.set_scope")):
+                    try:
+                        changed = lrs.grant_read_all(ctx.store, ctx.actor, chosen, scope == "all")
+                    except ManabiError as exc:
+                        show_error(ctx, exc)
+                    else:
+                        flash(t("analytics.cli.scope_set", name=changed["name"],
+                                scope=t("analytics.cli.scope_all" if changed["read_all"] else "analytics.cli.scope_mine")))
+                        st.rerun()
         with st.form("analytics_add_client", clear_on_submit=True):
             name = st.text_input(t("analytics.admin.client_name"), key="analytics_client_name")
             if st.form_submit_button(t("analytics.admin.add_client"), type="primary"):

@@ -324,12 +324,18 @@ def _merge_definition(into: dict, definition: dict) -> None:
             into[name] = value
 
 
-def activity(store: Store, activity_id: str) -> dict:
-    """The Activity with everything the statements said of it: each distinct definition sent,
-    oldest first, merged (language maps and extensions joined, other properties the latest)."""
+def _written_by(client_id: int | None) -> str:
+    """The condition on statements a key reads (lrs.Client.reads_only: only its own, or all)."""
+    return "" if client_id is None else f" AND client_id = {int(client_id)}"
+
+
+def activity(store: Store, activity_id: str, written_by: int | None = None) -> dict:
+    """The Activity with everything the statements said of it (those of client `written_by`
+    when given): each distinct definition sent, oldest first, merged (language maps and
+    extensions joined, other properties the latest)."""
     rows = store.query(
         "SELECT definition, max(seq) AS last FROM analytics_statements "
-        "WHERE object_type = 'Activity' AND object_id = ? AND definition IS NOT NULL "
+        f"WHERE object_type = 'Activity' AND object_id = ? AND definition IS NOT NULL{_written_by(written_by)} "
         "GROUP BY definition ORDER BY last", [activity_id])
     definition: dict = {}
     for text, _ in rows:
@@ -342,12 +348,13 @@ def activity(store: Store, activity_id: str) -> dict:
     return found
 
 
-def person(store: Store, agent: dict) -> dict:
-    """The Person object for an agent: its identifier and the names statements gave it."""
+def person(store: Store, agent: dict, written_by: int | None = None) -> dict:
+    """The Person object for an agent: its identifier and the names statements (those of client
+    `written_by` when given) gave it."""
     key = lrs.actor_key(agent)
     names = [r[0] for r in store.query(
-        "SELECT actor_name FROM analytics_statements WHERE actor_key = ? AND actor_name IS NOT NULL "
-        "GROUP BY actor_name ORDER BY max(seq) DESC LIMIT 20", [key])]
+        "SELECT actor_name FROM analytics_statements WHERE actor_key = ? AND actor_name IS NOT NULL"
+        f"{_written_by(written_by)} GROUP BY actor_name ORDER BY max(seq) DESC LIMIT 20", [key])]
     if isinstance(agent.get("name"), str) and agent["name"] not in names:
         names.insert(0, agent["name"])
     found: dict = {"objectType": "Person"}

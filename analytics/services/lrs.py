@@ -13,6 +13,7 @@ import hmac
 import json
 import re
 import secrets
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -73,6 +74,13 @@ class Client:
     id: int
     name: str
     api_key: str
+    read_all: bool = False  # the city administrator's grant; without it the key reads only its own
+
+    @property
+    def reads_only(self) -> int | None:
+        """The client id whose statements this key may read (xAPI statements/read/mine), or
+        None when it may read all."""
+        return None if self.read_all else self.id
 
     @property
     def authority(self) -> dict:
@@ -115,17 +123,54 @@ def add_client(store: Store, clock: Clock, actor: Actor, name: str) -> NewClient
 def list_clients(store: Store, actor: Actor) -> list[dict]:
     actor.require("city_admin")
     return store.query_dicts(
-        "SELECT c.id, c.name, c.api_key, c.created_at, c.disabled, "
+        "SELECT c.id, c.name, c.api_key, c.created_at, c.disabled, c.read_all IS TRUE AS read_all, "
         "(SELECT count(*) FROM analytics_statements s WHERE s.client_id = c.id) AS statements "
         "FROM analytics_xapi_clients c ORDER BY c.name")
 
 
+def grant_read_all(store: Store, actor: Actor, name: str, read_all: bool) -> dict:
+    """Let the app named `name` read every statement (read_all) or only its own; returns
+    the app as list_clients shows it."""
+    actor.require("city_admin")
+
+    def work(cur) -> None:
+        if not cur.execute("SELECT 1 FROM analytics_xapi_clients WHERE name = ?", [name]).fetchone():
+            raise NotFound("analytics.xapi.client_not_found", name=name)
+        cur.execute("UPDATE analytics_xapi_clients SET read_all = ? WHERE name = ?", [read_all, name])
+
+    store.write(work)
+    forget_authenticated()
+    return next(c for c in list_clients(store, actor) if c["name"] == name)
+
+
+# Keys checked lately, so that a learning app's every request does not ask the database: by
+# (store, key, hash of the secret), with when the answer expires. A grant or change made in this
+# process clears them at once; one made by another process is seen within AUTH_CACHE_SECONDS.
+AUTH_CACHE_SECONDS = 5.0
+_authenticated: dict[tuple[int, str, str], tuple[Client, float]] = {}
+
+
+def forget_authenticated() -> None:
+    _authenticated.clear()
+
+
+def authenticated(store: Store, api_key: str, secret: str) -> Client | None:
+    """The client of a key and secret checked within AUTH_CACHE_SECONDS, else None (then ask authenticate)."""
+    found = _authenticated.get((id(store), api_key, _hash_secret(secret)))
+    return found[0] if found and found[1] > time.monotonic() else None
+
+
 def authenticate(store: Store, api_key: str, secret: str) -> Client | None:
-    row = store.query("SELECT id, name, secret_hash FROM analytics_xapi_clients "
+    secret_hash = _hash_secret(secret)
+    row = store.query("SELECT id, name, secret_hash, read_all IS TRUE FROM analytics_xapi_clients "
                       "WHERE api_key = ? AND NOT disabled", [api_key])
-    if not row or not hmac.compare_digest(row[0][2], _hash_secret(secret)):
+    if not row or not hmac.compare_digest(row[0][2], secret_hash):
         return None
-    return Client(row[0][0], row[0][1], api_key)
+    client = Client(row[0][0], row[0][1], api_key, row[0][3])
+    if len(_authenticated) > 10_000:
+        _authenticated.clear()
+    _authenticated[(id(store), api_key, secret_hash)] = (client, time.monotonic() + AUTH_CACHE_SECONDS)
+    return client
 
 
 # --- from a statement to a row ---------------------------------------------------------------
@@ -251,6 +296,20 @@ _SCHEMA = {
 _DUCKDB_TYPES = {pl.String: "VARCHAR", pl.Float64: "DOUBLE", pl.Boolean: "BOOLEAN"}
 INCOMING_COLUMNS = ", ".join(["n UBIGINT"] + [
     f"{name} {'TIMESTAMPTZ' if isinstance(kind, pl.Datetime) else _DUCKDB_TYPES[kind]}" for name, kind in _SCHEMA.items()])
+
+
+_ARROW_TYPES = {name: pa.timestamp("us", "UTC") if isinstance(kind, pl.Datetime) else
+                {pl.String: pa.string(), pl.Float64: pa.float64(), pl.Boolean: pa.bool_()}[kind]
+                for name, kind in _SCHEMA.items()}
+
+
+def rows_arrow(rows: list[tuple]) -> pa.Table:
+    """As rows_frame, an Arrow table: DuckDB scans it as it is (a polars frame is converted
+    to Arrow at every query that reads it)."""
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(ROW_COLUMNS)
+    return pa.table({"n": pa.array(range(len(rows)), pa.uint64()),
+                     **{name: pa.array(values, _ARROW_TYPES[name]) for name, values in zip(ROW_COLUMNS, columns,
+                                                                                          strict=True)}})
 
 
 def rows_frame(rows: list[tuple]) -> pl.DataFrame:
@@ -390,6 +449,72 @@ def insert_incoming(cur, incoming: str, client_id: int, now: datetime,
                     "AND NOT voided AND voids_id IS NULL", _uuid_params(targets))
 
 
+def insert_live(cur, rows: list[tuple], client_id: int, now: datetime) -> None:
+    """The few statements (ROW_COLUMNS rows) of a live batch (analytics/services/live_writes.py),
+    inside the caller's transaction under the statements lock: insert_incoming's rules with the
+    fewest queries, since for a batch of an app's size each query's fixed cost is most of the
+    work. What Python already holds (the ids, the texts, whom each voids) is not asked of DuckDB.
+    The rows reach DuckDB as a registered Arrow table, read by the two INSERTs (a scan of one
+    costs about 1.4 ms of CPU whatever its size; a VALUES list of literals 0.13 ms a row of these
+    19 columns), and the ids alone for their check as a VALUES list (two short columns).
+
+    The same id twice with other content (in the batch or stored) raises StatementConflict or
+    InvalidStatement for the whole batch, as insert_incoming does; the caller then tries the
+    statements one by one."""
+    index = {name: i for i, name in enumerate(ROW_COLUMNS)}
+    by_id: dict[str, tuple] = {}
+    for row in rows:  # the same id twice in the batch: fine when the content is the same (kept once)
+        earlier = by_id.setdefault(row[0], row)
+        if earlier is not row and not same_content(earlier[-1], row[-1]):
+            raise InvalidStatement("id", "batch_twice", id=row[0])
+    rows = list(by_id.values())
+    ids_only = "(VALUES " + ", ".join(f"({n}, '{uuid.UUID(row[0])}')" for n, row in enumerate(rows)) + ") AS i(n, id)"
+    existing = _stored_of_batch(cur, ids_only, f"IN ({_uuid_list(list(by_id))})", True)
+    if existing:
+        stored_texts = texts.fetch(cur, existing.values())
+        for statement_id, seq in existing.items():
+            if not same_content(by_id[statement_id][-1], stored_texts[seq]):
+                raise StatementConflict(id=statement_id)
+    voids = index["voids_id"]
+    targets = sorted({row[voids] for row in rows if row[voids] is not None})
+    if targets and (any(by_id[t][voids] is not None for t in targets if t in by_id) or cur.execute(
+            f"SELECT 1 FROM analytics_statements WHERE id IN ({_uuid_list(targets)}) AND voids_id IS NOT NULL "
+            "LIMIT 1", _uuid_params(targets)).fetchone()):
+        raise InvalidStatement("object.id", "void_voiding")
+    if existing:  # sent again with the same content: kept once, as stored
+        rows = [row for row in rows if row[0] not in existing]
+        if not rows:
+            return
+    first = next_seq(cur)
+    stored = f"{_sql_text(now.isoformat())}::TIMESTAMPTZ"
+    cur.register("incoming_live", rows_arrow(rows))
+    values = "incoming_live AS i"
+    try:
+        cur.execute(
+            f"""INSERT INTO analytics_statements
+                SELECT i.id::UUID, {first} + i.n, {stored}, coalesce(i.ts, {stored}), {int(client_id)},
+                       i.actor_key, i.learner_id, l.school_id, l.grade, l.class_name, i.verb_id,
+                       i.object_type, i.object_id, i.activity_name, i.unit_code, i.score_scaled, i.success,
+                       i.completion, i.duration_s, i.registration::UUID, i.voids_id::UUID, false,
+                       nullif(i.version, '1.0.0'), NULL, i.actor_name, i.definition
+                FROM {values} LEFT JOIN analytics_learners l ON l.learner_id = i.learner_id
+                ORDER BY l.school_id, l.grade, l.class_name, coalesce(i.ts, {stored})""")
+        # Plain texts, one row each (a live batch is small; texts.SMALLEST_BLOCKED_BATCH).
+        cur.execute(f"INSERT INTO analytics_statement_texts SELECT {first} + n, {first} + n, NULL, raw FROM {values}")
+    finally:
+        cur.unregister("incoming_live")
+    if (kept := stored_ids.in_use()) is not None:
+        kept.add(cur, ids_only, whole_batch=not existing, count=len(rows), last_seq=first + len(rows) - 1)
+    # Voiding: what this batch voids, and statements of it that a stored voiding one named before they came.
+    ids = [row[0] for row in rows]
+    targets += [str(v) for (v,) in cur.execute(
+        f"SELECT voids_id FROM analytics_statements WHERE voids_id IN ({_uuid_list(ids)})",
+        _uuid_params(ids)).fetchall()]
+    if targets:
+        cur.execute(f"UPDATE analytics_statements SET voided = true WHERE id IN ({_uuid_list(targets)}) "
+                    "AND NOT voided AND voids_id IS NULL", _uuid_params(targets))
+
+
 def _stored_of_batch(cur, incoming: str, of_batch: str, small: bool) -> dict[str, int]:
     """The stored statements (id: seq) with an id of the batch. Looked up only for the ids
     whose hashes stored ones share, when the writer keeps them (stored_ids); else a scan of
@@ -445,10 +570,9 @@ def _insert_frame(cur, batch: pl.DataFrame, client_id: int, now: datetime) -> li
     return batch["id"].to_list()
 
 
-def store_statements(store: Store, clock: Clock, client: Client, statements: list[dict],
-                     *, statement_id: str | None = None, parts: list[attachments.Part] | None = None) -> list[str]:
-    """Validate and store a batch (POST), or one statement under `statement_id` (PUT), with the
-    attachment parts of a multipart request (see analytics.services.attachments)."""
+def checked_statements(statements: list[dict], statement_id: str | None = None) -> list[dict]:
+    """The statements validated (InvalidStatement placed by its index), with PUT's
+    `statement_id` merged in."""
     checked = []
     for index, statement in enumerate(statements):
         try:
@@ -460,6 +584,14 @@ def store_statements(store: Store, clock: Clock, client: Client, statements: lis
                 raise InvalidStatement("id", "statement_id_differs")
             statement = {**statement, "id": statement_id}
         checked.append(statement)
+    return checked
+
+
+def store_statements(store: Store, clock: Clock, client: Client, statements: list[dict],
+                     *, statement_id: str | None = None, parts: list[attachments.Part] | None = None) -> list[str]:
+    """Validate and store a batch (POST), or one statement under `statement_id` (PUT), with the
+    attachment parts of a multipart request (see analytics.services.attachments)."""
+    checked = checked_statements(statements, statement_id)
     kept = attachments.check_parts(checked, parts or [])
     rows = [statement_row(statement) for statement in checked]
     return _write_batch(store, rows_frame(rows), client.id, clock.now(), kept)
@@ -562,11 +694,13 @@ def valid_uuid(text: str, name: str) -> uuid.UUID:
 
 
 def get_statement(store: Store, statement_id: str, *, voided: bool = False, statement_format: str = "exact",
-                  languages: list[str] | None = None) -> dict:
-    """statementId (not voided) or voidedStatementId (only voided); NotFound otherwise."""
+                  languages: list[str] | None = None, written_by: int | None = None) -> dict:
+    """statementId (not voided) or voidedStatementId (only voided); NotFound otherwise, also
+    for a statement that client `written_by` (when given: a key that reads only its own) did not write."""
     wanted = valid_uuid(statement_id, "voidedStatementId" if voided else "statementId")
+    mine = "" if written_by is None else f" AND client_id = {int(written_by)}"
     rows = _with_texts(store, store.query_dicts("SELECT id, seq, ts, stored, client_id, authority, version "
-                                                "FROM analytics_statements WHERE id = ? AND voided = ?",
+                                                f"FROM analytics_statements WHERE id = ? AND voided = ?{mine}",
                                                 [wanted, voided]))
     if not rows:
         raise NotFound("analytics.xapi.statement_not_found", id=statement_id)
@@ -600,6 +734,7 @@ class StatementQuery:
     after_seq: int | None = None  # `more` paging: continue after this seq
     statement_format: str = "exact"  # exact | ids | canonical
     languages: tuple[str, ...] = ()  # from Accept-Language, for canonical
+    written_by: int | None = None  # only the statements of this client (a key that reads only its own)
 
 
 def _agent_filter(text: str) -> str:
@@ -635,11 +770,16 @@ def query_statements(store: Store, query: StatementQuery) -> tuple[list[dict], i
         except ValueError as exc:
             raise InvalidInput("analytics.xapi.bad_parameter", name="registration") from exc
         where.append("registration = ?")
+    mine = "" if query.written_by is None else f"client_id = {int(query.written_by)}"
     if where:
         matches = " AND ".join(where)
+        # A key that reads only its own learns nothing of others' statements through a reference either.
+        referred = f"{matches} AND {mine}" if mine else matches
         where = [f"(({matches}) OR (object_type = 'StatementRef' AND TRY_CAST(object_id AS UUID) IN "
-                 f"(SELECT id FROM analytics_statements WHERE {matches})))"]
+                 f"(SELECT id FROM analytics_statements WHERE {referred})))"]
         params = params + params
+    if mine:
+        where.append(mine)
     where.append("NOT voided")
     for name, op in (("since", ">"), ("until", "<=")):
         value = getattr(query, name)

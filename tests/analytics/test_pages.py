@@ -78,6 +78,20 @@ def test_admin_registers_an_app_and_sees_the_secret_once(app_for):
     assert "Kanji drill" in at.dataframe[0].value.iloc[:, 0].tolist()
 
 
+def test_admin_grants_an_app_read_all_and_takes_it_back(app_for):
+    at = app_for(login="admin", page=LRS_ADMIN, lang="en")
+    table = at.dataframe[0].value
+    assert table.set_index("App name").loc["デモ ドリルアプリ", "Reads"] == "reads its own"
+    at.selectbox(key="analytics_scope_client").select("デモ ドリルアプリ")
+    at.radio(key="analytics_scope").set_value("all")
+    next(b for b in at.button if b.label == "Set what it reads").click().run()
+    assert not at.exception
+    assert at.dataframe[0].value.set_index("App name").loc["デモ ドリルアプリ", "Reads"] == "reads all"
+    at.radio(key="analytics_scope").set_value("mine")
+    next(b for b in at.button if b.label == "Set what it reads").click().run()
+    assert at.dataframe[0].value.set_index("App name").loc["デモ ドリルアプリ", "Reads"] == "reads its own"
+
+
 def test_school_admin_sees_the_roster_but_not_the_apps(app_for):
     at = app_for(login="schooladmin01", page=LRS_ADMIN)
     assert not at.exception

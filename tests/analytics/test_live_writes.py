@@ -1,0 +1,104 @@
+"""The group writer of the live xAPI path (analytics/services/live_writes.py) on a fresh store:
+requests gathered into one transaction, each answered on its own."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+
+import pytest
+
+from analytics.services import live_writes, lrs
+from analytics.services.xapi_validate import InvalidStatement
+from kernel.actor import SYSTEM
+
+
+@pytest.fixture
+def app(store, clock):
+    made = lrs.add_client(store, clock, SYSTEM, "drill app")
+    return lrs.authenticate(store, made.api_key, made.secret)
+
+
+def statement(n: int, **extra) -> dict:
+    return {"id": str(uuid.uuid4()),
+            "actor": {"objectType": "Agent", "account": {"homePage": "https://manabi.city.iizuka.lg.jp",
+                                                         "name": f"p{n}"}},
+            "verb": {"id": "http://adlnet.gov/expapi/verbs/completed", "display": {"en": "completed"}},
+            "object": {"id": "https://manabi.city.iizuka.lg.jp/xapi/activities/units/8101001110000000/drill",
+                       "definition": {"name": {"ja": "ドリル", "en": "Drill"}}},
+            "result": {"score": {"scaled": 0.5}, "success": True}, "timestamp": "2026-11-26T10:00:00+09:00", **extra}
+
+
+def gathered(writer: live_writes.GroupWriter, store, app, first: dict, bodies: list[dict]) -> list:
+    """The futures of `bodies`, queued while the writer waits for the statements lock with
+    `first`, so that they form one batch of their own."""
+    with store.lock("analytics.statements"):
+        before = writer.submit_body(app, json.dumps(first).encode())
+        deadline = time.monotonic() + 10
+        while not writer._waiting.empty() and time.monotonic() < deadline:
+            time.sleep(0.01)  # the writer has taken `first` and waits for the lock
+        futures = [writer.submit_body(app, json.dumps(b).encode()) for b in bodies]
+    before.result(timeout=30)
+    return futures
+
+
+def test_a_batch_with_a_conflict_and_doubles_answers_each_request_on_its_own(store, clock, app):
+    writer = live_writes.GroupWriter(store, clock)
+    taken, first, twice = statement(0), statement(9), statement(2)
+    writer.submit(app, taken).result(timeout=30)
+    bodies = [statement(1), {**taken, "result": {"score": {"scaled": 0.9}}}, twice, twice, statement(3),
+              {**twice, "result": {"score": {"scaled": 0.1}}}]
+    batches_before = writer.batches
+    outcomes = []
+    for future in gathered(writer, store, app, first, bodies):
+        try:
+            outcomes.append(future.result(timeout=30))
+        except Exception as exc:  # noqa: BLE001 - the test looks at which
+            outcomes.append(type(exc).__name__)
+    assert outcomes == [bodies[0]["id"], "StatementConflict", twice["id"], twice["id"], bodies[4]["id"],
+                        "StatementConflict"]
+    # `first` alone, then the batch: refused whole, so written one by one (a transaction each)
+    assert writer.batches - batches_before == 1 + 4
+    stored = store.query("SELECT id::VARCHAR, count(*) FROM analytics_statements GROUP BY id")
+    assert sorted(stored) == sorted((s["id"], 1) for s in (taken, first, bodies[0], twice, bodies[4]))
+
+
+def test_a_batch_of_new_statements_is_one_transaction(store, clock, app):
+    writer = live_writes.GroupWriter(store, clock)
+    bodies = [statement(n) for n in range(20)]
+    batches_before = writer.batches
+    ids = [f.result(timeout=30) for f in gathered(writer, store, app, statement(99), bodies)]
+    assert ids == [b["id"] for b in bodies]
+    assert writer.batches - batches_before == 2  # `first`, then the 20 together
+    assert store.scalar("SELECT count(*) FROM analytics_statements") == 21
+
+
+def test_texts_that_need_quoting_are_stored_as_sent(store, clock, app):
+    writer = live_writes.GroupWriter(store, clock)
+    tricky = [statement(1, context={"platform": "O'Brien \\ \"quoted\" 'twice'' ; DROP TABLE x; --"}),
+              statement(2, context={"platform": "nul \u0000 inside"}),
+              statement(3, context={"platform": "改行\nと\tタブ、絵文字 🎒"})]
+    tricky[0]["actor"]["name"] = "O'Brien"
+    futures = [writer.submit_body(app, json.dumps(s, ensure_ascii=False).encode()) for s in tricky]
+    futures.append(writer.submit(app, statement(4, context={"platform": "x'); --"})))
+    ids = [f.result(timeout=30) for f in futures]
+    for sent, statement_id in zip(tricky, ids, strict=False):
+        back = lrs.get_statement(store, statement_id)
+        assert back["context"] == sent["context"] and back["actor"] == sent["actor"]
+    assert store.scalar("SELECT count(*) FROM analytics_statements") == 4
+
+
+def test_a_broken_body_is_refused_alone_with_the_validators_reason(store, clock, app):
+    writer = live_writes.GroupWriter(store, clock)
+    good = writer.submit_body(app, json.dumps(statement(1)).encode())
+    bad = writer.submit_body(app, json.dumps({**statement(2), "verb": {"id": "not an iri"}}).encode())
+    not_json = writer.submit_body(app, b'{"id": ')
+    assert good.result(timeout=30)
+    with pytest.raises(InvalidStatement) as refused:
+        bad.result(timeout=30)
+    assert refused.value.where == "verb.id"
+    with pytest.raises(InvalidStatement) as broken:
+        not_json.result(timeout=30)
+    assert broken.value.where == "(statement)"
+    assert store.scalar("SELECT count(*) FROM analytics_statements") == 1
