@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -20,7 +21,10 @@ def _set_cookie(origin: str) -> str:
         async with httpx.AsyncClient(transport=transport, base_url=origin) as client:
             return await client.get("/auth/remember", params={"code": code})
 
-    answer = asyncio.run(ask())
+    # In a thread of its own: the browser tests' sync Playwright keeps an event loop running in
+    # the main thread for the rest of the session, where asyncio.run() is refused.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        answer = pool.submit(asyncio.run, ask()).result()
     assert answer.status_code == 200
     return answer.headers["set-cookie"]
 
