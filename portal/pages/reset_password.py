@@ -26,7 +26,8 @@ except ManabiError as exc:
     show_error(ctx, exc)
     st.stop()
 
-with st.form("reset"):
+# No Enter-to-submit: Streamlit's hint for it ("Press Enter to submit form") is English only.
+with st.form("reset", enter_to_submit=False):
     new = st.text_input(t("reset.new_password"), type="password", key="reset_new", autocomplete="new-password",
                         help=t("account.password_rule", min=accounts.MIN_PASSWORD_LENGTH))
     again = st.text_input(t("reset.again"), type="password", key="reset_again", autocomplete="new-password")

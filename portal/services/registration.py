@@ -141,9 +141,10 @@ def link(page: str, token: str, lang: str) -> str:
 
 def _mail(kind: str, lang: str, to: str, user_id: int | None, **params) -> Mail:
     t = translator(lang)
+    body = t(f"regmail.{kind}.body", **params).rstrip()
+    footer = t("regmail.footer", base_url=base_url())  # who sent it, where, and that replies go nowhere
     return Mail(kind=f"portal.{kind}", to_address=to, lang=t.lang, user_id=user_id,
-                subject=t(f"regmail.{kind}.subject", **params),
-                body_text=t(f"regmail.{kind}.body", **params))
+                subject=t(f"regmail.{kind}.subject", **params), body_text=f"{body}\n\n{footer}\n")
 
 
 def _answer_no_sooner(started: float) -> None:

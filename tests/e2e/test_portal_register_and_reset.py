@@ -80,6 +80,7 @@ def test_register_confirm_sign_in_then_reset_the_password(mailbox, page: Page, a
     page.goto(f"{base}/sign-in")
     page.get_by_role("link", name="利用者登録（はじめての方）").click()
     expect(page.get_by_role("heading", name="利用者登録")).to_be_visible(timeout=30_000)
+    page.screenshot(path=artifacts / "portal-register-empty.png", full_page=True)
     page.get_by_label("お名前").fill("飯塚 花子")
     page.get_by_label("ふりがな").fill("いいづか はなこ")
     page.get_by_label("住所").fill("福岡県飯塚市新立岩5-5")
@@ -106,6 +107,7 @@ def test_register_confirm_sign_in_then_reset_the_password(mailbox, page: Page, a
     text = read(mail)
     assert text.startswith("飯塚 花子 様\n") and "24 時間以内に開くと登録が完了します" in text
     assert re.search(r"ログインID: [a-z0-9._-]+（メールアドレスでもサインインできます）", text)
+    assert text.endswith(f"\n{base}\nこのメールは送信専用です。返信いただいてもお答えできません。\n")
     page.goto(link)
     expect(page.get_by_text("メールアドレスを確認しました")).to_be_visible(timeout=60_000)
     page.screenshot(path=artifacts / "portal-register-confirmed.png", full_page=True)
@@ -130,6 +132,7 @@ def test_register_confirm_sign_in_then_reset_the_password(mailbox, page: Page, a
     expect(page.get_by_role("heading", name="パスワードの再設定")).to_be_visible(timeout=60_000)
     page.get_by_label("新しいパスワード", exact=True).fill("brand-new-secret-9")
     page.get_by_label("新しいパスワード（確認）").fill("brand-new-secret-9")
+    page.screenshot(path=artifacts / "portal-reset-form.png", full_page=True)
     page.get_by_role("button", name="設定する").click()
     expect(page.get_by_text("パスワードを設定しました")).to_be_visible(timeout=30_000)
     page.screenshot(path=artifacts / "portal-reset-done.png", full_page=True)
