@@ -84,6 +84,11 @@ def test_english_sign_up_gets_an_english_mail_and_link(store, clock, monkeypatch
     assert reset["subject"] == "[Manabi Iizuka] Set a new password"
     link = f"https://manabi.city.iizuka.example/reset-password?token={token_in(reset)}&lang=en"
     assert f"\n{link}\n" in reset["body_text"] and "within 30 minutes" in reset["body_text"]
+    # Signing up again with the address: its owner is told, in their language, where to reset.
+    registration.register(store, clock, form(lang="en", email="amy@example.org"), ip="192.0.2.1")
+    again = mails(store)[-1]
+    assert (again["kind"], again["subject"]) == ("portal.already_registered", "[Manabi Iizuka] This address is already registered")
+    assert "\nhttps://manabi.city.iizuka.example/forgot-password?lang=en\n" in again["body_text"]
 
 
 def test_the_confirmation_link_expires_after_24_hours(store, clock):
