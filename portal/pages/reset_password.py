@@ -24,6 +24,9 @@ try:
     registration.check_reset_link(ctx.store, ctx.clock, token)
 except ManabiError as exc:
     show_error(ctx, exc)
+    if not ctx.actor.signed_in:  # a way on: ask for a new link (that page is for visitors only)
+        st.page_link(Path(__file__).resolve().parent / "forgot_password.py", label=t("forgot.link"),
+                     icon=":material/send:")
     st.stop()
 
 # No Enter-to-submit: Streamlit's hint for it ("Press Enter to submit form") is English only.
