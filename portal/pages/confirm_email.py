@@ -10,6 +10,7 @@ from portal.services import registration
 
 ctx = page_context()
 t = ctx.t
+_PAGES = Path(__file__).resolve().parent
 
 st.title(t("confirm.title"))
 token = st.query_params.get("token", "")
@@ -23,6 +24,9 @@ if done is None or done[0] != token:
         confirmed = registration.confirm_email(ctx.store, ctx.clock, token)
     except ManabiError as exc:
         show_error(ctx, exc)
+        if not ctx.actor.signed_in:  # a way on: the link may have been used already, or a new sign-up is needed
+            st.page_link(_PAGES / "sign_in.py", label=t("confirm.to_sign_in"), icon=":material/login:")
+            st.page_link(_PAGES / "register.py", label=t("forgot.register_link"), icon=":material/person_add:")
         st.stop()
     done = st.session_state["confirm_done"] = (token, confirmed)
 confirmed = done[1]
@@ -31,5 +35,5 @@ if confirmed.changed:
 else:
     st.success(t("confirm.registered", login=confirmed.login), icon=":material/mark_email_read:")
     if not ctx.actor.signed_in:
-        st.page_link(Path(__file__).resolve().parent / "sign_in.py", label=t("confirm.to_sign_in"),
+        st.page_link(_PAGES / "sign_in.py", label=t("confirm.to_sign_in"),
                      icon=":material/login:")

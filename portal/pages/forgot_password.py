@@ -12,7 +12,8 @@ minutes = int(registration.RESET_VALID.total_seconds() // 60)
 
 st.title(t("forgot.title"))
 st.write(t("forgot.intro", minutes=minutes))
-with st.form("forgot"):
+# No Enter-to-submit: Streamlit's hint for it ("Press Enter to submit form") is English only.
+with st.form("forgot", enter_to_submit=False):
     email = st.text_input(t("forgot.email"), key="forgot_email", autocomplete="email")
     submitted = st.form_submit_button(t("forgot.submit"), type="primary", icon=":material/send:")
 if submitted and email.strip():

@@ -24,7 +24,9 @@ if sent_to:
 
 today = ctx.clock.now().date()
 ties = list(registration.CITY_TIES)
-with st.form("register"):
+# No Enter-to-submit: a half-filled form is not sent by a stray Enter, and Streamlit's hint for it
+# ("Press Enter to submit form") is English only.
+with st.form("register", enter_to_submit=False):
     name = st.text_input(t("register.name"), key="register_name", max_chars=100, autocomplete="name")
     kana = st.text_input(t("register.kana"), key="register_kana", max_chars=100, placeholder="いいづか はなこ")
     address = st.text_input(t("register.address"), key="register_address", max_chars=200,

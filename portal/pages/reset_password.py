@@ -24,9 +24,13 @@ try:
     registration.check_reset_link(ctx.store, ctx.clock, token)
 except ManabiError as exc:
     show_error(ctx, exc)
+    if not ctx.actor.signed_in:  # a way on: ask for a new link (that page is for visitors only)
+        st.page_link(Path(__file__).resolve().parent / "forgot_password.py", label=t("forgot.link"),
+                     icon=":material/send:")
     st.stop()
 
-with st.form("reset"):
+# No Enter-to-submit: Streamlit's hint for it ("Press Enter to submit form") is English only.
+with st.form("reset", enter_to_submit=False):
     new = st.text_input(t("reset.new_password"), type="password", key="reset_new", autocomplete="new-password",
                         help=t("account.password_rule", min=accounts.MIN_PASSWORD_LENGTH))
     again = st.text_input(t("reset.again"), type="password", key="reset_again", autocomplete="new-password")

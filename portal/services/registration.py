@@ -134,16 +134,22 @@ def base_url() -> str:
     return (setting("BASE_URL", "http://localhost:8501") or "http://localhost:8501").rstrip("/")
 
 
+def page_url(page: str, lang: str, **query: str) -> str:
+    """An absolute link for a mail; it opens the page in the mail's language."""
+    query |= {"lang": lang} if lang != "ja" else {}
+    return f"{base_url()}/{page}" + (f"?{urlencode(query)}" if query else "")
+
+
 def link(page: str, token: str, lang: str) -> str:
-    query = {"token": token} | ({"lang": lang} if lang != "ja" else {})
-    return f"{base_url()}/{page}?{urlencode(query)}"
+    return page_url(page, lang, token=token)
 
 
 def _mail(kind: str, lang: str, to: str, user_id: int | None, **params) -> Mail:
     t = translator(lang)
+    body = t(f"regmail.{kind}.body", **params).rstrip()
+    footer = t("regmail.footer", base_url=base_url())  # who sent it, where, and that replies go nowhere
     return Mail(kind=f"portal.{kind}", to_address=to, lang=t.lang, user_id=user_id,
-                subject=t(f"regmail.{kind}.subject", **params),
-                body_text=t(f"regmail.{kind}.body", **params))
+                subject=t(f"regmail.{kind}.subject", **params), body_text=f"{body}\n\n{footer}\n")
 
 
 def _answer_no_sooner(started: float) -> None:
@@ -205,6 +211,12 @@ def _user_lang(cur, user_id: int, default: str = "ja") -> str:
     return row[0] if row else default
 
 
+def _already_registered(cur, user_id: int, lang: str, email: str) -> Mail:
+    """The owner hears of a sign-up with their address, in their language."""
+    mail_lang = _user_lang(cur, user_id, lang)
+    return _mail("already_registered", mail_lang, email, user_id, link=page_url("forgot-password", mail_lang))
+
+
 def _check_sign_up(form: SignUp, today: date) -> tuple[str, str, str, str]:
     name, kana, address = form.name.strip(), form.kana.strip(), form.address.strip()
     if not name or len(name) > 100:
@@ -245,8 +257,7 @@ def register(store: Store, clock: Clock, form: SignUp, *, ip: str) -> None:
                FROM portal_users u LEFT JOIN portal_registrations r ON r.user_id = u.id
                WHERE u.email = ?""", [email]).fetchone()
         if existing and not existing[1]:
-            enqueue(cur, clock, _mail("already_registered", _user_lang(cur, existing[0], lang), email, existing[0],
-                                      link=f"{base_url()}/forgot-password"))
+            enqueue(cur, clock, _already_registered(cur, existing[0], lang, email))
             return
         if existing:  # an earlier sign-up never confirmed: this one replaces it, its links die
             _erase_account(cur, existing[0])
@@ -408,8 +419,7 @@ def change_email(store: Store, clock: Clock, actor: Actor, new_email: str, lang:
         _count_mail(cur, email, now)
         owner = cur.execute("SELECT id FROM portal_users WHERE email = ?", [email]).fetchone()
         if owner:
-            enqueue(cur, clock, _mail("already_registered", _user_lang(cur, owner[0], lang), email, owner[0],
-                                      link=f"{base_url()}/forgot-password"))
+            enqueue(cur, clock, _already_registered(cur, owner[0], lang, email))
             return
         token = _new_token(cur, actor.user_id, "confirm_email", email, now, CONFIRM_VALID)
         enqueue(cur, clock, _mail("change_email", lang, email, actor.user_id, name=actor.display_name,

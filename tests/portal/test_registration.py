@@ -15,6 +15,7 @@ from kernel.errors import Conflict, InvalidInput, PermissionDenied
 from portal.modules import all_modules
 from portal.services import accounts, registration
 from portal.services.registration import SignUp
+from tests.library_ebooks.helpers import add_book
 
 PASSWORD = "kawa-no-nagare-2026"
 all_modules()  # what modules offer one another (facilities' residency, e-book loans)
@@ -66,11 +67,28 @@ def test_sign_up_mails_a_link_and_the_account_signs_in_only_after_it(store, cloc
         registration.confirm_email(store, clock, token)
 
 
-def test_english_sign_up_gets_an_english_mail_and_link(store, clock):
+def test_english_sign_up_gets_an_english_mail_and_link(store, clock, monkeypatch):
+    monkeypatch.setenv("MANABI_BASE_URL", "https://manabi.city.iizuka.example/")
     registration.register(store, clock, form(lang="en", email="amy@example.org"), ip="192.0.2.1")
     (mail,) = mails(store)
-    assert mail["lang"] == "en" and mail["subject"].startswith("[Manabi Iizuka]")
-    assert "lang=en" in mail["body_text"]
+    assert (mail["lang"], mail["subject"]) == ("en", "[Manabi Iizuka] Confirm your e-mail address")
+    body = mail["body_text"]
+    # An absolute link to this portal, opening the page in English.
+    link = f"https://manabi.city.iizuka.example/confirm-email?token={token_in(mail)}&lang=en"
+    assert body.startswith("Dear 飯塚 花子,\n") and f"\n{link}\n" in body and "within 24 hours" in body
+    assert re.search(r"\nLogin ID: amy \(you can also sign in with your e-mail address\)\n", body)
+    assert body.endswith("\nhttps://manabi.city.iizuka.example\nThis address does not take replies.\n")
+    registration.confirm_email(store, clock, token_in(mail))
+    registration.request_password_reset(store, clock, "amy@example.org", "en")
+    reset = mails(store)[-1]
+    assert reset["subject"] == "[Manabi Iizuka] Set a new password"
+    link = f"https://manabi.city.iizuka.example/reset-password?token={token_in(reset)}&lang=en"
+    assert f"\n{link}\n" in reset["body_text"] and "within 30 minutes" in reset["body_text"]
+    # Signing up again with the address: its owner is told, in their language, where to reset.
+    registration.register(store, clock, form(lang="en", email="amy@example.org"), ip="192.0.2.1")
+    again = mails(store)[-1]
+    assert (again["kind"], again["subject"]) == ("portal.already_registered", "[Manabi Iizuka] This address is already registered")
+    assert "\nhttps://manabi.city.iizuka.example/forgot-password?lang=en\n" in again["body_text"]
 
 
 def test_the_confirmation_link_expires_after_24_hours(store, clock):
@@ -328,17 +346,18 @@ def test_leaving_names_lottery_entries_and_courses_and_passes_held_copies_on(sto
         ("facilities.leave.lottery", "2099-01"), ("facilities.leave.course", "陶芸入門")]
     store.write(lambda cur: (cur.execute("DELETE FROM facilities_lottery_applications"),
                              cur.execute("UPDATE facilities_course_registrations SET status = 'cancelled'")))
-    # One copy, lent to the resident who leaves; the other waits for it.
+    # One copy of a real title (its offer mail names it), lent to the resident who leaves; the other waits.
+    title_id = add_book(store, clock)
     store.write(lambda cur: (
         cur.execute("INSERT INTO library_ebooks_titles (id, title, creators, language, subjects, page_direction, "
                     "writing, toc, spine, epub_version, content_sha256, byte_size, has_cover, imported_at) "
                     "VALUES (1, '草枕', '[]', 'ja', [], 'rtl', 'vertical', '[]', '[]', '3.0', 'x', 1, false, ?)", [now]),
         cur.execute("INSERT INTO library_ebooks_licenses (id, title_id, model, copies, loan_days, added_at) "
-                    "VALUES (1, 1, 'one_copy', 1, 14, ?)", [now]),
+                    "VALUES (1, ?, 'one_copy', 1, 14, ?)", [title_id, now]),
         cur.execute("INSERT INTO library_ebooks_loans (title_id, license_id, user_id, borrowed_at, due_at) "
-                    "VALUES (1, 1, ?, ?, ?)", [actor.user_id, now, now + timedelta(days=14)]),
-        cur.execute("INSERT INTO library_ebooks_holds (title_id, user_id, placed_at, status) VALUES (1, ?, ?, 'waiting')",
-                    [other.user_id, now]),
+                    "VALUES (?, 1, ?, ?, ?)", [title_id, actor.user_id, now, now + timedelta(days=14)]),
+        cur.execute("INSERT INTO library_ebooks_holds (title_id, user_id, placed_at, status) VALUES (?, ?, ?, 'waiting')",
+                    [title_id, other.user_id, now]),
     ))
     registration.leave(store, clock, actor, PASSWORD)
     assert store.scalar("SELECT status FROM library_ebooks_holds WHERE user_id = ?", [other.user_id]) == "offered"

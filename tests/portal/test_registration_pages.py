@@ -43,6 +43,11 @@ def test_sign_up_confirm_and_sign_in_through_the_pages(app_for):
     assert "hanako" in at.success[0].value
     at.run()  # a rerun keeps the answer; the link is not used twice
     assert at.success and not at.error
+    used = app_for(page=PAGES + "confirm_email.py")  # another visit with the used link
+    used.query_params["token"] = last_link("hanako@example.jp")
+    used.run()
+    assert "使えません" in used.error[0].value and not used.exception
+    assert [link.proto.label for link in used.get("page_link")] == ["サインインへ", "利用者登録（はじめての方）"]
     at.switch_page(PAGES + "sign_in.py")
     at.run()
     at.text_input(key="signin_login").input("hanako@example.jp")
@@ -98,6 +103,9 @@ def test_reset_page_sets_a_new_password_and_refuses_a_used_link(app_for):
     fresh.query_params["token"] = token
     fresh.run()
     assert "使えません" in fresh.error[0].value
+    # The page shows the way on: a new link.
+    assert not fresh.exception
+    assert [link.proto.label for link in fresh.get("page_link")] == ["パスワードを忘れた方"]
 
 
 def test_counter_staff_find_and_confirm_a_registration(app_for):
