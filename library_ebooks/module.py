@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from kernel.jobs import Job, every
 from kernel.module import PUBLIC, ModuleSpec, PageSpec, lazy, lazy_value
 
 _HERE = Path(__file__).resolve().parent
@@ -30,4 +31,7 @@ SPEC = ModuleSpec(
     cli=lazy_value("library_ebooks.cli:app"),
     cli_name="ebooks",
     demo=lazy("library_ebooks.demo:load"),
+    # Offers not taken in 48 hours pass to the next resident without waiting for a visit.
+    jobs=(Job("library_ebooks.holds", every(5), lazy("library_ebooks.services.lending:settle_all_holds"),
+              "ebooks.job_holds"),),
 )

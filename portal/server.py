@@ -9,9 +9,9 @@ from pathlib import Path
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
-from kernel import nightly
+from kernel import jobs
 from portal.auth import auth_secrets
-from portal.modules import all_modules
+from portal.modules import all_jobs, all_modules
 from portal.runtime import open_runtime
 
 runtime = open_runtime()
@@ -19,9 +19,9 @@ runtime = open_runtime()
 # We navigate with st.navigation only: never look for a legacy (v1) pages folder.
 PagesManager.uses_pages_directory = False
 
-# Each module's nightly work (kernel.nightly), in a background thread of this process, which
+# The work the server does by itself (kernel.jobs), in a background thread of this process, which
 # holds the database file (a command run by cron could not open it).
-nightly.start(runtime.store, runtime.clock, {spec.name: spec.nightly for spec in all_modules() if spec.nightly})
+jobs.start(runtime.store, runtime.clock, all_jobs())
 
 app = st.App(
     Path(__file__).resolve().parent.parent / "web" / "app.py",
