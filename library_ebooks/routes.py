@@ -131,9 +131,12 @@ def _atom(element: ET.Element, media_type: str = ACQUISITION_FEED, status: int =
     return Response(body, status_code=status, media_type=media_type)
 
 
+MAX_PAGE = 100_000  # far past any catalogue's end; a larger number would overflow the SQL OFFSET
+
+
 def _page_number(request: Request) -> int:
     try:
-        return max(1, int(request.query_params.get("page", "1")))
+        return min(max(1, int(request.query_params.get("page", "1"))), MAX_PAGE)
     except ValueError:
         return 1
 

@@ -215,7 +215,11 @@ def test_no_route_answers_500_to_bad_input(server):
     failures = []
     with httpx.Client(base_url=server, timeout=60) as client:
         def check(method: str, url: str, **kw) -> None:
-            answer = client.request(method, url, **kw)
+            try:
+                answer = client.request(method, url, **kw)
+            except httpx.HTTPError as exc:  # a dropped connection is no answer either
+                failures.append((method, url[:80], kw.get("headers"), repr(exc)))
+                return
             if answer.status_code >= 500 and answer.status_code != 503:
                 failures.append((method, url[:80], kw.get("headers"), answer.status_code, answer.text[:200]))
 
@@ -231,7 +235,10 @@ def test_no_route_answers_500_to_bad_input(server):
                         if auth:
                             headers["Authorization"] = auth
                         check(method, path, content=body, headers=headers)
-        # Headers far beyond reason are refused by the HTTP layer, never a 500.
-        huge = client.get("/healthz", headers={"X-Padding": "a" * 200_000})
-        assert huge.status_code < 500 or huge.status_code == 503
+        # Headers far beyond reason are refused by the HTTP layer (uvicorn drops the connection).
+        try:
+            huge = client.get("/healthz", headers={"X-Padding": "a" * 200_000})
+            assert huge.status_code < 500
+        except (httpx.ReadError, httpx.RemoteProtocolError):
+            pass
     assert failures == []
