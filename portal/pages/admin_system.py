@@ -3,6 +3,7 @@
 import streamlit as st
 
 from kernel import jobs
+from kernel.errors import ManabiError
 from kernel.ui import page_context
 from portal.services import system
 
@@ -32,16 +33,19 @@ st.dataframe(
         t("admin_system.outcome"): outcome_names[job.outcome],
         t("admin_system.duration"): "—" if job.seconds is None
         else t("admin_system.seconds", seconds=t.number(round(job.seconds, 2))),
-        t("admin_system.detail"): job.message or job.result or "",
         t("admin_system.next_run"): t.datetime(job.next_run) if job.next_run
         else t("admin_system.next_check", seconds=check),
         t("admin_system.failures"): job.failures,
+        t("admin_system.detail"): job.message or system.job_result_text(job.result),
     } for job in job_list],
     hide_index=True,
 )
-backup_dir, keep_days = system.backup_settings()
-st.caption(t("admin_system.backup_on", folder=str(backup_dir), keep=keep_days) if backup_dir
-           else t("admin_system.backup_off"))
+try:
+    backup_dir, keep_days = system.backup_settings()
+    st.caption(t("admin_system.backup_on", folder=str(backup_dir), keep=keep_days) if backup_dir
+               else t("admin_system.backup_off"))
+except ManabiError as exc:  # a MANABI_BACKUP_KEEP that is no number: say which setting to mend
+    st.error(t.error(exc))
 
 st.subheader(t("admin_system.schema"), anchor=False)
 st.dataframe(

@@ -187,3 +187,16 @@ def jobs_overview(store: Store, clock: Clock) -> list[jobs.JobStatus]:
     from portal.modules import all_jobs
 
     return jobs.statuses(store, clock, all_jobs())
+
+
+def job_result_text(result: str | None) -> str:
+    """A run's result as recorded (a count, or JSON of a small dict) in one readable line."""
+    if not result:
+        return ""
+    try:
+        value = json.loads(result)
+    except ValueError:
+        return result
+    if isinstance(value, dict):
+        return ", ".join(f"{key} {item}" for key, item in value.items())
+    return str(value)
