@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
+import random
 import socket
 import time
 import uuid
@@ -180,6 +181,39 @@ def test_json_depth_ignores_brackets_inside_strings():
     check_json_depth(b'"' + b"[" * 1000 + b'"')  # one string: no nesting at all
     with pytest.raises(http.JsonTooDeep):
         check_json_depth(b"[" * 65 + b"]" * 65)
+
+
+def reference_depth(value: object) -> int:
+    if isinstance(value, dict):
+        return 1 + max((reference_depth(v) for v in value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max((reference_depth(v) for v in value), default=0)
+    return 0
+
+
+def test_json_depth_agrees_with_the_parsed_value_whatever_the_strings_hold():
+    rnd = random.Random(19)
+    tricky = [1, 'a\\"[{', "\\", "x]}", '"', "", None, "\\\"]", [], {}]
+
+    def make(depth: int) -> object:
+        if depth == 0:
+            return rnd.choice(tricky)
+        kids = [make(depth - 1), *(rnd.choice(tricky) for _ in range(rnd.randint(0, 2)))]
+        rnd.shuffle(kids)
+        if rnd.random() < 0.5:
+            return kids
+        return {rnd.choice(["k", "[", '\\"{', "\\"]) + str(i): kid for i, kid in enumerate(kids)}
+
+    for _ in range(300):
+        value = make(rnd.randint(1, 80))
+        text = json.dumps(value, ensure_ascii=rnd.random() < 0.5)
+        depth = reference_depth(value)
+        assert json_depth(text) == depth, text
+        if depth > MAX_JSON_DEPTH:
+            with pytest.raises(http.JsonTooDeep):
+                check_json_depth(text)
+        else:
+            check_json_depth(text)
 
 
 # --- no plain 500 for bad input, on any route ---------------------------------------------------
