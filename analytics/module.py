@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from kernel.jobs import NIGHTLY, Job
 from kernel.module import ModuleSpec, PageSpec, lazy, lazy_value
 
 _HERE = Path(__file__).resolve().parent
@@ -34,6 +35,7 @@ SPEC = ModuleSpec(
               "analytics.apply_roster": lazy("analytics.services.roster:apply_roster")},
     demo=lazy("analytics.demo:load"),
     # Each night: the day's statements reordered for the dashboards (analytics/services/clustering.py).
-    nightly=lazy("analytics.services.clustering:nightly"),
+    jobs=(Job("analytics.cluster", NIGHTLY, lazy("analytics.services.clustering:nightly"),
+              "analytics.xapi.job_cluster"),),
     cli=lazy_value("analytics.cli:app"),
 )

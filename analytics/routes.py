@@ -26,13 +26,14 @@ from starlette.routing import Route
 from analytics.services import attachments, live_writes, lrs
 from analytics.services.xapi_validate import InvalidStatement, parse_json, parse_statements
 from kernel.errors import Conflict, InvalidInput, ManabiError, NotFound
-from kernel.http import route_context
+from kernel.http import MIB, route, route_context
 
 _HEADERS = {"X-Experience-API-Version": lrs.XAPI_VERSION}
 _QUERY_PARAMETERS = {"statementId", "voidedStatementId", "agent", "verb", "activity", "registration",
                      "related_activities", "related_agents", "since", "until", "limit", "format",
                      "attachments", "ascending", "cursor"}
 _SINGLE_PARAMETERS = {"statementId", "voidedStatementId", "attachments", "format"}
+STATEMENTS_MAX_BYTES = 16 * MIB  # as the documents (xAPI's 16 MB); a larger body is answered 413
 
 
 # A body up to this size is parsed and validated on the event loop (a thread hand-off would
@@ -303,8 +304,19 @@ async def about(request: Request) -> Response:
     return _answer(200, {"version": ["1.0.3", "1.0.2", "1.0.1", "1.0.0"]})
 
 
+def statements_limit(request: Request) -> int:
+    """16 MB of statements; with attachment parts (multipart/mixed) 64 MB; the alternate syntax's
+    url-encoded form up to three times the JSON it carries."""
+    media = attachments.media_type(request.headers.get("content-type", ""))
+    if media == "multipart/mixed":
+        return 64 * MIB
+    if media == "application/x-www-form-urlencoded":
+        return 3 * STATEMENTS_MAX_BYTES
+    return STATEMENTS_MAX_BYTES
+
+
 def routes() -> list[Route]:
     return [
-        Route("/xapi/statements", statements, methods=["GET", "HEAD", "POST", "PUT"]),
-        Route("/xapi/about", about, methods=["GET"]),
+        route("/xapi/statements", statements, methods=["GET", "HEAD", "POST", "PUT"], max_body=statements_limit),
+        route("/xapi/about", about, methods=["GET"]),
     ]

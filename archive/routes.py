@@ -24,7 +24,7 @@ from starlette.routing import Route
 from archive.services import exports, iiif, items, oai
 from kernel.actor import ANONYMOUS
 from kernel.errors import NotFound, PermissionDenied
-from kernel.http import route_context
+from kernel.http import KIB, route, route_context
 
 IIIF_TYPE = 'application/ld+json;profile="http://iiif.io/api/presentation/3/context.json"'
 CORS = {"Access-Control-Allow-Origin": "*"}
@@ -123,14 +123,18 @@ async def oai_pmh(request: Request) -> Response:
     return Response(body, media_type="text/xml; charset=utf-8", headers=CORS)
 
 
+# An OAI-PMH request posted as a form is a few parameters.
+FORM_MAX_BYTES = 64 * KIB
+
+
 def routes() -> list[Route]:
     return [
-        Route("/iiif/collection", collection, methods=["GET"]),
-        Route("/iiif/collection/{slug}", collection, methods=["GET"]),
-        Route("/iiif/{item_id:int}/manifest", manifest, methods=["GET"]),
-        Route("/archive/media/{media_id:int}/{size}.jpg", media, methods=["GET"]),
-        Route("/iiif/image/{media_id:int}/info.json", image_info, methods=["GET"]),
-        Route("/iiif/image/{media_id:int}/{region}/{size}/{rotation}/{quality}", image_request, methods=["GET"]),
-        Route("/archive/export.{fmt:str}", export, methods=["GET"]),
-        Route("/oai", oai_pmh, methods=["GET", "POST"]),
+        route("/iiif/collection", collection, methods=["GET"]),
+        route("/iiif/collection/{slug}", collection, methods=["GET"]),
+        route("/iiif/{item_id:int}/manifest", manifest, methods=["GET"]),
+        route("/archive/media/{media_id:int}/{size}.jpg", media, methods=["GET"]),
+        route("/iiif/image/{media_id:int}/info.json", image_info, methods=["GET"]),
+        route("/iiif/image/{media_id:int}/{region}/{size}/{rotation}/{quality}", image_request, methods=["GET"]),
+        route("/archive/export.{fmt:str}", export, methods=["GET"]),
+        route("/oai", oai_pmh, methods=["GET", "POST"], max_body=FORM_MAX_BYTES),
     ]

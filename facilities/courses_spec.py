@@ -35,11 +35,10 @@ def course_routes() -> list:
     from starlette.concurrency import run_in_threadpool
     from starlette.requests import Request
     from starlette.responses import Response
-    from starlette.routing import Route
 
     from facilities.services import courses_calendar
     from kernel.errors import NotFound
-    from kernel.http import route_context
+    from kernel.http import route, route_context
 
     async def course_calendar(request: Request) -> Response:
         """GET /courses/<code>.ics[?lang=en]: a course's sessions for the visitor's calendar."""
@@ -53,7 +52,7 @@ def course_routes() -> list:
         return Response(body, media_type="text/calendar; charset=utf-8",
                         headers={"Cache-Control": "public, max-age=300"})
 
-    return [Route("/courses/{code}.ics", course_calendar, methods=["GET"])]
+    return [route("/courses/{code}.ics", course_calendar, methods=["GET"])]
 
 
 def _course_json(course, lang: str = "ja") -> dict:

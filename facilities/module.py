@@ -10,6 +10,7 @@ from pathlib import Path
 
 from facilities.booking_spec import BOOKING_PAGES, booking_cli, booking_demo, booking_routes
 from facilities.courses_spec import COURSE_PAGES, course_cli, course_demo, course_routes
+from kernel.jobs import Job, every
 from kernel.module import DemoContext, MailKind, ModuleSpec, lazy
 
 
@@ -51,4 +52,7 @@ SPEC = ModuleSpec(
         "facilities.record_residency": lazy("facilities.services.residents:record_residency"),
         "facilities.open_commitments": lazy("facilities.services.residents:open_commitments"),
     },
+    # Bookings unpaid or lottery wins unconfirmed past their deadline free their slots on time.
+    jobs=(Job("facilities.release", every(5), lazy("facilities.services.booking:release_overdue"),
+              "facilities.job_release"),),
 )

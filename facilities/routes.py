@@ -12,7 +12,7 @@ from starlette.routing import Route
 
 from facilities.services import calendar_feed, courses, payments
 from kernel.errors import NotFound
-from kernel.http import route_context
+from kernel.http import KIB, route, route_context
 
 
 async def calendar(request: Request) -> Response:
@@ -43,8 +43,12 @@ async def payment_callback(request: Request) -> JSONResponse:
     return JSONResponse({"status": "paid", paid: paid_id})
 
 
+# A provider's callback is a few hundred bytes of JSON; more is refused before it is read.
+CALLBACK_MAX_BYTES = 64 * KIB
+
+
 def routes() -> list[Route]:
     return [
-        Route("/facilities/calendar/{token}.ics", calendar, methods=["GET"]),
-        Route("/payments/callback", payment_callback, methods=["POST"]),
+        route("/facilities/calendar/{token}.ics", calendar, methods=["GET"]),
+        route("/payments/callback", payment_callback, methods=["POST"], max_body=CALLBACK_MAX_BYTES),
     ]

@@ -16,6 +16,7 @@ import duckdb
 
 from kernel.clock import Clock
 from kernel.errors import StoreError
+from kernel.jobs import JOBS_TABLE
 from kernel.outbox import OUTBOX_TABLE
 from kernel.store import Store
 
@@ -34,7 +35,7 @@ CREATE TABLE IF NOT EXISTS manabi_meta (
     key   VARCHAR PRIMARY KEY,
     value VARCHAR NOT NULL
 );
-""" + OUTBOX_TABLE
+""" + OUTBOX_TABLE + JOBS_TABLE
 
 
 @dataclass(frozen=True)

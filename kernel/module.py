@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     import random
 
     from kernel.clock import Clock
+    from kernel.jobs import Job
 
 # Navigation groups, in the order the sidebar shows them.
 GROUPS = ("home", "schools", "library", "facilities", "archive", "admin")
@@ -120,7 +121,9 @@ class ModuleSpec:
     demo: Callable[[DemoContext], None] | None = None
     # The yearly review's indicators: (store, clock) -> list[kernel.indicators.Indicator]
     indicators: Callable[[Any, Any], list[Any]] | None = None
-    # Work the server does once a night (kernel.nightly): (store, clock) -> anything.
+    # Work the server does by itself (kernel.jobs): Job(name, every(N) or NIGHTLY, (store, clock) -> anything).
+    jobs: tuple[Job, ...] = ()
+    # Shorthand for one nightly job named after the module: (store, clock) -> anything.
     nightly: Callable[[Any, Any], Any] | None = None
     # Functions offered to other modules by name (kernel.provided), e.g. a school's rosters.
     provides: dict[str, Callable[..., Any]] = field(default_factory=dict)

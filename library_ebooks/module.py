@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from kernel.jobs import Job, every
 from kernel.module import PUBLIC, MailKind, ModuleSpec, PageSpec, lazy, lazy_value
 
 _HERE = Path(__file__).resolve().parent
@@ -34,9 +35,11 @@ SPEC = ModuleSpec(
     demo=lazy("library_ebooks.demo:load"),
     mail_kinds=(MailKind("library_ebooks.hold_offered", _RESIDENT), MailKind("library_ebooks.loan_due", _RESIDENT)),
     mail_jobs={
-        "library_ebooks.hold_offers": lazy("library_ebooks.services.lending:settle_all_holds"),
         "library_ebooks.loan_due": lazy("library_ebooks.services.lending:remind_due_loans"),
     },
     # A resident who leaves: loans and holds end (library_ebooks/services/leaving.py).
     provides={"library_ebooks.end_for_leaving": lazy("library_ebooks.services.leaving:end_for_leaving")},
+    # Offers not taken in 48 hours pass to the next resident without waiting for a visit.
+    jobs=(Job("library_ebooks.holds", every(5), lazy("library_ebooks.services.lending:settle_all_holds"),
+              "ebooks.job_holds"),),
 )

@@ -36,7 +36,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from kernel.errors import ManabiError, NotFound, PermissionDenied
-from kernel.http import route_context
+from kernel.http import KIB, route, route_context
 from kernel.i18n import Translator, load_catalogue
 from library_ebooks.services import catalogue, lending, reader
 from library_ebooks.services.catalogue import TitleCard
@@ -151,9 +151,12 @@ def _atom(element: ET.Element, media_type: str = ACQUISITION_FEED, status: int =
     return Response(body, status_code=status, media_type=media_type)
 
 
+MAX_PAGE = 100_000  # far past any catalogue's end; a larger number would overflow the SQL OFFSET
+
+
 def _page_number(request: Request) -> int:
     try:
-        return max(1, int(request.query_params.get("page", "1")))
+        return min(max(1, int(request.query_params.get("page", "1"))), MAX_PAGE)
     except ValueError:
         return 1
 
@@ -357,23 +360,27 @@ async def opds2_search(request: Request) -> JSONResponse:
     return await _json_feed(request, query, f"/opds/v2/search?query={quote(query)}")
 
 
+# A borrow needs no body; a reading app's small form is taken, nothing larger.
+FORM_MAX_BYTES = 64 * KIB
+
+
 def routes() -> list[Route]:
     return [
-        Route("/opds", opds_root, methods=["GET"]),
-        Route("/opds/search", opds_search, methods=["GET"]),
-        Route("/opds/opensearch.xml", opensearch, methods=["GET"]),
-        Route("/opds/shelf", opds_shelf, methods=["GET"]),
-        Route("/opds/books/{id:int}", opds_book, methods=["GET"]),
-        Route("/opds/books/{id:int}/borrow", opds_borrow, methods=["GET", "POST"]),
-        Route("/opds/covers/{id:int}.jpg", opds_cover, methods=["GET"]),
-        Route("/opds/loans/{loan:int}/book.epub", opds_download, methods=["GET"]),
-        Route("/opds/v2/catalog.json", opds2_catalogue, methods=["GET"]),
-        Route("/opds/v2/search", opds2_search, methods=["GET"]),
-        Route("/ebooks/read/{token}", reading_app, methods=["GET"]),
-        Route("/ebooks/read/{token}/pages/{index:int}", reading_page, methods=["GET"]),
-        Route("/ebooks/read/{token}/position", reading_position, methods=["POST"]),
-        Route("/ebooks/read/{token}/settings", reading_settings, methods=["POST"]),
-        Route("/ebooks/reader-app/{name}", reading_asset, methods=["GET"]),
+        route("/opds", opds_root, methods=["GET"]),
+        route("/opds/search", opds_search, methods=["GET"]),
+        route("/opds/opensearch.xml", opensearch, methods=["GET"]),
+        route("/opds/shelf", opds_shelf, methods=["GET"]),
+        route("/opds/books/{id:int}", opds_book, methods=["GET"]),
+        route("/opds/books/{id:int}/borrow", opds_borrow, methods=["GET", "POST"], max_body=FORM_MAX_BYTES),
+        route("/opds/covers/{id:int}.jpg", opds_cover, methods=["GET"]),
+        route("/opds/loans/{loan:int}/book.epub", opds_download, methods=["GET"]),
+        route("/opds/v2/catalog.json", opds2_catalogue, methods=["GET"]),
+        route("/opds/v2/search", opds2_search, methods=["GET"]),
+        route("/ebooks/read/{token}", reading_app, methods=["GET"]),
+        route("/ebooks/read/{token}/pages/{index:int}", reading_page, methods=["GET"]),
+        route("/ebooks/read/{token}/position", reading_position, methods=["POST"], max_body=FORM_MAX_BYTES),
+        route("/ebooks/read/{token}/settings", reading_settings, methods=["POST"], max_body=FORM_MAX_BYTES),
+        route("/ebooks/reader-app/{name}", reading_asset, methods=["GET"]),
     ]
 
 

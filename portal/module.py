@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from kernel.jobs import NIGHTLY, Job
 from kernel.module import ANONYMOUS_ONLY, PUBLIC, SIGNED_IN, ModuleSpec, PageSpec, lazy
 
 _HERE = Path(__file__).resolve().parent
@@ -55,4 +56,7 @@ SPEC = ModuleSpec(
     nightly=lazy("portal.services.retention:apply"),
     routes=lazy("portal.routes:routes"),
     demo=lazy("portal.demo:load"),
+    # A backup each night into MANABI_BACKUP_DIR, kept MANABI_BACKUP_KEEP days (off without the folder).
+    jobs=(Job("portal.backup", NIGHTLY, lazy("portal.services.system:nightly_backup"),
+              "admin_system.job_backup"),),
 )

@@ -11,7 +11,7 @@ import importlib
 from functools import cache
 from pathlib import Path
 
-from kernel import provided
+from kernel import jobs, provided
 from kernel.migrations import Migration, discover
 from kernel.module import ModuleSpec
 
@@ -35,3 +35,14 @@ def known_migrations() -> dict[str, list[Migration]]:
 
 def catalogue_files() -> list[Path]:
     return [KERNEL_CATALOGUE] + [path for spec in all_modules() for path in spec.catalogue_files]
+
+
+def all_jobs() -> list[jobs.Job]:
+    """Every module's jobs (a module's `nightly` shorthand is a nightly job named after it),
+    then those registered outside the modules (kernel.jobs.register)."""
+    found = []
+    for spec in all_modules():
+        found.extend(spec.jobs)
+        if spec.nightly is not None:
+            found.append(jobs.Job(spec.name, jobs.NIGHTLY, spec.nightly))
+    return [*found, *jobs.registered()]

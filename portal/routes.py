@@ -7,6 +7,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from kernel.errors import StoreError
+from kernel.http import route
 from portal import session_cookie
 from portal.runtime import __version__, open_runtime
 
@@ -48,7 +49,7 @@ async def forget(request: Request) -> Response:
 
 def routes() -> list[Route]:
     return [
-        Route("/healthz", healthz, methods=["GET"]),
-        Route("/auth/remember", remember, methods=["GET"]),
-        Route("/auth/forget", forget, methods=["GET"]),
+        route("/healthz", healthz, methods=["GET"]),
+        route("/auth/remember", remember, methods=["GET"]),
+        route("/auth/forget", forget, methods=["GET"]),
     ]

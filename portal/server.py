@@ -11,11 +11,11 @@ from pathlib import Path
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
-from kernel import nightly
+from kernel import jobs
 from portal import command_socket
 from portal.auth import auth_secrets
 from portal.cli import run_command
-from portal.modules import all_modules
+from portal.modules import all_jobs, all_modules
 from portal.runtime import open_runtime
 from portal.services import mail
 
@@ -24,9 +24,9 @@ runtime = open_runtime()
 # We navigate with st.navigation only: never look for a legacy (v1) pages folder.
 PagesManager.uses_pages_directory = False
 
-# Each module's nightly work (kernel.nightly), in a background thread of this process, which
+# The work the server does by itself (kernel.jobs), in a background thread of this process, which
 # holds the database file (a command run by cron could not open it).
-nightly.start(runtime.store, runtime.clock, {spec.name: spec.nightly for spec in all_modules() if spec.nightly})
+jobs.start(runtime.store, runtime.clock, all_jobs())
 
 # The mail sender (portal/services/mail.py): delivers the outbox over SMTP and runs the modules'
 # mail jobs (loan due, session starting) every minute, in a background thread of this process.

@@ -33,6 +33,7 @@ from analytics.services.xapi_validate import (
     validate_agent,
     validate_iri,
 )
+from kernel import http
 from kernel.clock import Clock
 from kernel.errors import Conflict, InvalidInput
 from kernel.store import Store
@@ -187,7 +188,9 @@ def _check(pre: Preconditions, current: str | None) -> None:
 
 def _json_object(content: bytes, which: str) -> dict:
     try:
-        value = json.loads(content)
+        value = http.loads(content)
+    except http.JsonTooDeep as exc:
+        raise DocumentProblem(f"{which} nests deeper than {http.MAX_JSON_DEPTH} levels") from exc
     except (ValueError, UnicodeDecodeError) as exc:
         raise DocumentProblem(f"{which} is not JSON") from exc
     if not isinstance(value, dict):

@@ -16,6 +16,7 @@ from functools import cache
 from pathlib import Path
 from typing import NoReturn
 
+from kernel import http
 from kernel.errors import InvalidInput, Message
 from kernel.i18n import Translator, load_catalogue
 
@@ -110,7 +111,9 @@ def _refuse_duplicates(pairs: list[tuple[str, object]]) -> dict:
 def parse_json(text: str | bytes) -> object:
     """JSON with duplicate property names refused (a statement must say things once)."""
     try:
-        return json.loads(text, object_pairs_hook=_refuse_duplicates)
+        return http.loads(text, object_pairs_hook=_refuse_duplicates)
+    except http.JsonTooDeep as exc:
+        raise InvalidStatement("", "too_deep", max_depth=http.MAX_JSON_DEPTH) from exc
     except _Duplicate as exc:
         raise InvalidStatement(str(exc), "duplicate") from exc
     except json.JSONDecodeError as exc:

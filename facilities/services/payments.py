@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import io
-import json
 from pathlib import Path
 
 import segno
@@ -22,6 +21,7 @@ from facilities.services import booking as bookings
 from facilities.services import courses
 from facilities.services.booking import LIVE, Booking
 from facilities.services.catalog import STAFF
+from kernel import http
 from kernel.actor import Actor
 from kernel.clock import Clock
 from kernel.config import setting
@@ -93,11 +93,11 @@ def accept_provider_callback(store: Store, clock: Clock, body: bytes, signature:
     if not signature or not hmac.compare_digest(sign(body, secret), signature.strip()):
         raise PaymentRejected("payments.bad_signature", 401)
     try:
-        message = json.loads(body)
+        message = http.loads(body)
         reference = str(message["reference"])
         amount = message["amount"]
         transaction_id = str(message["transaction_id"])
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, http.JsonTooDeep):
         raise PaymentRejected("payments.bad_message", 400) from None
     if not isinstance(amount, int) or isinstance(amount, bool):
         raise PaymentRejected("payments.bad_message", 400)

@@ -140,6 +140,34 @@ def settle_holds(cur, title_id: int, now: datetime) -> None:
                {"title": title, "deadline": now + timedelta(hours=OFFER_HOURS), "hours": OFFER_HOURS})
 
 
+def settle_all_holds(store: Store, clock: Clock) -> dict[str, int]:
+    """The server's periodic job: settle every title with an open hold, so a lapsed offer passes
+    to the next resident (and a copy freed by a loan ending by itself is offered) without
+    anybody touching the title. One short transaction per title. Returns the offers that
+    lapsed and those made."""
+    now = clock.now()
+    titles = [t for (t,) in store.query(
+        """SELECT DISTINCT title_id FROM library_ebooks_holds
+           WHERE status = 'waiting' OR (status = 'offered' AND offer_expires_at <= ?) ORDER BY title_id""",
+        [now])]
+    lapsed = offered = 0
+    for title_id in titles:
+        def work(cur, title_id=title_id) -> tuple[int, int]:
+            expired = cur.execute(
+                "SELECT count(*) FROM library_ebooks_holds WHERE title_id = ? AND status = 'offered' "
+                "AND offer_expires_at <= ?", [title_id, now]).fetchone()[0]
+            settle_holds(cur, title_id, now)
+            made = cur.execute(
+                "SELECT count(*) FROM library_ebooks_holds WHERE title_id = ? AND status = 'offered' "
+                "AND offered_at = ?", [title_id, now]).fetchone()[0]
+            return int(expired), int(made)
+
+        title_lapsed, title_offered = store.write(work)
+        lapsed += title_lapsed
+        offered += title_offered
+    return {"titles": len(titles), "lapsed": lapsed, "offered": offered}
+
+
 def _ensure_patron(store: Store, user_id: int) -> None:
     """Create the resident's row once, in its own short transaction (see _touch_patron)."""
     if store.scalar("SELECT 1 FROM library_ebooks_patrons WHERE user_id = ?", [user_id]):
@@ -401,13 +429,3 @@ def remind_due_loans(store: Store, clock: Clock) -> int:
 
     return store.write(work)
 
-
-def settle_all_holds(store: Store, clock: Clock) -> None:
-    """Offer copies freed by loans that ended by themselves (no one touched the title since),
-    so the next resident in line hears of it without waiting for someone else's visit."""
-    now = clock.now()
-    titles = [t for (t,) in store.query(
-        """SELECT DISTINCT h.title_id FROM library_ebooks_holds h
-           WHERE h.status = 'waiting' OR (h.status = 'offered' AND h.offer_expires_at <= ?)""", [now])]
-    if titles:
-        store.write(lambda cur: [settle_holds(cur, title_id, now) for title_id in titles])

@@ -2,6 +2,8 @@
 
 import streamlit as st
 
+from kernel import jobs
+from kernel.errors import ManabiError
 from kernel.ui import page_context
 from portal.services import mail, retention, system
 
@@ -13,6 +15,38 @@ info = system.describe(ctx.store)
 left, right = st.columns(2)
 left.metric(t("admin_system.database"), info.path)
 right.metric(t("admin_system.size"), t("admin_system.megabytes", mb=t.number(round(info.size_mb, 1))))
+
+st.subheader(t("admin_system.jobs"), anchor=False)
+job_list = system.jobs_overview(ctx.store, ctx.clock)
+failed = [job for job in job_list if job.outcome == "error"]
+if failed:
+    st.warning(t("admin_system.jobs_errors", count=len(failed)))
+check = t.number(round(jobs.check_seconds()))
+outcome_names = {"ok": t("admin_system.outcome_ok"), "error": t("admin_system.outcome_error"),
+                 None: t("admin_system.never_run")}
+st.dataframe(
+    [{
+        t("admin_system.job"): t(job.title_key) if job.title_key and t.has(job.title_key) else job.name,
+        t("admin_system.schedule"): t("admin_system.nightly") if job.minutes is None
+        else t("admin_system.every_minutes", minutes=t.number(job.minutes)),
+        t("admin_system.last_run"): t.datetime(job.started_at) if job.started_at else "—",
+        t("admin_system.outcome"): outcome_names[job.outcome],
+        t("admin_system.duration"): "—" if job.seconds is None
+        else t("admin_system.seconds", seconds=t.number(round(job.seconds, 2))),
+        t("admin_system.next_run"): t.datetime(job.next_run) if job.next_run
+        else t("admin_system.next_check", seconds=check),
+        t("admin_system.failures"): job.failures,
+        t("admin_system.detail"): job.message or system.job_result_text(job.result),
+    } for job in job_list],
+    hide_index=True,
+)
+try:
+    backup_dir, keep_days = system.backup_settings()
+    st.caption(t("admin_system.backup_on", folder=str(backup_dir), keep=keep_days) if backup_dir
+               else t("admin_system.backup_off"))
+except ManabiError as exc:  # a MANABI_BACKUP_KEEP that is no number: say which setting to mend
+    st.error(t.error(exc))
+
 st.subheader(t("admin_system.schema"), anchor=False)
 st.dataframe(
     [{t("admin_system.module"): m, t("admin_system.version"): v} for m, v in info.schema.items()],

@@ -11,10 +11,14 @@ import json
 import os
 import shutil
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
 
+from kernel import jobs
+from kernel.clock import TOKYO, Clock
+from kernel.config import setting
 from kernel.errors import InvalidInput, StoreError
 from kernel.migrations import schema_versions
 from kernel.store import Store
@@ -30,11 +34,15 @@ class SystemInfo:
     tables: list[tuple[str, int]]
 
 
-def table_counts(store: Store) -> dict[str, int]:
-    names = [n for (n,) in store.query(
+def _table_names(cur) -> list[str]:
+    return [n for (n,) in cur.execute(
         "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
         "AND schema_name = 'main' ORDER BY table_name"
-    )]
+    ).fetchall()]
+
+
+def table_counts(store: Store) -> dict[str, int]:
+    names = _table_names(store.cursor())
     return {name: int(store.scalar(f'SELECT count(*) FROM "{name}"')) for name in names}
 
 
@@ -109,3 +117,85 @@ def table_counts_at(path: Path) -> dict[str, int]:
 
 def _sql_path(path: Path) -> str:
     return path.resolve().as_posix().replace("'", "''")
+
+
+# --- the nightly backup (a server job, kernel.jobs) ---------------------------------------------
+
+BACKUP_PREFIX = "manabi-"
+DEFAULT_KEEP_DAYS = 7
+
+
+def backup_settings() -> tuple[Path | None, int]:
+    """MANABI_BACKUP_DIR (None: nightly backups off) and MANABI_BACKUP_KEEP (days, at least 1)."""
+    folder = setting("backup_dir")
+    try:
+        keep = max(int(setting("backup_keep", str(DEFAULT_KEEP_DAYS))), 1)
+    except ValueError as exc:
+        raise InvalidInput("system.backup_keep_invalid", value=setting("backup_keep")) from exc
+    return (Path(folder) if folder else None), keep
+
+
+def nightly_backup(store: Store, clock: Clock) -> dict:
+    """Back up into MANABI_BACKUP_DIR/manabi-YYYY-MM-DD (the night's date), then remove the
+    backups older than the last MANABI_BACKUP_KEEP days. A backup is written under a hidden
+    name and renamed when whole, so a folder with a date is always a complete backup."""
+    root, keep = backup_settings()
+    if root is None:
+        return {"backup": "off"}
+    from portal.runtime import __version__
+
+    root.mkdir(parents=True, exist_ok=True)
+    day = clock.now().astimezone(TOKYO).date()
+    target = root / f"{BACKUP_PREFIX}{day.isoformat()}"
+    partial = root / f".{target.name}.partial"
+    shutil.rmtree(partial, ignore_errors=True)
+    counts = backup(store, partial, version=__version__)
+    if target.exists():  # a second run the same night (e.g. after a restart) replaces the first
+        shutil.rmtree(target)
+    os.replace(partial, target)
+    removed = prune_backups(root, day, keep)
+    return {"folder": str(target), "rows": sum(counts.values()), "removed": len(removed)}
+
+
+def backup_days(root: Path) -> dict[date, Path]:
+    """The dated backups in `root`, by day."""
+    found = {}
+    for path in root.iterdir() if root.is_dir() else ():
+        name = path.name
+        if path.is_dir() and name.startswith(BACKUP_PREFIX):
+            try:
+                found[date.fromisoformat(name.removeprefix(BACKUP_PREFIX))] = path
+            except ValueError:
+                continue  # not one of ours
+    return found
+
+
+def prune_backups(root: Path, today: date, keep: int) -> list[Path]:
+    """Remove the dated backups older than the last `keep` days (today counts as one)."""
+    oldest_kept = today - timedelta(days=keep - 1)
+    removed = []
+    for day, path in sorted(backup_days(root).items()):
+        if day < oldest_kept:
+            shutil.rmtree(path)
+            removed.append(path)
+    return removed
+
+
+def jobs_overview(store: Store, clock: Clock) -> list[jobs.JobStatus]:
+    """Every job the server runs by itself, with its last run and its next (the system page)."""
+    from portal.modules import all_jobs
+
+    return jobs.statuses(store, clock, all_jobs())
+
+
+def job_result_text(result: str | None) -> str:
+    """A run's result as recorded (a count, or JSON of a small dict) in one readable line."""
+    if not result:
+        return ""
+    try:
+        value = json.loads(result)
+    except ValueError:
+        return result
+    if isinstance(value, dict):
+        return ", ".join(f"{key} {item}" for key, item in value.items())
+    return str(value)
