@@ -349,9 +349,6 @@ def test_leaving_names_lottery_entries_and_courses_and_passes_held_copies_on(sto
     # One copy of a real title (its offer mail names it), lent to the resident who leaves; the other waits.
     title_id = add_book(store, clock)
     store.write(lambda cur: (
-        cur.execute("INSERT INTO library_ebooks_titles (id, title, creators, language, subjects, page_direction, "
-                    "writing, toc, spine, epub_version, content_sha256, byte_size, has_cover, imported_at) "
-                    "VALUES (1, '草枕', '[]', 'ja', [], 'rtl', 'vertical', '[]', '[]', '3.0', 'x', 1, false, ?)", [now]),
         cur.execute("INSERT INTO library_ebooks_licenses (id, title_id, model, copies, loan_days, added_at) "
                     "VALUES (1, ?, 'one_copy', 1, 14, ?)", [title_id, now]),
         cur.execute("INSERT INTO library_ebooks_loans (title_id, license_id, user_id, borrowed_at, due_at) "
