@@ -8,6 +8,7 @@ import streamlit as st
 
 from facilities.services import courses_classes as classes
 from kernel.clock import TOKYO
+from kernel.csv_export import write_csv_bytes
 from kernel.errors import ManabiError
 from kernel.ui import page_context, show_error
 
@@ -90,6 +91,6 @@ for lesson in lessons:
                 st.caption(t("courses.classes.links_hint"))
                 st.dataframe(table, hide_index=True, width="stretch",
                              column_config={t("courses.classes.link"): st.column_config.LinkColumn()})
-                st.download_button(t("courses.classes.download"), table.to_csv(index=False).encode("utf-8-sig"),
+                st.download_button(t("courses.classes.download"), write_csv_bytes(list(table.columns), table.itertuples(index=False)),
                                    file_name=f"online-class-{lesson.id}-links.csv", mime="text/csv",
                                    key=f"class_csv_{lesson.id}", icon=":material/download:")

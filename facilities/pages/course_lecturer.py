@@ -6,6 +6,7 @@ import streamlit as st
 
 from facilities.pages import course_common as cc
 from facilities.services import courses
+from kernel.csv_export import write_csv_bytes
 from kernel.errors import ManabiError
 from kernel.ui import page_context, show_error
 
@@ -52,7 +53,7 @@ else:
         t("courses.lecturer.links"): r.links,
     } for r in rows])
     st.dataframe(table, hide_index=True, width="stretch")
-    st.download_button(t("ui.download_csv"), table.to_csv(index=False).encode("utf-8-sig"),
+    st.download_button(t("ui.download_csv"), write_csv_bytes(list(table.columns), table.itertuples(index=False)),
                        file_name=f"{course.code}-participants.csv", mime="text/csv", icon=":material/download:")
 
 if course.has_online:
