@@ -10,7 +10,7 @@ from facilities.services import courses_classes as classes
 from kernel.clock import TOKYO
 from kernel.csv_export import write_csv_bytes
 from kernel.errors import ManabiError
-from kernel.ui import page_context, show_error
+from kernel.ui import md_escape, page_context, show_error
 
 ctx = page_context("teacher", "school_admin")
 t, lang, actor = ctx.t, ctx.lang, ctx.actor
@@ -62,7 +62,7 @@ if not lessons:
     st.caption(t("courses.classes.none"))
 for lesson in lessons:
     with st.container(border=True, key=f"lesson_{lesson.id}"):
-        st.markdown(f"**{lesson.title}** · {t(KIND_KEYS[lesson.kind])} · {lesson.classroom.label(lang)}  \n"
+        st.markdown(f"**{md_escape(lesson.title)}** · {t(KIND_KEYS[lesson.kind])} · {md_escape(lesson.classroom.label(lang))}  \n"
                     f"{t.datetime(lesson.starts_at, 'short')}–{t.time(lesson.ends_at)}")
         if lesson.classroom.tablets_ready < lesson.classroom.pupils:
             st.warning(t("courses.classes.not_ready", count=lesson.classroom.pupils - lesson.classroom.tablets_ready),
