@@ -62,7 +62,8 @@ def show_error(ctx: PageContext, exc: ManabiError) -> None:
 # Marks that Markdown (with Streamlit's extras: `:emoji:`, `:red[..]`, `$math$`, `~~strike~~`)
 # reads as syntax anywhere in a line; CommonMark lets a backslash escape each.
 _INLINE_SYNTAX = re.compile(r"([\\`*_{}\[\]()!|<>~$:&])")
-_WWW = re.compile(r"(?i)\b(www)\.")
+_AUTOLINK = re.compile(r"(?i)\bhttps?(?=\\?:)|\bwww(?=\.)|@")
+WORD_JOINER = "\u2060"
 # Marks that only open a block at the start of a line (heading, list, setext underline, 1.).
 _BLOCK_START = re.compile(r"^([#+=-]|\d+(?=[.)]))")
 
@@ -76,7 +77,9 @@ def md_escape(text: object) -> str:
     lines = []
     for line in str(text).splitlines():
         line = _INLINE_SYNTAX.sub(r"\\\1", line.strip())
-        line = _WWW.sub(r"\1\\.", line)  # GFM would link a bare www.host
+        # Streamlit's GFM links bare addresses in the text after parsing, so escapes do not
+        # stop it: an invisible word joiner breaks "http://", "www." and "name@host" instead.
+        line = _AUTOLINK.sub(lambda m: m.group(0) + WORD_JOINER, line)
         match = _BLOCK_START.match(line)
         if match:
             end = match.end()

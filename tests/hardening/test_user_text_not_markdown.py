@@ -15,7 +15,7 @@ _ACTIVE = re.compile(r"(?<!\\)!(?<!\\)\[|(?<!\\)\]\(|(?<!\\)\*\*b")
 
 def literal(markdown: str) -> str:
     """What a reader sees of escaped Markdown: the backslash escapes removed."""
-    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown)
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown).replace("\u2060", "")
 
 
 def test_md_escape_shows_text_literally():
@@ -52,7 +52,7 @@ def test_an_archive_title_with_an_image_shows_literally(app_for):
     assert any(literal(value) == f"**{EVIL}**" for value in shown), shown
     offending = [value for value in shown if "evil" in value and _ACTIVE.search(value.removeprefix("**")[:-2])]
     assert not offending
-    assert not any("](http://evil.example" in value for value in shown)
+    assert not any("](http://evil.example" in value or "http://evil" in value for value in shown)
 
     at.query_params["item"] = str(item_id)
     at.run()
