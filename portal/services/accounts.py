@@ -190,6 +190,8 @@ def _authenticate_account(store: Store, clock: Clock, login: str, user_id: int, 
     row = store.query(
         "SELECT password_hash, locked_until, disabled FROM portal_users WHERE id = ?", [user_id]
     )
+    if not row:  # removed while this attempt waited its turn
+        raise BadCredentials()
     stored_hash, locked_until, disabled = row[0]
     if disabled:
         # Verified anyway (same time as an enabled account); only the right password learns
