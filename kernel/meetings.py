@@ -8,8 +8,12 @@ What the verifier checks (self-hosted prosody `token` auth, or 8x8 JaaS):
 - header `typ` JWT and the configured algorithm (never `none`): HS256 with a shared
   secret, or RS256 with a private key whose `kid` the server can resolve (JaaS wants
   `<appId>/<keyId>`);
-- `iss` (the app id; JaaS: "chat"), `aud` (JaaS: "jitsi"), `sub` (domain or tenant;
-  JaaS: the app id), `room` (compared lower-cased; we never issue `*`),
+- `iss` (the app id; JaaS: "chat"), `aud` (JaaS: "jitsi"), `sub`, `room` (compared
+  lower-cased; we never issue `*`). Prosody's token check builds the room address it
+  allows from `sub` and `room`: on a multi-tenant server (URL `https://host/<tenant>`) the
+  address is `[<tenant>]<room>@conference.<host>`, so `sub` must be the tenant; without a
+  tenant it is `<room>@conference.<sub>`, so `sub` is the XMPP domain; `*` passes either
+  way. JaaS: the tenant is the app id;
   `nbf`/`exp` as NUMBERS;
 - `context.user` {id, name, email, avatar} as strings. Moderator rights are written
   twice, because the two servers read different claims: `context.user.moderator`
@@ -47,6 +51,7 @@ MIN_SECRET_BYTES = 32
 
 # Room names: lower-case (Jitsi compares the room claim lower-cased), 128 random bits.
 ROOM_PATTERN = re.compile(r"^[a-z][a-z0-9-]{2,31}-[0-9a-f]{32}$")
+TENANT_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$")
 
 DEMO_URL = "https://meet.manabi-demo.invalid"
 DEMO_APP_ID = "manabi-demo"
@@ -90,6 +95,7 @@ class JitsiConfig:
     private_key_pem: bytes | None = field(default=None, repr=False)
     kid: str | None = None
     jaas: bool = False  # 8x8's hosted service: different iss/sub, tenant in the URL
+    tenant: str | None = None  # self-hosted multi-tenant: the URL's one path segment
     demo: bool = False
 
     def signing_key(self):
@@ -147,20 +153,34 @@ def load_config(*, demo: bool) -> JitsiConfig:
             raise MeetingsNotConfigured("meetings.bad_private_key", path=key_path) from exc
         if jaas and not kid.startswith(f"{app_id}/"):
             kid = f"{app_id}/{kid}"  # JaaS resolves the key as <appId>/<keyId>
-    domain = (urlsplit(url).hostname or "").lower()
+    parts = urlsplit(url)
+    domain = (parts.hostname or "").lower()
+    path = [segment for segment in parts.path.split("/") if segment]
+    tenant = None
+    if path and not jaas:
+        # Jitsi's multi-domain mode has one tenant segment; rooms are compared lower-cased.
+        if len(path) > 1 or not TENANT_PATTERN.match(path[0]):
+            raise MeetingsNotConfigured("meetings.bad_tenant", url=url)
+        tenant = path[0].lower()
+    subject = setting("jitsi_subject") or (app_id if jaas else tenant or domain)
+    if tenant and subject != "*" and subject.lower() != tenant:
+        # Prosody would refuse every token: the room address it allows comes from sub.
+        raise MeetingsNotConfigured("meetings.subject_not_tenant", subject=subject, tenant=tenant)
     return JitsiConfig(
         url=url,
         app_id=app_id,
         alg=alg,
         audience=setting("jitsi_audience") or "jitsi",
-        # Self-hosted: the domain (or a tenant); JaaS: the tenant is the app id.
-        subject=setting("jitsi_subject") or (app_id if jaas else domain),
+        # Self-hosted: the tenant, else the domain (or what the deployment sets, e.g. "*");
+        # JaaS: the tenant is the app id.
+        subject=subject,
         issuer="chat" if jaas else app_id,
         secret=secret,
         private_key_pem=key_pem,
         kid=kid,
         jaas=jaas,
         demo=demo and setting("jitsi_url") is None,
+        tenant=tenant,
     )
 
 
@@ -254,6 +274,15 @@ def _reject(reason: str, **params: object) -> TokenRejected:
     return TokenRejected(f"meetings.verify.{reason}", **params)
 
 
+def sub_accepted(config: JitsiConfig, sub: str) -> bool:
+    """Would prosody let this `sub` into a room of this deployment? `*` matches any tenant
+    and any domain; otherwise the tenant (multi-tenant) or the configured domain."""
+    if sub == "*":
+        return True
+    expected = config.tenant or config.subject
+    return sub.lower() == expected.lower()
+
+
 def verify_token(config: JitsiConfig, token: str, now: datetime, room: str | None = None) -> dict:
     """Check a token as a Jitsi server would; return its claims or raise TokenRejected
     naming the classic failure (string exp, missing aud, wrong room, expired, …)."""
@@ -293,8 +322,8 @@ def verify_token(config: JitsiConfig, token: str, now: datetime, room: str | Non
         raise _reject("wrong_aud", aud=claims["aud"], expected=config.audience)
     if claims.get("iss") != config.issuer:
         raise _reject("wrong_iss", iss=claims.get("iss"), expected=config.issuer)
-    if str(claims.get("sub", "")).lower() != config.subject.lower():
-        raise _reject("wrong_sub", sub=claims.get("sub"), expected=config.subject)
+    if not sub_accepted(config, str(claims.get("sub", ""))):
+        raise _reject("wrong_sub", sub=claims.get("sub"), expected=config.tenant or config.subject)
     claimed_room = claims.get("room")
     if not claimed_room:
         raise _reject("missing_room")

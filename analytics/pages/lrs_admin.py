@@ -5,7 +5,7 @@ import streamlit as st
 
 from analytics.services import dashboards, lrs, roster
 from kernel.errors import ManabiError
-from kernel.ui import flash, page_context, show_error, show_flashes
+from kernel.ui import flash, md_escape, page_context, show_error, show_flashes
 
 ctx = page_context("city_admin", "school_admin")
 t = ctx.t
@@ -27,7 +27,7 @@ if is_city:
         st.caption(t("analytics.admin.clients_help"))
         new_client = st.session_state.pop("analytics_new_client", None)
         if new_client:
-            st.success(t("analytics.admin.client_added", name=new_client["name"]))
+            st.success(t("analytics.admin.client_added", name=md_escape(new_client["name"])))
             st.code(f"key:    {new_client['key']}\nsecret: {new_client['secret']}", language=None)
             st.warning(t("analytics.cli.secret_once"))
         clients = lrs.list_clients(ctx.store, ctx.actor)

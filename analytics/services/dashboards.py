@@ -12,10 +12,8 @@ shown beside their learning ("school_ict.repair_weeks").
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import hmac
-import io
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,6 +25,7 @@ import polars as pl
 from kernel.actor import Actor
 from kernel.clock import Clock
 from kernel.config import setting
+from kernel.csv_export import write_csv_bytes
 from kernel.errors import NotFound, PermissionDenied
 from kernel.migrations import get_meta
 from kernel.provided import provided
@@ -396,11 +395,7 @@ def export_csv(frame: pl.DataFrame, headers: dict[str, str],
     `worded` put in it too (e.g. a subject)."""
     for column, word in (worded or {}).items():
         frame = frame.with_columns(pl.col(column).map_elements(word, return_dtype=pl.String))
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([headers.get(c, c) for c in frame.columns])
-    writer.writerows(frame.rows())
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    return write_csv_bytes([headers.get(c, c) for c in frame.columns], frame.rows())
 
 
 def access_log(store: Store, actor: Actor, limit: int = 200) -> list[dict]:

@@ -11,7 +11,7 @@ import streamlit as st
 
 from archive.services import eras, items, rights, text
 from kernel.errors import ManabiError
-from kernel.ui import PageContext
+from kernel.ui import PageContext, md_escape
 
 ERA_KEYS = [key for key, _, _ in eras.ERA_FACETS]
 
@@ -138,10 +138,10 @@ def metadata_table(ctx: PageContext, item: items.Item) -> str:
 def show_item(ctx: PageContext, item: items.Item) -> None:
     """An item as the public sees it: images, links, description, metadata, map, related."""
     t = ctx.t
-    st.header(item.title(ctx.lang))
+    st.header(md_escape(item.title(ctx.lang)))
     other = item.title_ja if ctx.lang == "en" else item.title_en
     if other and other != item.title(ctx.lang):
-        st.caption(other)
+        st.caption(md_escape(other))
     if item.status != "published":
         st.warning(t("archive.item.not_public", status=status_label(ctx, item.status)), icon=":material/lock:")
     pictures, facts = st.columns([3, 2])

@@ -7,7 +7,7 @@ import streamlit as st
 from archive.pages import _shared as ui
 from archive.services import items
 from kernel.errors import ManabiError
-from kernel.ui import page_context, show_error
+from kernel.ui import md_escape, page_context, show_error
 
 ctx = page_context()
 t = ctx.t
@@ -51,7 +51,7 @@ if asked is not None:
         for n, related in enumerate(item.related):
             with columns[n % 4]:
                 ui.thumbnail(ctx, related.thumb_id)
-                st.button(related.title(ctx.lang), key=f"archive_related_{related.id}",
+                st.button(md_escape(related.title(ctx.lang)), key=f"archive_related_{related.id}",
                           on_click=open_item, args=(related.id,))
     st.stop()
 
@@ -93,7 +93,7 @@ with facet_col:
     st.caption(t("archive.browse.by_type") + " " + " · ".join(counts) if counts else "")
     counts = [f"{ui.era_label(ctx, k)} {result.facets['era'][k]}" for k in ui.ERA_KEYS if k in result.facets["era"]]
     st.caption(t("archive.browse.by_era") + " " + " · ".join(counts) if counts else "")
-    counts = [f"{set_titles[int(k)]} {n}" for k, n in result.facets["set"].items() if int(k) in set_titles]
+    counts = [f"{md_escape(set_titles[int(k)])} {n}" for k, n in result.facets["set"].items() if int(k) in set_titles]
     st.caption(t("archive.field.collection") + ": " + " · ".join(counts) if counts else "")
 
 with result_col:
@@ -104,8 +104,8 @@ with result_col:
     for n, summary in enumerate(result.items):
         with columns[n % 4], st.container(border=True):
             ui.thumbnail(ctx, summary.thumb_id)
-            st.markdown(f"**{summary.title(ctx.lang)}**")
-            line = f"{ui.type_label(ctx, summary.type)} · {summary.date_text or '—'}"
+            st.markdown(f"**{md_escape(summary.title(ctx.lang))}**")
+            line = f"{ui.type_label(ctx, summary.type)} · {md_escape(summary.date_text) or '—'}"
             if summary.status != "published":
                 line += f" · {ui.status_label(ctx, summary.status)}"
             st.caption(line)

@@ -5,7 +5,7 @@ import streamlit as st
 from archive.pages import _shared as ui
 from archive.services import items, rights
 from kernel.errors import ManabiError
-from kernel.ui import flash, page_context, show_error
+from kernel.ui import flash, md_escape, page_context, show_error
 
 ctx = page_context("curator", "city_admin")
 t = ctx.t
@@ -53,7 +53,7 @@ with list_tab:
                           format_func=lambda i: f"{by_id[i].identifier} — {by_id[i].title(ctx.lang)} ({ui.status_label(ctx, by_id[i].status)})")
     item = items.get_item(ctx.store, ctx.actor, chosen)
 
-    st.subheader(f"{item.identifier} — {item.title(ctx.lang)}")
+    st.subheader(md_escape(f"{item.identifier} — {item.title(ctx.lang)}"))
     st.caption(t("archive.curate.state", status=ui.status_label(ctx, item.status)))
     buttons = st.columns(5)
     if item.status in ("draft", "withdrawn") and is_curator and buttons[0].button(

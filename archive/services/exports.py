@@ -7,12 +7,11 @@ edm:rights), which both Japan Search's and Europeana's harvesters map without he
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 
 from archive.services import iiif, items, text
 from kernel.actor import ANONYMOUS
+from kernel.csv_export import write_dict_csv
 from kernel.store import Store
 
 CSV_COLUMNS = (
@@ -67,10 +66,5 @@ def to_json(store: Store, base: str) -> str:
 
 def to_csv(store: Store, base: str) -> str:
     """UTF-8 CSV (with BOM, so spreadsheet programs read the Japanese); lists joined with '|'."""
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, CSV_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    for record in records(store, base):
-        writer.writerow({k: "|".join(v) if isinstance(v, list) else ("" if v is None else v)
-                         for k, v in record.items()})
-    return "\ufeff" + buffer.getvalue()
+    return write_dict_csv(CSV_COLUMNS, ({k: "|".join(v) if isinstance(v, list) else v for k, v in record.items()}
+                                        for record in records(store, base)), lineterminator="\n")

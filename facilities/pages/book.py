@@ -8,7 +8,7 @@ import streamlit as st
 from facilities.pages import common
 from facilities.services import booking, catalog
 from kernel.errors import ManabiError
-from kernel.ui import flash, page_context, show_error
+from kernel.ui import flash, md_escape, page_context, show_error
 
 ctx = page_context()
 t, lang, actor = ctx.t, ctx.lang, ctx.actor
@@ -86,6 +86,6 @@ if st.button(t("book.submit"), type="primary", icon=":material/event_available:"
     except ManabiError as exc:
         show_error(ctx, exc)
     else:
-        flash(t("book.done", place=made.place(lang), day=t.date(made.day), block=t("block." + made.block_code),
+        flash(t("book.done", place=md_escape(made.place(lang)), day=t.date(made.day), block=t("block." + made.block_code),
                 total=t.money(made.total_yen)))
         st.switch_page(common.page_path("my_bookings.py"), query_params={"booking": str(made.id)})

@@ -10,7 +10,7 @@ import streamlit as st
 
 from facilities.services import booking, lottery, vacancy
 from kernel.errors import ManabiError
-from kernel.ui import flash, show_error
+from kernel.ui import flash, md_escape, show_error
 
 PAGES = Path(__file__).resolve().parent
 MARKS = {vacancy.FREE: "○", vacancy.TAKEN: "×", vacancy.CLOSED: "休", vacancy.LOTTERY: "抽", vacancy.PAST: "－"}
@@ -47,7 +47,7 @@ def facility_facts(t, facility) -> str:
         ", ".join(t.date(date(2024, 1, d), "EEE") for d in facility.closed_weekdays)
     blocks = " / ".join(block_label(t, facility, b.code) for b in facility.blocks)
     closed = t("vacancy.closed_weekdays", days=weekdays) if facility.closed_weekdays else t("vacancy.open_every_day")
-    return f"{facility.address_ja} · {closed} · {blocks}"
+    return f"{md_escape(facility.address_ja)} · {closed} · {blocks}"
 
 
 def marks(lang: str) -> dict[str, str]:

@@ -8,8 +8,9 @@ import streamlit as st
 
 from facilities.services import courses_classes as classes
 from kernel.clock import TOKYO
+from kernel.csv_export import write_csv_bytes
 from kernel.errors import ManabiError
-from kernel.ui import page_context, show_error
+from kernel.ui import md_escape, page_context, show_error
 
 ctx = page_context("teacher", "school_admin")
 t, lang, actor = ctx.t, ctx.lang, ctx.actor
@@ -61,7 +62,7 @@ if not lessons:
     st.caption(t("courses.classes.none"))
 for lesson in lessons:
     with st.container(border=True, key=f"lesson_{lesson.id}"):
-        st.markdown(f"**{lesson.title}** · {t(KIND_KEYS[lesson.kind])} · {lesson.classroom.label(lang)}  \n"
+        st.markdown(f"**{md_escape(lesson.title)}** · {t(KIND_KEYS[lesson.kind])} · {md_escape(lesson.classroom.label(lang))}  \n"
                     f"{t.datetime(lesson.starts_at, 'short')}–{t.time(lesson.ends_at)}")
         if lesson.classroom.tablets_ready < lesson.classroom.pupils:
             st.warning(t("courses.classes.not_ready", count=lesson.classroom.pupils - lesson.classroom.tablets_ready),
@@ -90,6 +91,6 @@ for lesson in lessons:
                 st.caption(t("courses.classes.links_hint"))
                 st.dataframe(table, hide_index=True, width="stretch",
                              column_config={t("courses.classes.link"): st.column_config.LinkColumn()})
-                st.download_button(t("courses.classes.download"), table.to_csv(index=False).encode("utf-8-sig"),
+                st.download_button(t("courses.classes.download"), write_csv_bytes(list(table.columns), table.itertuples(index=False)),
                                    file_name=f"online-class-{lesson.id}-links.csv", mime="text/csv",
                                    key=f"class_csv_{lesson.id}", icon=":material/download:")

@@ -7,7 +7,7 @@ import pandas as pd
 from facilities.services import courses
 from facilities.services.courses import Session
 from kernel.errors import ManabiError
-from kernel.ui import PageContext, flash
+from kernel.ui import PageContext, flash, md_escape
 
 STATE_COLOURS = {"open": "green", "not_yet": "orange", "closed": "gray", "cancelled": "red"}
 STATE_KEYS = {"open": "courses.list.state_open", "not_yet": "courses.list.state_not_yet",
@@ -42,7 +42,7 @@ def sessions_frame(t, sessions) -> pd.DataFrame:
 def session_line(t, session: Session) -> str:
     """One session in words: **when** · place · format (online only: just the format)."""
     place = session.place(t.lang)
-    return f"**{when(t, session)}** · " + (f"{place} · {how(t, session)}" if place else how(t, session))
+    return f"**{when(t, session)}** · " + (f"{md_escape(place)} · {how(t, session)}" if place else how(t, session))
 
 
 def sessions_markdown(t, sessions) -> str:

@@ -6,8 +6,9 @@ import streamlit as st
 
 from facilities.pages import course_common as cc
 from facilities.services import courses
+from kernel.csv_export import write_csv_bytes
 from kernel.errors import ManabiError
-from kernel.ui import page_context, show_error
+from kernel.ui import md_escape, page_context, show_error
 
 ctx = page_context()
 t, lang, actor = ctx.t, ctx.lang, ctx.actor
@@ -23,7 +24,7 @@ course_id = st.selectbox(t("courses.lecturer.choose"), list(by_id), key="lecture
                          format_func=lambda i: f"{by_id[i].title(lang)} ({by_id[i].code})")
 course = by_id[course_id]
 st.markdown(" · ".join([
-    t("courses.list.lecturer", name=course.lecturer_name),
+    t("courses.list.lecturer", name=md_escape(course.lecturer_name)),
     t("courses.list.seats", capacity=course.capacity, left=course.seats_left),
     t("courses.list.waitlisted", count=course.waitlisted),
     t("courses.list.fee", fee=t.money(course.fee_yen)) if course.fee_yen else t("courses.list.free"),
@@ -52,7 +53,7 @@ else:
         t("courses.lecturer.links"): r.links,
     } for r in rows])
     st.dataframe(table, hide_index=True, width="stretch")
-    st.download_button(t("ui.download_csv"), table.to_csv(index=False).encode("utf-8-sig"),
+    st.download_button(t("ui.download_csv"), write_csv_bytes(list(table.columns), table.itertuples(index=False)),
                        file_name=f"{course.code}-participants.csv", mime="text/csv", icon=":material/download:")
 
 if course.has_online:

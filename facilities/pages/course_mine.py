@@ -9,7 +9,7 @@ from facilities.pages import course_common as cc
 from facilities.services import courses, payments
 from kernel import meetings
 from kernel.errors import ManabiError
-from kernel.ui import flash, page_context
+from kernel.ui import flash, md_escape, page_context
 
 ctx = page_context()
 t, lang, actor = ctx.t, ctx.lang, ctx.actor
@@ -62,7 +62,7 @@ if demo_config and (teaching or any(c.has_online for c, _ in mine)):
 
 for course in teaching:
     with st.container(border=True, key=f"teach_{course.id}"):
-        st.subheader(course.title(lang), anchor=False)
+        st.subheader(md_escape(course.title(lang)), anchor=False)
         st.caption(t("courses.list.lecturer_you"))
         # Sessions only in a room are listed; online ones get a row with their join button.
         st.markdown(cc.sessions_markdown(t, [s for s in course.sessions if not s.online]))
@@ -71,7 +71,7 @@ for course in teaching:
 for course, reg in mine:
     with st.container(border=True, key=f"mine_{course.id}"):
         head, badge = st.columns([4, 1])
-        head.subheader(course.title(lang), anchor=False)
+        head.subheader(md_escape(course.title(lang)), anchor=False)
         colour = {"registered": "green", "waitlisted": "orange", "cancelled": "gray"}[reg.status]
         badge.markdown(f":{colour}-badge[{t(cc.STATUS_KEYS[reg.status])}]")
         st.caption(t("courses.list.lecturer", name=course.lecturer_name))

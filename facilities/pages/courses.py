@@ -5,7 +5,7 @@ import streamlit as st
 from facilities.pages import course_common as cc
 from facilities.services import courses
 from kernel.errors import ManabiError
-from kernel.ui import flash, page_context
+from kernel.ui import flash, md_escape, page_context
 
 ctx = page_context()
 t, lang, actor = ctx.t, ctx.lang, ctx.actor
@@ -35,12 +35,12 @@ for course in found:
     state = course.registration_state(now)
     with st.container(border=True, key=f"course_{course.id}"):
         head, badge = st.columns([4, 1])
-        head.subheader(course.title(lang), anchor=False)
+        head.subheader(md_escape(course.title(lang)), anchor=False)
         badge.markdown(cc.state_badge(t, state) + (f"  \n:blue-badge[{t('courses.list.online_badge')}]"
                                                    if course.has_online else ""))
-        st.caption(t("courses.list.lecturer", name=course.lecturer_name))
+        st.caption(t("courses.list.lecturer", name=md_escape(course.lecturer_name)))
         if course.description(lang):
-            st.write(course.description(lang))
+            st.markdown(md_escape(course.description(lang)))
         facts = [t("courses.list.seats", capacity=course.capacity, left=course.seats_left),
                  t("courses.list.fee", fee=t.money(course.fee_yen)) if course.fee_yen else t("courses.list.free"),
                  t("courses.list.window", opens=t.datetime(course.registration_opens, "short"),

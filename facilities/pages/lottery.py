@@ -5,7 +5,7 @@ import streamlit as st
 from facilities.pages import common
 from facilities.services import booking, catalog, lottery
 from kernel.errors import ManabiError
-from kernel.ui import flash, page_context, show_error
+from kernel.ui import flash, md_escape, page_context, show_error
 
 ctx = page_context()
 t, lang, actor = ctx.t, ctx.lang, ctx.actor
@@ -20,7 +20,7 @@ today = ctx.clock.now().date()
 # Wins waiting for confirmation come first: they are lost if not confirmed in time.
 for won in [b for b in booking.my_bookings(ctx.store, actor) if b.status == "won"]:
     with st.container(border=True):
-        st.markdown(t("lottery_page.won", place=won.place(lang), day=t.date(won.day, "full"),
+        st.markdown(t("lottery_page.won", place=md_escape(won.place(lang)), day=t.date(won.day, "full"),
                       block=t(f"block.{won.block_code}"), total=t.money(won.total_yen),
                       deadline=t.datetime(won.confirm_by, "short")))
         if st.button(t("lottery_page.confirm"), key=f"confirm_{won.id}", type="primary", icon=":material/check:"):

@@ -8,7 +8,7 @@ import streamlit as st
 from facilities.pages import common
 from facilities.services import booking, calendar_feed, catalog, payments
 from kernel.errors import ManabiError
-from kernel.ui import flash, page_context, show_error
+from kernel.ui import flash, md_escape, page_context, show_error
 
 ctx = page_context()
 t, lang, actor = ctx.t, ctx.lang, ctx.actor
@@ -57,7 +57,7 @@ chosen = st.selectbox(t("my.choose"), choices, index=index, key="my_booking",
 b = by_id[chosen]
 
 with st.container(border=True):
-    st.markdown(f"**{b.place(lang)}** — {t.date(b.day, 'full')} {b.starts:%H:%M}–{b.ends:%H:%M}")
+    st.markdown(f"**{md_escape(b.place(lang))}** — {t.date(b.day, 'full')} {b.starts:%H:%M}–{b.ends:%H:%M}")
     st.markdown(t("my.detail", status=t("status." + b.status), total=t.money(b.total_yen),
                   tax=t.money(b.tax_yen), ref=b.payment_ref))
     if b.reduction_yen:

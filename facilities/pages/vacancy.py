@@ -8,7 +8,7 @@ import streamlit as st
 from facilities.pages import common
 from facilities.services import catalog, vacancy
 from kernel.errors import ManabiError
-from kernel.ui import page_context, show_error
+from kernel.ui import md_escape, page_context, show_error
 
 ctx = page_context()
 t, lang = ctx.t, ctx.lang
@@ -23,7 +23,7 @@ if not facilities:
 with st.expander(t("vacancy.map"), expanded=False, icon=":material/map:"):
     st.map(pd.DataFrame({"lat": [f.lat for f in facilities], "lon": [f.lon for f in facilities]}),
            latitude="lat", longitude="lon", size=120, zoom=11, height=320)
-    st.caption(" · ".join(f.name(lang) for f in facilities))
+    st.caption(" · ".join(md_escape(f.name(lang)) for f in facilities))
 
 by_id = {f.id: f for f in facilities}
 wanted = st.query_params.get("facility")
@@ -43,7 +43,7 @@ except ManabiError as exc:
     show_error(ctx, exc)
     st.stop()
 
-st.subheader(facility.name(lang), anchor=False)
+st.subheader(md_escape(facility.name(lang)), anchor=False)
 st.caption(common.facility_facts(t, facility))
 st.markdown(common.legend(t))
 styled, columns = common.grid_frame(t, grid, lang)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import asdict, dataclass
 
 from facilities.services import vacancy
 from facilities.services.catalog import STAFF
 from kernel.actor import Actor
 from kernel.clock import Clock
+from kernel.csv_export import write_dict_csv
 from kernel.store import Store
 
 
@@ -54,10 +53,6 @@ def occupancy(store: Store, clock: Clock, actor: Actor, month: str) -> list[Occu
 
 
 def occupancy_csv(rows: list[Occupancy]) -> str:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(Occupancy.__dataclass_fields__))
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({**asdict(row), "rate": f"{row.rate:.4f}"})
-    return out.getvalue()
+    return write_dict_csv(list(Occupancy.__dataclass_fields__),
+                          ({**asdict(row), "rate": f"{row.rate:.4f}"} for row in rows), bom=False)
 

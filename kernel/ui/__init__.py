@@ -7,6 +7,7 @@ store, the clock, the actor and a translator for the visitor's language.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import streamlit as st
@@ -56,6 +57,37 @@ def show_error(ctx: PageContext, exc: ManabiError) -> None:
             [{ctx.t("ui.row"): p.row, ctx.t("ui.reason"): ctx.t(p.key, **p.params)} for p in exc.problems],
             hide_index=True,
         )
+
+
+# Marks that Markdown (with Streamlit's extras: `:emoji:`, `:red[..]`, `$math$`, `~~strike~~`)
+# reads as syntax anywhere in a line; CommonMark lets a backslash escape each.
+_INLINE_SYNTAX = re.compile(r"([\\`*_{}\[\]()!|<>~$:&])")
+_AUTOLINK = re.compile(r"(?i)\bhttps?(?=\\?:)|\bwww(?=\.)|@")
+WORD_JOINER = "\u2060"
+# Marks that only open a block at the start of a line (heading, list, setext underline, 1.).
+_BLOCK_START = re.compile(r"^([#+=-]|\d+(?=[.)]))")
+
+
+def md_escape(text: object) -> str:
+    """User text (a title, a name, a description) to embed in Markdown so that it shows
+    literally: no image fetched from elsewhere, no link, no formatting. Line breaks stay
+    line breaks, and no line can open a block (heading, list, quote, code)."""
+    if text is None:
+        return ""
+    lines = []
+    for line in str(text).splitlines():
+        line = _INLINE_SYNTAX.sub(r"\\\1", line.strip())
+        # Streamlit's GFM links bare addresses in the text after parsing, so escapes do not
+        # stop it: an invisible word joiner breaks "http://", "www." and "name@host" instead.
+        line = _AUTOLINK.sub(lambda m: m.group(0) + WORD_JOINER, line)
+        match = _BLOCK_START.match(line)
+        if match:
+            end = match.end()
+            # "1." keeps its digits and escapes the dot; "#", "-", "+", "=" get the backslash.
+            line = line[:end] + "\\" + line[end:] if match.group(1)[0].isdigit() else "\\" + line
+        if line:
+            lines.append(line)
+    return "  \n".join(lines)
 
 
 def flash(message: str, kind: str = "success") -> None:

@@ -29,7 +29,7 @@ except (ValueError, ManabiError):
     st.stop()
 
 st.page_link(CATALOGUE_PAGE, label=t("book.back"), icon=":material/arrow_back:")
-st.title(card.title)
+st.title(md(card.title))
 has_kana = card.title_reading and any("\u3041" <= ch <= "\u30ff" for ch in card.title_reading)
 if has_kana and card.title_reading != card.title:
     st.caption(md(card.title_reading))

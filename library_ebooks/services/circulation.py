@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from kernel.actor import Actor
 from kernel.clock import Clock
+from kernel.csv_export import write_csv
 from kernel.store import Store
 from library_ebooks.services.catalogue import STAFF
 
@@ -74,10 +73,5 @@ def loans_csv(store: Store, clock: Clock, actor: Actor) -> str:
         """SELECT o.id, o.title_id, t.title, o.borrowed_at, o.due_at, o.returned_at, o.renewals
            FROM library_ebooks_loans o JOIN library_ebooks_titles t ON t.id = o.title_id
            ORDER BY o.borrowed_at, o.id""")
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out)
-    writer.writerow(["loan_id", "title_id", "title", "borrowed_at", "due_at", "returned_at", "renewals"])
-    for row in rows:
-        writer.writerow([v.isoformat() if hasattr(v, "isoformat") else ("" if v is None else v) for v in row])
-    return out.getvalue()
+    return write_csv(["loan_id", "title_id", "title", "borrowed_at", "due_at", "returned_at", "renewals"],
+                     ([v.isoformat() if hasattr(v, "isoformat") else v for v in row] for row in rows))

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from kernel.ui import page_context
+from kernel.ui import md_escape, page_context
 from portal.ui.shell import NAV_PAGES
 
 ctx = page_context()
@@ -11,7 +11,7 @@ t = ctx.t
 st.title(t("home.title"))
 st.markdown(t("home.lead"))
 if ctx.actor.signed_in:
-    st.success(t("home.welcome_back", name=ctx.actor.display_name), icon=":material/waving_hand:")
+    st.success(t("home.welcome_back", name=md_escape(ctx.actor.display_name)), icon=":material/waving_hand:")
 else:
     st.info(t("home.public_hint"), icon=":material/info:")
 

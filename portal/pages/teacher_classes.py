@@ -4,7 +4,7 @@ A teacher then sees these classes' learning records only."""
 import streamlit as st
 
 from kernel.errors import ManabiError
-from kernel.ui import flash, page_context, show_error, show_flashes
+from kernel.ui import flash, md_escape, page_context, show_error, show_flashes
 from portal.services import schools, teacher_classes
 
 ctx = page_context("city_admin", "school_admin")
@@ -19,7 +19,7 @@ if ctx.actor.has("city_admin"):
                              key="tc_school")
 else:
     school_id = ctx.actor.school_id
-    st.subheader(school_names.get(school_id, "—"))
+    st.subheader(md_escape(school_names.get(school_id, "—")))
 
 try:
     teacher_list = teacher_classes.teachers(ctx.store, ctx.actor, school_id)

@@ -171,18 +171,28 @@ def authenticate(store: Store, clock: Clock, login: str, password: str) -> Actor
     """Check a login (or the account's e-mail address) and password; count failures and
     lock after too many."""
     login = login.strip().lower()
-    now = clock.now()
     # A login never holds "@", so a login and an address cannot name two accounts.
-    row = store.query(
-        """SELECT id, password_hash, failed_attempts, locked_until, disabled FROM portal_users
-           WHERE login = ? OR email = ?""", [login, login]
-    )
-    if not row:
+    found = store.query("SELECT id FROM portal_users WHERE login = ? OR email = ?", [login, login])
+    if not found:
         # Hash anyway so an unknown login takes as long as a wrong password.
         _hasher.hash(password)
         store.write(lambda cur: _log(cur, clock, login, None, "unknown_login"))
         raise BadCredentials()
-    user_id, stored_hash, failed, locked_until, disabled = row[0]
+    # One attempt per account at a time: reading the lock, checking the password and
+    # recording the outcome are one step, so parallel guesses cannot pass the lockout
+    # (at most LOCKOUT_ATTEMPTS passwords are ever checked before the lock).
+    with store.lock(f"sign_in:{found[0][0]}"):
+        return _authenticate_account(store, clock, login, found[0][0], password)
+
+
+def _authenticate_account(store: Store, clock: Clock, login: str, user_id: int, password: str) -> Actor:
+    now = clock.now()
+    row = store.query(
+        "SELECT password_hash, locked_until, disabled FROM portal_users WHERE id = ?", [user_id]
+    )
+    if not row:  # removed while this attempt waited its turn
+        raise BadCredentials()
+    stored_hash, locked_until, disabled = row[0]
     if disabled:
         # Verified anyway (same time as an enabled account); only the right password learns
         # that the address still waits for its confirmation.

@@ -15,6 +15,7 @@ import polars as pl
 
 from kernel.actor import Actor, Role
 from kernel.clock import Clock
+from kernel.csv_export import write_csv_bytes
 from kernel.i18n import Translator
 from kernel.indicators import MEASURES, Indicator, fiscal_year
 from kernel.store import Store
@@ -59,8 +60,8 @@ def as_frame(rows: list[ReviewRow], year: int, t: Translator) -> pl.DataFrame:
 
 
 def as_csv(rows: list[ReviewRow], year: int, t: Translator) -> bytes:
-    # UTF-8 with a byte-order mark, so that Excel in Japan opens it without mojibake.
-    return "\ufeff".encode() + as_frame(rows, year, t).write_csv().encode("utf-8")
+    frame = as_frame(rows, year, t)
+    return write_csv_bytes(frame.columns, frame.rows())
 
 
 def trend_chart(row: ReviewRow, t: Translator, *, titled: bool = True) -> alt.Chart:

@@ -14,7 +14,7 @@ from kernel.actor import ANONYMOUS, Actor
 from kernel.errors import ManabiError
 from kernel.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from kernel.module import GROUPS
-from kernel.ui import PageContext, flash, set_context, show_flashes
+from kernel.ui import PageContext, flash, md_escape, set_context, show_flashes
 from portal import session_cookie
 from portal.modules import all_modules
 from portal.runtime import Runtime, open_runtime
@@ -125,7 +125,7 @@ def _sidebar(runtime: Runtime, actor: Actor, t) -> None:
             on_change=_language_changed,
         )
         if actor.signed_in:
-            st.caption(t("shell.signed_in_as", name=actor.display_name))
+            st.caption(t("shell.signed_in_as", name=md_escape(actor.display_name)))
             st.caption(" · ".join(t(f"role.{r}") for r in sorted(actor.roles)))
             st.button(t("shell.sign_out"), key="shell_sign_out", icon=":material/logout:",
                       on_click=_sign_out_clicked, args=(runtime, t("shell.signed_out")))

@@ -4,7 +4,7 @@
 import streamlit as st
 
 from kernel.errors import ManabiError
-from kernel.ui import page_context, show_error
+from kernel.ui import md_escape, page_context, show_error
 from school_ict.pages._shared import class_label, pick_school, show_bulk_result
 from school_ict.services import registry
 
@@ -26,7 +26,7 @@ with one_tab, st.form("ict_one", clear_on_submit=True):
         except ManabiError as exc:
             show_error(ctx, exc)
         else:
-            st.success(t("ict.device.checked_out", tag=device.asset_tag, holder=device.holder))
+            st.success(t("ict.device.checked_out", tag=md_escape(device.asset_tag), holder=md_escape(device.holder)))
 
 with set_tab, st.form("ict_class_set"):
     carts = registry.list_carts(ctx.store, ctx.actor, school_id)

@@ -4,7 +4,7 @@ done with it now: check out or in, report a fault, change its status."""
 import streamlit as st
 
 from kernel.errors import ManabiError
-from kernel.ui import flash, page_context, show_error
+from kernel.ui import flash, md_escape, page_context, show_error
 from school_ict.pages._shared import class_label
 from school_ict.services import registry, repairs
 
@@ -25,7 +25,7 @@ except ManabiError as exc:
 
 holder = class_label(t, device.class_grade, device.class_name) if device.classroom_id else device.holder
 st.markdown(t("ict.device.summary" if holder else "ict.device.summary_free",
-               status=t(f"ict.status.{device.status}"), holder=holder, model=device.model))
+               status=t(f"ict.status.{device.status}"), holder=md_escape(holder), model=md_escape(device.model)))
 left, right = st.columns([3, 2])
 with left:
     fields = [

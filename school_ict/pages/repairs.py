@@ -6,7 +6,7 @@ import polars as pl
 import streamlit as st
 
 from kernel.errors import ManabiError
-from kernel.ui import page_context, show_error
+from kernel.ui import md_escape, page_context, show_error
 from school_ict.pages._shared import pick_school
 from school_ict.services import repairs
 
@@ -42,7 +42,7 @@ with open_tab:
             except ManabiError as exc:
                 show_error(ctx, exc)
             else:
-                st.success(t("ict.repairs.opened", tag=tag.strip()))
+                st.success(t("ict.repairs.opened", tag=md_escape(tag.strip())))
     if manager and open_tickets:
         with right.form("ict_close_repair"):
             st.subheader(t("ict.repairs.close"), anchor=False)

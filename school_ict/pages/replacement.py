@@ -5,6 +5,7 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
+from kernel.csv_export import write_csv_bytes
 from kernel.errors import ManabiError
 from kernel.ui import page_context, show_error
 from school_ict.pages._shared import pick_school
@@ -45,7 +46,7 @@ if rows:
                  t("ict.col.cost")])
     st.altair_chart(chart, use_container_width=True)
     st.dataframe(frame, hide_index=True)
-    st.download_button(t("ict.replacement.download"), frame.write_csv().encode("utf-8-sig"),
+    st.download_button(t("ict.replacement.download"), write_csv_bytes(frame.columns, frame.rows()),
                        file_name="replacement-plan.csv", mime="text/csv")
 else:
     st.info(t("ui.none"))

@@ -307,3 +307,73 @@ def test_key_server_file_is_named_by_the_sha256_of_the_kid(jitsi_env, rsa_pem, h
     name, pem = meetings.key_server_file(meetings.load_config(demo=False))
     assert name == hashlib.sha256(b"manabi-2026").hexdigest() + ".pem"
     assert pem == public
+
+
+# --- tenants, as prosody's token check applies them -----------------------------------
+def address_joined(join_link_url: str) -> str:
+    """The MUC address the Jitsi web client joins for a link: a path `/<tenant>/<room>` is
+    `[tenant]room@conference.<host>` (multi-domain mode); `/<room>` is `room@conference.<host>`."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(join_link_url)
+    path = [p for p in parts.path.split("/") if p]
+    node = f"[{path[0].lower()}]{path[1].lower()}" if len(path) == 2 else path[0].lower()
+    return f"{node}@conference.{parts.hostname}"
+
+
+def address_allowed(claims: dict, joined: str) -> bool:
+    """Prosody's rule (token/util.lib.lua, verify_room with domain verification on): the
+    address it allows is built from the token's `sub` and `room`, `*` standing for any."""
+    node, _, muc = joined.partition("@")
+    sub, room_claim = claims["sub"], claims["room"]
+    if node.startswith("["):
+        tenant, _, name = node[1:].partition("]")
+        allowed_tenant = tenant if sub == "*" else sub
+        allowed_room = name if room_claim == "*" else room_claim
+        return joined == f"[{allowed_tenant.lower()}]{allowed_room.lower()}@{muc}"
+    allowed_muc = muc if sub == "*" else f"conference.{sub}"
+    allowed_room = node if room_claim == "*" else room_claim
+    return joined == f"{allowed_room.lower()}@{allowed_muc.lower()}"
+
+
+def test_a_tenant_url_gives_tokens_whose_sub_is_the_tenant(jitsi_env):
+    jitsi_env(url="https://meet.example.org/School1/", app_id="manabi", secret=SECRET)
+    config = meetings.load_config(demo=False)
+    name = room()
+    link = meetings.join_link(config, name, RESIDENT, START, END, NOW)
+    assert link.url == f"https://meet.example.org/School1/{name}?jwt={link.token}"
+    claims = meetings.verify_token(config, link.token, START, room=name)
+    assert claims["sub"] == "school1" and claims["room"] == name
+    assert address_joined(link.url) == f"[school1]{name}@conference.meet.example.org"
+    assert address_allowed(claims, address_joined(link.url))
+    # What was issued before: the host as sub is refused for the tenant's room, by Jitsi and by us.
+    assert not address_allowed({**claims, "sub": "meet.example.org"}, address_joined(link.url))
+    with pytest.raises(meetings.TokenRejected) as caught:
+        meetings.verify_token(config, forge({**claims, "sub": "meet.example.org"}), START, room=name)
+    assert caught.value.key == "meetings.verify.wrong_sub"
+    # Another tenant's room is not this token's.
+    assert not address_allowed(claims, f"[school2]{name}@conference.meet.example.org")
+
+
+def test_without_a_tenant_sub_is_the_domain_and_a_wildcard_sub_passes_everywhere(jitsi_env, hs256):
+    name = room()
+    link = meetings.join_link(hs256, name, RESIDENT, START, END, NOW)
+    claims = meetings.verify_token(hs256, link.token, START, room=name)
+    assert claims["sub"] == "meet.iizuka.example"
+    assert address_allowed(claims, address_joined(link.url))
+    jitsi_env(url="https://meet.example.org/school1", subject="*")
+    wildcard = meetings.load_config(demo=False)
+    link = meetings.join_link(wildcard, name, RESIDENT, START, END, NOW)
+    claims = meetings.verify_token(wildcard, link.token, START, room=name)
+    assert claims["sub"] == "*" and address_allowed(claims, address_joined(link.url))
+
+
+def test_a_subject_that_contradicts_the_tenant_or_a_deep_path_is_refused(jitsi_env):
+    jitsi_env(url="https://meet.example.org/school1", app_id="manabi", secret=SECRET, subject="meet.example.org")
+    with pytest.raises(meetings.MeetingsNotConfigured) as caught:
+        meetings.load_config(demo=False)
+    assert caught.value.key == "meetings.subject_not_tenant"
+    jitsi_env(url="https://meet.example.org/a/b", subject="")
+    with pytest.raises(meetings.MeetingsNotConfigured) as caught:
+        meetings.load_config(demo=False)
+    assert caught.value.key == "meetings.bad_tenant"
