@@ -7,13 +7,13 @@ from datetime import timedelta
 
 import pytest
 
-from kernel import nightly
+from kernel import jobs
 from kernel.actor import SYSTEM
 from kernel.clock import TOKYO
 from kernel.errors import PermissionDenied
 from kernel.outbox import Mail, enqueue
 from portal.module import SPEC
-from portal.modules import all_modules
+from portal.modules import all_jobs, all_modules
 from portal.services import accounts, registration, retention
 from tests.portal.test_registration import PASSWORD, form, mails, registered
 
@@ -95,7 +95,9 @@ def test_the_portal_runs_the_rules_as_its_nightly_job(store, clock):
     # Into the next night's window (02:00 Tokyo).
     night = clock.now().astimezone(TOKYO).replace(hour=2, minute=30) + timedelta(days=1)
     clock.set(night)
-    assert nightly.run_due(store, clock, {"portal": SPEC.nightly}) == ["portal"]
+    [portal_nightly] = [job for job in all_jobs() if job.name == "portal"]  # the portal's nightly work
+    assert portal_nightly.run is SPEC.nightly
+    assert jobs.Scheduler(store, clock, [portal_nightly]).run_due() == ["portal"]
     assert store.scalar("SELECT count(*) FROM portal_users") == 0
     assert store.scalar("SELECT removed FROM portal_retention_runs WHERE rule = 'unconfirmed'") == 1
 
