@@ -46,7 +46,6 @@ SPEC = ModuleSpec(
         MailKind("facilities.session_cancelled", frozenset({"resident"})),
         MailKind("facilities.session_starting"),
     ),
-    mail_jobs={"facilities.session_starting": lazy("facilities.services.courses:remind_online_sessions")},
     # For the portal's self-registered residents (facilities/services/residents.py).
     provides={
         "facilities.record_residency": lazy("facilities.services.residents:record_residency"),
@@ -54,5 +53,8 @@ SPEC = ModuleSpec(
     },
     # Bookings unpaid or lottery wins unconfirmed past their deadline free their slots on time.
     jobs=(Job("facilities.release", every(5), lazy("facilities.services.booking:release_overdue"),
-              "facilities.job_release"),),
+              "facilities.job_release"),
+          # Online sessions starting within 15 minutes: their join links are mailed, once a person.
+          Job("facilities.session_starting", every(1), lazy("facilities.services.courses:remind_online_sessions"),
+              "facilities.job_session_starting")),
 )

@@ -129,9 +129,6 @@ class ModuleSpec:
     provides: dict[str, Callable[..., Any]] = field(default_factory=dict)
     # Notifications this module sends by e-mail (kernel.outbox.notify), in the order shown.
     mail_kinds: tuple[MailKind, ...] = ()
-    # Work the mail sender's thread runs every minute, e.g. "a loan is due in 2 days":
-    # name -> (store, clock) -> anything. Each writes its mail with a dedupe_key.
-    mail_jobs: dict[str, Callable[[Any, Any], Any]] = field(default_factory=dict)
     depends_on: tuple[str, ...] = ("portal",)
 
     @property

@@ -34,12 +34,12 @@ SPEC = ModuleSpec(
     cli_name="ebooks",
     demo=lazy("library_ebooks.demo:load"),
     mail_kinds=(MailKind("library_ebooks.hold_offered", _RESIDENT), MailKind("library_ebooks.loan_due", _RESIDENT)),
-    mail_jobs={
-        "library_ebooks.loan_due": lazy("library_ebooks.services.lending:remind_due_loans"),
-    },
     # A resident who leaves: loans and holds end (library_ebooks/services/leaving.py).
     provides={"library_ebooks.end_for_leaving": lazy("library_ebooks.services.leaving:end_for_leaving")},
-    # Offers not taken in 48 hours pass to the next resident without waiting for a visit.
+    # Offers not taken in 48 hours pass to the next resident without waiting for a visit; loans
+    # due in two days are mailed about.
     jobs=(Job("library_ebooks.holds", every(5), lazy("library_ebooks.services.lending:settle_all_holds"),
-              "ebooks.job_holds"),),
+              "ebooks.job_holds"),
+          Job("library_ebooks.loan_due", every(1), lazy("library_ebooks.services.lending:remind_due_loans"),
+              "ebooks.job_loan_due")),
 )

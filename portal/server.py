@@ -30,7 +30,7 @@ jobs.start(runtime.store, runtime.clock, all_jobs())
 
 # The mail sender (portal/services/mail.py): delivers the outbox over SMTP and runs the modules'
 # mail jobs (loan due, session starting) every minute, in a background thread of this process.
-mail.start(runtime.store, runtime.clock, {name: job for spec in all_modules() for name, job in spec.mail_jobs.items()})
+mail.start(runtime.store, runtime.clock)
 
 # Commands staff run while the portal is up (`manabi ...`) come over a local socket and run
 # here, on this process's store (portal/command_socket.py).

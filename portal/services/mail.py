@@ -11,8 +11,8 @@ Each message has a plain-text part (an HTML alternative when given), UTF-8 heade
 for Japanese (RFC 2047), a Date, and a Message-ID made from its outbox id, so that a resend
 after a crash between sending and recording carries the same id.
 
-Every minute the thread also runs the modules' mail jobs (ModuleSpec.mail_jobs), e.g.
-"a loan is due in 2 days", which write their mail with a dedupe_key so it goes once.
+Mail that a time rather than an event brings ("a loan is due in 2 days", "your session starts
+soon") is written by the modules' server jobs (kernel.jobs), each with a dedupe_key so it goes once.
 """
 
 from __future__ import annotations
@@ -22,13 +22,11 @@ import smtplib
 import ssl
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, parseaddr
-from typing import Any
 
 from kernel.clock import Clock
 from kernel.config import setting
@@ -40,9 +38,7 @@ MAX_BACKOFF = timedelta(hours=6)
 BATCH = 100
 RECORD_EVERY = 20
 POLL_SECONDS = 2.0
-JOB_SECONDS = 60.0
 STATUSES = ("queued", "sent", "failed")
-Job = Callable[[Store, Clock], Any]
 _log = logging.getLogger("manabi.mail")
 _started: set[str] = set()
 _started_lock = threading.Lock()
@@ -280,36 +276,18 @@ def deliver_all(store: Store, clock: Clock, settings: SmtpSettings | None = None
             return total
 
 
-def run_jobs(store: Store, clock: Clock, jobs: dict[str, Job]) -> list[str]:
-    """Run each module's mail job once; one that fails is tried again at the next round."""
-    done = []
-    for name, job in jobs.items():
-        try:
-            job(store, clock)
-        except Exception:  # noqa: BLE001 - one module's failure must not stop the others or the thread
-            _log.exception("mail job %s failed; it is tried again at the next round", name)
-            continue
-        done.append(name)
-    return done
-
-
-def start(store: Store, clock: Clock, jobs: dict[str, Job] | None = None) -> bool:
-    """The sender's thread, once per database per process: mail jobs every minute, delivery
-    every couple of seconds. Returns whether a thread was started."""
+def start(store: Store, clock: Clock) -> bool:
+    """The sender's thread, once per database per process: delivery every couple of seconds.
+    Returns whether a thread was started."""
     with _started_lock:
         if store.path in _started:
             return False
         _started.add(store.path)
-    jobs = dict(jobs or {})
     poll = float(setting("mail_poll_seconds") or POLL_SECONDS)
 
     def loop() -> None:
-        last_jobs = float("-inf")
         while True:
             try:
-                if time.monotonic() - last_jobs >= JOB_SECONDS:
-                    last_jobs = time.monotonic()
-                    run_jobs(store, clock, jobs)
                 deliver_all(store, clock)
             except Exception:  # noqa: BLE001 - the thread must live on; the next round tries again
                 _log.exception("mail sender round failed")
