@@ -792,6 +792,15 @@ def pupil_names(store: Store, actor: Actor, school_id: int, grade: int, class_na
                 [school_id, grade, class_name])}
 
 
+def pupils_left_before(cur, cutoff: date) -> list[str]:
+    """The learner ids (sourcedIds) of pupils who left school before `cutoff` and have not come
+    back, read in the caller's transaction. Offered as "portal.pupils_left_before" to the modules
+    that keep a pupil's data past leaving (the retention rules): only the roster knows who left when."""
+    return [sid for (sid,) in cur.execute(
+        "SELECT sourced_id FROM portal_roster_pupils WHERE status = 'left' AND left_on < ? ORDER BY sourced_id",
+        [cutoff]).fetchall()]
+
+
 def problems_as_json(t, problems: Iterable[Problem]) -> list[dict]:
     return [{"file": p.file, "line": p.line, "reason": t(p.key, **p.params)} for p in problems]
 
