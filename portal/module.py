@@ -50,8 +50,8 @@ SPEC = ModuleSpec(
         "portal.library_card": lazy("portal.services.registration:card_of"),
         # Pupils' names from the school roster, for their own class teachers only.
         "portal.pupil_names": lazy("portal.services.roster:pupil_names"),
-        # Who left school before a date, for the retention rules of the modules keeping pupils' data.
-        "portal.pupils_left_before": lazy("portal.services.roster:pupils_left_before"),
+        # Who left school longer ago than a kept period, for the modules' rules keeping pupils' data.
+        "portal.pupils_left_longer_than": lazy("portal.services.roster:pupils_left_longer_than"),
     },
     # The retention rules for personal data (portal/services/retention.py).
     nightly=lazy("portal.services.retention:apply"),

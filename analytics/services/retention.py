@@ -1,9 +1,9 @@
 """A pupil's learning records after leaving school: removed when the kept period is over
 (offered as "analytics.apply_retention"; the portal's retention rules call it every night).
 
-Who left when is the school roster's: analytics asks the portal ("portal.pupils_left_before")
-inside its own transaction rather than keeping a copy of each leaving date. The roster alone
-changes it (a pupil who comes back, a date corrected by hand), and school ICT asks the same.
+Who left when is the school roster's: analytics asks the portal ("portal.pupils_left_longer_than")
+inside its own transaction rather than keeping a copy of each leaving date, which the roster
+alone changes (a pupil who comes back, a date corrected by hand); school ICT asks the same.
 
 What goes, for each such learner id, in one transaction under the statements lock:
 - their statements (learner_id: the account name), statements whose object is them as an
@@ -20,7 +20,7 @@ What goes, for each such learner id, in one transaction under the statements loc
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import timedelta
 
 import polars as pl
 import zstandard
@@ -34,28 +34,16 @@ _LEVEL = 1  # as texts.py compresses its blocks
 _BLOCKS_AT_ONCE = 2000  # blocks read per query while looking for an attachment's sha2
 
 
-def cutoff(today: date, kept: timedelta) -> date:
-    """The first leaving day still kept: a whole number of 365-day years is taken as calendar
-    years (left 2021-03-31, kept 5 years: kept through 2026-03-31), anything else as days."""
-    if kept.days % 365:
-        return today - kept
-    years = kept.days // 365
-    try:
-        return today.replace(year=today.year - years)
-    except ValueError:  # 29 February into a common year
-        return today.replace(year=today.year - years, day=28)
-
-
 def apply_retention(store: Store, clock: Clock, kept: timedelta) -> int:
-    """Remove the learning records of pupils who left school before today minus `kept`;
+    """Remove the learning records of pupils who left school more than `kept` ago;
     returns how many statements went (0 when the portal offers no roster)."""
-    left_before = provided("portal.pupils_left_before")
-    if left_before is None:
+    left_longer_than = provided("portal.pupils_left_longer_than")
+    if left_longer_than is None:
         return 0
-    first_kept = cutoff(clock.now().date(), kept)
+    today = clock.now().date()
 
     def work(cur) -> int:
-        learners = left_before(cur, first_kept)
+        learners = left_longer_than(cur, kept, today)
         return remove_learners(cur, learners) if learners else 0
 
     return lrs.write_statements(store, work)

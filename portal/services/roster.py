@@ -26,7 +26,7 @@ import zipfile
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -792,13 +792,16 @@ def pupil_names(store: Store, actor: Actor, school_id: int, grade: int, class_na
                 [school_id, grade, class_name])}
 
 
-def pupils_left_before(cur, cutoff: date) -> list[str]:
-    """The learner ids (sourcedIds) of pupils who left school before `cutoff` and have not come
-    back, read in the caller's transaction. Offered as "portal.pupils_left_before" to the modules
-    that keep a pupil's data past leaving (the retention rules): only the roster knows who left when."""
+def pupils_left_longer_than(cur, kept: timedelta, today: date) -> list[str]:
+    """The learner ids (sourcedIds) of pupils who left school more than `kept` before `today`
+    (whole years as calendar years: retention.first_kept_day) and have not come back, read in
+    the caller's transaction. Offered as "portal.pupils_left_longer_than" to the modules that
+    keep a pupil's data past leaving (their retention rules): only the roster knows who left when."""
+    from portal.services.retention import first_kept_day
+
     return [sid for (sid,) in cur.execute(
         "SELECT sourced_id FROM portal_roster_pupils WHERE status = 'left' AND left_on < ? ORDER BY sourced_id",
-        [cutoff]).fetchall()]
+        [first_kept_day(today, kept)]).fetchall()]
 
 
 def problems_as_json(t, problems: Iterable[Problem]) -> list[dict]:

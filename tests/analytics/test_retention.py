@@ -9,7 +9,6 @@ from datetime import date, datetime, timedelta
 import polars as pl
 
 from analytics.services import attachments, clustering, dashboards, documents, lrs, texts
-from analytics.services import retention as analytics_retention
 from analytics.services.roster import import_units
 from data.roster_bundle import make_city, small_plan, write_bundle
 from kernel.actor import SYSTEM, Actor
@@ -158,9 +157,9 @@ def test_a_pupil_who_left_over_5_years_ago_loses_their_records_the_others_keep_t
 
 
 def test_the_kept_period_counts_calendar_years():
-    assert analytics_retention.cutoff(date(2026, 11, 27), timedelta(days=5 * 365)) == date(2021, 11, 27)
-    assert analytics_retention.cutoff(date(2028, 2, 29), timedelta(days=5 * 365)) == date(2023, 2, 28)
-    assert analytics_retention.cutoff(date(2026, 11, 27), timedelta(days=30)) == date(2026, 10, 28)
+    assert retention.first_kept_day(date(2026, 11, 27), timedelta(days=5 * 365)) == date(2021, 11, 27)
+    assert retention.first_kept_day(date(2028, 2, 29), timedelta(days=5 * 365)) == date(2023, 2, 28)
+    assert retention.first_kept_day(date(2026, 11, 27), timedelta(days=30)) == date(2026, 10, 28)
 
 
 def test_manabi_retention_json_on_a_demo_copy(fresh_demo_db, clock):
