@@ -8,11 +8,12 @@ alone changes (a pupil who comes back, a date corrected by hand); school ICT ask
 What goes, for each such learner id, in one transaction under the statements lock:
 - their statements (learner_id: the account name), statements whose object is them as an
   Agent, and statements that refer to a removed one (voiding ones among them);
-- the texts of those statements: plain rows deleted; in a zstd block of consecutive statements
+- the texts of those statements: rows of one statement (plain, or a block of one) deleted; in a zstd block of consecutive statements
   (analytics/services/texts.py) the removed lines become empty lines, so the block keeps its
   seq range; a block left with nothing is deleted. Blocks are updated in place, so the texts
   stay in seq order and the statements in the dashboards' order (a DELETE moves no other row:
-  the clustering of analytics/services/clustering.py stays valid);
+  the clustering of analytics/services/clustering.py stays valid; the stored ids' hashes of
+  stored_ids.py see the row count change and are read again by the next writer);
 - attachment bytes that only removed statements named (by sha2);
 - their state and agent profile documents, and the log of who viewed their records.
 """
@@ -32,7 +33,7 @@ from kernel.provided import provided
 from kernel.store import Store
 
 _LEVEL = 1  # as texts.py compresses its blocks
-_BLOCKS_AT_ONCE = 2000  # blocks read per query while looking for an attachment's sha2
+_BLOCKS_AT_ONCE = 2000  # zstd blocks read per query (about 20 KB each)
 
 
 def apply_retention(store: Store, clock: Clock, kept: timedelta) -> int:
