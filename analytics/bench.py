@@ -6,7 +6,10 @@
 - dashboards: with the store grown to BENCH_STATEMENTS statements (20 million by default,
   MANABI_BENCH_STATEMENTS to change) in arrival order, each class-view query and the board
   view (median of 5), then `manabi analytics cluster` and the same views again, and once
-  more after a day's arrivals.
+  more after a day's arrivals;
+- retention: a year's leavers' records removed from that store (analytics.apply_retention's
+  work: the city's grade 6 and a sixth of the bulk files' learners, whose texts lie in every
+  zstd block), then the class views again.
 
 - live: learning apps at classroom load on the running server, with wrk (analytics/bench_live.py).
 
@@ -23,7 +26,7 @@ import time
 import uuid
 from pathlib import Path
 
-from analytics.services import bulk, clustering, dashboards, lrs
+from analytics.services import bulk, clustering, dashboards, lrs, retention
 from kernel.actor import SYSTEM, Actor
 from kernel.clock import Clock
 from kernel.store import Store
@@ -179,7 +182,23 @@ def _dashboards(store: Store, clock: Clock) -> list[dict]:
     # The daytime state: last night's order plus the day's arrivals (a school day: ten a pupil).
     _grow(store, total + DAY_STATEMENTS)
     figures += _views(store, clock, *first[0], f"clustered, then {DAY_STATEMENTS:,} more as they arrived")
+    figures += _retention(store, clock, first[0])
     return figures + _posts(store, clock, f"{lrs.statement_count(store) / 1e6:.1f} M statements")
+
+
+def _retention(store: Store, clock: Clock, view_class: tuple) -> list[dict]:
+    """A year's leavers' learning records removed in one transaction (the nightly retention rule)."""
+    leavers = [r for (r,) in store.query("SELECT learner_id FROM analytics_learners WHERE grade = 6 AND "
+                                         "(school_id, grade, class_name) IS DISTINCT FROM (?, ?, ?)", list(view_class))]
+    leavers += [f"bench-{i}" for i in range(0, 9923, 6)]  # the bulk files' learners: texts in zstd blocks
+    before = lrs.statement_count(store)
+    started = time.perf_counter()
+    removed = lrs.write_statements(store, lambda cur: retention.remove_learners(cur, leavers))
+    seconds = time.perf_counter() - started
+    figures = [{"name": f"retention: {len(leavers):,} leavers' records removed ({removed:,} of {before:,} "
+                        "statements, their texts cut out of the zstd blocks)",
+                "figure": round(seconds, 1), "unit": "s", "goal": "— (nightly)"}]
+    return figures + _views(store, clock, *view_class, "after the leavers' records were removed")
 
 
 def _posts(store: Store, clock: Clock, situation: str) -> list[dict]:

@@ -32,7 +32,9 @@ SPEC = ModuleSpec(
     # The classes on a school's learner roster, for the portal's page that assigns teachers' classes.
     provides={"analytics.classes": lazy("analytics.services.dashboards:school_classes"),
               # The portal's school roster import: the learners the dashboards group by.
-              "analytics.apply_roster": lazy("analytics.services.roster:apply_roster")},
+              "analytics.apply_roster": lazy("analytics.services.roster:apply_roster"),
+              # The retention rule for a pupil's learning records after leaving school (portal retention).
+              "analytics.apply_retention": lazy("analytics.services.retention:apply_retention")},
     demo=lazy("analytics.demo:load"),
     # Each night: the day's statements reordered for the dashboards (analytics/services/clustering.py).
     jobs=(Job("analytics.cluster", NIGHTLY, lazy("analytics.services.clustering:nightly"),

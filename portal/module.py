@@ -51,6 +51,8 @@ SPEC = ModuleSpec(
         "portal.library_card": lazy("portal.services.registration:card_of"),
         # Pupils' names from the school roster, for their own class teachers only.
         "portal.pupil_names": lazy("portal.services.roster:pupil_names"),
+        # Who left school longer ago than a kept period, for the modules' rules keeping pupils' data.
+        "portal.pupils_left_longer_than": lazy("portal.services.roster:pupils_left_longer_than"),
     },
     # The retention rules for personal data (portal/services/retention.py).
     nightly=lazy("portal.services.retention:apply"),

@@ -21,6 +21,8 @@ SPEC = ModuleSpec(
         "school_ict.repair_weeks": lazy("school_ict.rosters:repair_weeks"),
         # The portal's school roster import: classrooms, pupils, tablets of leavers to return.
         "school_ict.apply_roster": lazy("school_ict.rosters:apply_roster"),
+        # The retention rule for what the registry keeps of a pupil who left (portal retention).
+        "school_ict.apply_retention": lazy("school_ict.services.retention:apply_retention"),
     },
     pages=(
         PageSpec(_PAGES / "dashboard.py", "ict.nav.dashboard", "school-devices", "schools", _STAFF,

@@ -6,14 +6,17 @@ city administrator's system page shows. It is the portal's nightly job (portal/m
 `nightly`), run by the server between 02:00 and 05:00.
 
 A pupil's learning records are analytics' data: their rule is applied by the function
-analytics offers as "analytics.apply_retention" (store, clock, kept: timedelta) -> int, when
-it offers one; until then the run records that it was not applied.
+analytics offers as "analytics.apply_retention" (store, clock, kept: timedelta) -> int (the
+statements it removed), when it offers one; otherwise the run records that it was not applied.
+What the device registry keeps of a pupil goes by the same period, through
+"school_ict.apply_retention" (store, clock, kept) -> int (the pupils it erased). Both ask the
+roster who left when ("portal.pupils_left_longer_than", below in roster.py).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from kernel.actor import Actor, Role
 from kernel.clock import Clock
@@ -32,6 +35,19 @@ RATE_EVENTS_KEPT = timedelta(days=2)
 PUPIL_RECORDS_KEPT = timedelta(days=5 * 365)
 
 
+def first_kept_day(today: date, kept: timedelta) -> date:
+    """The first leaving day still kept on `today`: a whole number of 365-day years counts
+    calendar years (left 2021-03-31, kept 5 years: kept through 2026-03-31, gone on 04-01),
+    anything else days."""
+    if kept.days % 365:
+        return today - kept
+    years = kept.days // 365
+    try:
+        return today.replace(year=today.year - years)
+    except ValueError:  # 29 February into a common year
+        return today.replace(year=today.year - years, day=28)
+
+
 @dataclass(frozen=True)
 class Rule:
     key: str          # messages: retention.name.<key>, retention.detail.<key>
@@ -48,6 +64,7 @@ RULES = (
     Rule("failed_mail", FAILED_MAIL_KEPT),
     Rule("rate_events", RATE_EVENTS_KEPT),
     Rule("pupil_records", PUPIL_RECORDS_KEPT),
+    Rule("pupil_devices", PUPIL_RECORDS_KEPT),
 )
 
 
@@ -98,11 +115,12 @@ def _left_accounts(cur, now: datetime) -> int:
     return len(ids)
 
 
-def _pupil_records(store: Store, clock: Clock) -> tuple[int, str | None]:
-    apply_analytics = provided("analytics.apply_retention")
-    if apply_analytics is None:
+def _offered_rule(name: str, store: Store, clock: Clock) -> tuple[int, str | None]:
+    """A rule another module applies to its own data (each in a transaction of its own)."""
+    apply_there = provided(name)
+    if apply_there is None:
         return 0, "not_offered"
-    return int(apply_analytics(store, clock, PUPIL_RECORDS_KEPT) or 0), None
+    return int(apply_there(store, clock, PUPIL_RECORDS_KEPT) or 0), None
 
 
 def apply(store: Store, clock: Clock) -> dict[str, int]:
@@ -127,9 +145,10 @@ def apply(store: Store, clock: Clock) -> dict[str, int]:
         }
 
     removed = store.write(work)
-    pupils, note = _pupil_records(store, clock)
-    removed["pupil_records"] = pupils
-    notes = {"pupil_records": note}
+    notes = {}
+    # Learning records first, then the registry: both read the roster's leaving dates.
+    for key, name in (("pupil_records", "analytics.apply_retention"), ("pupil_devices", "school_ict.apply_retention")):
+        removed[key], notes[key] = _offered_rule(name, store, clock)
     store.write(lambda cur: cur.executemany(
         "INSERT INTO portal_retention_runs VALUES (?, ?, ?, ?)",
         [[now, key, count, notes.get(key)] for key, count in removed.items()]))

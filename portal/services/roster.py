@@ -26,7 +26,7 @@ import zipfile
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -790,6 +790,18 @@ def pupil_names(store: Store, actor: Actor, school_id: int, grade: int, class_na
                 "SELECT sourced_id, family_name, given_name, kana_family, kana_given FROM portal_roster_pupils "
                 "WHERE school_id = ? AND grade = ? AND class_name = ? AND status = 'enrolled'",
                 [school_id, grade, class_name])}
+
+
+def pupils_left_longer_than(cur, kept: timedelta, today: date) -> list[str]:
+    """The learner ids (sourcedIds) of pupils who left school more than `kept` before `today`
+    (whole years as calendar years: retention.first_kept_day) and have not come back, read in
+    the caller's transaction. Offered as "portal.pupils_left_longer_than" to the modules that
+    keep a pupil's data past leaving (their retention rules): only the roster knows who left when."""
+    from portal.services.retention import first_kept_day
+
+    return [sid for (sid,) in cur.execute(
+        "SELECT sourced_id FROM portal_roster_pupils WHERE status = 'left' AND left_on < ? ORDER BY sourced_id",
+        [first_kept_day(today, kept)]).fetchall()]
 
 
 def problems_as_json(t, problems: Iterable[Problem]) -> list[dict]:

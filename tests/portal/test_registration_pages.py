@@ -4,7 +4,7 @@ resident parts, the counter's list and the retention section, in AppTest on the 
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 from urllib.parse import parse_qs, urlparse
 
 from portal.runtime import open_runtime
@@ -136,8 +136,19 @@ def test_system_page_lists_the_retention_rules(app_for):
     assert len(table) == len(retention.RULES)
     assert set(table["前回の実行"]) == {"未実行"}
     assert "1 年" in set(table["保存期間"])
-    retention.apply(runtime.store, runtime.clock)
+    # A demo pupil the roster says left 5 years and a day ago (fixture), with learning records.
+    today = runtime.clock.now().date()
+    pupil = runtime.store.scalar("SELECT learner_id FROM analytics_statements s JOIN portal_roster_pupils p "
+                                 "ON p.sourced_id = s.learner_id GROUP BY ALL ORDER BY count(*) DESC LIMIT 1")
+    left_on = retention.first_kept_day(today, retention.PUPIL_RECORDS_KEPT) - timedelta(days=1)
+    runtime.store.cursor().execute("UPDATE portal_roster_pupils SET status = 'left', left_on = ? WHERE sourced_id = ?",
+                                   [left_on, pupil])
+    removed = retention.apply(runtime.store, runtime.clock)
+    assert removed["pupil_records"] > 0
     at.run()
     table = at.table[-1].value
     assert "未実行" not in set(table["前回の実行"])
-    assert "未適用" in table["消去した件数"].iloc[-1]
+    # Every rule applied (the modules offering theirs); the pupils' records with what went.
+    assert not any("未適用" in str(v) for v in table["消去した件数"])
+    shown = dict(zip(table["対象"], table["消去した件数"], strict=True))
+    assert shown["卒業・転出した児童生徒の学習記録"] == f"{removed['pupil_records']:,}"
