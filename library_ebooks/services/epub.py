@@ -418,6 +418,20 @@ def _page_kind(media_type: str) -> str | None:
 _IMG_SRC = re.compile(rb"""<(?:img|image)\b[^>]*?(?:src|xlink:href|href)\s*=\s*["']([^"']+)["']""", re.I)
 
 
+
+def _cover_image(book: EpubArchive, path: str, make_thumbnail: bool) -> tuple[str | None, bytes | None]:
+    """A raster cover at `path`: its thumbnail now, or (at import) whether it is an image at all
+    and its small JPEG if the file carries one."""
+    if make_thumbnail:
+        try:
+            image = thumbnail(book.zip.read(path))
+        except (zipfile.BadZipFile, RuntimeError, OSError, EOFError, ValueError):
+            image = None
+        return (path, image) if image else (None, None)
+    is_image, small_jpeg = _read_header(book.zip, path)
+    return (path, small_jpeg) if is_image else (None, None)
+
+
 def _first_page_cover(book: EpubArchive, path: str, kind: str, make_thumbnail: bool):
     """The first page's picture as the cover: the page itself when it is an image, or
     the first image an XHTML page shows."""
@@ -431,14 +445,7 @@ def _first_page_cover(book: EpubArchive, path: str, kind: str, make_thumbnail: b
         path = _resolve(posixpath.dirname(path), href).partition("#")[0]
         if not book.has(path):
             return None, None
-    if make_thumbnail:
-        try:
-            image = thumbnail(book.zip.read(path))
-        except (zipfile.BadZipFile, RuntimeError, OSError, EOFError, ValueError):
-            image = None
-        return (path, image) if image else (None, None)
-    is_image, small_jpeg = _read_header(book.zip, path)
-    return (path, small_jpeg) if is_image else (None, None)
+    return _cover_image(book, path, make_thumbnail)
 
 
 def _table_of_contents(book: EpubArchive, items, spine_element, spine: list[str]) -> list[TocEntry]:
@@ -525,14 +532,7 @@ def _cover(book: EpubArchive, items, metadata, make_thumbnail: bool) -> tuple[st
     if candidate["type"] == SVG_TYPE:
         # Drawn when first shown (catalogue.cover), like any cover import does not shrink.
         return (path, svg_thumbnail(book.zip, path)) if make_thumbnail else (path, None)
-    if make_thumbnail:
-        try:
-            image = thumbnail(book.zip.read(path))
-        except (zipfile.BadZipFile, RuntimeError, OSError, EOFError, ValueError):
-            image = None
-        return (path, image) if image else (None, None)
-    is_image, small_jpeg = _read_header(book.zip, path)
-    return (path, small_jpeg) if is_image else (None, None)
+    return _cover_image(book, path, make_thumbnail)
 
 
 def _read_header(archive: zipfile.ZipFile, path: str) -> tuple[bool, bytes | None]:
