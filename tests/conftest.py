@@ -136,8 +136,8 @@ def start_server(db: Path, log: Path, *, port: int | None = None, **env: str) ->
 
 
 def stop_server(process: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
-    """Signal the server's whole process group and wait until none of it is left (the
-    `streamlit run` child holds the database file, not the `manabi serve` parent)."""
+    """Signal the server's whole process group and wait until none of it is left (`manabi serve`
+    execs the server, so the group is one process, but a stop is checked as a supervisor sees it)."""
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, sig)
     process.wait(timeout=30)
