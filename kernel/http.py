@@ -181,8 +181,10 @@ def limited(endpoint: Callable[[Request], Awaitable[Response]],
         try:
             await read_body(request, limit)
         except BodyTooLarge as exc:
-            # The connection is closed after the answer: the unread rest of the body is never read.
-            return problem(request, 413, exc, {"Connection": "close"})
+            # Answered at once; the rest of the body is never held: uvicorn drops what still arrives
+            # once the answer is complete. The connection is not closed on the client mid-upload,
+            # since closing a socket with unread data resets it and the client may lose the answer.
+            return problem(request, 413, exc)
         except (BadLength, BodyIncomplete) as exc:
             return problem(request, 400, exc, {"Connection": "close"})
         return await endpoint(request)

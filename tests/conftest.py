@@ -11,6 +11,7 @@ Browser tests launch Debian's Chromium (see `browser_type_launch_args`).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import shutil
@@ -102,6 +103,15 @@ def app_for(fresh_demo_db, monkeypatch):
 
     yield make
     forget_runtimes()
+
+
+def run_async(coroutine):
+    """asyncio.run() in a thread of its own: after the browser tests, sync Playwright keeps an
+    event loop running in the main thread for the rest of the session, where it is refused."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def free_port() -> int:

@@ -13,7 +13,7 @@ import pytest
 
 from portal.demo import DEMO_PASSWORD
 from portal.services import accounts
-from tests.conftest import running_server
+from tests.conftest import run_async, running_server
 
 PASSWORD = "correct horse battery"
 
@@ -71,7 +71,7 @@ def test_parallel_basic_auth_guesses_on_the_shelf_cannot_pass_the_lock(fresh_dem
             return [(await task).status_code for task in wrong], right.status_code
 
     with running_server(fresh_demo_db, tmp_path / "server.log") as base:
-        wrong_codes, right_code = asyncio.run(attack(base))
+        wrong_codes, right_code = run_async(attack(base))
     assert wrong_codes == [401] * 29
     assert right_code == 401
     with duckdb.connect(str(fresh_demo_db), read_only=True) as con:

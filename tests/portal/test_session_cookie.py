@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-from concurrent.futures import ThreadPoolExecutor
-
 import httpx
 import pytest
 from starlette.applications import Starlette
 
 from portal import session_cookie
 from portal.routes import routes
+from tests.conftest import run_async
 
 
 def _set_cookie(origin: str) -> str:
@@ -21,10 +19,7 @@ def _set_cookie(origin: str) -> str:
         async with httpx.AsyncClient(transport=transport, base_url=origin) as client:
             return await client.get("/auth/remember", params={"code": code})
 
-    # In a thread of its own: the browser tests' sync Playwright keeps an event loop running in
-    # the main thread for the rest of the session, where asyncio.run() is refused.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        answer = pool.submit(asyncio.run, ask()).result()
+    answer = run_async(ask())
     assert answer.status_code == 200
     return answer.headers["set-cookie"]
 
