@@ -307,5 +307,6 @@ def test_a_long_command_shows_progress_and_a_stop_finishes_or_rolls_it_back(fres
         assert json.loads(out)["added"] == 60_000
         assert after == before + 60_000
     else:
-        assert "The server stopped before the command ended" in err
-        assert after == before
+        assert "The server stopped before the command's result came back" in err
+        # The answer may be cut after the COMMIT: whole or nothing, never half.
+        assert after in (before, before + 60_000)
