@@ -36,13 +36,13 @@ from urllib.parse import urlencode
 
 from kernel.actor import Actor, Role
 from kernel.clock import TOKYO, Clock
-from kernel.config import setting
 from kernel.errors import Conflict, InvalidInput, ManabiError, Message, NotFound
 from kernel.i18n import Translator, load_catalogue
 from kernel.outbox import Mail, enqueue
 from kernel.provided import provided
 from kernel.store import Store
 from portal.services import accounts, retention
+from portal.services.notify import base_url
 
 CONFIRM_VALID = timedelta(hours=24)
 RESET_VALID = timedelta(minutes=30)
@@ -128,10 +128,6 @@ def _catalogue():
 
 def translator(lang: str) -> Translator:
     return Translator(lang, _catalogue())
-
-
-def base_url() -> str:
-    return (setting("BASE_URL", "http://localhost:8501") or "http://localhost:8501").rstrip("/")
 
 
 def page_url(page: str, lang: str, **query: str) -> str:
