@@ -91,7 +91,7 @@ def init(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
 
 
 def _load_demo(db: Path | None, scale: str, t: Translator | None = None):
-    from data.demo import load_demo
+    from portal.demo_city import load_demo
 
     def say(module: str) -> None:
         if t is not None:

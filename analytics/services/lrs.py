@@ -18,7 +18,6 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TypeVar
 
 import duckdb
@@ -614,13 +613,6 @@ def write_statements(store: Store, work: Callable[[duckdb.DuckDBPyConnection], T
     with store.lock("analytics.statements"), stored_ids.kept_for(store):
         return store.write(work)
 
-
-def import_jsonl(store: Store, clock: Clock, actor: Actor, path: Path,
-                 progress: Callable[[str, int], None] | None = None) -> dict:
-    """Load a JSONL file of statements, all or nothing (see analytics.services.bulk)."""
-    from analytics.services import bulk
-
-    return bulk.import_jsonl(store, clock, actor, path, progress)
 
 
 # --- reading ---------------------------------------------------------------------------------

@@ -10,9 +10,9 @@ from datetime import timedelta
 import pytest
 
 from analytics.services import lrs
-from data.roster_bundle import make_city, small_plan, write_bundle
 from kernel.actor import SYSTEM
 from kernel.errors import InvalidInput, PermissionDenied
+from portal.roster_bundle import make_city, small_plan, write_bundle
 from portal.services import accounts, roster
 from portal.services.oneroster_spec import COLUMNS
 from school_ict.services import registry
