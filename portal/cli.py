@@ -338,19 +338,11 @@ def bench(
          + [f"{f.module:<16} {f.name:<{width}} {f.figure:>12,.2f} {f.unit:<10} {f.goal}" for f in figures])
 
 
-def _meetings_cli() -> typer.Typer:
-    # Online rooms serve courses and schools' online classes; their sessions live in
-    # facilities, so its course part offers the commands and the portal mounts them.
-    from facilities.courses_spec import meetings_cli
-
-    return meetings_cli()
-
-
-app.add_typer(_meetings_cli(), name="meetings")
-
 for _spec in all_modules():
     if _spec.cli:
         app.add_typer(_spec.cli(), name=_spec.cli_name or _spec.name.replace("_", "-"))
+    for _name, _group in _spec.top_cli.items():
+        app.add_typer(_group(), name=_name)
 
 
 def _names_paths(param) -> bool:
