@@ -80,7 +80,7 @@ def _meetings_cli():
 SPEC = ModuleSpec(
     name="facilities",
     package_dir=Path(__file__).resolve().parent,
-    indicators=lazy("facilities.indicators:indicators"),
+    indicators=lazy("facilities.services.indicators:indicators"),
     pages=(*BOOKING_PAGES, *COURSE_PAGES),
     routes=_routes,
     cli=_cli,

@@ -122,6 +122,7 @@ def serve(
 ) -> None:
     """Serve the portal and its HTTP routes (one process)."""
     from kernel.config import load_settings
+    from portal.services import accounts
 
     state = cli_state(ctx)
     served = command_socket.socket_path(load_settings(state.db_path).db_path)
@@ -129,7 +130,7 @@ def serve(
         raise StoreError("cli.already_serving", path=load_settings(state.db_path).db_path)
     runtime = open_runtime(state.db_path)
     db_path = runtime.settings.db_path.resolve()
-    if demo_scale and not runtime.store.scalar("SELECT count(*) FROM portal_users"):
+    if demo_scale and not accounts.count_users(runtime.store):
         typer.echo(state.t("cli.serve_demo", scale=demo_scale))
         _load_demo(state.db_path, demo_scale, state.t)
     # The server opens the file itself: let go of it first.
@@ -166,18 +167,12 @@ def users_add(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Add an account. The password is asked for (never an argument)."""
-    from portal.services import accounts
+    from portal.services import accounts, schools
 
     state = cli_state(ctx)
     store, clock = state.store(), state.clock()
     password = None if no_password else _read_password(state, password_stdin)
-    school_id = None
-    if school:
-        school_id = store.scalar("SELECT id FROM portal_schools WHERE code = ?", [school.upper()])
-        if school_id is None:
-            from kernel.errors import NotFound
-
-            raise NotFound("accounts.no_such_school", school=school)
+    school_id = schools.school_id_for_code(store, school) if school else None
     user_id = accounts.create_user(store, clock, login=login, display_name=name, roles=role,
                                    password=password, email=email, school_id=school_id)
     emit({"id": user_id, "login": login.lower(), "roles": sorted(set(role))}, as_json=as_json,
