@@ -6,7 +6,7 @@ import polars as pl
 import streamlit as st
 
 from kernel.errors import ManabiError
-from kernel.ui import page_context, show_error
+from kernel.ui import page_context, show_chart, show_error
 from school_ict.pages._shared import class_label, device_frame_table, device_table, pick_school
 from school_ict.services import dashboard, labels, registry, usage
 
@@ -107,9 +107,9 @@ with tabs[3]:
     if weekly:
         frame = pl.DataFrame([{t("ict.usage.week"): w["week"], t("ict.usage.grade"): w["grade"],
                                t("ict.usage.minutes"): w["minutes_per_day"]} for w in weekly])
-        st.altair_chart(alt.Chart(frame).mark_line(point=True).encode(
+        show_chart(ctx, alt.Chart(frame).mark_line(point=True).encode(
             x=alt.X(f"{t('ict.usage.week')}:T"), y=f"{t('ict.usage.minutes')}:Q",
-            color=alt.Color(f"{t('ict.usage.grade')}:O")), use_container_width=True)
+            color=alt.Color(f"{t('ict.usage.grade')}:O")))
     else:
         st.info(t("ui.none"))
 

@@ -6,7 +6,7 @@ import polars as pl
 import streamlit as st
 
 from kernel.errors import ManabiError
-from kernel.ui import md_escape, page_context, show_error
+from kernel.ui import md_escape, page_context, show_chart, show_error
 from school_ict.pages._shared import pick_school
 from school_ict.services import repairs
 
@@ -79,5 +79,5 @@ with breakage_tab:
             x=alt.X(f"{t('ict.col.term')}:N", sort=None, axis=alt.Axis(labelAngle=0)),
             xOffset=f"{t('ict.col.model')}:N", y=f"{t('ict.col.breakage')}:Q", color=f"{t('ict.col.model')}:N",
             tooltip=[t("ict.col.term"), t("ict.col.model"), t("ict.col.repairs"), t("ict.col.breakage")])
-        st.altair_chart(chart, use_container_width=True)
+        show_chart(ctx, chart)
     st.dataframe(table, hide_index=True)

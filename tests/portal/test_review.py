@@ -44,7 +44,7 @@ def test_csv_has_both_years_in_japanese_with_a_bom():
     text = review.as_csv(ROWS, 2026, t).decode("utf-8")
     assert text.startswith("\ufeff施策,指標,単位,2026 年度,2025 年度,目標")
     # The comma in the unit is quoted.
-    assert '4-2-5,ICTを活用した生涯学習事業の推進,"市民1,000人あたり",120.0,95.5,150.0' in text
+    assert '4-2-5,ICTを活用した生涯学習事業の推進,"市民1,000人あたり",120,95.5,150' in text
     assert ROWS[0].change == pytest.approx(24.5)
     assert ROWS[1].change is None
 
