@@ -36,7 +36,8 @@ if rows:
         year = totals.setdefault(r["fiscal_year"], [0, 0])
         year[0] += r["devices"]
         year[1] += r["cost"]
-    for year, (devices, cost) in sorted(totals.items()):
+    for year in planning.plan_years(rows):
+        devices, cost = totals.get(year, (0, 0))
         st.markdown("- " + t("ict.replacement.total", year=year, devices=t.number(devices), cost=t.money(cost)))
 
     def school_name(school: dict) -> str:
