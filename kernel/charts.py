@@ -99,7 +99,8 @@ def chart_config(lang: str) -> dict:
 def localized(chart: alt.TopLevelMixin, lang: str) -> alt.TopLevelMixin:
     """`chart` with the page language's locale, date labels and colour-blind-safe ranges.
     Apply it to the top-level chart (a layer or concatenation, not its parts)."""
-    return chart.configure(**chart_config(lang))
+    # SVG, not canvas: axis labels and titles are text that screen readers (and tests) can read.
+    return chart.configure(**chart_config(lang)).properties(usermeta={"embedOptions": {"renderer": "svg"}})
 
 
 def mastery_scale(low: float = 0.5) -> alt.Scale:
