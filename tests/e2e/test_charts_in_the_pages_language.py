@@ -79,5 +79,5 @@ def test_choosing_a_row_of_the_device_list_opens_the_device(server, page: Page, 
     page.mouse.click(box["x"] + 14, box["y"] + 35 + 17)
     expect(page).to_have_url(re.compile(r"/device\?tag=" + re.escape(first_tag)), timeout=30_000)
     expect(page.get_by_role("heading", name="端末の詳細と履歴")).to_be_visible(timeout=30_000)
-    expect(page.get_by_label("管理番号")).to_have_value(first_tag)
+    expect(page.get_by_role("textbox", name="管理番号")).to_have_value(first_tag)
     page.screenshot(path=artifacts / "charts-device-from-list.png", full_page=True)
