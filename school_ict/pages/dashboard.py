@@ -76,17 +76,18 @@ with tabs[0]:
                                    file_name="asset-labels.pdf", mime="application/pdf", icon=":material/qr_code_2:")
 
 with tabs[1]:
+    school_label = school_names(ctx)
     st.caption(t("ict.dashboard.readiness_help"))
     rows = dashboard.class_readiness(ctx.store, ctx.clock, ctx.actor, school_id)
     st.dataframe(
-        [{t("ict.col.school"): r["school_code"], t("ict.col.class"): class_label(t, r["grade"], r["class_name"]),
+        [{t("ict.col.school"): school_label.get(r["school_code"], r["school_code"]), t("ict.col.class"): class_label(t, r["grade"], r["class_name"]),
           t("ict.col.pupils"): r["pupils"], t("ict.col.ready"): r["ready"],
           t("ict.col.ready_share"): t.percent(r["ready"] / r["pupils"]) if r["pupils"] else "—",
           t("ict.col.not_seen"): r["not_seen"]} for r in rows],
         hide_index=True)
     # One class: its pupils (pseudonyms) and the tablet each holds today.
     if rows:
-        labels_by_room = {r["classroom_id"]: f"{r['school_code']} {class_label(t, r['grade'], r['class_name'])}"
+        labels_by_room = {r["classroom_id"]: f"{school_label.get(r['school_code'], r['school_code'])} {class_label(t, r['grade'], r['class_name'])}"
                           for r in rows}
         room = st.selectbox(t("ict.usage.class_pupils"), list(labels_by_room), format_func=labels_by_room.get,
                             key="ict_class_pupils")
