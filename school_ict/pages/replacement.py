@@ -64,7 +64,7 @@ if rows:
                 scale=alt.Scale(domain=[year_label(y) for y in planning.plan_years(rows)])),
         y=alt.Y("sum(cost):Q", title=t("ict.replacement.cost_yen")),
         color=alt.Color("school:N", title=t("ict.col.school"), sort=schools,
-                        scale=alt.Scale(domain=schools, range=colours)),
+                        scale=alt.Scale(domain=schools, range=colours), legend=alt.Legend(labelLimit=280)),
         order=alt.Order("school_rank:Q"),
         tooltip=[alt.Tooltip("year:N", title=t("ict.col.fiscal_year")),
                  alt.Tooltip("school:N", title=t("ict.col.school")),
