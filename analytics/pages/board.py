@@ -32,7 +32,7 @@ show_chart(
         x=alt.X("unit:N", title=t("analytics.dash.unit"), sort=None, axis=alt.Axis(labelAngle=-30, labelLimit=200)),
         y=alt.Y("school:N", title=t("analytics.board.school"), axis=alt.Axis(labelOverlap=False, labelLimit=320)),
         color=alt.Color("mastery:Q", title=t("analytics.dash.mastery"),
-                        scale=mastery_scale(dashboards.LOW_MASTERY)),
+                        scale=mastery_scale(dashboards.LOW_MASTERY), legend=alt.Legend(format=".0%")),
         tooltip=[alt.Tooltip("school:N", title=t("analytics.board.school")),
                  alt.Tooltip("unit:N", title=t("analytics.dash.unit")),
                  alt.Tooltip("mastery:Q", title=t("analytics.dash.mastery"), format=".0%"),

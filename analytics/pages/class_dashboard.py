@@ -69,7 +69,8 @@ with tab_mastery:
                           axis=alt.Axis(labelAngle=-30, labelLimit=160)),
                 y=alt.Y("learner_id:N", title=t("analytics.dash.pupil"),
                           axis=alt.Axis(labelOverlap=False, labelLimit=260)),
-                color=alt.Color("mastery:Q", title=t("analytics.dash.mastery"), scale=mastery_colours),
+                color=alt.Color("mastery:Q", title=t("analytics.dash.mastery"), scale=mastery_colours,
+                                legend=alt.Legend(format=".0%")),
                 tooltip=[alt.Tooltip("learner_id:N", title=t("analytics.dash.pupil")),
                          alt.Tooltip("unit:N", title=t("analytics.dash.unit")),
                          alt.Tooltip("mastery:Q", title=t("analytics.dash.mastery"), format=".0%"),
@@ -98,12 +99,15 @@ with tab_mastery:
                 x=alt.X("unit:N", title=t("analytics.dash.unit"), sort=None,
                           axis=alt.Axis(labelAngle=-30, labelLimit=160)),
                 y=alt.Y("class_name:N", title=t("analytics.dash.class")),
-                color=alt.Color("mastery:Q", title=t("analytics.dash.mastery"), scale=mastery_colours),
+                color=alt.Color("mastery:Q", title=t("analytics.dash.mastery"), scale=mastery_colours,
+                                legend=alt.Legend(format=".0%")),
                 tooltip=[alt.Tooltip("unit:N", title=t("analytics.dash.unit")),
                          alt.Tooltip("mastery:Q", title=t("analytics.dash.mastery"), format=".0%"),
                          alt.Tooltip("completion:Q", title=t("analytics.dash.completion"), format=".0%"),
                          alt.Tooltip("pupils:Q", title=t("analytics.dash.pupils"))],
             ))
+    else:
+        st.info(t("analytics.dash.no_data"))
 
 with tab_scores:
     scores = dashboards.score_distribution(ctx.store, ctx.actor, grade, class_name, ctx.lang)

@@ -30,6 +30,8 @@ if per_month:
         y=alt.Y("views:Q", title=t("archive.report.views")),
     )
     show_chart(ctx, chart)
+else:
+    st.info(t("archive.report.no_views"))
 st.dataframe(
     [{t("archive.field.identifier"): r.identifier, t("archive.field.title"): r.title(ctx.lang),
       t("archive.report.views"): r.views} for r in per_item],

@@ -23,6 +23,10 @@ except ManabiError as exc:
     show_error(ctx, exc)
     st.stop()
 
+if not rows:
+    st.info(t("occupancy.no_rooms"))
+    st.stop()
+
 frame = pd.DataFrame([{
     "facility": r.facility_ja if lang == "ja" else r.facility_en,
     "room": f"{r.facility_ja if lang == 'ja' else r.facility_en} {r.room_ja if lang == 'ja' else r.room_en}",

@@ -24,7 +24,10 @@ chart = alt.Chart(per_day).mark_bar().encode(
     y=alt.Y("loans:Q", title=t("circulation.loans")),
     tooltip=[alt.Tooltip("day:T", title=t("circulation.day")), alt.Tooltip("loans:Q", title=t("circulation.loans"))],
 )
-show_chart(ctx, chart)
+if per_day["loans"].sum():
+    show_chart(ctx, chart)
+else:
+    st.info(t("circulation.no_loans"))
 
 st.subheader(t("circulation.queues"))
 if not stats.queues:

@@ -140,7 +140,7 @@ with tabs[3]:
             x=alt.X(f"{t('ict.usage.week')}:T"), y=f"{t('ict.usage.minutes')}:Q",
             color=alt.Color(f"{t('ict.usage.grade')}:O")))
     else:
-        st.info(t("ui.none"))
+        st.info(t("ict.usage.no_data"))
 
 if len(tabs) > 4:
     with tabs[4]:

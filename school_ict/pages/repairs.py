@@ -81,4 +81,6 @@ with breakage_tab:
             xOffset=f"{t('ict.col.model')}:N", y=f"{t('ict.col.breakage')}:Q", color=f"{t('ict.col.model')}:N",
             tooltip=[t("ict.col.term"), t("ict.col.model"), t("ict.col.repairs"), t("ict.col.breakage")])
         show_chart(ctx, chart)
+    else:
+        st.info(t("ict.repairs.no_breakage"))
     st.dataframe(table, hide_index=True)
