@@ -19,6 +19,7 @@ SPEC = ModuleSpec(
         "school_ict.classrooms": lazy("school_ict.services.rosters:classrooms_with_readiness"),
         "school_ict.pupils": lazy("school_ict.services.rosters:pupils_with_readiness"),
         "school_ict.repair_weeks": lazy("school_ict.services.rosters:repair_weeks"),
+        "school_ict.repair_spans": lazy("school_ict.services.rosters:repair_spans"),
         # The portal's school roster import: classrooms, pupils, tablets of leavers to return.
         "school_ict.apply_roster": lazy("school_ict.services.rosters:apply_roster"),
         # The retention rule for what the registry keeps of a pupil who left (portal retention).
