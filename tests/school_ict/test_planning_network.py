@@ -132,7 +132,7 @@ def test_devices_past_end_of_support_need_attention(store, clock, fleet):
 
 
 def _indicator(store, clock, key):
-    from school_ict.indicators import indicators
+    from school_ict.services.indicators import indicators
 
     return next(i for i in indicators(store, clock) if i.key == key)
 
