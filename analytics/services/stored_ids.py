@@ -56,6 +56,22 @@ class StoredIds:
         found = cur.execute(f"SELECT hash(id::UUID) AS h, n FROM {incoming}").fetchnumpy()
         batch, places = np.asarray(found["h"], dtype=np.uint64), np.asarray(found["n"])
         self.batch_hashes = batch
+        maybe = self._maybe(batch)
+        if not maybe.any():
+            return []
+        return [r[0] for r in cur.execute(f"SELECT DISTINCT id FROM {incoming} WHERE n IN (SELECT unnest(?))",
+                                          [places[maybe].tolist()]).fetchall()]
+
+    def maybe_among(self, cur, shape: tuple[int, int], hashes: np.ndarray) -> np.ndarray:
+        """For a batch whose ids' hashes (DuckDB's hash() of each UUID) and the table's shape
+        (see _shape) the caller read in its transaction: which of them may be stored already.
+        (The live writer reads them with its other facts in one query: lrs.insert_live.)"""
+        if shape != self.describes:
+            self._read(cur)
+        self.batch_hashes = hashes
+        return self._maybe(hashes)
+
+    def _maybe(self, batch: np.ndarray) -> np.ndarray:
         maybe = np.zeros(len(batch), dtype=bool)
         for run in self.runs:
             at = np.minimum(np.searchsorted(run, batch), len(run) - 1)
@@ -63,10 +79,7 @@ class StoredIds:
         if self.few:
             maybe |= (np.fromiter((int(h) in self.few for h in batch), dtype=bool, count=len(batch))
                       if len(batch) <= FEW else np.isin(batch, np.fromiter(self.few, dtype=np.uint64)))
-        if not maybe.any():
-            return []
-        return [r[0] for r in cur.execute(f"SELECT DISTINCT id FROM {incoming} WHERE n IN (SELECT unnest(?))",
-                                          [places[maybe].tolist()]).fetchall()]
+        return maybe
 
     def add(self, cur, fresh: str, whole_batch: bool, count: int, last_seq: int) -> None:
         """The ids of table `fresh`, just inserted: count statements, the last with last_seq
