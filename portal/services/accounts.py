@@ -315,6 +315,13 @@ def start_session(store: Store, clock: Clock, user_id: int) -> str:
     return token
 
 
+def demo_session(store: Store, clock: Clock, login: str) -> str | None:
+    """A session of the demo account `login` (a demo database's, is_demo) as if it had signed in,
+    for benchmarks that open signed-in pages; None when there is no such demo account."""
+    found = store.query("SELECT id FROM portal_users WHERE login = ? AND is_demo AND NOT disabled", [login])
+    return start_session(store, clock, found[0][0]) if found else None
+
+
 def resume_session(store: Store, clock: Clock, token: str) -> Actor:
     """The session's actor, if it is still open and was used in the last 30 minutes."""
     now = clock.now()

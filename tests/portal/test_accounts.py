@@ -187,3 +187,14 @@ def test_an_oidc_only_account_cannot_sign_in_with_a_password(store, clock, schoo
                          email="jiro@school.example.jp", school_id=school_id)
     with pytest.raises(accounts.BadCredentials):
         accounts.authenticate(store, clock, "jiro", "")
+
+
+def test_a_demo_session_is_made_only_for_a_demo_account(store, clock, teacher, school_id):
+    """What the live benchmark signs in with (portal.demo_session): never a real account."""
+    accounts.create_user(store, clock, login="demo-teacher", display_name="デモ 先生", roles=["teacher"],
+                         password=PASSWORD, school_id=school_id, is_demo=True)
+    token = accounts.demo_session(store, clock, "demo-teacher")
+    assert accounts.resume_session(store, clock, token).login == "demo-teacher"
+    assert accounts.demo_session(store, clock, "hanako") is None  # a real account
+    assert accounts.demo_session(store, clock, "nobody") is None
+    assert store.scalar("SELECT count(*) FROM portal_sessions") == 1
