@@ -358,15 +358,7 @@ def insert_incoming(cur, incoming: str, client_id: int, now: datetime,
         return f"{incoming} JOIN {texts_as_sent()} r USING (n)" if texts_as_sent else incoming
 
     batch_size, distinct_ids = cur.execute(f"SELECT count(*), count(DISTINCT id) FROM {incoming}").fetchone()
-    # The same id twice in one batch: fine when the content is the same (kept once).
-    doubled = [i for (i,) in cur.execute(
-        f"SELECT id::VARCHAR FROM {incoming} GROUP BY id HAVING count(*) > 1").fetchall()] if distinct_ids < batch_size else []
-    if doubled:
-        texts_of = cur.execute(f"SELECT id::VARCHAR, list(raw) FROM {with_texts()} "
-                               f"WHERE id::VARCHAR IN (SELECT unnest(?::VARCHAR[])) GROUP BY id", [doubled]).fetchall()
-        for statement_id, sent in texts_of:
-            if not all(same_content(sent[0], other) for other in sent[1:]):
-                raise InvalidStatement("id", "batch_twice", id=str(statement_id))
+    doubled = _doubled_in_batch(cur, incoming, with_texts) if distinct_ids < batch_size else []
     # The stored statements with an id of the batch. A batch of an app's size names its ids as
     # literals (DuckDB then compares each stored id with a small set); a bulk file joins.
     small = distinct_ids <= POINT_LOOKUPS
@@ -377,20 +369,8 @@ def insert_incoming(cur, incoming: str, client_id: int, now: datetime,
     existing = _stored_of_batch(cur, incoming, of_batch, small)
     all_stored = len(existing) == distinct_ids  # a batch sent again: nothing to add, only to compare
     if existing:
-        stored_texts = texts.fetch(cur, existing.values())
-        where, params = ("", []) if all_stored else (
-            "WHERE id::VARCHAR IN (SELECT unnest(?::VARCHAR[]))", [list(existing)])
-        for statement_id, raw in cur.execute(f"SELECT id::VARCHAR, raw FROM {with_texts()} {where}", params).fetchall():
-            if not same_content(raw, stored_texts[existing[statement_id]]):
-                raise StatementConflict(id=str(statement_id))
-    targets = [r[0] for r in cur.execute(f"SELECT DISTINCT voids_id FROM {incoming} WHERE voids_id IS NOT NULL")
-               .fetchall()]
-    voids_voiding = cur.execute(
-        f"SELECT id FROM analytics_statements WHERE id IN ({_uuid_list(targets)}) AND voids_id IS NOT NULL "
-        f"UNION ALL SELECT i.voids_id::UUID FROM {incoming} i JOIN {incoming} j ON j.id::VARCHAR = i.voids_id "
-        f"WHERE j.voids_id IS NOT NULL LIMIT 1", _uuid_params(targets)).fetchone() if targets else None
-    if voids_voiding:
-        raise InvalidStatement("object.id", "void_voiding")
+        _compare_with_stored(cur, existing, with_texts, all_stored)
+    targets = _voided_by_batch(cur, incoming)
     # The new statements, numbered 0, 1, … again when some are left out (their seqs follow on).
     fresh = incoming
     if (existing or doubled) and not all_stored:
@@ -403,20 +383,8 @@ def insert_incoming(cur, incoming: str, client_id: int, now: datetime,
         cur.execute(f"SELECT count(*) FROM {fresh}").fetchone()[0]
     if count:
         first = next_seq(cur)
-        roster = "i" if rows else "l"
-        # Literals, not parameters: DuckDB imports pandas to convert any parameter (0.3 s of
-        # CPU the first time in a process, which a bulk import from the command line paid).
-        stored = f"{_sql_text(now.isoformat())}::TIMESTAMPTZ"
-        cur.execute(
-            f"""INSERT INTO analytics_statements
-                SELECT i.id::UUID, {first} + i.n, {stored}, coalesce(i.ts, {stored}), {int(client_id)},
-                       i.actor_key, i.learner_id, {roster}.school_id, {roster}.grade, {roster}.class_name, i.verb_id,
-                       i.object_type, i.object_id, i.activity_name, i.unit_code, i.score_scaled, i.success,
-                       i.completion, i.duration_s, i.registration::UUID, i.voids_id::UUID, false,
-                       nullif(i.version, '1.0.0'), NULL, i.actor_name, i.definition
-                FROM {(rows or incoming) if fresh == incoming else fresh} i
-                     {"" if rows else "LEFT JOIN analytics_learners l ON l.learner_id = i.learner_id"}
-                ORDER BY {roster}.school_id, {roster}.grade, {roster}.class_name, coalesce(i.ts, {stored})""")
+        _insert_rows(cur, (rows or incoming) if fresh == incoming else fresh, first, client_id, now,
+                     placed=rows is not None)
         if (kept := stored_ids.in_use()) is not None:
             kept.add(cur, fresh, whole_batch=fresh == incoming, count=count, last_seq=first + count - 1, voids=targets)
         if fresh == incoming and texts_in_order is not None:
@@ -429,9 +397,69 @@ def insert_incoming(cur, incoming: str, client_id: int, now: datetime,
             texts.save(cur, f"(SELECT {first} + n AS seq, raw FROM {fresh})")
     if fresh != incoming:
         cur.execute("DROP TABLE statements_fresh")
-    # Voiding: the statements this batch voids, and statements of this batch that a voiding
-    # statement stored earlier had named before they arrived. (voids_id has no index, but its
-    # row groups are mostly all NULL, which DuckDB's statistics skip.)
+    _mark_voided(cur, incoming, of_batch, small, targets)
+
+
+def _doubled_in_batch(cur, incoming: str, with_texts: Callable[[], str]) -> list[str]:
+    """Ids given twice in one batch: fine when the content is the same (kept once), else
+    InvalidStatement."""
+    doubled = [i for (i,) in cur.execute(
+        f"SELECT id::VARCHAR FROM {incoming} GROUP BY id HAVING count(*) > 1").fetchall()]
+    if doubled:
+        texts_of = cur.execute(f"SELECT id::VARCHAR, list(raw) FROM {with_texts()} "
+                               f"WHERE id::VARCHAR IN (SELECT unnest(?::VARCHAR[])) GROUP BY id", [doubled]).fetchall()
+        for statement_id, sent in texts_of:
+            if not all(same_content(sent[0], other) for other in sent[1:]):
+                raise InvalidStatement("id", "batch_twice", id=str(statement_id))
+    return doubled
+
+
+def _compare_with_stored(cur, existing: dict[str, int], with_texts: Callable[[], str], all_stored: bool) -> None:
+    """StatementConflict when an id of the batch is stored with other content."""
+    stored_texts = texts.fetch(cur, existing.values())
+    where, params = ("", []) if all_stored else ("WHERE id::VARCHAR IN (SELECT unnest(?::VARCHAR[]))", [list(existing)])
+    for statement_id, raw in cur.execute(f"SELECT id::VARCHAR, raw FROM {with_texts()} {where}", params).fetchall():
+        if not same_content(raw, stored_texts[existing[statement_id]]):
+            raise StatementConflict(id=str(statement_id))
+
+
+def _voided_by_batch(cur, incoming: str) -> list:
+    """The ids the batch's voiding statements name; InvalidStatement when one names a voiding
+    statement (stored, or of the same batch)."""
+    targets = [r[0] for r in cur.execute(f"SELECT DISTINCT voids_id FROM {incoming} WHERE voids_id IS NOT NULL")
+               .fetchall()]
+    voids_voiding = cur.execute(
+        f"SELECT id FROM analytics_statements WHERE id IN ({_uuid_list(targets)}) AND voids_id IS NOT NULL "
+        f"UNION ALL SELECT i.voids_id::UUID FROM {incoming} i JOIN {incoming} j ON j.id::VARCHAR = i.voids_id "
+        f"WHERE j.voids_id IS NOT NULL LIMIT 1", _uuid_params(targets)).fetchone() if targets else None
+    if voids_voiding:
+        raise InvalidStatement("object.id", "void_voiding")
+    return targets
+
+
+def _insert_rows(cur, source: str, first: int, client_id: int, now: datetime, *, placed: bool) -> None:
+    """The statements of `source` as seqs first, first + 1, … (by n), sorted by class for the
+    dashboards' scans; `placed`: source carries each learner's roster place, else it is looked up."""
+    roster = "i" if placed else "l"
+    # Literals, not parameters: DuckDB imports pandas to convert any parameter (0.3 s of
+    # CPU the first time in a process, which a bulk import from the command line paid).
+    stored = f"{_sql_text(now.isoformat())}::TIMESTAMPTZ"
+    cur.execute(
+        f"""INSERT INTO analytics_statements
+            SELECT i.id::UUID, {first} + i.n, {stored}, coalesce(i.ts, {stored}), {int(client_id)},
+                   i.actor_key, i.learner_id, {roster}.school_id, {roster}.grade, {roster}.class_name, i.verb_id,
+                   i.object_type, i.object_id, i.activity_name, i.unit_code, i.score_scaled, i.success,
+                   i.completion, i.duration_s, i.registration::UUID, i.voids_id::UUID, false,
+                   nullif(i.version, '1.0.0'), NULL, i.actor_name, i.definition
+            FROM {source} i
+                 {"" if placed else "LEFT JOIN analytics_learners l ON l.learner_id = i.learner_id"}
+            ORDER BY {roster}.school_id, {roster}.grade, {roster}.class_name, coalesce(i.ts, {stored})""")
+
+
+def _mark_voided(cur, incoming: str, of_batch: str, small: bool, targets: list) -> None:
+    """Voiding: the statements this batch voids, and statements of this batch that a voiding
+    statement stored earlier had named before they arrived. (voids_id has no index, but its
+    row groups are mostly all NULL, which DuckDB's statistics skip.)"""
     if small:
         voided_before = [r[0] for r in cur.execute(
             f"SELECT voids_id FROM analytics_statements WHERE voids_id {of_batch}").fetchall()]
@@ -443,7 +471,7 @@ def insert_incoming(cur, incoming: str, client_id: int, now: datetime,
         voided_before = [r[0] for r in cur.execute(
             f"SELECT id::VARCHAR FROM {incoming} WHERE id::VARCHAR IN (SELECT unnest(?::VARCHAR[]))", [named]
         ).fetchall()] if named else []
-    targets += [str(v) for v in voided_before]
+    targets = targets + [str(v) for v in voided_before]
     if targets:
         cur.execute(f"UPDATE analytics_statements SET voided = true WHERE id IN ({_uuid_list(targets)}) "
                     "AND NOT voided AND voids_id IS NULL", _uuid_params(targets))

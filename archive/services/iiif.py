@@ -97,12 +97,40 @@ def manifest(store: Store, base: str, item_id: int) -> dict:
     item = items.get_item(store, ANONYMOUS, item_id)
     base = base.rstrip("/")
     urls = item_urls(base, item.id)
-    type_ja, type_en = TYPE_LABELS[item.type]
-    metadata = [e for e in (
+    document: dict = {
+        "@context": CONTEXT,
+        "id": urls["manifest"],
+        "type": "Manifest",
+        "label": _lang(item.title_ja, item.title_en),
+        "metadata": _metadata(item),
+        "rights": item.rights,
+        "requiredStatement": {
+            "label": {"ja": ["提供"], "en": ["Attribution"]},
+            "value": {"ja": [f"{PROVIDER_NAME['ja']}（{rights.short_name(item.rights)}）"],
+                      "en": [f"{PROVIDER_NAME['en']} ({rights.short_name(item.rights)})"]},
+        },
+        "provider": [{
+            "id": f"{base}/archive",
+            "type": "Agent",
+            "label": {"ja": [PROVIDER_NAME["ja"]], "en": [PROVIDER_NAME["en"]]},
+            "homepage": [{"id": f"{base}/archive", "type": "Text", "label": {"ja": ["学び デジタルアーカイブ"],
+                          "en": ["Manabi digital archive"]}, "format": "text/html"}],
+        }],
+        "homepage": [{"id": urls["page"], "type": "Text", "label": _lang(item.title_ja, item.title_en),
+                      "format": "text/html"}],
+        "items": _canvases(item, base, urls["manifest"]),
+    }
+    document.update(_optional_parts(item, base, urls["manifest"]))
+    return document
+
+
+def _metadata(item) -> list[dict]:
+    """The label/value pairs a viewer lists beside the images, in Japanese and English."""
+    return [e for e in (
         _entry("identifier", item.identifier),
         _entry("creator", item.creator_ja, item.creator_en),
         _entry("date", item.date_text),
-        _entry("type", type_ja, type_en),
+        _entry("type", *TYPE_LABELS[item.type]),
         _entry("subject", "、".join(item.subjects_ja) or None, "; ".join(item.subjects_en) or None),
         _entry("format", item.format),
         _entry("source", item.source),
@@ -113,9 +141,13 @@ def manifest(store: Store, base: str, item_id: int) -> dict:
         _entry("relation", "、".join(r.title_ja for r in item.related) or None,
                "; ".join(r.title("en") for r in item.related) or None),
     ) if e]
+
+
+def _canvases(item, base: str, manifest_url: str) -> list[dict]:
+    """One canvas per image, each painted by its level-0 image service."""
     canvases = []
     for n, medium in enumerate(item.images, start=1):
-        canvas_id = f"{urls['manifest'].rsplit('/', 1)[0]}/canvas/{n}"
+        canvas_id = f"{manifest_url.rsplit('/', 1)[0]}/canvas/{n}"
         label = _lang(medium.label_ja, medium.label_en) if (medium.label_ja or medium.label_en) else {"none": [str(n)]}
         canvases.append({
             "id": canvas_id,
@@ -140,29 +172,12 @@ def manifest(store: Store, base: str, item_id: int) -> dict:
             }],
             **({"rights": medium.rights} if medium.rights != item.rights else {}),
         })
-    document: dict = {
-        "@context": CONTEXT,
-        "id": urls["manifest"],
-        "type": "Manifest",
-        "label": _lang(item.title_ja, item.title_en),
-        "metadata": metadata,
-        "rights": item.rights,
-        "requiredStatement": {
-            "label": {"ja": ["提供"], "en": ["Attribution"]},
-            "value": {"ja": [f"{PROVIDER_NAME['ja']}（{rights.short_name(item.rights)}）"],
-                      "en": [f"{PROVIDER_NAME['en']} ({rights.short_name(item.rights)})"]},
-        },
-        "provider": [{
-            "id": f"{base}/archive",
-            "type": "Agent",
-            "label": {"ja": [PROVIDER_NAME["ja"]], "en": [PROVIDER_NAME["en"]]},
-            "homepage": [{"id": f"{base}/archive", "type": "Text", "label": {"ja": ["学び デジタルアーカイブ"],
-                          "en": ["Manabi digital archive"]}, "format": "text/html"}],
-        }],
-        "homepage": [{"id": urls["page"], "type": "Text", "label": _lang(item.title_ja, item.title_en),
-                      "format": "text/html"}],
-        "items": canvases,
-    }
+    return canvases
+
+
+def _optional_parts(item, base: str, manifest_url: str) -> dict:
+    """What an item has only sometimes: summary, thumbnail, date, place, links, collections."""
+    document: dict = {}
     summary_ja, summary_en = text.rich_to_plain(item.description_ja), text.rich_to_plain(item.description_en)
     if summary_ja or summary_en:
         document["summary"] = _lang(summary_ja or None, summary_en or None)
@@ -173,10 +188,10 @@ def manifest(store: Store, base: str, item_id: int) -> dict:
         document["navDate"] = f"{item.year_from:04d}-01-01T00:00:00+09:00"
     if item.place:
         document["navPlace"] = {
-            "id": f"{urls['manifest']}/place",
+            "id": f"{manifest_url}/place",
             "type": "FeatureCollection",
             "features": [{
-                "id": f"{urls['manifest']}/place/1",
+                "id": f"{manifest_url}/place/1",
                 "type": "Feature",
                 "properties": {"label": _lang(item.place.name_ja, item.place.name_en)},
                 "geometry": {"type": "Point", "coordinates": [item.place.longitude, item.place.latitude]},

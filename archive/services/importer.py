@@ -77,6 +77,32 @@ def import_csv(store: Store, clock: Clock, actor: Actor, data: bytes, *,
     """Check every row, then store them all in one transaction; or store nothing and
     raise ImportRejected naming every bad row (line, reason)."""
     actor.require(Role.CURATOR)
+    header, records = _records(data)
+    set_ids = {slug: sid for sid, slug in store.query("SELECT id, slug FROM archive_sets")}
+    taken = {identifier for (identifier,) in store.query("SELECT identifier FROM archive_items")}
+    first_line: dict[str, int] = {}
+    problems: list[RowProblem] = []
+    rows: list[_Row] = []
+    total = len(records)
+    for done, (line_no, cell) in enumerate(records, start=1):
+        if progress and (done % 50 == 0 or done == total):
+            progress(done, total)
+        if "__width__" in cell:
+            problems.append(RowProblem(line_no, "archive.import.bad_width",
+                                       {"found": cell["__width__"], "expected": len(header)}))
+            continue
+        row, found = _checked_row(actor, line_no, cell, set_ids, taken, first_line, read_image)
+        problems += [RowProblem(line_no, key, params) for key, params in found]
+        rows.append(row)
+    if problems:
+        raise ImportRejected(problems, rows=total)
+    item_ids = store.write(lambda cur: _store_rows(cur, clock, actor, rows, set_ids))
+    return ImportResult(len(item_ids), item_ids)
+
+
+def _records(data: bytes) -> tuple[list[str], list[tuple[int, dict]]]:
+    """The header and the non-blank rows by their first line in the file (a row of the
+    wrong width kept as {"__width__": n}); ImportRejected when the file itself is wrong."""
     reader = csv.reader(io.StringIO(_decode(data), newline=""))
     header = [h.strip().lower() for h in next(reader, [])]
     missing = [c for c in REQUIRED if c not in header]
@@ -100,92 +126,84 @@ def import_csv(store: Store, clock: Clock, actor: Actor, data: bytes, *,
         raise ImportRejected([RowProblem(1, "archive.import.empty")], rows=0)
     if len(records) > MAX_ROWS:
         raise ImportRejected([RowProblem(1, "archive.import.too_many", {"max": MAX_ROWS})], rows=len(records))
+    return header, records
 
-    set_ids = {slug: sid for sid, slug in store.query("SELECT id, slug FROM archive_sets")}
-    taken = {identifier for (identifier,) in store.query("SELECT identifier FROM archive_items")}
-    first_line: dict[str, int] = {}
-    problems: list[RowProblem] = []
-    rows: list[_Row] = []
-    total = len(records)
-    for done, (line_no, cell) in enumerate(records, start=1):
-        if progress and (done % 50 == 0 or done == total):
-            progress(done, total)
-        if "__width__" in cell:
-            problems.append(RowProblem(line_no, "archive.import.bad_width",
-                                       {"found": cell["__width__"], "expected": len(header)}))
-            continue
-        row_problems: list[tuple[str, dict]] = []
-        get = lambda name, cell=cell: cell.get(name, "") or ""  # noqa: E731
-        values, found = items.check_input(items.ItemInput(
-            identifier=get("identifier"), title_ja=get("title_ja"), title_en=get("title_en") or None,
-            type=get("type"), rights=get("rights"), date_text=get("date") or None,
-            creator_ja=get("creator_ja") or None, creator_en=get("creator_en") or None,
-            description_ja=get("description_ja") or None, description_en=get("description_en") or None,
-            subjects_ja=_split(get("subjects_ja")), subjects_en=_split(get("subjects_en")),
-            format=get("format") or None, source=get("source") or None, coverage=get("coverage") or None,
-        ))
-        row_problems += found
-        identifier = values["identifier"]
-        if identifier in first_line:
-            row_problems.append(("archive.import.duplicate", {"identifier": identifier, "line": first_line[identifier]}))
-        elif identifier in taken:
-            row_problems.append(("archive.error.identifier_taken", {"identifier": identifier}))
-        first_line.setdefault(identifier, line_no)
 
-        place = None
-        lat, lon = get("latitude"), get("longitude")
-        if lat or lon:
-            lat_n, lon_n = _number(lat), _number(lon)
-            if lat_n is None or lon_n is None or not (-90 <= lat_n <= 90 and -180 <= lon_n <= 180):
-                row_problems.append(("archive.error.bad_coordinates", {"lat": lat or "—", "lon": lon or "—"}))
-            else:
-                place = (get("place_ja") or values["title_ja"] or identifier, get("place_en") or None, lat_n, lon_n)
-        elif get("place_ja"):
-            row_problems.append(("archive.import.place_needs_coordinates", {"place": get("place_ja")}))
+def _checked_row(actor: Actor, line_no: int, cell: dict, set_ids: dict[str, int], taken: set[str],
+                 first_line: dict[str, int], read_image: Callable[[str], bytes | None] | None
+                 ) -> tuple[_Row, list[tuple[str, dict]]]:
+    """One row as it would be stored, and what is wrong with it (key, params) if anything."""
+    row_problems: list[tuple[str, dict]] = []
 
-        status = get("status").lower() or "draft"
-        if status not in IMPORT_STATUSES:
-            row_problems.append(("archive.error.bad_status", {"status": status, "statuses": ", ".join(IMPORT_STATUSES)}))
-        elif status == "published" and not actor.has(Role.CITY_ADMIN):
-            row_problems.append(("archive.import.cannot_publish", {}))
+    def get(name: str) -> str:
+        return cell.get(name, "") or ""
 
-        set_slug = get("set") or None
-        if set_slug and set_slug not in set_ids:
-            row_problems.append(("archive.import.no_set", {"set": set_slug}))
+    values, found = items.check_input(items.ItemInput(
+        identifier=get("identifier"), title_ja=get("title_ja"), title_en=get("title_en") or None,
+        type=get("type"), rights=get("rights"), date_text=get("date") or None,
+        creator_ja=get("creator_ja") or None, creator_en=get("creator_en") or None,
+        description_ja=get("description_ja") or None, description_en=get("description_en") or None,
+        subjects_ja=_split(get("subjects_ja")), subjects_en=_split(get("subjects_en")),
+        format=get("format") or None, source=get("source") or None, coverage=get("coverage") or None,
+    ))
+    row_problems += found
+    identifier = values["identifier"]
+    if identifier in first_line:
+        row_problems.append(("archive.import.duplicate", {"identifier": identifier, "line": first_line[identifier]}))
+    elif identifier in taken:
+        row_problems.append(("archive.error.identifier_taken", {"identifier": identifier}))
+    first_line.setdefault(identifier, line_no)
 
-        made = None
-        image_name = get("image") or None
-        if image_name:
-            content = read_image(image_name) if read_image else None
-            if content is None:
-                row_problems.append(("archive.import.image_missing", {"name": image_name}))
-            else:
-                try:
-                    made = images.renditions(content, image_name)
-                except InvalidInput as exc:
-                    row_problems.append((exc.key, exc.params))
-        problems += [RowProblem(line_no, key, params) for key, params in row_problems]
-        rows.append(_Row(line_no, values, place, status, set_slug, made, image_name))
-    if problems:
-        raise ImportRejected(problems, rows=total)
+    place = None
+    lat, lon = get("latitude"), get("longitude")
+    if lat or lon:
+        lat_n, lon_n = _number(lat), _number(lon)
+        if lat_n is None or lon_n is None or not (-90 <= lat_n <= 90 and -180 <= lon_n <= 180):
+            row_problems.append(("archive.error.bad_coordinates", {"lat": lat or "—", "lon": lon or "—"}))
+        else:
+            place = (get("place_ja") or values["title_ja"] or identifier, get("place_en") or None, lat_n, lon_n)
+    elif get("place_ja"):
+        row_problems.append(("archive.import.place_needs_coordinates", {"place": get("place_ja")}))
 
-    def work(cur) -> list[int]:
-        place_ids: dict[str, int] = {}  # the same place named on many rows: look it up once
-        for row in rows:
-            if row.place:
-                if row.place[0] not in place_ids:
-                    place_ids[row.place[0]] = items.insert_place(cur, *row.place)
-                row.values["place_id"] = place_ids[row.place[0]]
-        ids = items.insert_items_bulk(cur, clock, actor, [(row.values, row.status) for row in rows])
-        for item_id, row in zip(ids, rows, strict=True):
-            if row.image:
-                items.insert_image(cur, clock, actor, item_id, row.image, file_name=row.image_name,
-                                   rights_uri=row.values["rights"])
-        memberships = [(set_ids[row.set_slug], item_id) for item_id, row in zip(ids, rows, strict=True)
-                       if row.set_slug]
-        for set_id, item_id in memberships:
-            items.put_in_set(cur, clock, actor, set_id, item_id)
-        return ids
+    status = get("status").lower() or "draft"
+    if status not in IMPORT_STATUSES:
+        row_problems.append(("archive.error.bad_status", {"status": status, "statuses": ", ".join(IMPORT_STATUSES)}))
+    elif status == "published" and not actor.has(Role.CITY_ADMIN):
+        row_problems.append(("archive.import.cannot_publish", {}))
 
-    item_ids = store.write(work)
-    return ImportResult(len(item_ids), item_ids)
+    set_slug = get("set") or None
+    if set_slug and set_slug not in set_ids:
+        row_problems.append(("archive.import.no_set", {"set": set_slug}))
+
+    made = None
+    image_name = get("image") or None
+    if image_name:
+        content = read_image(image_name) if read_image else None
+        if content is None:
+            row_problems.append(("archive.import.image_missing", {"name": image_name}))
+        else:
+            try:
+                made = images.renditions(content, image_name)
+            except InvalidInput as exc:
+                row_problems.append((exc.key, exc.params))
+    return _Row(line_no, values, place, status, set_slug, made, image_name), row_problems
+
+
+def _store_rows(cur, clock: Clock, actor: Actor, rows: list[_Row], set_ids: dict[str, int]) -> list[int]:
+    """Every checked row, in the caller's one transaction: places once each, items, images, sets."""
+    place_ids: dict[str, int] = {}  # the same place named on many rows: look it up once
+    for row in rows:
+        if row.place:
+            if row.place[0] not in place_ids:
+                place_ids[row.place[0]] = items.insert_place(cur, *row.place)
+            row.values["place_id"] = place_ids[row.place[0]]
+    ids = items.insert_items_bulk(cur, clock, actor, [(row.values, row.status) for row in rows])
+    for item_id, row in zip(ids, rows, strict=True):
+        if row.image:
+            items.insert_image(cur, clock, actor, item_id, row.image, file_name=row.image_name,
+                               rights_uri=row.values["rights"])
+    memberships = [(set_ids[row.set_slug], item_id) for item_id, row in zip(ids, rows, strict=True)
+                   if row.set_slug]
+    for set_id, item_id in memberships:
+        items.put_in_set(cur, clock, actor, set_id, item_id)
+    return ids

@@ -20,6 +20,7 @@ import zipfile
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 from xml.etree import ElementTree
+from xml.etree.ElementTree import Element
 
 import nh3
 
@@ -273,15 +274,8 @@ class EpubArchive:
                 raise EpubRejected("ingest.reason.encrypted")
 
 
-def parse_epub(data: bytes, *, make_thumbnail: bool = True) -> ParsedBook:
-    """Everything the catalogue needs from one EPUB, or EpubRejected saying why not.
-
-    With `make_thumbnail=False` (the import) the cover is only found and its header
-    checked; unless it already is a small JPEG, `cover_image` stays None and the
-    thumbnail is made from `cover_path` when the cover is first shown
-    (catalogue.cover). Decoding a cover costs more than reading the whole book."""
-    book = EpubArchive(data)
-    book.check_not_encrypted()
+def _package(book: EpubArchive) -> tuple[Element, Element, Element, Element]:
+    """The package document's root, metadata, manifest and spine."""
     package = _parse_xml(book.read(book.opf_path), "ingest.reason.bad_package", path=book.opf_path)
     if package.tag != f"{OPF}package":
         raise EpubRejected("ingest.reason.bad_package", path=book.opf_path, detail=package.tag)
@@ -290,21 +284,29 @@ def parse_epub(data: bytes, *, make_thumbnail: bool = True) -> ParsedBook:
     spine_element = package.find(f"{OPF}spine")
     if metadata is None or manifest is None or spine_element is None:
         raise EpubRejected("ingest.reason.bad_package", path=book.opf_path, detail="metadata/manifest/spine")
+    return package, metadata, manifest, spine_element
 
-    # EPUB 3 refines: <meta refines="#id" property="file-as">…</meta>
+
+def _refines(metadata: Element) -> dict[str, dict[str, str]]:
+    """EPUB 3 refines: <meta refines="#id" property="file-as">…</meta>, by element id."""
     refines: dict[str, dict[str, str]] = {}
     for meta in metadata.iter(f"{OPF}meta"):
         target, prop = meta.get("refines", ""), meta.get("property")
         if target.startswith("#") and prop:
             refines.setdefault(target[1:], {}).setdefault(prop, _text(meta))
+    return refines
 
+
+def _title(metadata: Element, refines: dict) -> tuple[str, str | None]:
+    """The main title and its reading (file-as)."""
     titles = [t for t in metadata.findall(f"{DC}title") if _text(t)]
     if not titles:
         raise EpubRejected("ingest.reason.no_title")
     main = next((t for t in titles if refines.get(t.get("id", ""), {}).get("title-type") == "main"), titles[0])
-    title = _text(main)
-    title_reading = refines.get(main.get("id", ""), {}).get("file-as") or main.get(f"{OPF}file-as")
+    return _text(main), refines.get(main.get("id", ""), {}).get("file-as") or main.get(f"{OPF}file-as")
 
+
+def _creators(metadata: Element, refines: dict) -> list[Creator]:
     creators = []
     for element in metadata.findall(f"{DC}creator"):
         name = _text(element)
@@ -312,13 +314,16 @@ def parse_epub(data: bytes, *, make_thumbnail: bool = True) -> ParsedBook:
             refined = refines.get(element.get("id", ""), {})
             creators.append(Creator(name, refined.get("file-as") or element.get(f"{OPF}file-as"),
                                     refined.get("role") or element.get(f"{OPF}role")))
+    return creators
 
+
+def _identifiers(package: Element, metadata: Element, refines: dict) -> tuple[str | None, str | None]:
+    """The book's unique identifier (lower case) and its ISBN, if it names one."""
     identifiers = metadata.findall(f"{DC}identifier")
     unique_id = package.get("unique-identifier")
     main_identifier = next((i for i in identifiers if unique_id and i.get("id") == unique_id),
                            identifiers[0] if identifiers else None)
     identifier = _text(main_identifier).lower() or None
-    isbn = None
     for element in identifiers:
         value = _text(element)
         scheme = (element.get(f"{OPF}scheme") or refines.get(element.get("id", ""), {}).get("identifier-type")
@@ -326,11 +331,12 @@ def parse_epub(data: bytes, *, make_thumbnail: bool = True) -> ParsedBook:
         if "isbn" in value.lower() or scheme == "isbn" or re.fullmatch(r"[0-9Xx -]{10,17}", value):
             isbn = normalise_isbn(value)
             if isbn:
-                break
+                return identifier, isbn
+    return identifier, None
 
-    language = (_text(metadata.find(f"{DC}language")) or "und").lower()
-    description = _text(metadata.find(f"{DC}description"))
 
+def _manifest_items(book: EpubArchive, manifest: Element) -> dict[str, dict[str, str]]:
+    """The manifest's items by id: their path in the archive, media type and properties."""
     items: dict[str, dict[str, str]] = {}
     for item in manifest.findall(f"{OPF}item"):
         href = item.get("href")
@@ -340,7 +346,13 @@ def parse_epub(data: bytes, *, make_thumbnail: bool = True) -> ParsedBook:
                 "type": item.get("media-type", ""),
                 "properties": item.get("properties", ""),
             }
+    return items
 
+
+def _spine(book: EpubArchive, spine_element: Element, items: dict, metadata: Element
+           ) -> tuple[list[str], list[dict], str, str]:
+    """The reading order (paths), each page's kind, fixed layout and spread side, the book's
+    layout (pre-paginated when any page is) and its rendition:spread."""
     layout, book_spread = "reflowable", "auto"
     for meta in metadata.iter(f"{OPF}meta"):
         if meta.get("property") == "rendition:layout" and not meta.get("refines"):
@@ -372,7 +384,26 @@ def parse_epub(data: bytes, *, make_thumbnail: bool = True) -> ParsedBook:
         raise EpubRejected("ingest.reason.no_content")
     if any(page["fixed"] for page in pages):
         layout = "pre-paginated"
+    return spine, pages, layout, book_spread
 
+
+def parse_epub(data: bytes, *, make_thumbnail: bool = True) -> ParsedBook:
+    """Everything the catalogue needs from one EPUB, or EpubRejected saying why not.
+
+    With `make_thumbnail=False` (the import) the cover is only found and its header
+    checked; unless it already is a small JPEG, `cover_image` stays None and the
+    thumbnail is made from `cover_path` when the cover is first shown
+    (catalogue.cover). Decoding a cover costs more than reading the whole book."""
+    book = EpubArchive(data)
+    book.check_not_encrypted()
+    package, metadata, manifest, spine_element = _package(book)
+    refines = _refines(metadata)
+    title, title_reading = _title(metadata, refines)
+    identifier, isbn = _identifiers(package, metadata, refines)
+    language = (_text(metadata.find(f"{DC}language")) or "und").lower()
+    description = _text(metadata.find(f"{DC}description"))
+    items = _manifest_items(book, manifest)
+    spine, pages, layout, book_spread = _spine(book, spine_element, items, metadata)
     page_direction = spine_element.get("page-progression-direction", "default")
     if page_direction not in ("ltr", "rtl"):
         page_direction = "default"
@@ -384,7 +415,7 @@ def parse_epub(data: bytes, *, make_thumbnail: bool = True) -> ParsedBook:
     return ParsedBook(
         title=title,
         title_reading=title_reading or None,
-        creators=creators,
+        creators=_creators(metadata, refines),
         language=language,
         identifier=identifier,
         isbn=isbn,

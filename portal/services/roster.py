@@ -279,10 +279,32 @@ def _derive(merged: dict[str, Rows], today: date, problems: list[Problem],
     """References across files, then the schools, classes, pupils and staff they make. A reference
     to a row rejected on its own is no second error (that row is named already)."""
     wanted = _Wanted()
+    linked = _references(merged, problems, rejected)
+    wanted.enrollments = linked.enrollments
+    _derive_classes_and_schools(merged, linked, problems, wanted)
+    _derive_people(merged, linked, today, problems, wanted)
+    return wanted
+
+
+@dataclass
+class _Linked:
+    """What the bundle's references leave standing: its schools, the classes and users whose
+    references all resolve, each user's roles and (class, role) enrolments."""
+    schools: set[str]
+    live_classes: set[str]
+    live_users: set[str]
+    user_roles: dict[str, list[dict]]
+    class_members: dict[str, list[tuple[str, str]]]
+    enrollments: int
+
+
+def _references(merged: dict[str, Rows], problems: list[Problem], rejected: dict[str, set[str]]) -> _Linked:
+    """Every reference across the files checked; a dangling one named (once)."""
     orgs, sessions, courses = merged["orgs.csv"], merged["academicSessions.csv"], merged["courses.csv"]
     classes, users, roles = merged["classes.csv"], merged["users.csv"], merged["roles.csv"]
     enrollments = merged["enrollments.csv"]
     schools = {sid for sid, (_, row) in orgs.items() if row["type"] == "school"}
+    enrolled = 0
 
     def refer(name: str, line: int | None, column: str, value: str, known, what: str) -> bool:
         if not value or value in known:
@@ -343,8 +365,16 @@ def _derive(merged: dict[str, Rows], today: date, problems: list[Problem],
         ok &= refer("enrollments.csv", line, "userSourcedId", row["userSourcedId"], live_users, "users.csv")
         if ok:
             class_members[row["userSourcedId"]].append((row["classSourcedId"], row["role"]))
-            wanted.enrollments += 1
+            enrolled += 1
+    return _Linked(schools, live_classes, live_users, user_roles, class_members, enrolled)
 
+
+def _derive_classes_and_schools(merged: dict[str, Rows], linked: _Linked, problems: list[Problem],
+                                wanted: _Wanted) -> None:
+    """The fiscal year and its terms, the classes (grade, name) and the schools (code, kind)."""
+    orgs, sessions, courses = merged["orgs.csv"], merged["academicSessions.csv"], merged["courses.csv"]
+    classes = merged["classes.csv"]
+    live_classes, schools = linked.live_classes, linked.schools
     # Sessions: the fiscal year and its terms.
     years = {}
     for sid, (_, row) in sessions.items():
@@ -384,7 +414,13 @@ def _derive(merged: dict[str, Rows], today: date, problems: list[Problem],
         wanted.schools[sid] = {"code": (row.get("identifier") or sid).upper(), "name": row["name"],
                                "kind": _school_kind(row["name"], class_grades[sid])}
 
-    # Users: a student role makes a pupil, a teacher, principal or site administrator an account.
+
+def _derive_people(merged: dict[str, Rows], linked: _Linked, today: date, problems: list[Problem],
+                   wanted: _Wanted) -> None:
+    """A student role makes a pupil (in their home class); a teacher, principal or site
+    administrator an account (with the classes they teach)."""
+    users = merged["users.csv"]
+    live_users, user_roles, class_members = linked.live_users, linked.user_roles, linked.class_members
     logins: dict[str, str] = {}
     emails: dict[str, str] = {}
     for sid in sorted(live_users):
@@ -454,7 +490,6 @@ def _derive(merged: dict[str, Rows], today: date, problems: list[Problem],
             for class_sid, role in class_members.get(sid, []):
                 if role == "teacher" and class_sid in wanted.classes and wanted.classes[class_sid]["school"] == school:
                     wanted.teacher_classes.add((sid, class_sid))
-    return wanted
 
 
 def _read_bundle(store: Store, source, today: date) -> tuple[dict[str, Rows], dict[str, str], _Wanted | None,
