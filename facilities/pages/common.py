@@ -86,13 +86,13 @@ _GRID_CSS = """<style>
 .mnb-grid{overflow-x:auto;max-width:100%;border:1px solid #dee2e6;border-radius:6px}
 .mnb-grid table{border-collapse:separate;border-spacing:0;font-size:.85rem;width:100%}
 .mnb-grid th,.mnb-grid td{border-bottom:1px solid #dee2e6;border-right:1px solid #eef0f2;text-align:center;
- padding:.25rem 0;min-width:1.7rem;line-height:1.3}
+ padding:.25rem 0;min-width:1.55rem;line-height:1.3}
 .mnb-grid thead th{background:#f8f9fa;font-weight:600;position:sticky;top:0}
 .mnb-grid th.mnb-room{position:sticky;left:0;z-index:2;background:#fff;text-align:left;padding:.25rem .5rem;
- min-width:7.5rem;max-width:11rem;white-space:normal;font-weight:500;box-shadow:2px 0 0 #dee2e6}
+ min-width:6.5rem;max-width:10rem;white-space:normal;font-weight:500;box-shadow:2px 0 0 #dee2e6}
 .mnb-grid thead th.mnb-room{background:#f8f9fa;z-index:3}
 .mnb-grid .mnb-sat{color:#0b5394}.mnb-grid .mnb-sun{color:#b3261e}
-.mnb-grid td a{display:block;color:#14532d;font-weight:700;text-decoration:none;border-radius:4px}
+.mnb-grid td a{display:block;line-height:1.6rem;min-width:1.55rem;color:#14532d;font-weight:700;text-decoration:none;border-radius:4px}
 .mnb-grid td a:hover,.mnb-grid td a:focus{background:#14532d;color:#fff;outline:2px solid #14532d}
 COLOURS
 </style>"""
