@@ -54,6 +54,10 @@ month = vacancy.room_availability(ctx.store, ctx.clock, actor, room.id, month_fi
 that_day = {b.code: month[(day, b.code)] for b in facility.blocks}
 if st.session_state.get("book_block") not in that_day:
     st.session_state["book_block"] = next((c for c, a in that_day.items() if a.bookable), facility.blocks[0].code)
+else:
+    # The labels carry the day's marks; written back, the browser shows them anew for this day
+    # (a keyed choice otherwise keeps the label it was first shown with).
+    st.session_state["book_block"] = st.session_state["book_block"]
 
 
 def block_choice(code: str) -> str:
