@@ -76,14 +76,14 @@ elif not chosen.bookable:
                 reason=common.reason_text(t, chosen.reason))
 if refusal:
     st.warning(refusal, icon=":material/event_busy:")
-with st.expander(t("book.month_of_room", month=common.month_label(t, f"{day:%Y-%m}"), room=room.name(lang)),
-                 icon=":material/calendar_month:"):
-    days = vacancy.month_days(month_first)
-    rows = [(t("block." + b.code), room.id, b.code, {d: month[(d, b.code)].state for d in days},
-             {d: month[(d, b.code)].reason for d in days}) for b in facility.blocks]
-    st.html(common.grid_html(t, days, rows, lambda r, d, b: common.book_href(t, r, d, b),
-                             t("vacancy.grid_label", facility=f"{facility.name(lang)} {room.name(lang)}")))
-    st.caption(t("vacancy.tap_to_book"))
+# The room's month, always in view: what this visitor may book is ○ and leads here filled in.
+st.markdown(f"**{md_escape(t('book.month_of_room', month=common.month_label(t, f'{day:%Y-%m}'), room=room.name(lang)))}**")
+days = vacancy.month_days(month_first)
+rows = [(t("block." + b.code), room.id, b.code, {d: month[(d, b.code)].state for d in days},
+         {d: month[(d, b.code)].reason for d in days}) for b in facility.blocks]
+st.html(common.grid_html(t, days, rows, lambda r, d, b: common.book_href(t, r, d, b),
+                         t("vacancy.grid_label", facility=f"{facility.name(lang)} {room.name(lang)}")))
+st.caption(t("vacancy.tap_to_book") + " " + t("book.marks_mine"))
 left, middle = st.columns(2)
 attendees = left.number_input(t("book.attendees"), min_value=1, max_value=room.capacity, value=1, step=1,
                               key="book_attendees", help=t("book.capacity", capacity=room.capacity))
