@@ -296,3 +296,22 @@ def test_staff_cancel_a_live_booking(app_for):
     at.button(key="staff_cancel").click().run()
     assert not at.exception, at.exception
     assert any("Booking cancelled" in s.value for s in at.success)
+
+
+def test_booking_form_in_english_marks_each_block_and_says_why_not(app_for):
+    from datetime import timedelta
+
+    from portal.runtime import open_runtime
+
+    at = app_for(login="resident02", page=BOOK, lang="en")
+    assert not at.exception
+    today = open_runtime().clock.now().date()
+    monday = next(today + timedelta(days=n) for n in range(7, 14) if (today + timedelta(days=n)).isoweekday() == 1)
+    at.date_input(key="book_day").set_value(monday).run()
+    assert not at.exception
+    block = at.selectbox(key="book_block")
+    assert all(label.endswith("C closed") for label in block.options)
+    assert any("The facility is closed on Mondays." in w.value for w in at.warning)
+    assert at.button(key="book_submit").disabled
+    links = next(h.proto.body for h in at.html if "mnb-grid" in h.proto.body)
+    assert "&amp;lang=en" in links
