@@ -22,8 +22,9 @@ with st.form("facility_search"):
     period = right.date_input(t("search.dates"), value=(today + timedelta(days=7), today + timedelta(days=13)),
                               min_value=today, max_value=today + timedelta(days=120), format="YYYY-MM-DD")
     left, right = st.columns(2)
-    weekdays = left.multiselect(t("search.weekdays"), list(range(1, 8)), default=list(range(1, 8)),
-                                format_func=lambda d: common.WEEKDAYS[lang][d - 1])
+    # Seven short toggles wrap on a phone, where a multiselect's chips are cut off at the edge.
+    weekdays = left.pills(t("search.weekdays"), list(range(1, 8)), selection_mode="multi",
+                          default=list(range(1, 8)), format_func=lambda d: common.WEEKDAYS[lang][d - 1])
     blocks = right.multiselect(t("book.block"), ["am", "pm", "ev"], default=["am", "pm", "ev"],
                                format_func=lambda b: t(f"block.{b}"))
     wanted = st.multiselect(t("search.equipment"), list(equipment), format_func=lambda c: equipment[c].name(lang),
