@@ -28,6 +28,17 @@ def act(fn, *args, done: str, **kwargs) -> None:
     st.rerun()
 
 
+def take_step(service, item_id: int, done: str) -> None:
+    """A workflow step pressed on an item: said done on the next run, or why it was refused
+    (the item stays chosen either way)."""
+    try:
+        service(ctx.store, ctx.clock, ctx.actor, item_id)
+    except ManabiError as exc:
+        st.session_state["curate_refused"] = exc
+    else:
+        flash(done)
+
+
 list_tab, new_tab, places_tab = st.tabs([t("archive.curate.items"), t("archive.curate.new"),
                                          t("archive.curate.places_sets")])
 
@@ -49,25 +60,45 @@ with list_tab:
         st.info(t("archive.browse.nothing"))
         st.stop()
     by_id = {s.id: s for s in listed}
+    kept = st.session_state.get("curate_item")
+    if kept is not None and kept not in by_id:
+        # The item being worked on left the filtered list (someone changed its state): keep it
+        # chosen, so that a step pressed on it is answered for it, not for another item.
+        by_id.update({s.id: s for s in items.summaries(ctx.store, ctx.actor, [kept])})
+    if st.session_state.get("curate_item") in by_id:
+        # The labels carry each item's state, which a step just changed: written back, the choice
+        # is sent to the browser with the new labels and stays on its item (a keyed choice
+        # otherwise keeps its old label, misses it among the new ones and falls to the first item).
+        st.session_state["curate_item"] = st.session_state["curate_item"]
     chosen = st.selectbox(t("archive.curate.choose"), list(by_id), key="curate_item",
                           format_func=lambda i: f"{by_id[i].identifier} — {by_id[i].title(ctx.lang)} ({ui.status_label(ctx, by_id[i].status)})")
     item = items.get_item(ctx.store, ctx.actor, chosen)
 
     st.subheader(md_escape(f"{item.identifier} — {item.title(ctx.lang)}"))
     st.caption(t("archive.curate.state", status=ui.status_label(ctx, item.status)))
+    # Only the steps the service says this person may take are offered; a step the rules
+    # forbid them (four eyes: not publishing what one submitted) is said in words instead.
+    steps = items.steps_for(ctx.actor, item)
+    step_buttons = {  # step: (label, key, service, done message, primary)
+        "submit": ("archive.curate.submit", "curate_submit", items.submit, "archive.curate.submitted", True),
+        "publish": ("archive.curate.publish", "curate_publish", items.publish, "archive.curate.published", True),
+        "return": ("archive.curate.return", "curate_return", items.return_to_draft, "archive.curate.returned", False),
+        "withdraw": ("archive.curate.withdraw", "curate_withdraw", items.withdraw, "archive.curate.withdrawn", False),
+    }
     buttons = st.columns(5)
-    if item.status in ("draft", "withdrawn") and is_curator and buttons[0].button(
-            t("archive.curate.submit"), key="curate_submit", type="primary"):
-        act(items.submit, item.id, done=t("archive.curate.submitted"))
-    if item.status == "review":
-        if buttons[0].button(t("archive.curate.publish"), key="curate_publish", type="primary"):
-            act(items.publish, item.id, done=t("archive.curate.published"))
-        if buttons[1].button(t("archive.curate.return"), key="curate_return"):
-            act(items.return_to_draft, item.id, done=t("archive.curate.returned"))
-        if is_curator and item.submitted_by == ctx.actor.user_id:
-            st.caption(t("archive.curate.needs_second"))
-    if item.status == "published" and buttons[0].button(t("archive.curate.withdraw"), key="curate_withdraw"):
-        act(items.withdraw, item.id, done=t("archive.curate.withdrawn"))
+    offered = [step for step in step_buttons if step in steps and steps[step] is None]
+    for column, step in zip(buttons, offered, strict=False):
+        label, key, service, done, primary = step_buttons[step]
+        # A callback bound to this item: the press is answered for the item it was shown on,
+        # even when someone changed the item meanwhile and the next run would not offer the step.
+        column.button(t(label), key=key, type="primary" if primary else "secondary",
+                      on_click=take_step, args=(service, item.id, t(done)))
+    refused_step = st.session_state.pop("curate_refused", None)
+    if refused_step is not None:
+        show_error(ctx, refused_step)
+    for refused in steps.values():
+        if isinstance(refused, items.SamePerson):
+            st.info(t("archive.curate.needs_second"), icon=":material/group:")
     if item.status == "draft" and is_curator and buttons[4].button(t("archive.curate.delete"), key="curate_delete"):
         act(items.delete_draft, item.id, done=t("archive.curate.deleted"))
 

@@ -20,7 +20,7 @@ from datetime import date, datetime
 from archive.services import eras, images, rights, text
 from kernel.actor import Actor, Role
 from kernel.clock import Clock
-from kernel.errors import InvalidInput, ManabiError, NotFound, PermissionDenied
+from kernel.errors import InvalidInput, ManabiError, Message, NotFound, PermissionDenied
 from kernel.store import Store
 
 TYPES = ("object", "document", "photograph", "building", "site")
@@ -397,7 +397,7 @@ def update_item(store: Store, clock: Clock, actor: Actor, item_id: int, data: It
         if row is None:
             raise NotFound("archive.error.no_item", item=item_id)
         if row[0] not in EDITABLE:
-            raise NotEditable(status=row[0])
+            raise NotEditable(status=Message(f"archive.status.{row[0]}"))
         if values["identifier"] != row[1] and cur.execute(
                 "SELECT 1 FROM archive_items WHERE identifier = ? AND id <> ?", [values["identifier"], item_id]).fetchone():
             raise InvalidInput("archive.error.identifier_taken", identifier=values["identifier"])
@@ -423,19 +423,42 @@ WORKFLOW: dict[str, tuple[tuple[str, ...], str, tuple[Role, ...]]] = {
 }
 
 
-def move(cur, clock: Clock, actor: Actor, item_id: int, action: str) -> str:
-    """Take one workflow step inside the caller's transaction; returns the new status.
-    Publishing needs the city administrator or a curator other than the one who submitted."""
-    allowed_from, to, roles = WORKFLOW[action]
+def check_step(actor: Actor, status: str, submitted_by: int | None, action: str) -> None:
+    """Raise why the actor may not take this workflow step on an item in `status`, if they may
+    not. Publishing needs the city administrator or a curator other than the one who submitted
+    (four eyes). The refusal names the state and the step in words, never by their codes."""
+    allowed_from, _, roles = WORKFLOW[action]
     actor.require(*roles)
+    if status not in allowed_from:
+        raise WrongState(status=Message(f"archive.status.{status}"), action=Message(f"archive.action.{action}"))
+    if action == "publish" and not actor.has(Role.CITY_ADMIN) and submitted_by == actor.user_id:
+        raise SamePerson()
+
+
+def steps_for(actor: Actor, item: Item) -> dict[str, ManabiError | None]:
+    """The workflow steps that start from the item's state: None where the actor may take the
+    step, else the refusal they would meet — so a page offers only what will work and says why
+    the rest will not (the submitter is not offered 公開する)."""
+    steps: dict[str, ManabiError | None] = {}
+    for action, (allowed_from, _, _) in WORKFLOW.items():
+        if item.status in allowed_from:
+            try:
+                check_step(actor, item.status, item.submitted_by, action)
+                steps[action] = None
+            except ManabiError as refused:
+                steps[action] = refused
+    return steps
+
+
+def move(cur, clock: Clock, actor: Actor, item_id: int, action: str) -> str:
+    """Take one workflow step inside the caller's transaction; returns the new status."""
+    actor.require(*WORKFLOW[action][2])
     row = cur.execute("SELECT status, submitted_by FROM archive_items WHERE id = ?", [item_id]).fetchone()
     if row is None:
         raise NotFound("archive.error.no_item", item=item_id)
     status, submitted_by = row
-    if status not in allowed_from:
-        raise WrongState(status=status, action=action)
-    if action == "publish" and not actor.has(Role.CITY_ADMIN) and submitted_by == actor.user_id:
-        raise SamePerson()
+    check_step(actor, status, submitted_by, action)
+    _, to, _ = WORKFLOW[action]
     now = clock.now()
     sets: dict[str, object] = {"status": to, "updated_at": now}
     if to == "review":
@@ -477,7 +500,7 @@ def delete_draft(store: Store, clock: Clock, actor: Actor, item_id: int) -> None
         if row is None:
             raise NotFound("archive.error.no_item", item=item_id)
         if row[0] != "draft" or row[1] is not None:
-            raise NotEditable(status=row[0])
+            raise NotEditable(status=Message(f"archive.status.{row[0]}"))
         for table, column in (("archive_media_files", "media_id IN (SELECT id FROM archive_media WHERE item_id = ?)"),
                               ("archive_media", "item_id = ?"), ("archive_set_items", "item_id = ?"),
                               ("archive_relations", "item_a = ? OR item_b = ?")):
@@ -496,7 +519,7 @@ def _editable_item(cur, item_id: int) -> None:
     if row is None:
         raise NotFound("archive.error.no_item", item=item_id)
     if row[0] not in EDITABLE:
-        raise NotEditable(status=row[0])
+        raise NotEditable(status=Message(f"archive.status.{row[0]}"))
 
 
 def _next_position(cur, item_id: int) -> int:

@@ -1,4 +1,5 @@
-"""Book a room (signed in): choose the room, date and block, see the fee, book."""
+"""Book a room (signed in): choose the room, date and block, see the fee, book. What cannot be
+booked is marked and said in words before the visitor presses 予約する (the service answers it)."""
 
 import contextlib
 from datetime import date, timedelta
@@ -6,7 +7,7 @@ from datetime import date, timedelta
 import streamlit as st
 
 from facilities.pages import common
-from facilities.services import booking, catalog
+from facilities.services import booking, catalog, vacancy
 from kernel.errors import ManabiError
 from kernel.ui import flash, md_escape, page_context, show_error
 
@@ -23,27 +24,66 @@ if not rooms:
     st.info(t("vacancy.no_facilities"))
     st.stop()
 today = ctx.clock.now().date()
+last_day = vacancy.last_day_shown(today)
 
 # Prefill from the vacancy or search page (?room=..&day=..&block=..).
 params = st.query_params
 if params.get("room", "").isdigit() and int(params["room"]) in rooms:
     st.session_state["book_room"] = int(params["room"])
     with contextlib.suppress(ValueError):
-        st.session_state["book_day"] = max(date.fromisoformat(params.get("day", "")), today)
+        st.session_state["book_day"] = min(max(date.fromisoformat(params.get("day", "")), today), last_day)
     if params.get("block") in ("am", "pm", "ev"):
         st.session_state["book_block"] = params["block"]
-    st.query_params.clear()  # applied once; later choices on this page are the visitor's
+    for name in ("room", "day", "block"):  # applied once; later choices on this page are the visitor's
+        del st.query_params[name]
 
 room_id = st.selectbox(t("book.room"), list(rooms), key="book_room",
                        format_func=lambda i: f"{rooms[i][0].name(lang)} — {rooms[i][1].name(lang)}")
 facility, room = rooms[room_id]
 profile = catalog.profile(ctx.store, actor.user_id)
-ahead = facility.resident_days_ahead if profile.is_resident else facility.nonresident_days_ahead
+if "book_day" not in st.session_state:  # first visit: the first day this room can be booked
+    soon = vacancy.room_availability(ctx.store, ctx.clock, actor, room.id, today,
+                                     min(today + timedelta(days=62), last_day))
+    st.session_state["book_day"] = min((d for (d, _), a in soon.items() if a.bookable), default=today)
 left, middle = st.columns(2)
-day = left.date_input(t("book.day"), value=today + timedelta(days=1), min_value=today,
-                      max_value=today + timedelta(days=ahead), key="book_day", format="YYYY-MM-DD")
-block = middle.selectbox(t("book.block"), [b.code for b in facility.blocks], key="book_block",
-                         format_func=lambda c: common.block_label(t, facility, c))
+day = left.date_input(t("book.day"), min_value=today, max_value=last_day, key="book_day", format="YYYY-MM-DD",
+                      help=t("book.day_help"))
+# The whole month of the chosen day, as the service answers it for this visitor.
+month_first, month_last = day.replace(day=1), vacancy.month_days(day.replace(day=1))[-1]
+month = vacancy.room_availability(ctx.store, ctx.clock, actor, room.id, month_first, month_last)
+that_day = {b.code: month[(day, b.code)] for b in facility.blocks}
+if st.session_state.get("book_block") not in that_day:
+    st.session_state["book_block"] = next((c for c, a in that_day.items() if a.bookable), facility.blocks[0].code)
+else:
+    # The labels carry the day's marks; written back, the browser shows them anew for this day
+    # (a keyed choice otherwise keeps the label it was first shown with).
+    st.session_state["book_block"] = st.session_state["book_block"]
+
+
+def block_choice(code: str) -> str:
+    state = that_day[code].state
+    return f"{common.block_label(t, facility, code)} — {common.marks(lang)[state]} {t(f'vacancy.state_{state}')}"
+
+
+block = middle.selectbox(t("book.block"), list(that_day), key="book_block", format_func=block_choice)
+chosen = that_day[block]
+refusal = None  # said before the visitor presses anything, and on the disabled button
+if not any(a.bookable for a in that_day.values()):
+    reasons = dict.fromkeys(common.reason_text(t, a.reason) for a in that_day.values())
+    refusal = t("book.day_not_bookable", day=common.day_label(t, day), reasons=" ".join(reasons))
+elif not chosen.bookable:
+    refusal = t("book.slot_not_bookable", day=common.day_label(t, day), block=t("block." + block),
+                reason=common.reason_text(t, chosen.reason))
+if refusal:
+    st.warning(refusal, icon=":material/event_busy:")
+# The room's month, always in view: what this visitor may book is ○ and leads here filled in.
+st.markdown(f"**{md_escape(t('book.month_of_room', month=common.month_label(t, f'{day:%Y-%m}'), room=room.name(lang)))}**")
+days = vacancy.month_days(month_first)
+rows = [(t("block." + b.code), room.id, b.code, {d: month[(d, b.code)].state for d in days},
+         {d: month[(d, b.code)].reason for d in days}) for b in facility.blocks]
+st.html(common.grid_html(t, days, rows, lambda r, d, b: common.book_href(t, r, d, b),
+                         t("vacancy.grid_label", facility=f"{facility.name(lang)} {room.name(lang)}")))
+st.caption(t("vacancy.tap_to_book") + " " + t("book.marks_mine"))
 left, middle = st.columns(2)
 attendees = left.number_input(t("book.attendees"), min_value=1, max_value=room.capacity, value=1, step=1,
                               key="book_attendees", help=t("book.capacity", capacity=room.capacity))
@@ -55,7 +95,6 @@ addons = st.multiselect(t("book.addons"), addon_choices, key="book_addons", plac
                         format_func=lambda c: f"{equipment[c].name(lang)} (+{t.money(equipment[c].addon_yen)})")
 purpose = st.text_input(t("book.purpose"), key="book_purpose", max_chars=100)
 
-free = booking.is_free(ctx.store, room.id, day, block, now=ctx.clock.now())
 try:
     quote = booking.quote(ctx.store, actor, room.id, block, party=party, addons=addons)
 except ManabiError as exc:
@@ -76,10 +115,8 @@ with st.container(border=True):
     st.caption(t("book.rules", pay=facility.pay_within_days, cancel=facility.cancel_days_before,
                  limit=facility.max_blocks_per_month))
 
-if not free:
-    st.warning(t("book.slot_not_free"), icon=":material/event_busy:")
-if st.button(t("book.submit"), type="primary", icon=":material/event_available:", disabled=not free,
-             key="book_submit"):
+if st.button(t("book.submit"), type="primary", icon=":material/event_available:", disabled=not chosen.bookable,
+             key="book_submit", help=refusal):
     try:
         made = booking.book(ctx.store, ctx.clock, actor, room.id, day, block, purpose=purpose,
                             attendees=int(attendees), party=party, addons=addons)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from html import escape
 from pathlib import Path
+from urllib.parse import urlencode
 
-import pandas as pd
 import streamlit as st
 
 from facilities.services import booking, lottery, vacancy
@@ -13,10 +14,11 @@ from kernel.errors import ManabiError
 from kernel.ui import flash, md_escape, show_error
 
 PAGES = Path(__file__).resolve().parent
-MARKS = {vacancy.FREE: "○", vacancy.TAKEN: "×", vacancy.CLOSED: "休", vacancy.LOTTERY: "抽", vacancy.PAST: "－"}
+MARKS = {vacancy.FREE: "○", vacancy.TAKEN: "×", vacancy.CLOSED: "休", vacancy.LOTTERY: "抽", vacancy.PAST: "－",
+         vacancy.NOT_YET: "／", vacancy.LIMIT: "／"}
 MARKS_EN = {**MARKS, vacancy.CLOSED: "C", vacancy.LOTTERY: "L"}
 COLOURS = {vacancy.FREE: "#d8f3dc", vacancy.TAKEN: "#f8d7da", vacancy.CLOSED: "#e9ecef",
-           vacancy.LOTTERY: "#fff3bf", vacancy.PAST: "#f8f9fa"}
+           vacancy.LOTTERY: "#fff3bf", vacancy.PAST: "#f8f9fa", vacancy.NOT_YET: "#f1f3f5", vacancy.LIMIT: "#f1f3f5"}
 WEEKDAYS = {"ja": "月火水木金土日", "en": "MTWTFSS"}
 
 
@@ -58,21 +60,80 @@ def legend(t) -> str:
     return " ".join(f"{marks(t.lang)[s]} {t(f'vacancy.state_{s}')}" for s in vacancy.STATES)
 
 
-def grid_frame(t, grid, lang: str):
-    """The month grid as a styled table (a row per room and block, a column per day) and
-    the column settings that keep the day columns narrow."""
-    weekdays = WEEKDAYS[lang]
-    columns = [f"{d.day}{weekdays[d.weekday()]}" for d in grid.days]
+def day_label(t, day: date) -> str:
+    """A day with its weekday, as Japanese reservation sites write it: 2026/12/08（火）."""
+    if t.lang == "ja":
+        return f"{t.date(day)}（{WEEKDAYS['ja'][day.weekday()]}）"
+    return t.date(day, "EEE, MMM d, y")
+
+
+def reason_text(t, message) -> str:
+    """A service's reason (a kernel.errors.Message) in the visitor's words, dates formatted."""
+    return t(message.key, **{k: t.value(v) for k, v in message.params.items()})
+
+
+def book_href(t, room_id: int, day: date, block: str) -> str:
+    """The booking form's address with facility, room, day and block filled in (book.py reads it)."""
+    query = {"room": room_id, "day": day.isoformat(), "block": block}
+    if t.lang != "ja":
+        query["lang"] = t.lang
+    return "facilities-book?" + urlencode(query)
+
+
+# The month as an HTML table: each ○ is a real link (keyboard, screen readers, a phone's tap);
+# the table scrolls sideways inside its box with the room column kept in view.
+_GRID_CSS = """<style>
+.mnb-grid{overflow-x:auto;max-width:100%;border:1px solid #dee2e6;border-radius:6px}
+.mnb-grid table{border-collapse:separate;border-spacing:0;font-size:.85rem;width:100%}
+.mnb-grid th,.mnb-grid td{border-bottom:1px solid #dee2e6;border-right:1px solid #eef0f2;text-align:center;
+ padding:.25rem 0;min-width:1.55rem;line-height:1.3}
+.mnb-grid thead th{background:#f8f9fa;font-weight:600;position:sticky;top:0}
+.mnb-grid th.mnb-room{position:sticky;left:0;z-index:2;background:#fff;text-align:left;padding:.25rem .5rem;
+ min-width:6.5rem;max-width:10rem;white-space:normal;font-weight:500;box-shadow:2px 0 0 #dee2e6}
+.mnb-grid thead th.mnb-room{background:#f8f9fa;z-index:3}
+.mnb-grid .mnb-sat{color:#0b5394}.mnb-grid .mnb-sun{color:#b3261e}
+.mnb-grid td a{display:block;line-height:1.6rem;min-width:1.55rem;color:#14532d;font-weight:700;text-decoration:none;border-radius:4px}
+.mnb-grid td a:hover,.mnb-grid td a:focus{background:#14532d;color:#fff;outline:2px solid #14532d}
+COLOURS
+</style>"""
+
+
+def grid_html(t, days, rows, link, label: str) -> str:
+    """A month as HTML: `rows` are (name, room_id, block, {day: state}, {day: reason or None}),
+    a column per day. `link(room_id, day, block)` gives the address a free cell leads to, or
+    None to leave it a mark; a cell's reason (a Message), when given, is its tooltip."""
+    weekdays = WEEKDAYS[t.lang]
+    colours = "".join(f".mnb-grid td.mnb-{s}{{background:{c}}}" for s, c in COLOURS.items())
+    head = [f'<th scope="col" class="mnb-room">{escape(t("vacancy.room"))}</th>']
+    for d in days:
+        weekend = {5: " mnb-sat", 6: " mnb-sun"}.get(d.weekday(), "")
+        head.append(f'<th scope="col" class="mnb-day{weekend}" title="{escape(day_label(t, d))}">'
+                    f"{d.day}<br>{weekdays[d.weekday()]}</th>")
+    body = []
+    for name, room_id, block, states, reasons in rows:
+        cells = [f'<th scope="row" class="mnb-room">{escape(name)}</th>']
+        for day in days:
+            state = states[day]
+            reason = (reasons or {}).get(day)
+            said = f"{day_label(t, day)} {name}: {t(f'vacancy.state_{state}')}"
+            if reason is not None:
+                said += " — " + reason_text(t, reason)
+            mark = escape(marks(t.lang)[state])
+            href = link(room_id, day, block) if state == vacancy.FREE else None
+            if href:
+                said += " — " + t("vacancy.go_book")
+                mark = f'<a href="{escape(href)}" target="_self" aria-label="{escape(said)}">{mark}</a>'
+            cells.append(f'<td class="mnb-{state}" title="{escape(said)}">{mark}</td>')
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return (_GRID_CSS.replace("COLOURS", colours) + f'<div class="mnb-grid" role="region" aria-label="{escape(label)}" tabindex="0">'
+            f"<table><thead><tr>{''.join(head)}</tr></thead><tbody>{''.join(body)}</tbody></table></div>")
+
+
+def facility_rows(t, grid) -> list:
+    """The rows of `grid_html` for a facility's public month grid."""
     rooms = {r.id: r for r in grid.facility.rooms}
-    index, rows, states = [], [], []
-    for (room_id, block), row in grid.states.items():
-        index.append(f"{rooms[room_id].name(lang)} · {t('block.' + block)}")
-        rows.append([marks(lang)[s] for s in row.values()])
-        states.append(list(row.values()))
-    frame = pd.DataFrame(rows, index=index, columns=columns)
-    colours = pd.DataFrame([[f"background-color: {COLOURS[s]}; text-align: center" for s in r] for r in states],
-                           index=index, columns=columns)
-    return frame.style.apply(lambda _: colours, axis=None), {c: st.column_config.TextColumn(width=40) for c in columns}
+    return [(f"{rooms[room_id].name(t.lang)} · {t('block.' + block)}", room_id, block, row, None)
+            for (room_id, block), row in grid.states.items()]
 
 
 def rooms_frame(ctx, facility, equipment) -> list[dict]:

@@ -5,7 +5,7 @@ from datetime import timedelta
 import streamlit as st
 
 from facilities.pages import common
-from facilities.services import catalog, vacancy
+from facilities.services import booking, catalog, vacancy
 from kernel.errors import ManabiError
 from kernel.ui import page_context, show_error
 
@@ -22,8 +22,9 @@ with st.form("facility_search"):
     period = right.date_input(t("search.dates"), value=(today + timedelta(days=7), today + timedelta(days=13)),
                               min_value=today, max_value=today + timedelta(days=120), format="YYYY-MM-DD")
     left, right = st.columns(2)
-    weekdays = left.multiselect(t("search.weekdays"), list(range(1, 8)), default=list(range(1, 8)),
-                                format_func=lambda d: common.WEEKDAYS[lang][d - 1])
+    # Seven short toggles wrap on a phone, where a multiselect's chips are cut off at the edge.
+    weekdays = left.pills(t("search.weekdays"), list(range(1, 8)), selection_mode="multi",
+                          default=list(range(1, 8)), format_func=lambda d: common.WEEKDAYS[lang][d - 1])
     blocks = right.multiselect(t("book.block"), ["am", "pm", "ev"], default=["am", "pm", "ev"],
                                format_func=lambda b: t(f"block.{b}"))
     wanted = st.multiselect(t("search.equipment"), list(equipment), format_func=lambda c: equipment[c].name(lang),
@@ -52,11 +53,18 @@ if results is not None:
     if not results:
         st.warning(t("search.nothing"))
     else:
-        st.success(t("search.found_many", count=len(results)) if len(results) >= vacancy.SEARCH_LIMIT
-                   else t("search.found", count=len(results)))
-        rows = [{t("my.when"): f"{t.date(m.day)} {common.block_label(t, m.facility, m.block_code)}",
+        if len(results) >= vacancy.SEARCH_LIMIT:  # a cut list is a reason to narrow, not a success
+            st.warning(t("search.found_many", count=len(results)), icon=":material/filter_alt:")
+        else:
+            st.success(t("search.found", count=len(results)))
+        fees = booking.block_fees(ctx.store, ctx.actor, list({m.room.id for m in results}))
+        rows = [{t("search.day"): common.day_label(t, m.day),
+                 t("book.block"): common.block_label(t, m.facility, m.block_code),
                  t("vacancy.facility"): m.facility.name(lang), t("vacancy.room"): m.room.name(lang),
-                 t("vacancy.capacity"): m.room.capacity} for m in results]
+                 t("vacancy.capacity"): m.room.capacity,
+                 t("search.fee"): t.money(fees[(m.room.id, m.block_code)]) if (m.room.id, m.block_code) in fees
+                 else "—"} for m in results]
+        st.caption(t("search.fee_note"))
         signed_in = ctx.actor.signed_in
         event = st.dataframe(rows, hide_index=True, width="stretch", key="search_table",
                              on_select="rerun" if signed_in else "ignore", selection_mode="single-row")

@@ -1,6 +1,5 @@
-"""Facility vacancy (public): the facilities on a map, and one facility's month grid."""
-
-from datetime import date
+"""Facility vacancy (public): the facilities on a map, and one facility's month grid, where a
+free slot (○) leads a signed-in visitor to the booking form with everything filled in."""
 
 import pandas as pd
 import streamlit as st
@@ -32,7 +31,7 @@ left, right = st.columns([3, 1])
 facility_id = left.selectbox(t("vacancy.facility"), [f.id for f in facilities], index=default,
                              format_func=lambda i: by_id[i].name(lang), key="vacancy_facility")
 today = ctx.clock.now().date()
-months = common.months_from(today, 4)
+months = vacancy.months_shown(today)
 month = right.selectbox(t("vacancy.month"), months, format_func=lambda m: common.month_label(t, m),
                         index=1 if today.day > 20 else 0, key="vacancy_month")
 facility = by_id[facility_id]
@@ -46,22 +45,17 @@ except ManabiError as exc:
 st.subheader(md_escape(facility.name(lang)), anchor=False)
 st.caption(common.facility_facts(t, facility))
 st.markdown(common.legend(t))
-styled, columns = common.grid_frame(t, grid, lang)
-st.dataframe(styled, column_config=columns, width="stretch", height=min(40 + 35 * len(grid.states), 700))
+signed_in = ctx.actor.signed_in
+st.html(common.grid_html(t, grid.days, common.facility_rows(t, grid),
+                         lambda room, day, block: common.book_href(t, room, day, block) if signed_in else None,
+                         t("vacancy.grid_label", facility=facility.name(lang))))
 st.caption(t("vacancy.free_count", count=grid.free_count()))
+if signed_in:
+    st.caption(t("vacancy.tap_to_book"))
+else:
+    st.info(t("vacancy.sign_in_to_book"), icon=":material/login:")
 
 st.subheader(t("vacancy.rooms"), anchor=False)
 equipment = {e.code: e for e in catalog.list_equipment(ctx.store)}
 st.dataframe(common.rooms_frame(ctx, facility, equipment), hide_index=True, width="stretch")
 
-if ctx.actor.signed_in:
-    room_id = st.selectbox(t("vacancy.book_room"), [r.id for r in facility.rooms],
-                           format_func=lambda i: next(r.name(lang) for r in facility.rooms if r.id == i),
-                           key="vacancy_book_room")
-    day = st.date_input(t("book.day"), value=max(today, date.fromisoformat(month + "-01")), min_value=today,
-                        key="vacancy_book_day", format="YYYY-MM-DD")
-    if st.button(t("vacancy.go_book"), type="primary", icon=":material/event:"):
-        st.switch_page(common.page_path("book.py"),
-                       query_params={"room": str(room_id), "day": day.isoformat()})
-else:
-    st.info(t("vacancy.sign_in_to_book"), icon=":material/login:")

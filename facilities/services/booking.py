@@ -13,6 +13,8 @@ API for other parts of facilities (courses book rooms through here):
         limit, but closures, lottery slots and the one-booking-per-slot rule still apply.
     booking.cancel(store, clock, actor, booking_id) -> Booking   # frees the slot
     booking.is_free(store, room_id, day, block_code) -> bool
+    vacancy.room_availability(store, clock, actor, room_id, first, last)   # what the actor may book,
+        # slot by slot, and why not in words, before they try (the booking form marks it)
 
 Tables: facilities_bookings (every booking, with its fee and status), facilities_slots
 (PRIMARY KEY room_id, day, block_code: the live booking of each slot; a cancelled
@@ -135,7 +137,7 @@ def quote_for_profile(cur, room: Room, block_code: str, profile: catalog.Profile
         "SELECT yen FROM facilities_fees WHERE room_id = ? AND block_code = ? AND residency = ? AND party = ?",
         [room.id, block_code, residency, party]).fetchone()
     if row is None:
-        raise BookingRefused("facilities.no_fee", block=block_code)
+        raise BookingRefused("facilities.no_fee", block=Message(f"block.{block_code}"))
     addon_yens = []
     for code in addons:
         if code not in room.equipment:
@@ -181,6 +183,14 @@ def closure_reason(cur, facility: Facility, room_id: int, day: date) -> str | No
     return row[0] if row else None
 
 
+def closure_refusal(day: date, reason: str) -> Message:
+    """Why a closed day cannot be booked, in words: the weekly closed day is named by its
+    weekday; a blackout carries the reason staff wrote when they entered it."""
+    if reason == "weekly":
+        return Message("facilities.closed_weekly", {"weekday": Message(f"facilities.weekday.{day.isoweekday()}")})
+    return Message("facilities.closed_day", {"reason": reason})
+
+
 def lottery_holds(cur, room_id: int, day: date, block_code: str, today: date) -> bool:
     """True while the slot belongs to a lottery that has not opened first-come yet."""
     row = cur.execute(
@@ -195,6 +205,40 @@ def opens_on(facility: Facility, day: date, resident: bool) -> date:
     return day - timedelta(days=ahead)
 
 
+def blocks_used(cur, user_id: int, facility_id: int, first: date, last: date) -> dict[date, int]:
+    """The user's live blocks at the facility per month (keyed by the month's first day), for
+    the months from `first` to `last`; courses do not count against the monthly limit."""
+    start = first.replace(day=1)
+    end = (last.replace(day=1) + timedelta(days=32)).replace(day=1)
+    rows = cur.execute(
+        """SELECT date_trunc('month', b.day)::DATE, count(*) FROM facilities_bookings b
+           JOIN facilities_rooms r ON r.id = b.room_id
+           WHERE b.user_id = ? AND r.facility_id = ? AND b.status IN ('won', 'confirmed')
+             AND b.source <> 'course' AND b.day >= ? AND b.day < ? GROUP BY 1""",
+        [user_id, facility_id, start, end]).fetchall()
+    return dict(rows)
+
+
+def block_fees(store: Store, actor: Actor, room_ids: list[int]) -> dict[tuple[int, str], int]:
+    """What one block of each room costs the actor, tax included, without add-ons: their rate
+    (an anonymous visitor sees the resident rate), their usual party and their reduction.
+    One query for every room at once (the free-room search shows a fee on every line)."""
+    profile = catalog.profile(store, actor.user_id) if actor.signed_in else catalog.Profile(0)
+    cur = store.cursor()
+    residency = "resident" if profile.is_resident else "nonresident"
+    party = "group" if profile.group_name else "individual"
+    percent = 0
+    if profile.reduction_code:
+        found = cur.execute("SELECT percent FROM facilities_reductions WHERE code = ?",
+                            [profile.reduction_code]).fetchone()
+        percent = found[0] if found else 0
+    rows = cur.execute(
+        """SELECT room_id, block_code, yen FROM facilities_fees
+           WHERE room_id IN (SELECT unnest(?)) AND residency = ? AND party = ?""",
+        [list(room_ids), residency, party]).fetchall()
+    return {(room_id, block): fee_arithmetic(yen, percent, [])[1] for room_id, block, yen in rows}
+
+
 def _check_rules(cur, clock: Clock, facility: Facility, room: Room, day: date, block_code: str, user_id: int,
                  profile: catalog.Profile, attendees: int, for_course: bool) -> None:
     now = clock.now()
@@ -206,7 +250,8 @@ def _check_rules(cur, clock: Clock, facility: Facility, room: Room, day: date, b
         raise BookingRefused("facilities.over_capacity", capacity=room.capacity)
     reason = closure_reason(cur, facility, room.id, day)
     if reason:
-        raise BookingRefused("facilities.closed_day", reason=reason)
+        why = closure_refusal(day, reason)
+        raise BookingRefused(why.key, **why.params)
     if lottery_holds(cur, room.id, day, block_code, today):
         raise BookingRefused("facilities.lottery_slot")
     if for_course:
@@ -214,13 +259,7 @@ def _check_rules(cur, clock: Clock, facility: Facility, room: Room, day: date, b
     first = opens_on(facility, day, profile.is_resident)
     if today < first:
         raise BookingRefused("facilities.too_early", opens=first)
-    month_start = day.replace(day=1)
-    next_month = (month_start + timedelta(days=32)).replace(day=1)
-    used = cur.execute(
-        """SELECT count(*) FROM facilities_bookings b JOIN facilities_rooms r ON r.id = b.room_id
-           WHERE b.user_id = ? AND r.facility_id = ? AND b.status IN ('won', 'confirmed')
-             AND b.source <> 'course' AND b.day >= ? AND b.day < ?""",
-        [user_id, facility.id, month_start, next_month]).fetchone()[0]
+    used = blocks_used(cur, user_id, facility.id, day, day).get(day.replace(day=1), 0)
     if used >= facility.max_blocks_per_month:
         raise BookingRefused("facilities.month_limit", limit=facility.max_blocks_per_month)
 

@@ -9,16 +9,35 @@ import calendar
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from facilities.services import catalog
+from facilities.services import booking, catalog
 from facilities.services.booking import OVERDUE, block_start
 from facilities.services.catalog import Facility, Room
+from kernel.actor import Actor
 from kernel.clock import Clock
-from kernel.errors import InvalidInput
+from kernel.errors import InvalidInput, Message
 from kernel.store import Store
 
 FREE, TAKEN, CLOSED, LOTTERY, PAST = "free", "taken", "closed", "lottery", "past"
 STATES = (FREE, TAKEN, CLOSED, LOTTERY, PAST)
+# Beyond the public states, what keeps one person from a free slot: its booking window has
+# not opened for them yet, or they have used their blocks of that month at the facility.
+NOT_YET, LIMIT = "not_yet", "limit"
 SEARCH_LIMIT = 200
+MONTHS_SHOWN = 4  # the vacancy page offers this month and the next three
+
+
+def months_shown(today: date) -> list[str]:
+    """The months ('YYYY-MM') the vacancy page and the booking form offer, from today's."""
+    first, out = today.replace(day=1), []
+    for _ in range(MONTHS_SHOWN):
+        out.append(f"{first:%Y-%m}")
+        first = (first + timedelta(days=32)).replace(day=1)
+    return out
+
+
+def last_day_shown(today: date) -> date:
+    """The last day of the last month shown: the booking form's date goes no further."""
+    return month_days(parse_month(months_shown(today)[-1]))[-1]
 
 
 def parse_month(month: str) -> date:
@@ -56,7 +75,7 @@ def _month_facts(store: Store, first: date, last: date, facility_ids: list[int],
            WHERE s.day BETWEEN ? AND ? AND r.facility_id IN (SELECT unnest(?)) AND NOT {OVERDUE}""",
         [first, last, facility_ids, now, now]).fetchall())
     closures = cur.execute(
-        """SELECT facility_id, room_id, greatest(first_day, ?), least(last_day, ?) FROM facilities_closures
+        """SELECT facility_id, room_id, greatest(first_day, ?), least(last_day, ?), reason FROM facilities_closures
            WHERE last_day >= ? AND first_day <= ? AND facility_id IN (SELECT unnest(?))""",
         [first, last, first, last, facility_ids]).fetchall()
     lottery = {(r, d, b): open_on for r, d, b, open_on in cur.execute(
@@ -68,7 +87,7 @@ def _month_facts(store: Store, first: date, last: date, facility_ids: list[int],
 def _grid(facility: Facility, days: list[date], now: datetime, taken, closures, lottery) -> Grid:
     today = now.date()
     closed_days: dict[int | None, set[date]] = {}
-    for fid, room_id, a, b in closures:
+    for fid, room_id, a, b, _reason in closures:
         if fid != facility.id:
             continue
         d = a
@@ -115,6 +134,64 @@ def all_month_grids(store: Store, clock: Clock, month: str) -> list[Grid]:
     now = clock.now()
     facts = _month_facts(store, days[0], days[-1], [f.id for f in facilities], now)
     return [_grid(f, days, now, *facts) for f in facilities]
+
+
+@dataclass(frozen=True)
+class Availability:
+    """One slot as one person may use it: FREE when they can book it now; otherwise the
+    state that stops them and why, as a catalogue message (shown before they try)."""
+
+    state: str
+    reason: Message | None = None
+
+    @property
+    def bookable(self) -> bool:
+        return self.state == FREE
+
+
+def room_availability(store: Store, clock: Clock, actor: Actor, room_id: int, first: date,
+                      last: date) -> dict[tuple[date, str], Availability]:
+    """Every (day, block) of one room from `first` to `last`: whether the actor may book it
+    now, and if not, why — the same rules `booking.book` applies (closed days, taken and past
+    blocks, lottery slots, the booking window of their residency, the monthly limit), so the
+    form can mark and disable what would be refused. An anonymous visitor is asked as a
+    resident with no bookings."""
+    facility, room = catalog.get_room(store, room_id)
+    now = clock.now()
+    today = now.date()
+    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    if not days:
+        return {}
+    taken, closures, lottery = _month_facts(store, first, last, [facility.id], now)
+    grid = _grid(Facility(**{**facility.__dict__, "rooms": (room,)}), days, now, taken, closures, lottery)
+    profile = catalog.profile(store, actor.user_id) if actor.signed_in else catalog.Profile(0)
+    used = booking.blocks_used(store.cursor(), actor.user_id, facility.id, first, last) if actor.signed_in else {}
+    blackout = {}  # day -> the reason staff gave (a room's own closure named over the facility's)
+    for fid, closed_room, a, b, reason in sorted(closures, key=lambda c: c[1] is not None):
+        if fid == facility.id and closed_room in (None, room.id):
+            for n in range((b - a).days + 1):
+                blackout[a + timedelta(days=n)] = reason
+    answer: dict[tuple[date, str], Availability] = {}
+    for block in facility.blocks:
+        for day, state in grid.states[(room.id, block.code)].items():
+            if state == CLOSED:
+                weekly = day.isoweekday() in facility.closed_weekdays
+                why = booking.closure_refusal(day, "weekly" if weekly else blackout.get(day, ""))
+                answer[(day, block.code)] = Availability(CLOSED, why)
+            elif state == TAKEN:
+                answer[(day, block.code)] = Availability(TAKEN, Message("facilities.slot_booked"))
+            elif state == PAST:
+                answer[(day, block.code)] = Availability(PAST, Message("facilities.in_past"))
+            elif state == LOTTERY:
+                answer[(day, block.code)] = Availability(LOTTERY, Message("facilities.lottery_slot"))
+            elif today < (opens := booking.opens_on(facility, day, profile.is_resident)):
+                answer[(day, block.code)] = Availability(NOT_YET, Message("facilities.too_early", {"opens": opens}))
+            elif used.get(day.replace(day=1), 0) >= facility.max_blocks_per_month:
+                answer[(day, block.code)] = Availability(
+                    LIMIT, Message("facilities.month_limit", {"limit": facility.max_blocks_per_month}))
+            else:
+                answer[(day, block.code)] = Availability(FREE)
+    return answer
 
 
 @dataclass(frozen=True)

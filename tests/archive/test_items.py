@@ -77,6 +77,34 @@ def test_only_curators_create_and_edit(store, clock):
         items.publish(store, clock, RESIDENT, item_id)
 
 
+def test_the_steps_offered_follow_the_rules_four_eyes_included(store, clock):
+    item_id = make_item(store, clock)
+    draft = items.get_item(store, CURATOR, item_id)
+    assert items.steps_for(CURATOR, draft) == {"submit": None}
+    assert isinstance(items.steps_for(ADMIN, draft)["submit"], PermissionDenied)  # curators submit
+    items.submit(store, clock, CURATOR, item_id)
+    review = items.get_item(store, CURATOR, item_id)
+    mine = items.steps_for(CURATOR, review)
+    assert isinstance(mine["publish"], items.SamePerson) and mine["return"] is None
+    assert items.steps_for(CURATOR_B, review) == {"publish": None, "return": None}
+    assert items.steps_for(ADMIN, review) == {"publish": None, "return": None}
+    # What is offered is what the service then does.
+    items.publish(store, clock, CURATOR_B, item_id)
+
+
+def test_a_step_refused_by_state_says_the_state_and_step_in_words(store, clock):
+    from kernel.i18n import Translator
+    from portal.runtime import catalogue
+
+    item_id = make_item(store, clock)
+    with pytest.raises(items.WrongState) as refused:
+        items.publish(store, clock, ADMIN, item_id)
+    words = Translator("ja", catalogue(), strict=True).error(refused.value)
+    assert words.startswith("この資料は「下書き」のため、「公開」はできません。")
+    english = Translator("en", catalogue(), strict=True).error(refused.value)
+    assert "draft" not in english and "publish " not in english and "“Draft”" in english
+
+
 def test_steps_out_of_order_are_refused(store, clock):
     item_id = make_item(store, clock)
     with pytest.raises(items.WrongState):

@@ -103,11 +103,12 @@ def test_closed_weekday_and_blackout_are_refused(store, clock, town):
     monday = town.next_open_day(clock.now().date(), weekday=1)
     with pytest.raises(BookingRefused) as err:
         booking.book(store, clock, town.alice, town.room_id, monday, "am")
-    assert err.value.key == "facilities.closed_day"
+    assert err.value.key == "facilities.closed_weekly"
     tuesday = town.next_open_day(clock.now().date())
     catalog.add_closure(store, clock, town.staff, town.facility_id, tuesday, tuesday, "空調工事", room_id=town.room_id)
-    with pytest.raises(BookingRefused):
+    with pytest.raises(BookingRefused) as err:
         booking.book(store, clock, town.alice, town.room_id, tuesday, "am")
+    assert (err.value.key, err.value.params["reason"]) == ("facilities.closed_day", "空調工事")
     booking.book(store, clock, town.alice, town.hall_id, tuesday, "am")  # the hall is not closed
 
 

@@ -13,8 +13,16 @@ def test_vacancy_is_public_and_shows_a_month_grid(app_for):
     at = app_for(page=VACANCY)
     assert not at.exception
     assert [t.value for t in at.title] == ["施設の空き状況"]
-    assert at.dataframe, "the month grid is shown"
+    grid = next(h.proto.body for h in at.html if "mnb-grid" in h.proto.body)
+    assert "○" in grid and "<a " not in grid, "free slots shown, but no booking links before sign-in"
     assert any("サインイン" in i.value for i in at.info)
+
+
+def test_vacancy_links_each_free_slot_to_the_filled_in_form_when_signed_in(app_for):
+    at = app_for(login="resident02", page=VACANCY)
+    grid = next(h.proto.body for h in at.html if "mnb-grid" in h.proto.body)
+    links = re.findall(r'href="facilities-book\?room=(\d+)&amp;day=([\d-]+)&amp;block=(am|pm|ev)"', grid)
+    assert links and len(links) == grid.count(">○</a>")
 
 
 def test_vacancy_in_english(app_for):
@@ -124,10 +132,23 @@ def test_anonymous_search_finds_free_rooms_without_names(app_for):
     at.button(key="search_submit").click()
     at.run()
     assert not at.exception
-    assert any(re.search(r"\d+ 件", s.value) for s in at.success)
+    assert any(re.search(r"\d+ 件", s.value) for s in [*at.success, *at.warning])
     table = at.dataframe[0].value
-    assert (table.iloc[:, 3] >= 50).all()
+    assert (table["定員"] >= 50).all()
     assert "resident" not in table.to_csv()
+    # Each line says its weekday and what one block costs (the resident rate before sign-in).
+    assert table["利用日"].str.fullmatch(r"\d{4}/\d{2}/\d{2}（[月火水木金土日]）").all()
+    assert table["料金（1枠・税込）"].str.fullmatch(r"￥[\d,]+").all()
+
+
+def test_too_many_results_is_a_warning_to_narrow_not_a_success(app_for):
+    at = app_for(page=SEARCH)
+    at.number_input[0].set_value(1)
+    at.button(key="search_submit").click()
+    at.run()
+    assert not at.exception
+    assert not at.success
+    assert any("条件を絞る" in w.value for w in at.warning)
 
 
 def test_signed_in_search_leads_to_the_booking_form(app_for):
@@ -214,7 +235,8 @@ def test_staff_add_a_room_that_then_appears_in_vacancy(app_for):
     assert any("第9会議室 を追加しました" in s.value for s in at.success)
     at.switch_page(VACANCY)
     at.run()
-    assert "第9会議室" in at.dataframe[1].value.to_csv()
+    assert "第9会議室" in at.dataframe[0].value.to_csv()
+    assert any("第9会議室" in h.proto.body for h in at.html)
 
 
 def test_a_lottery_winner_sees_the_win_and_confirms_it(app_for, fresh_demo_db, monkeypatch):
@@ -274,3 +296,22 @@ def test_staff_cancel_a_live_booking(app_for):
     at.button(key="staff_cancel").click().run()
     assert not at.exception, at.exception
     assert any("Booking cancelled" in s.value for s in at.success)
+
+
+def test_booking_form_in_english_marks_each_block_and_says_why_not(app_for):
+    from datetime import timedelta
+
+    from portal.runtime import open_runtime
+
+    at = app_for(login="resident02", page=BOOK, lang="en")
+    assert not at.exception
+    today = open_runtime().clock.now().date()
+    monday = next(today + timedelta(days=n) for n in range(7, 14) if (today + timedelta(days=n)).isoweekday() == 1)
+    at.date_input(key="book_day").set_value(monday).run()
+    assert not at.exception
+    block = at.selectbox(key="book_block")
+    assert all(label.endswith("C closed") for label in block.options)
+    assert any("The facility is closed on Mondays." in w.value for w in at.warning)
+    assert at.button(key="book_submit").disabled
+    links = next(h.proto.body for h in at.html if "mnb-grid" in h.proto.body)
+    assert "&amp;lang=en" in links
