@@ -9,19 +9,15 @@ import streamlit as st
 
 from analytics.services import dashboards, roster
 from kernel.charts import CATEGORY_COLOURS, mastery_scale
-from kernel.errors import ManabiError
-from kernel.ui import page_context, show_chart, show_error
+from kernel.ui import action, page_context, show_chart
 
 ctx = page_context("teacher", "school_admin")
 t = ctx.t
 
 st.title(t("analytics.dash.title"))
-try:
+with action(ctx, rerun=False, stop=True):
     scope = dashboards.scope(ctx.store, ctx.actor)
     class_list = dashboards.classes(ctx.store, ctx.actor)
-except ManabiError as exc:
-    show_error(ctx, exc)
-    st.stop()
 if not scope.whole_school and not scope.classes:
     st.info(t("analytics.dash.no_assigned_classes"), icon=":material/groups:")
     st.stop()
@@ -177,11 +173,8 @@ with tab_pupil:
     learner = st.selectbox(t("analytics.dash.pupil"), pupils, index=None, key="analytics_pupil",
                            placeholder=t("analytics.dash.pick_pupil"), format_func=lambda p: names.get(p, p))
     if learner:
-        try:
+        with action(ctx, rerun=False, stop=True):
             timeline = dashboards.pupil_timeline(ctx.store, ctx.clock, ctx.actor, learner, lang=ctx.lang)
-        except ManabiError as exc:
-            show_error(ctx, exc)
-            st.stop()
         reasons = [r for r in help_list if r.learner_id == learner]
         for r in reasons:
             st.warning(t(r.key, **{k: t.value(v) for k, v in r.params.items()}))

@@ -5,7 +5,7 @@ import streamlit as st
 
 from analytics.services import dashboards, lrs, roster
 from kernel.errors import ManabiError
-from kernel.ui import flash, md_escape, page_context, show_error, show_flashes
+from kernel.ui import action, flash, md_escape, page_context, show_error, show_flashes
 
 ctx = page_context("city_admin", "school_admin")
 t = ctx.t
@@ -47,14 +47,10 @@ if is_city:
                 scope = st.radio(t("analytics.admin.scope"), ["mine", "all"], horizontal=True,
                                  format_func=lambda s: t(f"analytics.cli.scope_{s}"), key="analytics_scope")
                 if st.form_submit_button(t("analytics.admin.set_scope")):
-                    try:
+                    with action(ctx) as outcome:
                         changed = lrs.grant_read_all(ctx.store, ctx.actor, chosen, scope == "all")
-                    except ManabiError as exc:
-                        show_error(ctx, exc)
-                    else:
-                        flash(t("analytics.cli.scope_set", name=changed["name"],
+                        outcome.done(t("analytics.cli.scope_set", name=changed["name"],
                                 scope=t("analytics.cli.scope_all" if changed["read_all"] else "analytics.cli.scope_mine")))
-                        st.rerun()
         with st.form("analytics_add_client", clear_on_submit=True):
             name = st.text_input(t("analytics.admin.client_name"), key="analytics_client_name")
             if st.form_submit_button(t("analytics.admin.add_client"), type="primary"):

@@ -5,7 +5,7 @@ import streamlit as st
 from archive.pages import _shared as ui
 from archive.services import items, rights
 from kernel.errors import ManabiError
-from kernel.ui import flash, md_escape, page_context, show_error
+from kernel.ui import action, flash, md_escape, page_context, show_error
 
 ctx = page_context("curator", "city_admin")
 t = ctx.t
@@ -189,13 +189,8 @@ with places_tab:
             lat = a.number_input(t("archive.curate.lat"), -90.0, 90.0, 33.64, format="%.5f")
             lon = b.number_input(t("archive.curate.lon"), -180.0, 180.0, 130.69, format="%.5f")
             if st.form_submit_button(t("archive.curate.add_place")):
-                try:
+                with action(ctx, done=t("archive.curate.saved")):
                     items.add_place(ctx.store, ctx.actor, name_ja, name_en or None, lat, lon)
-                except ManabiError as exc:
-                    show_error(ctx, exc)
-                else:
-                    flash(t("archive.curate.saved"))
-                    st.rerun()
     st.dataframe([{"slug": s.slug, t("archive.field.collection"): s.title(ctx.lang), t("archive.curate.count"): s.items}
                   for s in items.list_sets(ctx.store, ctx.actor)], hide_index=True, width="stretch")
     if is_curator:
@@ -205,10 +200,5 @@ with places_tab:
             set_ja = a.text_input(t("archive.field.title_ja"))
             set_en = b.text_input(t("archive.field.title_en"))
             if st.form_submit_button(t("archive.curate.add_set")):
-                try:
+                with action(ctx, done=t("archive.curate.saved")):
                     items.create_set(ctx.store, ctx.actor, slug, set_ja, set_en or None)
-                except ManabiError as exc:
-                    show_error(ctx, exc)
-                else:
-                    flash(t("archive.curate.saved"))
-                    st.rerun()

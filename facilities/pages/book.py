@@ -9,7 +9,7 @@ import streamlit as st
 from facilities.pages import common
 from facilities.services import booking, catalog, vacancy
 from kernel.errors import ManabiError
-from kernel.ui import flash, md_escape, page_context, show_error
+from kernel.ui import action, flash, md_escape, page_context, show_error
 
 ctx = page_context()
 t, lang, actor = ctx.t, ctx.lang, ctx.actor
@@ -95,11 +95,8 @@ addons = st.multiselect(t("book.addons"), addon_choices, key="book_addons", plac
                         format_func=lambda c: f"{equipment[c].name(lang)} (+{t.money(equipment[c].addon_yen)})")
 purpose = st.text_input(t("book.purpose"), key="book_purpose", max_chars=100)
 
-try:
+with action(ctx, rerun=False, stop=True):
     quote = booking.quote(ctx.store, actor, room.id, block, party=party, addons=addons)
-except ManabiError as exc:
-    show_error(ctx, exc)
-    st.stop()
 
 with st.container(border=True):
     st.metric(t("book.total"), t.money(quote.total_yen))

@@ -9,8 +9,7 @@ from facilities.pages import common
 from facilities.pages import course_common as cc
 from facilities.services import catalog, courses
 from kernel.clock import TOKYO
-from kernel.errors import ManabiError
-from kernel.ui import page_context, show_error
+from kernel.ui import action, page_context
 
 ctx = page_context(*courses.STAFF)
 t, lang, actor = ctx.t, ctx.lang, ctx.actor
@@ -36,7 +35,7 @@ with st.expander(t("courses.admin.new_course"), icon=":material/add:"), st.form(
     opens = c.date_input(t("courses.admin.opens"), value=today)
     closes = d.date_input(t("courses.admin.closes"), value=today + timedelta(days=14))
     if st.form_submit_button(t("courses.admin.create"), type="primary"):
-        try:
+        with action(ctx, rerun=False) as outcome:
             created = courses.create_course(
                 ctx.store, ctx.clock, actor, code=code, title_ja=title_ja, title_en=title_en,
                 lecturer_id=catalog.user_id_for_login(ctx.store, lecturer.strip().lower()),
@@ -44,10 +43,7 @@ with st.expander(t("courses.admin.new_course"), icon=":material/add:"), st.form(
                 description_ja=description_ja, description_en=description_en,
                 registration_opens=datetime.combine(opens, time(9), TOKYO),
                 registration_closes=datetime.combine(closes, time(17), TOKYO))
-        except ManabiError as exc:
-            show_error(ctx, exc)
-        else:
-            st.success(t("courses.admin.created", code=created.code))
+            outcome.done(t("courses.admin.created", code=created.code))
 
 all_courses = [c for c in courses.lecturer_courses(ctx.store, actor) if c.status == "published"]
 if not all_courses:
@@ -80,7 +76,7 @@ with st.form("session_add"):
         start = a.time_input(t("courses.classes.start"), value=time(14), step=timedelta(minutes=15))
         minutes = b.number_input(t("courses.classes.minutes"), min_value=15, max_value=480, value=120, step=15)
     if st.form_submit_button(t("courses.admin.add"), type="primary"):
-        try:
+        with action(ctx, rerun=False) as outcome:
             if mode == "online":
                 starts_at = datetime.combine(day, start, TOKYO)
                 session = courses.add_session(ctx.store, ctx.clock, actor, course.id, online=True,
@@ -89,10 +85,7 @@ with st.form("session_add"):
             else:
                 session = courses.add_session(ctx.store, ctx.clock, actor, course.id, room_id=room_id, day=day,
                                               block_code=block, online=mode == "both")
-        except ManabiError as exc:
-            show_error(ctx, exc)
-        else:
-            st.success(t("courses.admin.session_added", when=cc.when(t, session)))
+            outcome.done(t("courses.admin.session_added", when=cc.when(t, session)))
 
 planned = [s for s in course.sessions if s.status == "planned"]
 if planned:
@@ -101,9 +94,6 @@ if planned:
         which = st.selectbox(t("courses.admin.cancel_which"), [s.id for s in planned],
                              format_func=lambda i: cc.when(t, next(s for s in planned if s.id == i)))
         if st.form_submit_button(t("courses.admin.cancel_confirm")):
-            try:
+            with action(ctx, rerun=False) as outcome:
                 gone = courses.cancel_session(ctx.store, ctx.clock, actor, which)
-            except ManabiError as exc:
-                show_error(ctx, exc)
-            else:
-                st.success(t("courses.admin.session_cancelled_done", when=cc.when(t, gone)))
+                outcome.done(t("courses.admin.session_cancelled_done", when=cc.when(t, gone)))

@@ -7,8 +7,7 @@ import streamlit as st
 from facilities.pages import course_common as cc
 from facilities.services import courses
 from kernel.csv_export import write_csv_bytes
-from kernel.errors import ManabiError
-from kernel.ui import md_escape, page_context, show_error
+from kernel.ui import action, md_escape, page_context
 
 ctx = page_context()
 t, lang, actor = ctx.t, ctx.lang, ctx.actor
@@ -32,12 +31,9 @@ st.markdown(" · ".join([
 if course.sessions:
     st.markdown(cc.sessions_markdown(t, course.sessions))
 
-try:
+with action(ctx, rerun=False, stop=True):
     rows = courses.participants(ctx.store, actor, course.id)
     attendance = courses.attendance(ctx.store, actor, course.id)
-except ManabiError as exc:
-    show_error(ctx, exc)
-    st.stop()
 
 st.subheader(t("courses.lecturer.participants"), anchor=False)
 if not rows:
@@ -79,12 +75,9 @@ if actor.has(*courses.STAFF):
     with left.form("course_capacity"):
         seats = st.number_input(t("courses.lecturer.capacity"), min_value=1, value=course.capacity, step=1)
         if st.form_submit_button(t("courses.lecturer.save")):
-            try:
+            with action(ctx, rerun=False) as outcome:
                 promoted = courses.change_capacity(ctx.store, ctx.clock, actor, course.id, int(seats))
-            except ManabiError as exc:
-                show_error(ctx, exc)
-            else:
-                st.success(t("courses.lecturer.capacity_saved", capacity=int(seats), count=len(promoted)))
+                outcome.done(t("courses.lecturer.capacity_saved", capacity=int(seats), count=len(promoted)))
     owing = [r for r in rows if r.registration.owed_yen]
     if owing:
         with right.form("course_paid"):
@@ -92,10 +85,7 @@ if actor.has(*courses.STAFF):
                                format_func=lambda u: next(f"{r.name} ({r.login})" for r in owing
                                                           if r.registration.user_id == u))
             if st.form_submit_button(t("courses.lecturer.record_paid")):
-                try:
+                with action(ctx, rerun=False) as outcome:
                     courses.record_fee_paid(ctx.store, ctx.clock, actor, course.id, who)
-                except ManabiError as exc:
-                    show_error(ctx, exc)
-                else:
-                    st.success(t("courses.lecturer.paid_done",
+                    outcome.done(t("courses.lecturer.paid_done",
                                  name=next(r.name for r in owing if r.registration.user_id == who)))

@@ -5,7 +5,7 @@ import streamlit as st
 from facilities.pages import common
 from facilities.services import booking, catalog, lottery
 from kernel.errors import ManabiError
-from kernel.ui import flash, md_escape, page_context, show_error
+from kernel.ui import action, flash, md_escape, page_context, show_error
 
 ctx = page_context()
 t, lang, actor = ctx.t, ctx.lang, ctx.actor
@@ -71,11 +71,7 @@ if phase == "applying" and slots:
         attendees = right.number_input(t("book.attendees"), min_value=1, value=10, step=1)
         purpose = st.text_input(t("book.purpose"), max_chars=100)
         if st.form_submit_button(t("lottery_page.submit"), type="primary", key="lottery_submit"):
-            try:
+            with action(ctx) as outcome:
                 lottery.apply(ctx.store, ctx.clock, actor, month, picks, purpose=purpose, attendees=int(attendees),
                               party=party)
-            except ManabiError as exc:
-                show_error(ctx, exc)
-            else:
-                flash(t("lottery_page.applied", count=len(picks)))
-                st.rerun()
+                outcome.done(t("lottery_page.applied", count=len(picks)))

@@ -6,8 +6,7 @@ import streamlit as st
 
 from facilities.pages import common
 from facilities.services import reports
-from kernel.errors import ManabiError
-from kernel.ui import page_context, show_chart, show_error
+from kernel.ui import action, page_context, show_chart
 
 ctx = page_context("facility_staff", "city_admin")
 t, lang = ctx.t, ctx.lang
@@ -17,11 +16,8 @@ months = list(reversed(common.months_from(today.replace(year=today.year - 1, day
 months = sorted(set(months), reverse=True)
 month = st.selectbox(t("vacancy.month"), months, index=months.index(f"{today:%Y-%m}"),
                      format_func=lambda m: common.month_label(t, m), key="occupancy_month")
-try:
+with action(ctx, rerun=False, stop=True):
     rows = reports.occupancy(ctx.store, ctx.clock, ctx.actor, month)
-except ManabiError as exc:
-    show_error(ctx, exc)
-    st.stop()
 
 if not rows:
     st.info(t("occupancy.no_rooms"))

@@ -7,8 +7,7 @@ import streamlit as st
 
 from facilities.pages import common
 from facilities.services import booking, catalog, payments
-from kernel.errors import ManabiError
-from kernel.ui import flash, page_context, show_error
+from kernel.ui import action, flash, page_context
 
 ctx = page_context("facility_staff", "city_admin")
 t, lang, actor = ctx.t, ctx.lang, ctx.actor
@@ -53,13 +52,9 @@ if found:
     owes = bool(b.owed_yen) and b.status == "confirmed"
     if owes and left.button(t("staff.counter_paid", amount=t.money(b.owed_yen)), type="primary",
                             key="staff_counter", icon=":material/payments:"):
-        try:
+        with action(ctx) as outcome:
             payments.record_counter_payment(ctx.store, ctx.clock, actor, b.id, b.owed_yen)
-        except ManabiError as exc:
-            show_error(ctx, exc)
-        else:
-            flash(t("staff.counter_done", amount=t.money(b.owed_yen)))
-            st.rerun()
+            outcome.done(t("staff.counter_done", amount=t.money(b.owed_yen)))
     if b.status in booking.LIVE and right.button(t("my.cancel"), key="staff_cancel", icon=":material/event_busy:"):
         common.cancel_booking(ctx, actor, b.id)
 
@@ -74,11 +69,8 @@ with st.form("staff_profile"):
                              format_func=lambda c: reductions[c].name(lang) if c else t("staff.no_reduction"))
     note = st.text_input(t("staff.reduction_note"), help=t("staff.reduction_note_help"))
     if st.form_submit_button(t("staff.save_profile"), key="staff_profile_save"):
-        try:
+        with action(ctx, rerun=False) as outcome:
             user_id = catalog.user_id_for_login(ctx.store, login.strip())
             catalog.save_profile(ctx.store, ctx.clock, actor, user_id, is_resident=is_resident, group_name=group,
                                  reduction_code=reduction, reduction_note=note)
-        except ManabiError as exc:
-            show_error(ctx, exc)
-        else:
-            st.success(t("staff.profile_saved", login=login.strip()))
+            outcome.done(t("staff.profile_saved", login=login.strip()))

@@ -8,6 +8,8 @@ store, the clock, the actor and a translator for the visitor's language.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import altair as alt
@@ -66,6 +68,44 @@ def show_error(ctx: PageContext, exc: ManabiError) -> None:
             [{ctx.t("ui.row"): p.row, ctx.t("ui.reason"): ctx.t(p.key, **p.params)} for p in exc.problems],
             hide_index=True,
         )
+
+
+class Outcome:
+    """What an action says when it is done; the block may set it once it knows (a due date)."""
+
+    def __init__(self, message: str | None) -> None:
+        self.message = message
+
+    def done(self, message: str) -> None:
+        self.message = message
+
+
+@contextmanager
+def action(ctx: PageContext, done: str | None = None, *, rerun: bool = True, stop: bool = False
+           ) -> Iterator[Outcome]:
+    """A page's action on a service, the one way every page runs one:
+
+        with action(ctx, done=t("my.saved")):
+            catalog.save_profile(...)
+
+    Refused (ManabiError): the reason is shown in words and the page goes on (or stops, with
+    `stop`); what the visitor chose stays chosen. Done: `done` (or what the block gave
+    `outcome.done`) is shown, across a rerun so the page shows the new state (`rerun`), else
+    at once."""
+    outcome = Outcome(done)
+    try:
+        yield outcome
+    except ManabiError as exc:
+        show_error(ctx, exc)
+        if stop:
+            st.stop()
+        return
+    if rerun:
+        if outcome.message:
+            flash(outcome.message)
+        st.rerun()
+    elif outcome.message:
+        st.success(outcome.message)
 
 
 # Marks that Markdown (with Streamlit's extras: `:emoji:`, `:red[..]`, `$math$`, `~~strike~~`)

@@ -10,8 +10,7 @@ from html import escape
 
 import streamlit as st
 
-from kernel.errors import ManabiError
-from kernel.ui import page_context, show_error
+from kernel.ui import action, page_context
 from library_ebooks.pages._shared import READER_LOAN_KEY
 from library_ebooks.services import lending, reader
 
@@ -33,14 +32,11 @@ loan_id = st.selectbox(t("reader.choose"), list(by_id), index=list(by_id).index(
                        format_func=lambda i: by_id[i].title)
 st.session_state[READER_LOAN_KEY] = loan_id
 
-try:
+with action(ctx, rerun=False, stop=True):
     book = reader.open_book(ctx.store, ctx.clock, ctx.actor, loan_id)
     token_key = f"ebooks_reader_token_{loan_id}"
     if token_key not in st.session_state:
         st.session_state[token_key] = reader.reader_token(ctx.store, ctx.clock, ctx.actor, loan_id)
-except ManabiError as exc:
-    show_error(ctx, exc)
-    st.stop()
 app_url = f"/ebooks/read/{st.session_state[token_key]}?lang={t.lang}"
 
 if book.layout == "pre-paginated":
@@ -104,11 +100,8 @@ def controls(where: str) -> None:
 
 
 controls("top")
-try:
+with action(ctx, rerun=False, stop=True):
     body = reader.chapter(ctx.store, ctx.clock, ctx.actor, loan_id, position)
-except ManabiError as exc:
-    show_error(ctx, exc)
-    st.stop()
 
 layout = {
     "vertical": "writing-mode: vertical-rl; width: 100%; box-sizing: border-box; height: 65vh; overflow-x: auto; overflow-y: hidden;",

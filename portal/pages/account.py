@@ -5,7 +5,7 @@ import streamlit as st
 from kernel.actor import Role
 from kernel.errors import ManabiError
 from kernel.i18n import LANGUAGES
-from kernel.ui import flash, page_context, show_error
+from kernel.ui import action, flash, page_context, show_error
 from portal.runtime import open_runtime
 from portal.services import accounts, notify, registration, retention, schools
 from portal.ui import shell
@@ -40,12 +40,8 @@ with st.form("change_password", clear_on_submit=True):
         if new != again:
             st.error(t("account.passwords_differ"))
         else:
-            try:
+            with action(ctx, done=t("account.password_changed"), rerun=False):
                 accounts.change_own_password(ctx.store, ctx.clock, actor, current, new)
-            except ManabiError as exc:
-                show_error(ctx, exc)
-            else:
-                st.success(t("account.password_changed"))
 
 # Notifications by e-mail: the language of the mail and the kinds received (security mail always).
 st.subheader(t("mail_account.title"), anchor=False)
@@ -62,12 +58,8 @@ with st.form("mail_choices"):
         st.caption(t("mail_account.nothing_to_choose"))
     st.caption(t("mail_account.security"))
     if st.form_submit_button(t("mail_account.save")):
-        try:
+        with action(ctx, done=t("mail_account.saved"), rerun=False):
             notify.save_choices(ctx.store, ctx.clock, actor, lang, receive)
-        except ManabiError as exc:
-            show_error(ctx, exc)
-        else:
-            st.success(t("mail_account.saved"))
 
 # A resident's own registration: residence, library card, e-mail address, leaving.
 if actor.has("resident"):
@@ -85,12 +77,9 @@ if actor.has("resident"):
         card = st.text_input(t("account_more.library_card"), value=registration.library_card(ctx.store, actor) or "",
                              key="account_card", max_chars=30, help=t("account_more.library_card_help"))
         if st.form_submit_button(t("account_more.save_card")):
-            try:
+            with action(ctx, rerun=False) as outcome:
                 linked = registration.link_library_card(ctx.store, ctx.clock, actor, card)
-            except ManabiError as exc:
-                show_error(ctx, exc)
-            else:
-                st.success(t("account_more.card_saved" if linked else "account_more.card_removed"))
+                outcome.done(t("account_more.card_saved" if linked else "account_more.card_removed"))
 
     st.subheader(t("account_more.change_email"), anchor=False)
     waiting = registration.pending_email(ctx.store, ctx.clock, actor)
@@ -99,12 +88,9 @@ if actor.has("resident"):
     with st.form("change_email", clear_on_submit=True):
         new_email = st.text_input(t("account_more.new_email"), key="account_new_email", autocomplete="email")
         if st.form_submit_button(t("account_more.send_link")) and new_email.strip():
-            try:
+            with action(ctx, rerun=False) as outcome:
                 registration.change_email(ctx.store, ctx.clock, actor, new_email, ctx.lang)
-            except ManabiError as exc:
-                show_error(ctx, exc)
-            else:
-                st.success(t("account_more.email_link_sent", email=new_email.strip().lower()))
+                outcome.done(t("account_more.email_link_sent", email=new_email.strip().lower()))
 
     if actor.roles == {Role.RESIDENT}:
         with st.expander(t("account_more.leave"), icon=":material/no_accounts:"):

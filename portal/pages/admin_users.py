@@ -3,8 +3,7 @@
 import streamlit as st
 
 from kernel.actor import ALL_ROLES
-from kernel.errors import ManabiError
-from kernel.ui import page_context, show_error
+from kernel.ui import action, page_context
 from portal.services import accounts, schools
 
 ctx = page_context("city_admin")
@@ -55,37 +54,25 @@ with add_tab, st.form("add_user", clear_on_submit=True):
     password = st.text_input(t("signin.password"), type="password",
                              help=t("account.password_rule", min=accounts.MIN_PASSWORD_LENGTH))
     if st.form_submit_button(t("admin_users.add"), type="primary"):
-        try:
+        with action(ctx, done=t("admin_users.added", login=login), rerun=False):
             accounts.create_user(ctx.store, ctx.clock, login=login, display_name=name, roles=roles,
                                  password=password or None, email=email or None, school_id=school)
-        except ManabiError as exc:
-            show_error(ctx, exc)
-        else:
-            st.success(t("admin_users.added", login=login))
 
 logins = [u.login for u in users]
 with roles_tab, st.form("set_roles"):
     who = st.selectbox(t("account.login"), logins, key="roles_login")
     new_roles = st.multiselect(t("account.roles"), list(role_label), format_func=role_label.get)
     if st.form_submit_button(t("admin_users.set_roles"), type="primary") and who:
-        try:
+        with action(ctx, done=t("admin_users.roles_set", login=who), rerun=False):
             accounts.set_roles(ctx.store, ctx.actor, who, new_roles)
-        except ManabiError as exc:
-            show_error(ctx, exc)
-        else:
-            st.success(t("admin_users.roles_set", login=who))
 
 with password_tab, st.form("set_password", clear_on_submit=True):
     who = st.selectbox(t("account.login"), logins, key="password_login")
     new_password = st.text_input(t("account.new_password"), type="password")
     unlock_only = st.checkbox(t("admin_users.unlock_only"))
     if st.form_submit_button(t("admin_users.apply"), type="primary") and who:
-        try:
+        with action(ctx, done=t("admin_users.applied", login=who), rerun=False):
             if unlock_only:
                 accounts.unlock(ctx.store, ctx.actor, who)
             else:
                 accounts.set_password(ctx.store, ctx.clock, ctx.actor, who, new_password)
-        except ManabiError as exc:
-            show_error(ctx, exc)
-        else:
-            st.success(t("admin_users.applied", login=who))

@@ -2,8 +2,7 @@
 
 import streamlit as st
 
-from kernel.errors import ManabiError
-from kernel.ui import flash, page_context, show_error
+from kernel.ui import action, page_context
 from portal.services import registration
 
 ctx = page_context(*registration.COUNTER_ROLES)
@@ -41,10 +40,6 @@ if waiting:
                                                       f" {t.date(waiting[uid].birth_date)} {waiting[uid].address}")
         note = st.text_input(t("registrations.note"), key="registrations_note")
         if st.form_submit_button(t("registrations.confirm"), type="primary", icon=":material/how_to_reg:"):
-            try:
+            with action(ctx) as outcome:
                 done = registration.confirm_residence(ctx.store, ctx.clock, ctx.actor, chosen, note)
-            except ManabiError as exc:
-                show_error(ctx, exc)
-            else:
-                flash(t("registrations.done", name=done.name))
-                st.rerun()
+                outcome.done(t("registrations.done", name=done.name))

@@ -4,8 +4,7 @@ through the roster import's checks; the next bundle from the school system is th
 
 import streamlit as st
 
-from kernel.errors import ManabiError
-from kernel.ui import flash, page_context, show_error, show_flashes
+from kernel.ui import action, flash, page_context, show_flashes
 from portal.services import roster
 
 ctx = page_context("city_admin", "school_admin")
@@ -19,13 +18,10 @@ if not schools:
     st.info(t("roster.no_roster_school"))
     st.stop()
 school_id = st.selectbox(t("teacher_classes.school"), list(schools), format_func=schools.get, key="re_school")
-try:
+with action(ctx, rerun=False, stop=True):
     classes = roster.roster_classes(ctx.store, ctx.actor, school_id)
     pupils = roster.roster_pupils(ctx.store, ctx.actor, school_id)
     teachers = roster.roster_teachers(ctx.store, ctx.actor, school_id)
-except ManabiError as exc:
-    show_error(ctx, exc)
-    st.stop()
 class_label = {c["id"]: f"{c['grade']}-{c['class_name']} {c['title']}" for c in classes}
 NEW = ""
 
@@ -60,12 +56,10 @@ with tab_pupils:
         home = st.selectbox(t("roster.class"), ids, format_func=class_label.get,
                             index=ids.index(current["home_class"]) if current.get("home_class") in ids else 0)
         if st.form_submit_button(t("roster.save"), type="primary"):
-            try:
+            with action(ctx, rerun=False):
                 saved(roster.save_pupil(ctx.store, ctx.clock, ctx.actor, school_id, sourced_id=chosen or None,
                                         family_name=family, given_name=given, kana_family=kana_family,
                                         kana_given=kana_given, class_id=home))
-            except ManabiError as exc:
-                show_error(ctx, exc)
 
 with tab_classes:
     by_class = {c["id"]: c for c in classes}
@@ -77,11 +71,9 @@ with tab_classes:
         name = st.text_input(t("roster.class_code"), current.get("class_name", ""))
         title = st.text_input(t("roster.class_title"), current.get("title", ""))
         if st.form_submit_button(t("roster.save"), type="primary"):
-            try:
+            with action(ctx, rerun=False):
                 saved(roster.save_class(ctx.store, ctx.clock, ctx.actor, school_id, sourced_id=chosen_class or None,
                                         grade=int(grade), class_name=name, title=title))
-            except ManabiError as exc:
-                show_error(ctx, exc)
 
 with tab_teachers:
     by_teacher = {x["id"]: x for x in teachers}
@@ -100,10 +92,8 @@ with tab_teachers:
         taught = st.multiselect(t("roster.classes_taught"), list(class_label), format_func=class_label.get,
                                 default=[c for c in current.get("classes", []) if c in class_label])
         if st.form_submit_button(t("roster.save"), type="primary"):
-            try:
+            with action(ctx, rerun=False):
                 saved(roster.save_teacher(ctx.store, ctx.clock, ctx.actor, school_id,
                                           sourced_id=chosen_teacher or None, username=username,
                                           family_name=family, given_name=given, kana_family=kana_family,
                                           kana_given=kana_given, email=email, class_ids=taught))
-            except ManabiError as exc:
-                show_error(ctx, exc)

@@ -4,7 +4,7 @@ bundle (zip), sees every bad row or a preview of who joins, moves and leaves, th
 import streamlit as st
 
 from kernel.errors import ManabiError
-from kernel.ui import flash, page_context, show_error, show_flashes
+from kernel.ui import action, flash, page_context, show_error, show_flashes
 from portal.services import roster
 
 ctx = page_context("city_admin")
@@ -17,11 +17,8 @@ upload = st.file_uploader(t("roster.upload"), type=["zip"], key="roster_zip")
 if upload is None:
     st.stop()
 bundle = upload.getvalue()
-try:
+with action(ctx, rerun=False, stop=True):
     checked = roster.import_bundle(ctx.store, ctx.clock, ctx.actor, bundle, dry_run=True)
-except ManabiError as exc:
-    show_error(ctx, exc)
-    st.stop()
 if not checked.ok:
     st.error(t("roster.rejected", count=len(checked.errors)), icon=":material/error:")
     st.dataframe([{t("roster.file"): p["file"], t("ui.row"): p["line"], t("ui.reason"): p["reason"]}

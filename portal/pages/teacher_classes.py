@@ -3,8 +3,7 @@ A teacher then sees these classes' learning records only."""
 
 import streamlit as st
 
-from kernel.errors import ManabiError
-from kernel.ui import flash, md_escape, page_context, show_error, show_flashes
+from kernel.ui import action, md_escape, page_context, show_flashes
 from portal.services import schools, teacher_classes
 
 ctx = page_context("city_admin", "school_admin")
@@ -21,11 +20,8 @@ else:
     school_id = ctx.actor.school_id
     st.subheader(md_escape(school_names.get(school_id, "—")))
 
-try:
+with action(ctx, rerun=False, stop=True):
     teacher_list = teacher_classes.teachers(ctx.store, ctx.actor, school_id)
-except ManabiError as exc:
-    show_error(ctx, exc)
-    st.stop()
 if not teacher_list:
     st.info(t("teacher_classes.no_teachers"))
     st.stop()
@@ -47,11 +43,7 @@ chosen = st.multiselect(t("teacher_classes.classes"), labels, default=[c.label f
                         accept_new_options=True,
                         key=f"tc_classes_{login}")
 if st.button(t("teacher_classes.save"), type="primary", key="tc_save"):
-    try:
+    with action(ctx) as outcome:
         result = teacher_classes.replace_classes(ctx.store, ctx.actor, login, chosen)
-    except ManabiError as exc:
-        show_error(ctx, exc)
-    else:
-        flash(t("teacher_classes.saved", login=login,
+        outcome.done(t("teacher_classes.saved", login=login,
                 classes=", ".join(c.label for c in result) or t("teacher_classes.none")))
-        st.rerun()

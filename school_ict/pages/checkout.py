@@ -4,7 +4,7 @@
 import streamlit as st
 
 from kernel.errors import ManabiError
-from kernel.ui import md_escape, page_context, show_error
+from kernel.ui import action, md_escape, page_context, show_error
 from school_ict.pages._shared import class_label, pick_school, show_bulk_result
 from school_ict.services import registry
 
@@ -21,12 +21,9 @@ with one_tab, st.form("ict_one", clear_on_submit=True):
     tag = st.text_input(t("ict.device.tag"), help=t("ict.device.tag_help"))
     pupil = st.text_input(t("ict.device.to_pupil"))
     if st.form_submit_button(t("ict.device.check_out"), type="primary"):
-        try:
+        with action(ctx, rerun=False) as outcome:
             device = registry.check_out(ctx.store, ctx.clock, ctx.actor, tag, pupil=pupil)
-        except ManabiError as exc:
-            show_error(ctx, exc)
-        else:
-            st.success(t("ict.device.checked_out", tag=md_escape(device.asset_tag), holder=md_escape(device.holder)))
+            outcome.done(t("ict.device.checked_out", tag=md_escape(device.asset_tag), holder=md_escape(device.holder)))
 
 with set_tab, st.form("ict_class_set"):
     carts = registry.list_carts(ctx.store, ctx.actor, school_id)
@@ -57,14 +54,10 @@ with return_tab:
             if not tags:
                 st.warning(t("ict.checkout.no_tags"))
             else:
-                try:
+                with action(ctx, rerun=False):
                     show_bulk_result(ctx, registry.check_in_many(ctx.store, ctx.clock, ctx.actor, tags))
-                except ManabiError as exc:
-                    show_error(ctx, exc)
     with st.form("ict_return_class"):
         back_room = st.selectbox(t("ict.checkout.classroom"), list(room_label), format_func=room_label.get)
         if st.form_submit_button(t("ict.checkout.return_class")):
-            try:
+            with action(ctx, rerun=False):
                 show_bulk_result(ctx, registry.check_in_classroom(ctx.store, ctx.clock, ctx.actor, back_room))
-            except ManabiError as exc:
-                show_error(ctx, exc)

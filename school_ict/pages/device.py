@@ -3,8 +3,7 @@ done with it now: check out or in, report a fault, change its status."""
 
 import streamlit as st
 
-from kernel.errors import ManabiError
-from kernel.ui import flash, md_escape, page_context, show_error
+from kernel.ui import action, md_escape, page_context
 from school_ict.pages._shared import class_label, school_names
 from school_ict.services import registry, repairs
 
@@ -17,11 +16,8 @@ tag = st.text_input(t("ict.device.tag"), value=st.query_params.get("tag", ""), h
 if not tag:
     st.info(t("ict.device.enter_tag"))
     st.stop()
-try:
+with action(ctx, rerun=False, stop=True):
     device = registry.get_device(ctx.store, ctx.actor, tag)
-except ManabiError as exc:
-    show_error(ctx, exc)
-    st.stop()
 
 holder = class_label(t, device.class_grade, device.class_name) if device.classroom_id else device.holder
 st.markdown(t("ict.device.summary" if holder else "ict.device.summary_free",
@@ -48,13 +44,8 @@ with right:
     st.subheader(t("ict.device.actions"), anchor=False)
     if device.status == "assigned":
         if st.button(t("ict.device.check_in"), type="primary", key="ict_check_in"):
-            try:
+            with action(ctx, done=t("ict.device.checked_in", tag=device.asset_tag)):
                 registry.check_in(ctx.store, ctx.clock, ctx.actor, device.asset_tag)
-            except ManabiError as exc:
-                show_error(ctx, exc)
-            else:
-                flash(t("ict.device.checked_in", tag=device.asset_tag))
-                st.rerun()
     elif device.status == "in_stock":
         with st.form("ict_check_out"):
             targets = {"pupil": t("ict.device.target_pupil"), "teacher": t("ict.device.target_teacher"),
@@ -66,43 +57,29 @@ with right:
                                 format_func=lambda r: next(class_label(t, x.grade, x.class_name)
                                                            for x in rooms if x.id == r))
             if st.form_submit_button(t("ict.device.check_out"), type="primary"):
-                try:
+                with action(ctx) as outcome:
                     done = registry.check_out(
                         ctx.store, ctx.clock, ctx.actor, device.asset_tag,
                         pupil=who if target == "pupil" else None, teacher=who if target == "teacher" else None,
                         classroom_id=room if target == "classroom" else None)
-                except ManabiError as exc:
-                    show_error(ctx, exc)
-                else:
-                    flash(t("ict.device.checked_out", tag=device.asset_tag,
+                    outcome.done(t("ict.device.checked_out", tag=device.asset_tag,
                             holder=class_label(t, done.class_grade, done.class_name) if done.classroom_id
                             else done.holder))
-                    st.rerun()
     if device.status in ("in_stock", "assigned"):
         with st.expander(t("ict.device.report_fault")), st.form("ict_report_fault"):
             symptom = st.text_input(t("ict.col.symptom"))
             cause = st.selectbox(t("ict.col.cause"), repairs.CAUSES, format_func=lambda c: t(f"ict.cause.{c}"))
             if st.form_submit_button(t("ict.device.report_fault")):
-                try:
+                with action(ctx, done=t("ict.repairs.opened", tag=device.asset_tag)):
                     repairs.open_repair(ctx.store, ctx.clock, ctx.actor, device.asset_tag, symptom, cause)
-                except ManabiError as exc:
-                    show_error(ctx, exc)
-                else:
-                    flash(t("ict.repairs.opened", tag=device.asset_tag))
-                    st.rerun()
     moves = sorted(registry.STATUS_MOVES[device.status])
     if ctx.actor.has("school_admin", "city_admin") and moves:
         with st.expander(t("ict.device.set_status")), st.form("ict_set_status"):
             new_status = st.selectbox(t("ict.device.new_status"), moves, format_func=lambda s: t(f"ict.status.{s}"))
             note = st.text_input(t("ict.device.note"))
             if st.form_submit_button(t("ict.device.set_status")):
-                try:
+                with action(ctx, done=t("ict.device.status_set", tag=device.asset_tag, status=t(f"ict.status.{new_status}"))):
                     registry.set_status(ctx.store, ctx.clock, ctx.actor, device.asset_tag, new_status, note)
-                except ManabiError as exc:
-                    show_error(ctx, exc)
-                else:
-                    flash(t("ict.device.status_set", tag=device.asset_tag, status=t(f"ict.status.{new_status}")))
-                    st.rerun()
 
 st.subheader(t("ict.device.history"), anchor=False)
 st.dataframe(

@@ -4,7 +4,7 @@ then store it. All or nothing; every bad row is listed with its line and reason.
 import streamlit as st
 
 from kernel.errors import ManabiError
-from kernel.ui import page_context, show_error
+from kernel.ui import action, page_context, show_error
 from school_ict.services import importer, usage
 
 ctx = page_context("school_admin", "city_admin")
@@ -41,9 +41,6 @@ st.subheader(t("ict.usage.upload_title"), anchor=False)
 with st.form("ict_usage_import"):
     usage_file = st.file_uploader(t("ict.usage.upload"), type=["csv"], key="ict_usage_file")
     if st.form_submit_button(t("ict.import.run")) and usage_file is not None:
-        try:
+        with action(ctx, rerun=False) as outcome:
             count = usage.import_usage(ctx.store, ctx.actor, usage_file.getvalue())
-        except ManabiError as exc:
-            show_error(ctx, exc)
-        else:
-            st.success(t("ict.usage.imported", rows=t.number(count)))
+            outcome.done(t("ict.usage.imported", rows=t.number(count)))

@@ -8,7 +8,7 @@ import polars as pl
 import streamlit as st
 
 from kernel.errors import ManabiError
-from kernel.ui import page_context, show_chart, show_error
+from kernel.ui import action, page_context, show_chart, show_error
 from school_ict.services import network, registry
 
 ctx = page_context("school_admin", "city_admin")
@@ -65,9 +65,6 @@ if board:
     with st.expander(t("ict.network.import")), st.form("ict_net_import"):
         upload = st.file_uploader(t("ict.network.upload"), type=["csv"])
         if st.form_submit_button(t("ict.network.import")) and upload is not None:
-            try:
+            with action(ctx, rerun=False) as outcome:
                 count = network.import_samples(ctx.store, ctx.actor, upload.getvalue())
-            except ManabiError as exc:
-                show_error(ctx, exc)
-            else:
-                st.success(t("ict.network.imported", rows=t.number(count)))
+                outcome.done(t("ict.network.imported", rows=t.number(count)))

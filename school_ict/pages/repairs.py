@@ -5,8 +5,7 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from kernel.errors import ManabiError
-from kernel.ui import md_escape, page_context, show_chart, show_error
+from kernel.ui import action, md_escape, page_context, show_chart
 from school_ict.pages._shared import pick_school, school_names
 from school_ict.services import repairs
 
@@ -38,12 +37,9 @@ with open_tab:
         symptom = st.text_input(t("ict.col.symptom"))
         cause = st.selectbox(t("ict.col.cause"), repairs.CAUSES, format_func=lambda c: t(f"ict.cause.{c}"))
         if st.form_submit_button(t("ict.repairs.new"), type="primary"):
-            try:
+            with action(ctx, rerun=False) as outcome:
                 repairs.open_repair(ctx.store, ctx.clock, ctx.actor, tag, symptom, cause)
-            except ManabiError as exc:
-                show_error(ctx, exc)
-            else:
-                st.success(t("ict.repairs.opened", tag=md_escape(tag.strip())))
+                outcome.done(t("ict.repairs.opened", tag=md_escape(tag.strip())))
     if manager and open_tickets:
         with right.form("ict_close_repair"):
             st.subheader(t("ict.repairs.close"), anchor=False)
@@ -54,12 +50,8 @@ with open_tab:
                                format_func=lambda o: t(f"ict.repair_state.{o}"), horizontal=True)
             resolution = st.text_input(t("ict.repairs.resolution"))
             if st.form_submit_button(t("ict.repairs.close")):
-                try:
+                with action(ctx, done=t("ict.repairs.closed", repair=ticket), rerun=False):
                     repairs.close_repair(ctx.store, ctx.clock, ctx.actor, ticket, outcome, resolution)
-                except ManabiError as exc:
-                    show_error(ctx, exc)
-                else:
-                    st.success(t("ict.repairs.closed", repair=ticket))
 
 with all_tab:
     st.dataframe(ticket_rows(repairs.list_repairs(ctx.store, ctx.actor, school_id)), hide_index=True, height=400)

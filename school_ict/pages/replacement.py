@@ -9,8 +9,7 @@ import streamlit as st
 
 from kernel.charts import CATEGORY_COLOURS, MAX_CATEGORIES, OTHERS_COLOUR
 from kernel.csv_export import write_csv_bytes
-from kernel.errors import ManabiError
-from kernel.ui import page_context, show_chart, show_error
+from kernel.ui import action, page_context, show_chart
 from school_ict.pages._shared import pick_school
 from school_ict.services import planning
 
@@ -24,11 +23,8 @@ price_cols = st.columns(3)
 prices = {kind: int(col.number_input(t("ict.replacement.unit_price", kind=t(f"ict.kind.{kind}")), min_value=0,
                                      value=default, step=1000, key=f"ict_price_{kind}"))
           for col, (kind, default) in zip(price_cols, planning.DEFAULT_UNIT_PRICES.items(), strict=True)}
-try:
+with action(ctx, rerun=False, stop=True):
     rows = planning.replacement_plan(ctx.store, ctx.actor, prices, school_id)
-except ManabiError as exc:
-    show_error(ctx, exc)
-    st.stop()
 
 if rows:
     totals: dict[int, list[int]] = {}
