@@ -20,6 +20,31 @@ _PAPER = "#F3F1EA"
 _LABEL_WIDTH = 170  # pixels; longer names end in "…" (the table under a map has them whole)
 
 
+def _text_width(text: str, size: int = 13) -> float:
+    """Pixels a label takes, near enough: Japanese characters are square, others about half."""
+    wide = sum(1 for c in text if ord(c) > 0x2E80)
+    return min(_LABEL_WIDTH, wide * size + (len(text) - wide) * size * 0.58)
+
+
+def _place_labels(spots: list[tuple[float, float, str]], taken: list[tuple[float, float, float, float]],
+                  width: float, height: float) -> list[tuple[float, float] | None]:
+    """Where each label's left end goes, in pixels (x right, y down), or None when every place
+    beside its point would cover another label: right, left, above, below, in that order."""
+    placed = []
+    for x, y, text in spots:
+        w = _text_width(text)
+        for left, top in ((x + 10, y - 9), (x - 10 - w, y - 9), (x - w / 2, y - 27), (x - w / 2, y + 9)):
+            box = (left, top, left + w, top + 18)
+            inside = box[0] >= 0 and box[2] <= width and box[1] >= 0 and box[3] <= height
+            if inside and not any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in taken):
+                taken.append(box)
+                placed.append((left, top + 9))
+                break
+        else:
+            placed.append(None)
+    return placed
+
+
 @dataclass(frozen=True)
 class MapPoint:
     key: str           # handed back when the point is clicked (an item's or a facility's id)
@@ -31,7 +56,7 @@ class MapPoint:
 
 
 def point_map(ctx: PageContext, points: list[MapPoint], *, key: str, height: int = 460,
-              groups: list[str] | None = None, legend_title: str = "") -> str | None:
+              groups: list[str] | None = None, legend_title: str = "", clickable: bool = True) -> str | None:
     """Draw `points` on the base map; the key of the point clicked in this run, or None."""
     t = ctx.t
     # The frame is about as wide as the page's column (~800 px) for the height asked.
@@ -42,23 +67,47 @@ def point_map(ctx: PageContext, points: list[MapPoint], *, key: str, height: int
         [extent.east, extent.south], [extent.west, extent.south]]]}}])
     background = alt.Chart(paper).mark_geoshape(fill=_PAPER, stroke="#C9C4B5", strokeWidth=1)
 
-    towns = [{"lat": p.lat, "lon": p.lon, "name": p.name(ctx.lang), "big": p.population >= 50_000}
-             for p in basemap.places_in(extent)]
+    # Pixels of the frame, near enough over a city (Mercator is all but linear across 20 km).
+    width_px, height_px = 800.0, float(height)
+
+    def to_px(lat: float, lon: float) -> tuple[float, float]:
+        return ((lon - extent.west) / (extent.east - extent.west) * width_px,
+                (extent.north - lat) / (extent.north - extent.south) * height_px)
+
+    def to_lonlat(x: float, y: float) -> tuple[float, float]:
+        return (extent.west + x / width_px * (extent.east - extent.west),
+                extent.north - y / height_px * (extent.north - extent.south))
+
+    # Every point's own mark is kept clear; then the points' names, then the towns' where room is left.
+    taken = [(x - 7, y - 7, x + 7, y + 7) for x, y in (to_px(p.lat, p.lon) for p in points)]
+    spots = [(*to_px(p.lat, p.lon), p.label) for p in points]
+    label_at = _place_labels(spots, taken, width_px, height_px)
+    towns_here = basemap.places_in(extent)
+    town_at = _place_labels([(*to_px(p.lat, p.lon), p.name(ctx.lang)) for p in towns_here], taken, width_px, height_px)
+    towns = []
+    for place, at in zip(towns_here, town_at, strict=True):
+        x, y = to_px(place.lat, place.lon)
+        if 0 <= x <= width_px and 0 <= y <= height_px:
+            lon, lat = to_lonlat(*at) if at else (place.lon, place.lat)
+            towns.append({"lat": place.lat, "lon": place.lon, "name": place.name(ctx.lang) if at else "",
+                          "name_lat": lat, "name_lon": lon})
     town_layers = []
     if towns:
         town_data = alt.Data(values=towns)
         town_layers = [
             alt.Chart(town_data).mark_square(size=30, color="#8A8579", opacity=0.8)
             .encode(longitude="lon:Q", latitude="lat:Q"),
-            alt.Chart(town_data).mark_text(dy=-11, color="#5F5A4E", fontStyle="italic")
-            .encode(longitude="lon:Q", latitude="lat:Q", text="name:N",
-                    size=alt.Size("big:O", scale=alt.Scale(domain=[False, True], range=[12, 15]), legend=None)),
+            alt.Chart(town_data).mark_text(align="left", baseline="middle", color="#5F5A4E", fontStyle="italic",
+                                           fontSize=13).encode(longitude="name_lon:Q", latitude="name_lat:Q", text="name:N"),
         ]
 
     used = {p.group for p in points}
     groups = [g for g in groups or sorted(used) if g in used]
-    rows = [{"key": p.key, "lat": p.lat, "lon": p.lon, "label": p.label, "detail": p.detail, "group": p.group}
-            for p in points]
+    rows = []
+    for p, at in zip(points, label_at, strict=True):
+        lon, lat = to_lonlat(*at) if at else (p.lon, p.lat)
+        rows.append({"key": p.key, "lat": p.lat, "lon": p.lon, "label": p.label, "detail": p.detail or p.label,
+                     "group": p.group, "shown": p.label if at else "", "label_lat": lat, "label_lon": lon})
     data = alt.Data(values=rows)
     pick = alt.selection_point(name="pick", fields=["key"], on="click", clear=False)
     colour = alt.Color("group:N", title=legend_title or None,
@@ -71,15 +120,18 @@ def point_map(ctx: PageContext, points: list[MapPoint], *, key: str, height: int
         tooltip=[alt.Tooltip("label:N", title=t("map.tooltip_name")), alt.Tooltip("detail:N", title=t("map.tooltip_detail"))],
     ).add_params(pick)
     # The name twice: a thick white copy under the dark one keeps it legible over other marks.
-    halo = alt.Chart(data).mark_text(align="left", dx=10, fontSize=13, stroke="white", strokeWidth=4,
-                                     strokeJoin="round", limit=_LABEL_WIDTH, cursor="pointer").encode(**where, text="label:N")
-    names = alt.Chart(data).mark_text(align="left", dx=10, fontSize=13, color="#1F1F1F", fontWeight="bold",
-                                      limit=_LABEL_WIDTH, cursor="pointer").encode(**where, text="label:N")
+    at_label = {"longitude": "label_lon:Q", "latitude": "label_lat:Q", "text": "shown:N"}
+    halo = alt.Chart(data).mark_text(align="left", baseline="middle", fontSize=13, stroke="white", strokeWidth=4,
+                                     strokeJoin="round", limit=_LABEL_WIDTH).encode(**at_label)
+    names = alt.Chart(data).mark_text(align="left", baseline="middle", fontSize=13, color="#1F1F1F",
+                                      fontWeight="bold", limit=_LABEL_WIDTH).encode(**at_label)
     chart = (alt.layer(background, *town_layers, dots, halo, names)
              .project(type="mercator")
              .properties(height=height, width="container")
              .configure_view(stroke=None))
-    event = st.altair_chart(chart, key=key, on_select="rerun", selection_mode="pick", width="stretch")
-    st.caption(t("map.hint") + " · " + t("map.attribution", source=basemap.ATTRIBUTION))
-    picked = (event.selection.get("pick") if event else None) or []
+    event = st.altair_chart(chart, key=key, on_select="rerun" if clickable else "ignore",
+                            selection_mode="pick" if clickable else None, width="stretch")
+    credit = t("map.attribution", source=basemap.ATTRIBUTION)
+    st.caption(f"{t('map.hint')} · {credit}" if clickable else credit)
+    picked = (event.selection.get("pick") if clickable and event else None) or []
     return str(picked[0]["key"]) if picked else None
