@@ -4,6 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PORT   ?= 8501
+# The Japanese web font the portal serves itself (portal/webfonts.py), fetched once with npm.
+FONTS  := web/fonts/noto-sans-jp.css
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Debian packages the browser tests need: Chromium, and CJK fonts so Japanese is not boxes;
 # wrk drives the live xAPI load in `manabi bench`.
@@ -24,8 +26,11 @@ $(STAMP): pyproject.toml setup.py analytics/services/_xapi_scan.c
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+$(FONTS): portal/webfonts.py | $(STAMP)
+	$(BIN)/python -m portal.webfonts
+
 # First start: a database with no accounts gets the demo city (a few minutes at city scale).
-run: $(STAMP)
+run: $(STAMP) $(FONTS)
 	$(BIN)/manabi serve --port $(PORT) --demo city
 
 system-deps:
@@ -37,7 +42,7 @@ system-deps:
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-test: $(STAMP) system-deps lint
+test: $(STAMP) $(FONTS) system-deps lint
 	$(BIN)/pytest
 	$(MAKE) test-dates
 
@@ -48,4 +53,4 @@ test-dates: $(STAMP)
 	done
 
 clean:
-	rm -rf $(VENV) var/test-artifacts .pytest_cache
+	rm -rf $(VENV) var/test-artifacts .pytest_cache web/fonts

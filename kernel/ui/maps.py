@@ -17,6 +17,7 @@ from kernel.ui import PageContext
 # Colour-blind-safe (Okabe–Ito) colours, in the order groups are listed.
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
 _PAPER = "#F3F1EA"
+_FONT = '"Source Sans", "Noto Sans JP", sans-serif'  # the page's own (portal/webfonts.py)
 _LABEL_WIDTH = 170  # pixels; longer names end in "…" (the table under a map has them whole)
 
 
@@ -68,7 +69,9 @@ def point_map(ctx: PageContext, points: list[MapPoint], *, key: str, height: int
     background = alt.Chart(paper).mark_geoshape(fill=_PAPER, stroke="#C9C4B5", strokeWidth=1)
 
     # Pixels of the frame, near enough over a city (Mercator is all but linear across 20 km).
-    width_px, height_px = 800.0, float(height)
+    # The frame comes out about 640 px wide in the page's column beside the sidebar.
+    width_px = 640.0
+    height_px = width_px * height / 800
 
     def to_px(lat: float, lon: float) -> tuple[float, float]:
         return ((lon - extent.west) / (extent.east - extent.west) * width_px,
@@ -128,7 +131,7 @@ def point_map(ctx: PageContext, points: list[MapPoint], *, key: str, height: int
     chart = (alt.layer(background, *town_layers, dots, halo, names)
              .project(type="mercator")
              .properties(height=height, width="container")
-             .configure_view(stroke=None))
+             .configure(font=_FONT, view=alt.ViewConfig(stroke=None)))
     event = st.altair_chart(chart, key=key, on_select="rerun" if clickable else "ignore",
                             selection_mode="pick" if clickable else None, width="stretch")
     credit = t("map.attribution", source=basemap.ATTRIBUTION)
