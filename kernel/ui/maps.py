@@ -131,7 +131,9 @@ def point_map(ctx: PageContext, points: list[MapPoint], *, key: str, height: int
     chart = (alt.layer(background, *town_layers, dots, halo, names)
              .project(type="mercator")
              .properties(height=height, width="container")
-             .configure(font=_FONT, view=alt.ViewConfig(stroke=None)))
+             .configure(font=_FONT, view=alt.ViewConfig(stroke=None))
+             # SVG, not canvas: the names are text a screen reader and a find-in-page reach.
+             .properties(usermeta={"embedOptions": {"renderer": "svg"}}))
     event = st.altair_chart(chart, key=key, on_select="rerun" if clickable else "ignore",
                             selection_mode="pick" if clickable else None, width="stretch")
     credit = t("map.attribution", source=basemap.ATTRIBUTION)
