@@ -224,7 +224,7 @@ ROUTE_ACCESS = [
     ("GET", "/fonts/noto-sans-jp.css", "anonymous", 200),
     ("GET", "/fonts/license.txt", "anonymous", 200),
     ("GET", "/fonts/manabi.duckdb", "anonymous", 404),
-    ("GET", "/fonts/..%2F..%2Fpyproject.toml", "anonymous", 404),
+    ("GET", "/fonts/..%2F..%2Fpyproject.toml", "anonymous", {400, 404}),  # 400: refused before routing
 ]
 
 
