@@ -61,7 +61,9 @@ def point_map(ctx: PageContext, points: list[MapPoint], *, key: str, height: int
     """Draw `points` on the base map; the key of the point clicked in this run, or None."""
     t = ctx.t
     # The frame is about as wide as the page's column (~800 px) for the height asked.
-    extent = basemap.extent_around([(p.lat, p.lon) for p in points], margin_km=2.0, aspect=800 / height)
+    # One point alone gets a wider frame, so that the towns around say where it is.
+    extent = basemap.extent_around([(p.lat, p.lon) for p in points], margin_km=2.0 if len(points) > 1 else 5.0,
+                                   aspect=800 / height)
     # Clockwise, as d3-geo reads an outer ring (anticlockwise would be the whole globe but this).
     paper = alt.Data(values=[{"type": "Feature", "properties": {}, "geometry": {"type": "Polygon", "coordinates": [[
         [extent.west, extent.south], [extent.west, extent.north], [extent.east, extent.north],
