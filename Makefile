@@ -11,7 +11,7 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # wrk drives the live xAPI load in `manabi bench`.
 APT_PACKAGES := chromium fonts-noto-cjk wrk
 
-.PHONY: run test test-dates check lint system-deps clean
+.PHONY: install run test test-dates check lint system-deps clean
 
 # The suite passes on any day: it runs at a pinned time (tests/conftest.py), and its
 # date-sensitive parts run again at a fiscal year's start, New Year's Eve and a leap day.
@@ -28,6 +28,9 @@ $(STAMP): pyproject.toml setup.py analytics/services/_xapi_scan.c
 
 $(FONTS): portal/webfonts.py | $(STAMP)
 	$(BIN)/python -m portal.webfonts
+
+# What a server needs: the venv and the web font (the city's service installs with `make install`).
+install: $(STAMP) $(FONTS)
 
 # First start: a database with no accounts gets the demo city (a few minutes at city scale).
 run: $(STAMP) $(FONTS)
