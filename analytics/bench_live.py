@@ -7,11 +7,17 @@ it, the same load on a naive endpoint (NaiveApp below: Starlette under uvicorn, 
 parsed, one DuckDB transaction per request), on the same machine in the same bench. Every
 process the bench starts is stopped (its whole process group) before it returns.
 
+While the measured load runs, a signed-in teacher opens the class dashboard again and again
+(its script run, from the request to the end of the run, over Streamlit's own websocket
+protocol: kernel/page_client.py), and Streamlit's health route is asked every PROBE_EVERY
+seconds, the floor of what a person waits for: their p50 and p95 are printed with the load's.
+
 `python -m analytics.bench_live naive DB PORT` runs the naive endpoint (the bench does).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -21,6 +27,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -31,12 +38,19 @@ import httpx
 from analytics.services import lrs
 from kernel.actor import SYSTEM
 from kernel.clock import Clock
+from kernel.page_client import StreamlitSession
+from kernel.provided import provided
 from kernel.store import Store
 
 WRK_CONNECTIONS = 64
 WRK_THREADS = 2
 WRK_SECONDS = 10
 WARM_UP_SECONDS = 2
+PAGE = "learning"  # the class dashboard (analytics/pages/class_dashboard.py)
+PAGE_LOGIN = "teacher01"  # a demo teacher with classes
+PAGE_PAUSE = 0.3  # seconds between the teacher's page runs
+PROBE_EVERY = 0.1  # seconds between health requests
+IDLE_RUNS = 5  # the page's runs before the load, its floor
 ROOT = Path(__file__).resolve().parent.parent
 
 # One statement per request, a fresh id each: the run's prefix (wrk's argument after --, new for
@@ -178,6 +192,108 @@ def _measured(group: int, base: str, script: Path, seconds: int) -> dict:
     return result
 
 
+class PageVisitor:
+    """A signed-in person and a health probe, in a thread of their own while the load runs:
+    the script run of `page` over and over (PAGE_PAUSE apart), and Streamlit's health route
+    every PROBE_EVERY seconds. Their durations in seconds: page_runs, health; errors: what
+    failed."""
+
+    def __init__(self, base: str, cookie: str, page: str = PAGE) -> None:
+        self.base, self.cookie, self.page = base, cookie, page
+        self.page_runs: list[float] = []
+        self.idle_runs: list[float] = []
+        self.health: list[float] = []
+        self.errors: list[str] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._visit()), name="bench-visitor")
+
+    def warm_up(self) -> None:
+        """Runs before the load: the first pays for the page's imports, the others (idle_runs)
+        are the page's floor."""
+        async def alone() -> None:
+            async with StreamlitSession(self.base, self.cookie) as session:
+                for _ in range(1 + IDLE_RUNS):
+                    run = await session.run_page(self.page, timeout=120)
+                    if run.exception:
+                        self.errors.append(run.exception)
+                    self.idle_runs.append(run.seconds)
+            del self.idle_runs[0]
+        asyncio.run(alone())
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=180)
+
+    async def _visit(self) -> None:
+        await asyncio.gather(self._pages(), self._probe())
+
+    async def _pages(self) -> None:
+        try:
+            async with StreamlitSession(self.base, self.cookie) as session:
+                while not self._stop.is_set():
+                    run = await session.run_page(self.page, timeout=120)
+                    if run.exception:
+                        self.errors.append(run.exception)
+                    self.page_runs.append(run.seconds)
+                    await asyncio.sleep(PAGE_PAUSE)
+        except Exception as exc:  # noqa: BLE001 - reported with the figures, not raised in the bench
+            self.errors.append(repr(exc))
+
+    async def _probe(self) -> None:
+        async with httpx.AsyncClient(base_url=self.base, timeout=30) as client:
+            while not self._stop.is_set():
+                started = time.perf_counter()
+                try:
+                    answer = await client.get("/_stcore/health")
+                    if answer.status_code == 200:
+                        self.health.append(time.perf_counter() - started)
+                    else:
+                        self.errors.append(f"health {answer.status_code}")
+                except httpx.HTTPError as exc:
+                    self.errors.append(repr(exc))
+                await asyncio.sleep(PROBE_EVERY)
+
+
+def percentile(values: list[float], share: float) -> float:
+    """The value `share` of the way up the sorted values (nearest rank)."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))] if ordered else float("nan")
+
+
+def _visited(base: str, script: Path, seconds: int, visitor: PageVisitor) -> dict:
+    """wrk's figures of a second load, while the visitor comes (a run of its own, so that the
+    pages' work does not count in the first one's CPU per request)."""
+    visitor.warm_up()
+    visitor.start()
+    try:
+        return run_wrk(base, script, seconds)
+    finally:
+        visitor.stop()
+
+
+def _visitor_figures(visitor: PageVisitor | None, load: dict | None) -> list[dict]:
+    if visitor is None or load is None:
+        return [{"name": f"page script run during the load: skipped (no demo login {PAGE_LOGIN})",
+                 "figure": 0, "unit": "—", "goal": "—"}]
+    failed = f", {len(visitor.errors)} failed: {visitor.errors[0][:80]}" if visitor.errors else ""
+    runs = f"{len(visitor.page_runs)} runs{failed}"
+    return [{"name": f"a signed-in teacher's class dashboard script run with no load, p50 ({IDLE_RUNS} runs)",
+             "figure": round(percentile(visitor.idle_runs, 0.5) * 1000), "unit": "ms", "goal": "—"},
+            {"name": "second load, with a signed-in teacher and a health probe: stored statements/s",
+             "figure": round(load["ok_per_s"]), "unit": "statements/s", "goal": "—"},
+            {"name": f"during the load: a signed-in teacher's class dashboard script run, p50 ({runs})",
+             "figure": round(percentile(visitor.page_runs, 0.5) * 1000), "unit": "ms", "goal": "—"},
+            {"name": "during the load: a signed-in teacher's class dashboard script run, p95",
+             "figure": round(percentile(visitor.page_runs, 0.95) * 1000), "unit": "ms", "goal": "< 1000"},
+            {"name": f"during the load: Streamlit's health route, p50 ({len(visitor.health)} requests)",
+             "figure": round(percentile(visitor.health, 0.5) * 1000, 1), "unit": "ms", "goal": "—"},
+            {"name": "during the load: Streamlit's health route, p95",
+             "figure": round(percentile(visitor.health, 0.95) * 1000, 1), "unit": "ms", "goal": "—"}]
+
+
 def _load_figures(label: str, result: dict, goal_rate: str, goal_p95: str) -> list[dict]:
     return [{"name": f"{label}: server CPU per request (all its processes; less noisy than the rates on a "
                      "shared machine)", "figure": round(result["cpu_ms"], 2), "unit": "ms", "goal": "—"},
@@ -194,6 +310,8 @@ def run(store: Store, clock: Clock, seconds: int = WRK_SECONDS) -> list[dict]:
         return [{"name": "live xAPI load: skipped, Debian's wrk is not installed (make .venv/.installed)",
                  "figure": 0, "unit": "—", "goal": "—"}]
     made = lrs.add_client(store, clock, SYSTEM, f"bench live {uuid.uuid4().hex[:6]}")
+    demo_session = provided("portal.demo_session")
+    cookie = demo_session(store, clock, PAGE_LOGIN) if demo_session else None
     store.checkpoint()
     timestamp = lrs.xapi_time(clock.now())
     with tempfile.TemporaryDirectory(prefix="analytics-bench-live-") as folder:
@@ -208,6 +326,8 @@ def run(store: Store, clock: Clock, seconds: int = WRK_SECONDS) -> list[dict]:
                  "--host", "127.0.0.1"]
         with started(serve, base, scratch / "serve.log", "/healthz") as group:
             live = _measured(group, base, script, seconds)
+            visitor = PageVisitor(base, cookie) if cookie else None
+            visited = _visited(base, script, seconds, visitor) if visitor else None
             stored = _count_via_http(base, made.api_key, made.secret)
         naive_db = scratch / "naive.duckdb"
         port = free_port()
@@ -215,15 +335,19 @@ def run(store: Store, clock: Clock, seconds: int = WRK_SECONDS) -> list[dict]:
         naive = [sys.executable, "-m", "analytics.bench_live", "naive", str(naive_db), str(port)]
         with started(naive, base, scratch / "naive.log", "/ready") as group:
             baseline = _measured(group, base, script, seconds)
-    figures = _load_figures("live xAPI, manabi serve", live, ">= 1500", "< 100")
+    figures = _load_figures("live xAPI, manabi serve", live, ">= 1500", "< 100") + _visitor_figures(visitor, visited)
     figures += _load_figures("naive endpoint (one DuckDB transaction per request)", baseline, "—", "—")
     figures.append({"name": "live xAPI against the naive endpoint (statements/s)",
                     "figure": round(live["ok_per_s"] / max(baseline["ok_per_s"], 1e-9), 2), "unit": "×",
                     "goal": ">= 4"})
-    figures.append({"name": "live xAPI: statements the server holds after the load (answered 200, warm-up "
-                            f"included: {live['answered_in_all']:,}; those in flight when wrk stopped are stored "
+    figures.append({"name": "live xAPI: statements the server holds after the loads (answered 200, warm-up "
+                            f"and second load included: {live['answered_in_all'] + answered(visited):,}; those in flight when wrk stopped are stored "
                             "too)", "figure": stored, "unit": "statements", "goal": ">= answered"})
     return figures
+
+
+def answered(load: dict | None) -> int:
+    return load["requests"] - load["status_errors"] if load else 0
 
 
 def _count_via_http(base: str, api_key: str, secret: str) -> int:

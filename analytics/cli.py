@@ -71,14 +71,14 @@ def clients_grant(ctx: typer.Context, name: str = typer.Argument(..., help="The 
 def xapi_import(ctx: typer.Context, file: Path = typer.Argument(..., help="A JSONL file, one statement a line."),
                 as_json: bool = JSON_OPTION) -> None:
     """Load statements from FILE with the store's rules: all or nothing, every bad line named."""
-    from analytics.services import lrs
+    from analytics.services import bulk
 
     state = cli_state(ctx)
 
     def progress(stage: str, count: int) -> None:
         typer.echo(state.t(f"analytics.cli.import_{stage}", count=f"{count:,}"), err=True)
 
-    result = lrs.import_jsonl(state.store(), state.clock(), SYSTEM, file, progress=progress)
+    result = bulk.import_jsonl(state.store(), state.clock(), SYSTEM, file, progress=progress)
     emit(result, as_json=as_json, lines=[state.t("analytics.cli.import_done", lines=result["lines"],
                                                  statements=result["statements"], added=result["added"],
                                                  already_stored=result["already_stored"])])

@@ -19,7 +19,7 @@ def _routes() -> list:
 SPEC = ModuleSpec(
     name="analytics",
     package_dir=_HERE,
-    indicators=lazy("analytics.indicators:indicators"),
+    indicators=lazy("analytics.services.indicators:indicators"),
     pages=(
         PageSpec(_PAGES / "class_dashboard.py", "analytics.nav.class_dashboard", "learning", "schools",
                  frozenset({"teacher", "school_admin"}), ":material/insights:"),

@@ -12,7 +12,7 @@ STAFF = frozenset({"curator", "city_admin"})
 SPEC = ModuleSpec(
     name="archive",
     package_dir=_HERE,
-    indicators=lazy("archive.indicators:indicators"),
+    indicators=lazy("archive.services.indicators:indicators"),
     pages=(
         PageSpec(_PAGES / "browse.py", "archive.nav.browse", "archive", "archive", PUBLIC, ":material/museum:"),
         PageSpec(_PAGES / "map.py", "archive.nav.map", "archive-map", "archive", PUBLIC, ":material/map:"),

@@ -5,15 +5,14 @@ waiting list. Runs after the booking demo: room sessions take real slots through
 
 Dates follow the demo clock, so the term is always upcoming; the online-safety course
 has a session running "now", so a demo visitor can try the one-click join. Jitsi uses
-the HS256 demo configuration (kernel.meetings) because the database is a demo.
+the HS256 demo configuration (facilities.services.meetings) because the database is a demo.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from facilities.services import booking, catalog
-from kernel import meetings
+from facilities.services import booking, catalog, meetings
 from kernel.clock import TOKYO
 from kernel.module import DemoContext
 

@@ -1,5 +1,5 @@
-"""HTTP routes of facility booking, for machines: each resident's ICS feed and the QR-payment
-provider's callback. Both run their DuckDB work in a thread."""
+"""HTTP routes of facilities, for machines: each resident's ICS feed of bookings, each course's
+ICS feed of sessions, and the QR-payment provider's callback. All run their DuckDB work in a thread."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from facilities.services import calendar_feed, courses, payments
+from facilities.services import calendar_feed, courses, courses_calendar, payments
 from kernel.errors import NotFound
 from kernel.http import KIB, route, route_context
 
@@ -43,6 +43,19 @@ async def payment_callback(request: Request) -> JSONResponse:
     return JSONResponse({"status": "paid", paid: paid_id})
 
 
+async def course_calendar(request: Request) -> Response:
+    """GET /courses/<code>.ics[?lang=en]: a course's sessions for the visitor's calendar."""
+    rc = route_context()
+    lang = "en" if request.query_params.get("lang") == "en" else "ja"
+    try:
+        body = await run_in_threadpool(courses_calendar.course_ics, rc.store, rc.clock,
+                                       request.path_params["code"], lang)
+    except NotFound:
+        return Response("not found\n", status_code=404, media_type="text/plain")
+    return Response(body, media_type="text/calendar; charset=utf-8",
+                    headers={"Cache-Control": "public, max-age=300"})
+
+
 # A provider's callback is a few hundred bytes of JSON; more is refused before it is read.
 CALLBACK_MAX_BYTES = 64 * KIB
 
@@ -50,5 +63,6 @@ CALLBACK_MAX_BYTES = 64 * KIB
 def routes() -> list[Route]:
     return [
         route("/facilities/calendar/{token}.ics", calendar, methods=["GET"]),
+        route("/courses/{code}.ics", course_calendar, methods=["GET"]),
         route("/payments/callback", payment_callback, methods=["POST"], max_body=CALLBACK_MAX_BYTES),
     ]

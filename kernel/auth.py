@@ -14,7 +14,7 @@ from kernel.actor import Actor
 from kernel.clock import Clock
 from kernel.store import Store
 
-Authenticator = Callable[[Store, Clock, str, str], Actor]
+Authenticator = Callable[..., Actor]  # (store, clock, login, password, *, repeated: bool)
 _authenticator: Authenticator | None = None
 
 
@@ -23,9 +23,11 @@ def register(authenticator: Authenticator) -> None:
     _authenticator = authenticator
 
 
-def authenticate(store: Store, clock: Clock, login: str, password: str) -> Actor:
+def authenticate(store: Store, clock: Clock, login: str, password: str, *, repeated: bool = False) -> Actor:
     """The actor for a login and password; raises the registered check's ManabiError
-    (wrong password, account locked) otherwise."""
+    (wrong password, account locked) otherwise. `repeated`: a client that sends the same
+    credentials with every request (HTTP Basic); a pair checked a moment ago is taken again
+    without another argon2 check or sign-in log line."""
     if _authenticator is None:
         raise RuntimeError("no authenticator registered: open the portal's runtime first")
-    return _authenticator(store, clock, login, password)
+    return _authenticator(store, clock, login, password, repeated=repeated)

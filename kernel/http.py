@@ -22,6 +22,7 @@ from typing import Any
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kernel.clock import Clock, clock_from_env
 from kernel.config import load_settings
@@ -195,6 +196,76 @@ def limited(endpoint: Callable[[Request], Awaitable[Response]],
 
 
 def route(path: str, endpoint: Callable[[Request], Awaitable[Response]], *, methods: list[str],
-          max_body: int | Callable[[Request], int] = NO_BODY) -> Route:
-    """A Starlette route whose body limit is declared with it (README: the routes' limits)."""
-    return Route(path, limited(endpoint, max_body), methods=methods)
+          max_body: int | Callable[[Request], int] = NO_BODY, lane: Lane | None = None) -> Route:
+    """A Starlette route whose body limit is declared with it (README: the routes' limits), and
+    optionally its fast lane (FastLanes)."""
+    made = Route(path, limited(endpoint, max_body), methods=methods)
+    made.lane = lane  # read by lanes_of
+    return made
+
+
+# --- fast lanes ----------------------------------------------------------------------------------
+# The server's busiest machine request (a learning app's single statement) passed through eight
+# layers of Streamlit's and Starlette's middleware and routing, about half of the event loop's time
+# per request. A route may name a lane: an ASGI handler placed before that middleware (st.App's own
+# middleware), which answers the usual shape of its busiest request itself and hands anything else on
+# to the route as it came (the body it read replayed), so every rule stays in one place.
+
+Lane = Callable[[Scope, Receive, Send], Awaitable[Receive | None]]
+"""Answers the request and returns None, or returns the `receive` with which the route reads it."""
+
+
+def lanes_of(routes: list) -> dict[str, Lane]:
+    """The lanes of the routes that have one, by path."""
+    return {r.path: r.lane for r in routes if getattr(r, "lane", None) is not None}
+
+
+class FastLanes:
+    """ASGI middleware: a request whose path has a lane goes to it first (see above)."""
+
+    def __init__(self, app: ASGIApp, lanes: dict[str, Lane]) -> None:
+        self.app = app
+        self.lanes = lanes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        lane = self.lanes.get(scope["path"]) if scope["type"] == "http" else None
+        if lane is not None:
+            receive = await lane(scope, receive, send)
+            if receive is None:
+                return
+        await self.app(scope, receive, send)
+
+
+def replaying(read: list[Message], receive: Receive) -> Receive:
+    """`receive` that first gives again the messages a lane read."""
+    pending = list(read)
+
+    async def replay() -> Message:
+        return pending.pop(0) if pending else await receive()
+
+    return replay
+
+
+async def read_small_body(receive: Receive, limit: int) -> tuple[bytes | None, list[Message]]:
+    """A lane's read of a body it expects to be at most `limit` bytes: the body, or None when it
+    is longer or the client went away; and the messages read, for the route to read again."""
+    read, size = [], 0
+    while True:
+        message = await receive()
+        read.append(message)
+        if message["type"] != "http.request":
+            return None, read
+        size += len(message.get("body", b""))
+        if size > limit:
+            return None, read
+        if not message.get("more_body", False):
+            break
+    return (read[0].get("body", b"") if len(read) == 1 else b"".join(m.get("body", b"") for m in read)), read
+
+
+def json_answer(status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> list[Message]:
+    """The ASGI messages of a JSON answer (what a lane sends)."""
+    return [{"type": "http.response.start", "status": status,
+             "headers": [(b"content-length", str(len(body)).encode()), (b"content-type", b"application/json"),
+                         *headers]},
+            {"type": "http.response.body", "body": body}]

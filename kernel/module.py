@@ -118,6 +118,8 @@ class ModuleSpec:
     routes: Callable[[], list[Any]] | None = None  # -> list of starlette routes
     cli: Callable[[], Any] | None = None  # -> typer.Typer sub-app named after the module
     cli_name: str | None = None
+    # Command groups the module also offers at the top (`manabi NAME ...`): name -> typer.Typer.
+    top_cli: dict[str, Callable[[], Any]] = field(default_factory=dict)
     demo: Callable[[DemoContext], None] | None = None
     # The yearly review's indicators: (store, clock) -> list[kernel.indicators.Indicator]
     indicators: Callable[[Any, Any], list[Any]] | None = None

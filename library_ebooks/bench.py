@@ -107,7 +107,7 @@ def bench_first_spread(clock: Clock) -> list[dict]:
     title_id = catalogue.import_epub(store, clock, LIBRARIAN, data, "picture-200.epub").title_id
     catalogue.add_license(store, clock, LIBRARIAN, title_id, "simultaneous")
     resident = _resident(1)
-    loan_id = lending.borrow(store, clock, resident, title_id)
+    loan_id = lending.borrow(store, clock, resident, title_id).id
     timings = []
     for _ in range(5):
         started = time.perf_counter()
@@ -214,7 +214,7 @@ def bench_race(clock: Clock) -> list[dict]:
         count = 300
         started = time.perf_counter()
         for n in range(count):
-            loan = lending.borrow(store, clock, _resident(1000 + n % 50), simultaneous)
+            loan = lending.borrow(store, clock, _resident(1000 + n % 50), simultaneous).id
             lending.return_loan(store, clock, _resident(1000 + n % 50), loan)
         elapsed = time.perf_counter() - started
         store.close()

@@ -14,7 +14,7 @@ _RESIDENT = frozenset({"resident"})
 SPEC = ModuleSpec(
     name="library_ebooks",
     package_dir=_HERE,
-    indicators=lazy("library_ebooks.indicators:indicators"),
+    indicators=lazy("library_ebooks.services.indicators:indicators"),
     pages=(
         PageSpec(_PAGES / "catalogue.py", "nav.ebooks_catalogue", "library-catalogue", "library", PUBLIC,
                  ":material/search:"),

@@ -24,11 +24,10 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from datetime import datetime
+from functools import cache
 from html import escape
 from pathlib import Path
 from urllib.parse import quote
-from xml.etree import ElementTree as ET
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -38,116 +37,27 @@ from starlette.routing import Route
 from kernel.errors import ManabiError, NotFound, PermissionDenied
 from kernel.http import KIB, route, route_context
 from kernel.i18n import Translator, load_catalogue
-from library_ebooks.services import catalogue, lending, reader
-from library_ebooks.services.catalogue import TitleCard
+from library_ebooks.services import catalogue, lending, opds, reader
 from library_ebooks.services.patrons import BadCredentials, authenticate_basic
 
-ATOM = "http://www.w3.org/2005/Atom"
-NAMESPACES = {"": ATOM, "dc": "http://purl.org/dc/terms/", "opds": "http://opds-spec.org/2010/catalog",
-              "opensearch": "http://a9.com/-/spec/opensearch/1.1/", "schema": "http://schema.org/"}
-RENDITION_LAYOUT = "http://www.idpf.org/vocab/rendition/#layout"
-for _prefix, _uri in NAMESPACES.items():
-    ET.register_namespace(_prefix, _uri)
-ACQUISITION_FEED = "application/atom+xml;profile=opds-catalog;kind=acquisition"
-ENTRY_TYPE = "application/atom+xml;type=entry;profile=opds-catalog"
-BORROW_REL = "http://opds-spec.org/acquisition/borrow"
-PER_PAGE = 50
 REALM = 'Basic realm="Manabi e-library", charset="UTF-8"'
 _CATALOGUE_FILES = [Path(__file__).resolve().parent.parent / "kernel" / "messages.toml",
                     Path(__file__).resolve().parent / "messages.toml"]
+
+
+@cache
+def _catalogue():
+    return load_catalogue(_CATALOGUE_FILES)
 
 
 def _translator(request: Request) -> Translator:
     # ?lang= (the portal passes its own language to the reading app), else the browser's.
     wanted = request.query_params.get("lang") or request.headers.get("accept-language", "ja")
     lang = "en" if wanted.lower().startswith("en") else "ja"
-    return Translator(lang, load_catalogue(_CATALOGUE_FILES), strict=False)
+    return Translator(lang, _catalogue(), strict=False)
 
 
-def _q(prefix: str, name: str) -> str:
-    return f"{{{NAMESPACES[prefix]}}}{name}"
-
-
-def _sub(parent, tag: str, text: str | None = None, **attributes) -> ET.Element:
-    prefix, _, name = tag.rpartition(":")
-    element = ET.SubElement(parent, _q(prefix, name), {k.replace("_", ":") if k != "type_" else "type": v
-                                                       for k, v in attributes.items() if v is not None})
-    if text is not None:
-        element.text = text
-    return element
-
-
-def _link(parent, rel: str, href: str, type_: str, **extra) -> ET.Element:
-    return _sub(parent, "link", rel=rel, href=href, type_=type_, **extra)
-
-
-def _feed(feed_id: str, title: str, now: datetime, self_href: str) -> ET.Element:
-    feed = ET.Element(_q("", "feed"))
-    _sub(feed, "id", feed_id)
-    _sub(feed, "title", title)
-    _sub(feed, "updated", now.isoformat())
-    _link(feed, "self", self_href, ACQUISITION_FEED)
-    _link(feed, "start", "/opds", ACQUISITION_FEED)
-    _link(feed, "search", "/opds/opensearch.xml", "application/opensearchdescription+xml")
-    _link(feed, "http://opds-spec.org/shelf", "/opds/shelf", ACQUISITION_FEED)
-    return feed
-
-
-def _entry(parent, card: TitleCard, now: datetime, *, loan: lending.Loan | None = None,
-           hold: lending.Hold | None = None, loan_downloadable: bool = True) -> ET.Element:
-    entry = _sub(parent, "entry")
-    _sub(entry, "id", f"urn:manabi:ebook:{card.id}")
-    _sub(entry, "title", card.title)
-    _sub(entry, "updated", now.isoformat())
-    for creator in card.creators:
-        author = _sub(entry, "author")
-        _sub(author, "name", creator["name"])
-    _sub(entry, "dc:language", card.language)
-    if card.isbn:
-        _sub(entry, "dc:identifier", f"urn:isbn:{card.isbn}")
-    elif card.identifier:
-        _sub(entry, "dc:identifier", card.identifier)
-    if card.publisher:
-        _sub(entry, "dc:publisher", card.publisher)
-    if card.published:
-        _sub(entry, "dc:issued", card.published)
-    for subject in card.subjects:
-        _sub(entry, "category", term=subject, label=subject)
-    if card.description:
-        _sub(entry, "summary", card.description)
-    if card.layout == "pre-paginated":
-        # A fixed-layout book (picture book, manga): pages are pictures, read visually.
-        _sub(entry, "category", scheme=RENDITION_LAYOUT, term="pre-paginated", label="rendition:layout pre-paginated")
-        _sub(entry, "schema:accessMode", "visual")
-    else:
-        _sub(entry, "schema:accessMode", "textual")
-    # Every book has a cover: its own, or one made from its title and creator.
-    for rel in ("http://opds-spec.org/image", "http://opds-spec.org/image/thumbnail"):
-        _link(entry, rel, f"/opds/covers/{card.id}.jpg", "image/jpeg")
-    _link(entry, "alternate", f"/opds/books/{card.id}", ENTRY_TYPE)
-    if loan is not None and not loan_downloadable:
-        pass  # the license allows reading in the browser only: no acquisition link
-    elif loan is not None:
-        link = _link(entry, "http://opds-spec.org/acquisition", f"/opds/loans/{loan.id}/book.epub",
-                     "application/epub+zip")
-        _sub(link, "opds:availability", status="available", since=loan.borrowed_at.isoformat(),
-             until=loan.due_at.isoformat())
-    elif card.licensed and card.downloadable:
-        link = _link(entry, BORROW_REL, f"/opds/books/{card.id}/borrow", ENTRY_TYPE)
-        _sub(link, "opds:indirectAcquisition", type_="application/epub+zip")
-        if hold is not None and hold.status == "offered":
-            _sub(link, "opds:availability", status="ready", until=hold.offer_expires_at.isoformat())
-        else:
-            _sub(link, "opds:availability", status="available" if card.available else "unavailable")
-        if not card.unlimited:
-            _sub(link, "opds:copies", total=str(card.copies), available=str(max(card.copies - card.on_loan, 0)))
-            _sub(link, "opds:holds", total=str(card.holds_waiting + card.offers),
-                 position=str(hold.queue_position) if hold is not None else None)
-    return entry
-
-
-def _atom(element: ET.Element, media_type: str = ACQUISITION_FEED, status: int = 200) -> Response:
-    body = b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(element, encoding="utf-8")
+def _atom(body: bytes, media_type: str = opds.ACQUISITION_FEED, status: int = 200) -> Response:
     return Response(body, status_code=status, media_type=media_type)
 
 
@@ -165,21 +75,10 @@ async def _catalogue_feed(request: Request, query: str, self_href: str) -> Respo
     rc = route_context()
     t = _translator(request)
     page = _page_number(request)
-    result = await run_in_threadpool(catalogue.search, rc.store, rc.clock, query, limit=PER_PAGE,
-                                     offset=(page - 1) * PER_PAGE)
-    now = rc.clock.now()
-    feed = _feed("urn:manabi:opds:search" if query else "urn:manabi:opds:catalogue",
-                 t("opds.search") if query else t("opds.catalogue"), now, self_href)
-    _sub(feed, "opensearch:totalResults", str(result.total))
-    _sub(feed, "opensearch:itemsPerPage", str(PER_PAGE))
-    joiner = "&" if "?" in self_href else "?"
-    if page * PER_PAGE < result.total:
-        _link(feed, "next", f"{self_href}{joiner}page={page + 1}", ACQUISITION_FEED)
-    if page > 1:
-        _link(feed, "previous", f"{self_href}{joiner}page={page - 1}", ACQUISITION_FEED)
-    for card in result.cards:
-        _entry(feed, card, now)
-    return _atom(feed)
+    result = await run_in_threadpool(catalogue.search, rc.store, rc.clock, query, limit=opds.PER_PAGE,
+                                     offset=(page - 1) * opds.PER_PAGE)
+    return _atom(opds.catalogue_feed(result, title=t("opds.search") if query else t("opds.catalogue"), query=query,
+                                     page=page, self_href=self_href, now=rc.clock.now()))
 
 
 async def opds_root(request: Request) -> Response:
@@ -193,13 +92,8 @@ async def opds_search(request: Request) -> Response:
 
 async def opensearch(request: Request) -> Response:
     t = _translator(request)
-    root = ET.Element("OpenSearchDescription", xmlns="http://a9.com/-/spec/opensearch/1.1/")
-    ET.SubElement(root, "ShortName").text = t("opds.catalogue")
-    ET.SubElement(root, "Description").text = t("opds.search")
-    ET.SubElement(root, "InputEncoding").text = "UTF-8"
-    ET.SubElement(root, "Url", type=ACQUISITION_FEED, template="/opds/search?q={searchTerms}")
-    body = b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="utf-8")
-    return Response(body, media_type="application/opensearchdescription+xml")
+    return Response(opds.opensearch_description(t("opds.catalogue"), t("opds.search")),
+                    media_type="application/opensearchdescription+xml")
 
 
 async def opds_book(request: Request) -> Response:
@@ -208,9 +102,7 @@ async def opds_book(request: Request) -> Response:
         card = await run_in_threadpool(catalogue.get_title, rc.store, rc.clock, int(request.path_params["id"]))
     except NotFound:
         return Response("not found", status_code=404)
-    holder = ET.Element("holder")
-    entry = _entry(holder, card, rc.clock.now())
-    return _atom(entry, ENTRY_TYPE)
+    return _atom(opds.book_entry(card, rc.clock.now()), opds.ENTRY_TYPE)
 
 
 async def opds_cover(request: Request) -> Response:
@@ -256,13 +148,7 @@ async def opds_shelf(request: Request) -> Response:
         return loans, holds, cards, downloadable
 
     loans, holds, cards, downloadable = await run_in_threadpool(gather)
-    now = rc.clock.now()
-    feed = _feed(f"urn:manabi:opds:shelf:{actor.user_id}", t("opds.shelf"), now, "/opds/shelf")
-    for loan in loans:
-        _entry(feed, cards[loan.title_id], now, loan=loan, loan_downloadable=downloadable[loan.id])
-    for hold in holds:
-        _entry(feed, cards[hold.title_id], now, hold=hold)
-    return _atom(feed)
+    return _atom(opds.shelf_feed(actor.user_id, t("opds.shelf"), rc.clock.now(), loans, holds, cards, downloadable))
 
 
 async def opds_borrow(request: Request) -> Response:
@@ -274,8 +160,7 @@ async def opds_borrow(request: Request) -> Response:
     title_id = int(request.path_params["id"])
 
     def borrow():
-        loan_id = lending.borrow(rc.store, rc.clock, actor, title_id)
-        loan = next(x for x in lending.my_loans(rc.store, rc.clock, actor) if x.id == loan_id)
+        loan = lending.borrow(rc.store, rc.clock, actor, title_id)
         return loan, catalogue.get_title(rc.store, rc.clock, title_id)
 
     try:
@@ -286,8 +171,7 @@ async def opds_borrow(request: Request) -> Response:
         return Response(t.error(exc), status_code=404)
     except ManabiError as exc:
         return Response(t.error(exc), status_code=409, media_type="text/plain; charset=utf-8")
-    holder = ET.Element("holder")
-    return _atom(_entry(holder, card, rc.clock.now(), loan=loan), ENTRY_TYPE, status=201)
+    return _atom(opds.book_entry(card, rc.clock.now(), loan=loan), opds.ENTRY_TYPE, status=201)
 
 
 async def opds_download(request: Request) -> Response:
@@ -308,47 +192,14 @@ async def opds_download(request: Request) -> Response:
                     headers={"Content-Disposition": f"attachment; filename=\"book-{request.path_params['loan']}.epub\""})
 
 
-def _publication(card: TitleCard) -> dict:
-    metadata = {"@type": "http://schema.org/Book", "title": card.title, "language": card.language,
-                "identifier": f"urn:isbn:{card.isbn}" if card.isbn else card.identifier,
-                "author": [{"name": c["name"], **({"sortAs": c["file_as"]} if c.get("file_as") else {})}
-                           for c in card.creators],
-                "subject": card.subjects}
-    if card.title_reading:
-        metadata["sortAs"] = card.title_reading
-    metadata["accessMode"] = ["visual"] if card.layout == "pre-paginated" else ["textual"]
-    if card.layout == "pre-paginated":
-        metadata["presentation"] = {"layout": "fixed"}
-    for key, value in (("publisher", card.publisher), ("published", card.published),
-                       ("description", card.description)):
-        if value:
-            metadata[key] = value
-    links = [{"rel": "self", "href": f"/opds/books/{card.id}", "type": ENTRY_TYPE}]
-    if card.licensed and card.downloadable:
-        links.append({"rel": BORROW_REL, "href": f"/opds/books/{card.id}/borrow", "type": ENTRY_TYPE,
-                      "properties": {"indirectAcquisition": [{"type": "application/epub+zip"}],
-                                     "availability": {"state": "available" if card.available else "unavailable"}}})
-    images = [{"href": f"/opds/covers/{card.id}.jpg", "type": "image/jpeg"}]  # own or generated
-    return {"metadata": metadata, "links": links, "images": images}
-
-
 async def _json_feed(request: Request, query: str, self_href: str) -> JSONResponse:
     rc = route_context()
     t = _translator(request)
     page = _page_number(request)
-    result = await run_in_threadpool(catalogue.search, rc.store, rc.clock, query, limit=PER_PAGE,
-                                     offset=(page - 1) * PER_PAGE)
-    links = [{"rel": "self", "href": self_href, "type": "application/opds+json"},
-             {"rel": "search", "href": "/opds/v2/search{?query}", "type": "application/opds+json", "templated": True}]
-    if page * PER_PAGE < result.total:
-        joiner = "&" if "?" in self_href else "?"
-        links.append({"rel": "next", "href": f"{self_href}{joiner}page={page + 1}", "type": "application/opds+json"})
-    return JSONResponse({
-        "metadata": {"title": t("opds.search") if query else t("opds.catalogue"), "numberOfItems": result.total,
-                     "itemsPerPage": PER_PAGE, "currentPage": page},
-        "links": links,
-        "publications": [_publication(card) for card in result.cards],
-    }, media_type="application/opds+json")
+    result = await run_in_threadpool(catalogue.search, rc.store, rc.clock, query, limit=opds.PER_PAGE,
+                                     offset=(page - 1) * opds.PER_PAGE)
+    return JSONResponse(opds.json_feed(result, title=t("opds.search") if query else t("opds.catalogue"), page=page,
+                                       self_href=self_href), media_type="application/opds+json")
 
 
 async def opds2_catalogue(request: Request) -> JSONResponse:

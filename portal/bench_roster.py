@@ -12,12 +12,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from data.roster_bundle import city_plan, make_city, write_bundle
 from kernel.actor import SYSTEM
 from kernel.clock import Clock, clock_from_env
 from kernel.migrations import migrate
 from kernel.store import Store
 from portal.modules import known_migrations
+from portal.roster_bundle import city_plan, make_city, write_bundle
 from portal.services import roster
 
 

@@ -42,7 +42,7 @@ def _bench_modules() -> list[tuple[str, object]]:
 
 def run_all(scale: str = "city", only: str | None = None) -> list[Figure]:
     """Build a demo city in a temporary database and run each module's benchmarks."""
-    from data.demo import load_demo
+    from portal.demo_city import load_demo
     from portal.runtime import forget_runtimes, open_runtime
 
     figures: list[Figure] = []

@@ -91,7 +91,7 @@ def init(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
 
 
 def _load_demo(db: Path | None, scale: str, t: Translator | None = None):
-    from data.demo import load_demo
+    from portal.demo_city import load_demo
 
     def say(module: str) -> None:
         if t is not None:
@@ -122,6 +122,7 @@ def serve(
 ) -> None:
     """Serve the portal and its HTTP routes (one process)."""
     from kernel.config import load_settings
+    from portal.services import accounts
 
     state = cli_state(ctx)
     served = command_socket.socket_path(load_settings(state.db_path).db_path)
@@ -129,7 +130,7 @@ def serve(
         raise StoreError("cli.already_serving", path=load_settings(state.db_path).db_path)
     runtime = open_runtime(state.db_path)
     db_path = runtime.settings.db_path.resolve()
-    if demo_scale and not runtime.store.scalar("SELECT count(*) FROM portal_users"):
+    if demo_scale and not accounts.count_users(runtime.store):
         typer.echo(state.t("cli.serve_demo", scale=demo_scale))
         _load_demo(state.db_path, demo_scale, state.t)
     # The server opens the file itself: let go of it first.
@@ -169,18 +170,12 @@ def users_add(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Add an account. The password is asked for (never an argument)."""
-    from portal.services import accounts
+    from portal.services import accounts, schools
 
     state = cli_state(ctx)
     store, clock = state.store(), state.clock()
     password = None if no_password else _read_password(state, password_stdin)
-    school_id = None
-    if school:
-        school_id = store.scalar("SELECT id FROM portal_schools WHERE code = ?", [school.upper()])
-        if school_id is None:
-            from kernel.errors import NotFound
-
-            raise NotFound("accounts.no_such_school", school=school)
+    school_id = schools.school_id_for_code(store, school) if school else None
     user_id = accounts.create_user(store, clock, login=login, display_name=name, roles=role,
                                    password=password, email=email, school_id=school_id)
     emit({"id": user_id, "login": login.lower(), "roles": sorted(set(role))}, as_json=as_json,
@@ -341,19 +336,11 @@ def bench(
          + [f"{f.module:<16} {f.name:<{width}} {f.figure:>12,.2f} {f.unit:<10} {f.goal}" for f in figures])
 
 
-def _meetings_cli() -> typer.Typer:
-    # Online rooms serve courses and schools' online classes; their sessions live in
-    # facilities, so its course part offers the commands and the portal mounts them.
-    from facilities.courses_spec import meetings_cli
-
-    return meetings_cli()
-
-
-app.add_typer(_meetings_cli(), name="meetings")
-
 for _spec in all_modules():
     if _spec.cli:
         app.add_typer(_spec.cli(), name=_spec.cli_name or _spec.name.replace("_", "-"))
+    for _name, _group in _spec.top_cli.items():
+        app.add_typer(_group(), name=_name)
 
 
 def _names_paths(param) -> bool:

@@ -53,6 +53,8 @@ SPEC = ModuleSpec(
         "portal.pupil_names": lazy("portal.services.roster:pupil_names"),
         # Who left school longer ago than a kept period, for the modules' rules keeping pupils' data.
         "portal.pupils_left_longer_than": lazy("portal.services.roster:pupils_left_longer_than"),
+        # A demo account's session as if it had signed in, for benchmarks of signed-in pages.
+        "portal.demo_session": lazy("portal.services.accounts:demo_session"),
     },
     # The retention rules for personal data (portal/services/retention.py).
     nightly=lazy("portal.services.retention:apply"),

@@ -9,9 +9,11 @@ import contextlib
 from pathlib import Path
 
 import streamlit as st
+from starlette.middleware import Middleware
 from streamlit.runtime.pages_manager import PagesManager
 
 from kernel import jobs
+from kernel.http import FastLanes, lanes_of
 from portal import command_socket
 from portal.auth import auth_secrets
 from portal.cli import run_command
@@ -47,9 +49,13 @@ async def _lifespan(_app):
     with contextlib.suppress(Exception):  # a write still open: DuckDB's log replays it at the next start
         runtime.store.checkpoint()
 
+_routes = [route for spec in all_modules() if spec.routes for route in spec.routes()]
+
 app = st.App(
     Path(__file__).resolve().parent.parent / "web" / "app.py",
-    routes=[route for spec in all_modules() if spec.routes for route in spec.routes()],
+    routes=_routes,
+    # The busiest machine requests take their routes' fast lanes before Streamlit's middleware (kernel/http.py).
+    middleware=[Middleware(FastLanes, lanes=lanes_of(_routes))],
     secrets=auth_secrets(runtime.settings),
     lifespan=_lifespan,
 )

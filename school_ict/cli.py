@@ -141,14 +141,12 @@ def check_in_cmd(ctx: typer.Context, tags: list[str] = typer.Argument(..., help=
 
 
 def _classroom_id(store, text: str) -> int:
+    """SCHOOL:GRADE-CLASS, e.g. E01:3-1."""
+    from school_ict.services import registry
+
     school, _, room = text.partition(":")
     grade, _, name = room.partition("-")
-    school_id = _school_id(store, school)
-    room_id = store.scalar("SELECT id FROM school_ict_classrooms WHERE school_id = ? AND grade = ? AND class_name = ?",
-                           [school_id, int(grade) if grade.isdigit() else -1, name])
-    if room_id is None:
-        raise NotFound("ict.error.no_such_classroom")
-    return room_id
+    return registry.classroom_id(store, _school_id(store, school), int(grade) if grade.isdigit() else -1, name)
 
 
 def _emit_bulk(state, result, as_json: bool) -> None:
@@ -201,7 +199,7 @@ def repairs_cmd(ctx: typer.Context, school: str = typer.Option(None, "--school",
 def returns_cmd(ctx: typer.Context, school: str = typer.Option(None, "--school", help="School code or name."),
                 as_json: bool = JSON_OPTION) -> None:
     """Tablets to collect: pupils who left the school roster still hold them."""
-    from school_ict.rosters import devices_to_return
+    from school_ict.services.rosters import devices_to_return
 
     store = cli_state(ctx).store()
     rows = [{"asset_tag": tag, "pupil": pupil, "flagged_at": at}

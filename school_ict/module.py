@@ -14,13 +14,14 @@ _BOARD = frozenset({"city_admin"})
 SPEC = ModuleSpec(
     name="school_ict",
     package_dir=_HERE,
-    indicators=lazy("school_ict.indicators:indicators"),
+    indicators=lazy("school_ict.services.indicators:indicators"),
     provides={
-        "school_ict.classrooms": lazy("school_ict.rosters:classrooms_with_readiness"),
-        "school_ict.pupils": lazy("school_ict.rosters:pupils_with_readiness"),
-        "school_ict.repair_weeks": lazy("school_ict.rosters:repair_weeks"),
+        "school_ict.classrooms": lazy("school_ict.services.rosters:classrooms_with_readiness"),
+        "school_ict.pupils": lazy("school_ict.services.rosters:pupils_with_readiness"),
+        "school_ict.repair_weeks": lazy("school_ict.services.rosters:repair_weeks"),
+        "school_ict.repair_spans": lazy("school_ict.services.rosters:repair_spans"),
         # The portal's school roster import: classrooms, pupils, tablets of leavers to return.
-        "school_ict.apply_roster": lazy("school_ict.rosters:apply_roster"),
+        "school_ict.apply_roster": lazy("school_ict.services.rosters:apply_roster"),
         # The retention rule for what the registry keeps of a pupil who left (portal retention).
         "school_ict.apply_retention": lazy("school_ict.services.retention:apply_retention"),
     },

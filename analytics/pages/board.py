@@ -5,7 +5,8 @@ import altair as alt
 import streamlit as st
 
 from analytics.services import dashboards, roster
-from kernel.ui import page_context
+from kernel.charts import mastery_scale
+from kernel.ui import page_context, show_chart
 
 ctx = page_context("city_admin")
 t = ctx.t
@@ -26,18 +27,18 @@ subject = subject_col.selectbox(t("analytics.board.subject"), subjects, key="boa
                                 format_func=lambda name: roster.subject_label(t, name))
 shown = in_grade.filter(in_grade["subject"] == subject)
 
-st.altair_chart(
-    alt.Chart(shown).mark_rect().encode(
+show_chart(
+    ctx, alt.Chart(shown).mark_rect().encode(
         x=alt.X("unit:N", title=t("analytics.dash.unit"), sort=None, axis=alt.Axis(labelAngle=-30, labelLimit=200)),
         y=alt.Y("school:N", title=t("analytics.board.school"), axis=alt.Axis(labelOverlap=False, labelLimit=320)),
         color=alt.Color("mastery:Q", title=t("analytics.dash.mastery"),
-                        scale=alt.Scale(domain=[0, 1], scheme="redyellowgreen")),
+                        scale=mastery_scale(dashboards.LOW_MASTERY), legend=alt.Legend(format=".0%")),
         tooltip=[alt.Tooltip("school:N", title=t("analytics.board.school")),
                  alt.Tooltip("unit:N", title=t("analytics.dash.unit")),
                  alt.Tooltip("mastery:Q", title=t("analytics.dash.mastery"), format=".0%"),
                  alt.Tooltip("completion:Q", title=t("analytics.dash.completion"), format=".0%"),
                  alt.Tooltip("pupils:Q", title=t("analytics.dash.pupils"))],
-    ), width="stretch", height=max(200, 26 * shown["school"].n_unique() + 80))
+    ), height=max(200, 26 * shown["school"].n_unique() + 80))
 st.dataframe(
     shown.select("school", "unit", "unit_code", "pupils", "mastery", "completion").rename({
         "school": t("analytics.board.school"), "unit": t("analytics.dash.unit"),

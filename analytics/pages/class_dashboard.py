@@ -4,11 +4,13 @@ offered their own classes only, a school administrator every class of the school
 services check it again for every figure."""
 
 import altair as alt
+import pandas as pd
 import streamlit as st
 
 from analytics.services import dashboards, roster
+from kernel.charts import CATEGORY_COLOURS, mastery_scale
 from kernel.errors import ManabiError
-from kernel.ui import page_context, show_error
+from kernel.ui import page_context, show_chart, show_error
 
 ctx = page_context("teacher", "school_admin")
 t = ctx.t
@@ -43,7 +45,8 @@ def named(frame):
         else frame
 
 
-mastery_scale = alt.Scale(domain=[0, 1], scheme="redyellowgreen")
+# Orange under the "low mastery" line, blue above it: readable with any colour vision.
+mastery_colours = mastery_scale(dashboards.LOW_MASTERY)
 
 help_list = dashboards.may_need_help(ctx.store, ctx.clock, ctx.actor, grade, class_name, ctx.lang)
 if help_list:
@@ -60,19 +63,20 @@ with tab_mastery:
     if by_pupil.is_empty():
         st.info(t("analytics.dash.no_data"))
     else:
-        st.altair_chart(
-            alt.Chart(by_pupil).mark_rect().encode(
+        show_chart(
+            ctx, alt.Chart(by_pupil).mark_rect().encode(
                 x=alt.X("unit:N", title=t("analytics.dash.unit"), sort=None,
                           axis=alt.Axis(labelAngle=-30, labelLimit=160)),
                 y=alt.Y("learner_id:N", title=t("analytics.dash.pupil"),
                           axis=alt.Axis(labelOverlap=False, labelLimit=260)),
-                color=alt.Color("mastery:Q", title=t("analytics.dash.mastery"), scale=mastery_scale),
+                color=alt.Color("mastery:Q", title=t("analytics.dash.mastery"), scale=mastery_colours,
+                                legend=alt.Legend(format=".0%")),
                 tooltip=[alt.Tooltip("learner_id:N", title=t("analytics.dash.pupil")),
                          alt.Tooltip("unit:N", title=t("analytics.dash.unit")),
                          alt.Tooltip("mastery:Q", title=t("analytics.dash.mastery"), format=".0%"),
                          alt.Tooltip("completion:Q", title=t("analytics.dash.completion"), format=".0%"),
                          alt.Tooltip("attempts:Q", title=t("analytics.dash.attempts"))],
-            ), width="stretch", height=max(240, 18 * by_pupil["learner_id"].n_unique() + 120))
+            ), height=max(240, 18 * by_pupil["learner_id"].n_unique() + 120))
         export_headers = {
             "pupil": t("analytics.dash.export_pupil"), "grade": t("analytics.dash.export_grade"),
             "class_name": t("analytics.dash.export_class"), "unit_code": t("analytics.dash.unit_code"),
@@ -90,28 +94,31 @@ with tab_mastery:
     st.subheader(t("analytics.dash.mastery_classes", grade=grade))
     by_class = dashboards.mastery_by_class(ctx.store, ctx.actor, grade, ctx.lang)
     if not by_class.is_empty():
-        st.altair_chart(
-            alt.Chart(by_class).mark_rect().encode(
+        show_chart(
+            ctx, alt.Chart(by_class).mark_rect().encode(
                 x=alt.X("unit:N", title=t("analytics.dash.unit"), sort=None,
                           axis=alt.Axis(labelAngle=-30, labelLimit=160)),
                 y=alt.Y("class_name:N", title=t("analytics.dash.class")),
-                color=alt.Color("mastery:Q", title=t("analytics.dash.mastery"), scale=mastery_scale),
+                color=alt.Color("mastery:Q", title=t("analytics.dash.mastery"), scale=mastery_colours,
+                                legend=alt.Legend(format=".0%")),
                 tooltip=[alt.Tooltip("unit:N", title=t("analytics.dash.unit")),
                          alt.Tooltip("mastery:Q", title=t("analytics.dash.mastery"), format=".0%"),
                          alt.Tooltip("completion:Q", title=t("analytics.dash.completion"), format=".0%"),
                          alt.Tooltip("pupils:Q", title=t("analytics.dash.pupils"))],
-            ), width="stretch")
+            ))
+    else:
+        st.info(t("analytics.dash.no_data"))
 
 with tab_scores:
     scores = dashboards.score_distribution(ctx.store, ctx.actor, grade, class_name, ctx.lang)
     if scores.is_empty():
         st.info(t("analytics.dash.no_data"))
     else:
-        st.altair_chart(
-            alt.Chart(scores).mark_boxplot(extent="min-max").encode(
+        show_chart(
+            ctx, alt.Chart(scores).mark_boxplot(extent="min-max").encode(
                 x=alt.X("score:Q", title=t("analytics.dash.score"), scale=alt.Scale(domain=[0, 1])),
                 y=alt.Y("assessment:N", title=t("analytics.dash.assessment"), axis=alt.Axis(labelLimit=280)),
-            ), width="stretch")
+            ))
 
 with tab_time:
     weekly = named(dashboards.weekly_time_with_repairs(ctx.store, ctx.clock, ctx.actor, grade, class_name))
@@ -129,7 +136,7 @@ with tab_time:
             y=alt.Y("learner_id:N", title=t("analytics.dash.pupil"),
                           axis=alt.Axis(labelOverlap=False, labelLimit=260)),
             tooltip=[alt.Tooltip("learner_id:N", title=t("analytics.dash.pupil")),
-                     alt.Tooltip("week:T", title=t("analytics.dash.week"), format="%Y-%m-%d"),
+                     alt.Tooltip("week:T", title=t("analytics.dash.week")),
                      alt.Tooltip("minutes:Q", title=t("analytics.dash.minutes")),
                      alt.Tooltip("repair:N", title=repair_label)])
         heat = base.mark_rect().encode(
@@ -137,8 +144,7 @@ with tab_time:
         # Weeks with the tablet in repair: outlined in red.
         in_repair = base.transform_filter(alt.datum.in_repair).mark_rect(
             fillOpacity=0, stroke="#c62828", strokeWidth=2)
-        st.altair_chart(heat + in_repair, width="stretch",
-                        height=max(240, 18 * weekly["learner_id"].n_unique() + 80))
+        show_chart(ctx, heat + in_repair, height=max(240, 18 * weekly["learner_id"].n_unique() + 80))
     st.caption(t("analytics.dash.no_repair_data") if repairs is None else t("analytics.dash.repair_legend"))
 
 with tab_help:
@@ -147,11 +153,12 @@ with tab_help:
                  low=int(dashboards.LOW_MASTERY * 100), median=int(dashboards.CLASS_MEDIAN_OVER * 100),
                  days=dashboards.INACTIVE_SCHOOL_DAYS))
     if help_list:
-        st.dataframe(
-            [{t("analytics.dash.pupil"): names.get(r.learner_id, r.learner_id),
-              t("analytics.dash.reason"): t(r.key, **{k: t.value(v) for k, v in r.params.items()})}
-             for r in help_list],
-            hide_index=True, width="stretch")
+        # One line per pupil with every reason, wrapped (a data grid would cut long reasons off).
+        st.table(pd.DataFrame(
+            [{t("analytics.dash.pupil"): names.get(pupil, pupil),
+              t("analytics.dash.reason"): t("analytics.dash.reason_sep").join(
+                  t(r.key, **{k: t.value(v) for k, v in r.params.items()}) for r in reasons)}
+             for pupil, reasons in dashboards.help_by_pupil(help_list)]).set_index(t("analytics.dash.pupil")))
     else:
         st.success(t("analytics.dash.help_none"))
     st.subheader(t("analytics.dash.activity_title"))
@@ -191,15 +198,20 @@ with tab_pupil:
         timeline = timeline.with_columns(timeline["verb"].replace(verbs))
         scored = timeline.filter(timeline["score"].is_not_null())
         if not scored.is_empty():
-            st.altair_chart(
-                alt.Chart(scored).mark_circle(size=60).encode(
+            outcome = alt.Scale(domain=[verbs.get(v, v) for v in ("passed", "failed", "completed")],
+                                range=[CATEGORY_COLOURS[0], CATEGORY_COLOURS[5], CATEGORY_COLOURS[2]])
+            show_chart(
+                ctx, alt.Chart(scored).mark_point(size=70, filled=True).encode(
                     x=alt.X("at:T", title=t("analytics.dash.when")),
                     y=alt.Y("score:Q", title=t("analytics.dash.score"), scale=alt.Scale(domain=[0, 1])),
-                    color=alt.Color("verb:N", title=t("analytics.dash.verb"), scale=alt.Scale(
-                        domain=[verbs.get(v, v) for v in ("passed", "failed", "completed")],
-                        range=["#2e7d32", "#c62828", "#1565c0"])),
-                    tooltip=["activity:N", "score:Q", "minutes:Q"],
-                ), width="stretch")
+                    # Colour and shape both tell the outcome apart.
+                    color=alt.Color("verb:N", title=t("analytics.dash.verb"), scale=outcome),
+                    shape=alt.Shape("verb:N", title=t("analytics.dash.verb"), scale=alt.Scale(
+                        domain=outcome.domain, range=["circle", "cross", "square"])),
+                    tooltip=[alt.Tooltip("activity:N", title=t("analytics.dash.activity")),
+                             alt.Tooltip("score:Q", title=t("analytics.dash.score"), format=".0%"),
+                             alt.Tooltip("minutes:Q", title=t("analytics.dash.minutes"))],
+                ))
         st.dataframe(timeline.rename({
             "at": t("analytics.dash.when"), "verb": t("analytics.dash.verb"),
             "activity": t("analytics.dash.activity"), "unit_code": t("analytics.dash.unit_code"),

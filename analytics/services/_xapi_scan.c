@@ -15,8 +15,8 @@
  * stricter costs speed on rare lines, never correctness.
  *
  * Untrusted input: every read is bounded by the line's end; recursion only inside an
- * extension's value, to DEPTH_MAX; output buffers grow by checked sizes. (Fuzzed under
- * AddressSanitizer and UBSan while written.)
+ * extension's value, to DEPTH_MAX; output buffers grow by checked sizes. Fuzzed under
+ * AddressSanitizer and UBSan by the suite (tests/analytics/test_xapi_scan_fuzz.py).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>

@@ -58,7 +58,7 @@ class HelpReason:
     @property
     def key(self) -> str:
         """The catalogue sentence: inactivity explained by a tablet in repair says so."""
-        return f"analytics.help.{self.rule}" + ("_repair" if "repair_week" in self.params else "")
+        return f"analytics.help.{self.rule}" + ("_repair" if "repair_from" in self.params else "")
 
 
 @dataclass(frozen=True)
@@ -265,18 +265,45 @@ def may_need_help(store: Store, clock: Clock, actor: Actor, grade: int, class_na
                 for lid, unit, m, med in below]
     idle = [row for row in activity_overview(store, clock, actor, grade, class_name)
             if row["last_active"] is None or row["idle_school_days"] >= INACTIVE_SCHOOL_DAYS]
-    repairs = _repair_weeks(store, [row["learner_id"] for row in idle], clock.now().date()) or {}
+    today = clock.now().date()
+    repairs = _repair_spans(store, [row["learner_id"] for row in idle], today)
     for row in idle:
-        # The tablet in repair at some time since the last activity explains the silence.
-        since = row["last_active"] or date.min
-        weeks = [w for w in repairs.get(row["learner_id"], []) if w + timedelta(days=6) > since]
-        params = {"repair_week": weeks[0]} if weeks else {}
+        explained = repair_explaining(repairs.get(row["learner_id"], []), row["last_active"], today)
+        params = {"repair_from": explained} if explained else {}
         if row["last_active"] is None:
             reasons.append(HelpReason(row["learner_id"], "never_active", params))
         else:
             reasons.append(HelpReason(row["learner_id"], "inactive",
                                       {"days": row["idle_school_days"], "since": row["last_active"], **params}))
     return sorted(reasons, key=lambda r: (r.learner_id, r.rule))
+
+
+def help_by_pupil(reasons: list[HelpReason]) -> list[tuple[str, list[HelpReason]]]:
+    """Each pupil once, with every reason that flagged them (in the order given)."""
+    grouped: dict[str, list[HelpReason]] = {}
+    for reason in reasons:
+        grouped.setdefault(reason.learner_id, []).append(reason)
+    return list(grouped.items())
+
+
+def repair_explaining(spans: list[tuple[date, date | None]], last_active: date | None, today: date) -> date | None:
+    """The day a tablet repair that explains a pupil's silence since `last_active` (None: no
+    activity this school year) was filed, or None. A repair explains it when the tablet was in
+    repair during the silence and the repair was filed before today: a fault reported today
+    says nothing about the weeks before it."""
+    silence_start = (last_active + timedelta(days=1)) if last_active else school_year_start(today)
+    for opened, closed in spans:
+        if opened < today and (closed is None or closed >= silence_start):
+            return opened
+    return None
+
+
+def _repair_spans(store: Store, learner_ids: list[str], today: date) -> dict[str, list[tuple[date, date | None]]]:
+    """Each pupil's tablet repairs open at some time this school year (none without school ICT)."""
+    offered = provided("school_ict.repair_spans")
+    if offered is None or not learner_ids:
+        return {}
+    return offered(store, learner_ids, school_year_start(today), today)
 
 
 def school_year_start(today: date) -> date:

@@ -18,10 +18,10 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TypeVar
 
 import duckdb
+import numpy as np
 import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -418,7 +418,7 @@ def insert_incoming(cur, incoming: str, client_id: int, now: datetime,
                      {"" if rows else "LEFT JOIN analytics_learners l ON l.learner_id = i.learner_id"}
                 ORDER BY {roster}.school_id, {roster}.grade, {roster}.class_name, coalesce(i.ts, {stored})""")
         if (kept := stored_ids.in_use()) is not None:
-            kept.add(cur, fresh, whole_batch=fresh == incoming, count=count, last_seq=first + count - 1)
+            kept.add(cur, fresh, whole_batch=fresh == incoming, count=count, last_seq=first + count - 1, voids=targets)
         if fresh == incoming and texts_in_order is not None:
             texts.save_packed(cur, first, texts_in_order())
         elif texts_as_sent:
@@ -453,10 +453,12 @@ def insert_live(cur, rows: list[tuple], client_id: int, now: datetime) -> None:
     """The few statements (ROW_COLUMNS rows) of a live batch (analytics/services/live_writes.py),
     inside the caller's transaction under the statements lock: insert_incoming's rules with the
     fewest queries, since for a batch of an app's size each query's fixed cost is most of the
-    work. What Python already holds (the ids, the texts, whom each voids) is not asked of DuckDB.
-    The rows reach DuckDB as a registered Arrow table, read by the two INSERTs (a scan of one
-    costs about 1.4 ms of CPU whatever its size; a VALUES list of literals 0.13 ms a row of these
-    19 columns), and the ids alone for their check as a VALUES list (two short columns).
+    work. What Python already holds (the ids, the texts, whom each voids) is not asked of DuckDB;
+    what it must ask (the table's shape and next seq, the batch ids' hashes, the learners' places
+    on the roster) is one query, the stored voiding statements naming its ids are known to the
+    store's hashes (stored_ids.StoredIds.named_by_voiding), and
+    the rows go in as one list parameter per column (a registered Arrow table cost 1.4 to 2 ms
+    of CPU a batch to register and scan, a VALUES list of literals 0.13 ms a row).
 
     The same id twice with other content (in the batch or stored) raises StatementConflict or
     InvalidStatement for the whole batch, as insert_incoming does; the caller then tries the
@@ -468,51 +470,78 @@ def insert_live(cur, rows: list[tuple], client_id: int, now: datetime) -> None:
         if earlier is not row and not same_content(earlier[-1], row[-1]):
             raise InvalidStatement("id", "batch_twice", id=row[0])
     rows = list(by_id.values())
-    ids_only = "(VALUES " + ", ".join(f"({n}, '{uuid.UUID(row[0])}')" for n, row in enumerate(rows)) + ") AS i(n, id)"
-    existing = _stored_of_batch(cur, ids_only, f"IN ({_uuid_list(list(by_id))})", True)
+    ids = _uuid_list(list(by_id))  # each parsed as a UUID: nothing else reaches the SQL
+    voids, learner = index["voids_id"], index["learner_id"]
+    targets = sorted({row[voids] for row in rows if row[voids] is not None})
+    learners = sorted({row[learner] for row in rows if row[learner] is not None})
+    voids_voiding = (f"(SELECT count(*) > 0 FROM analytics_statements WHERE id IN ({_uuid_list(targets)}) "
+                     "AND voids_id IS NOT NULL)") if targets else "false"
+    places_of = (f"(SELECT list((learner_id, school_id, grade, class_name)) FROM analytics_learners "
+                 f"WHERE learner_id IN ({', '.join(map(_sql_text, learners))}))") if learners else "NULL"
+    kept = stored_ids.in_use()
+    voided_before = "NULL" if kept else \
+        f"(SELECT list(voids_id::VARCHAR) FROM analytics_statements WHERE voids_id IN ({ids}))"
+    count, last_seq, last_text_seq, hashes, voided_before, places, stored_voids_voiding = cur.execute(
+        f"SELECT (SELECT count(*) FROM analytics_statements), "
+        f"(SELECT seq FROM analytics_statements ORDER BY seq DESC LIMIT 1), "
+        f"(SELECT last_seq FROM analytics_statement_texts ORDER BY last_seq DESC LIMIT 1), "
+        f"list_transform([{ids}]::UUID[], lambda i: hash(i)), {voided_before}, {places_of}, {voids_voiding}").fetchone()
+    # A voiding statement may not void another voiding one (stored, or of this batch).
+    if stored_voids_voiding or any(by_id[t][voids] is not None for t in targets if t in by_id):
+        raise InvalidStatement("object.id", "void_voiding")
+    hashes = np.asarray(hashes, dtype=np.uint64)
+    maybe = list(by_id) if kept is None else [
+        row[0] for row, maybe in zip(rows, kept.maybe_among(cur, (count, int(last_seq or 0)), hashes),
+                                     strict=True) if maybe]
+    if kept is not None:  # the hashes describe the table now (maybe_among read them if not)
+        voided_before = [i for i in by_id if str(uuid.UUID(i)) in kept.named_by_voiding]
+    existing = dict(cur.execute("SELECT id::VARCHAR, seq FROM analytics_statements "
+                                f"WHERE id IN ({_uuid_list(maybe)})", _uuid_params(maybe)).fetchall()) if maybe else {}
     if existing:
         stored_texts = texts.fetch(cur, existing.values())
         for statement_id, seq in existing.items():
             if not same_content(by_id[statement_id][-1], stored_texts[seq]):
                 raise StatementConflict(id=statement_id)
-    voids = index["voids_id"]
-    targets = sorted({row[voids] for row in rows if row[voids] is not None})
-    if targets and (any(by_id[t][voids] is not None for t in targets if t in by_id) or cur.execute(
-            f"SELECT 1 FROM analytics_statements WHERE id IN ({_uuid_list(targets)}) AND voids_id IS NOT NULL "
-            "LIMIT 1", _uuid_params(targets)).fetchone()):
-        raise InvalidStatement("object.id", "void_voiding")
-    if existing:  # sent again with the same content: kept once, as stored
-        rows = [row for row in rows if row[0] not in existing]
+        # Sent again with the same content: kept once, as stored.
+        fresh = [n for n, row in enumerate(rows) if row[0] not in existing]
+        rows, hashes = [rows[n] for n in fresh], hashes[fresh]
         if not rows:
             return
-    first = next_seq(cur)
+    first = max(int(last_seq or 0), int(last_text_seq or 0)) + 1  # as next_seq
+    placed = {learner_id: place for learner_id, *place in places or []}
+    unplaced = (None, None, None)
     stored = f"{_sql_text(now.isoformat())}::TIMESTAMPTZ"
-    cur.register("incoming_live", rows_arrow(rows))
-    values = "incoming_live AS i"
-    try:
-        cur.execute(
-            f"""INSERT INTO analytics_statements
-                SELECT i.id::UUID, {first} + i.n, {stored}, coalesce(i.ts, {stored}), {int(client_id)},
-                       i.actor_key, i.learner_id, l.school_id, l.grade, l.class_name, i.verb_id,
-                       i.object_type, i.object_id, i.activity_name, i.unit_code, i.score_scaled, i.success,
-                       i.completion, i.duration_s, i.registration::UUID, i.voids_id::UUID, false,
-                       nullif(i.version, '1.0.0'), NULL, i.actor_name, i.definition
-                FROM {values} LEFT JOIN analytics_learners l ON l.learner_id = i.learner_id
-                ORDER BY l.school_id, l.grade, l.class_name, coalesce(i.ts, {stored})""")
-        # Plain texts, one row each (a live batch is small; texts.SMALLEST_BLOCKED_BATCH).
-        cur.execute(f"INSERT INTO analytics_statement_texts SELECT {first} + n, {first} + n, NULL, raw FROM {values}")
-    finally:
-        cur.unregister("incoming_live")
-    if (kept := stored_ids.in_use()) is not None:
-        kept.add(cur, ids_only, whole_batch=not existing, count=len(rows), last_seq=first + len(rows) - 1)
+    # Numbered in the order they came; laid down in the dashboards' order (school, grade, class,
+    # time), as insert_incoming's ORDER BY does (NULLs last).
+    numbered = sorted(((first + n, row, placed.get(row[learner], unplaced)) for n, row in enumerate(rows)),
+                      key=lambda s: (*((v is None, v) for v in s[2]), s[1][1] or now))
+    columns = [list(c) for c in zip(*((seq, *place, *row) for seq, row, place in numbered), strict=True)]
+    cur.execute(f"""INSERT INTO analytics_statements
+        SELECT id::UUID, seq, {stored}, coalesce(ts, {stored}), {int(client_id)}, actor_key, learner_id, school_id,
+               grade, class_name, verb_id, object_type, object_id, activity_name, unit_code, score_scaled, success,
+               completion, duration_s, registration::UUID, voids_id::UUID, false, nullif(version, '1.0.0'), NULL,
+               actor_name, definition
+        FROM (SELECT {_LIVE_COLUMNS})""", columns[:-1])
+    # Plain texts, one row each (a live batch is small; texts.SMALLEST_BLOCKED_BATCH).
+    cur.execute("INSERT INTO analytics_statement_texts SELECT seq, seq, NULL, raw "
+                "FROM (SELECT unnest(?::BIGINT[]) AS seq, unnest(?::VARCHAR[]) AS raw)", [columns[0], columns[-1]])
+    if kept is not None:
+        kept.batch_hashes = hashes
+        kept.add(cur, "", whole_batch=True, count=len(rows), last_seq=first + len(rows) - 1, voids=targets)
     # Voiding: what this batch voids, and statements of it that a stored voiding one named before they came.
-    ids = [row[0] for row in rows]
-    targets += [str(v) for (v,) in cur.execute(
-        f"SELECT voids_id FROM analytics_statements WHERE voids_id IN ({_uuid_list(ids)})",
-        _uuid_params(ids)).fetchall()]
+    targets += voided_before or []
     if targets:
         cur.execute(f"UPDATE analytics_statements SET voided = true WHERE id IN ({_uuid_list(targets)}) "
                     "AND NOT voided AND voids_id IS NULL", _uuid_params(targets))
+
+
+# The SELECT list of insert_live's INSERT: a column per parameter (seq, the roster's place, then
+# ROW_COLUMNS but raw), unnested side by side.
+_LIVE_TYPES = {"seq": "BIGINT", "school_id": "INTEGER", "grade": "INTEGER", "class_name": "VARCHAR",
+               **{name: {pl.String: "VARCHAR", pl.Float64: "DOUBLE", pl.Boolean: "BOOLEAN"}.get(kind, "TIMESTAMPTZ")
+                  for name, kind in _SCHEMA.items()}}
+_LIVE_COLUMNS = ", ".join(f"unnest(${place}::{_LIVE_TYPES[name]}[]) AS {name}" for place, name in enumerate(
+    ("seq", "school_id", "grade", "class_name", *ROW_COLUMNS[:-1]), start=1))
 
 
 def _stored_of_batch(cur, incoming: str, of_batch: str, small: bool) -> dict[str, int]:
@@ -614,13 +643,6 @@ def write_statements(store: Store, work: Callable[[duckdb.DuckDBPyConnection], T
     with store.lock("analytics.statements"), stored_ids.kept_for(store):
         return store.write(work)
 
-
-def import_jsonl(store: Store, clock: Clock, actor: Actor, path: Path,
-                 progress: Callable[[str, int], None] | None = None) -> dict:
-    """Load a JSONL file of statements, all or nothing (see analytics.services.bulk)."""
-    from analytics.services import bulk
-
-    return bulk.import_jsonl(store, clock, actor, path, progress)
 
 
 # --- reading ---------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ Used only by writers holding the statements lock (lrs.write_statements).
 from __future__ import annotations
 
 import threading
+import uuid
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -43,6 +44,9 @@ class StoredIds:
         self.few: set[int] = set()
         self.describes: tuple[int, int] | None = None  # (rows, last seq) of the table they are of
         self.batch_hashes: np.ndarray | None = None  # of the batch maybe_stored last looked at
+        # The ids named by stored voiding statements (few), kept with the hashes: a statement that
+        # arrives after its voiding one is stored voided, and a small batch need not scan voids_id.
+        self.named_by_voiding: set[str] = set()
 
     def maybe_stored(self, cur, incoming: str, read_if_stale: bool = True) -> list[str] | None:
         """The ids of table `incoming` (id VARCHAR, n) that may be stored already; None when
@@ -56,6 +60,22 @@ class StoredIds:
         found = cur.execute(f"SELECT hash(id::UUID) AS h, n FROM {incoming}").fetchnumpy()
         batch, places = np.asarray(found["h"], dtype=np.uint64), np.asarray(found["n"])
         self.batch_hashes = batch
+        maybe = self._maybe(batch)
+        if not maybe.any():
+            return []
+        return [r[0] for r in cur.execute(f"SELECT DISTINCT id FROM {incoming} WHERE n IN (SELECT unnest(?))",
+                                          [places[maybe].tolist()]).fetchall()]
+
+    def maybe_among(self, cur, shape: tuple[int, int], hashes: np.ndarray) -> np.ndarray:
+        """For a batch whose ids' hashes (DuckDB's hash() of each UUID) and the table's shape
+        (see _shape) the caller read in its transaction: which of them may be stored already.
+        (The live writer reads them with its other facts in one query: lrs.insert_live.)"""
+        if shape != self.describes:
+            self._read(cur)
+        self.batch_hashes = hashes
+        return self._maybe(hashes)
+
+    def _maybe(self, batch: np.ndarray) -> np.ndarray:
         maybe = np.zeros(len(batch), dtype=bool)
         for run in self.runs:
             at = np.minimum(np.searchsorted(run, batch), len(run) - 1)
@@ -63,17 +83,16 @@ class StoredIds:
         if self.few:
             maybe |= (np.fromiter((int(h) in self.few for h in batch), dtype=bool, count=len(batch))
                       if len(batch) <= FEW else np.isin(batch, np.fromiter(self.few, dtype=np.uint64)))
-        if not maybe.any():
-            return []
-        return [r[0] for r in cur.execute(f"SELECT DISTINCT id FROM {incoming} WHERE n IN (SELECT unnest(?))",
-                                          [places[maybe].tolist()]).fetchall()]
+        return maybe
 
-    def add(self, cur, fresh: str, whole_batch: bool, count: int, last_seq: int) -> None:
+    def add(self, cur, fresh: str, whole_batch: bool, count: int, last_seq: int, voids: list | None = None) -> None:
         """The ids of table `fresh`, just inserted: count statements, the last with last_seq
         (when the hashes described the table before). whole_batch: fresh is the batch
-        maybe_stored looked at, whose hashes it has."""
+        maybe_stored looked at, whose hashes it has. voids: the ids its voiding statements name
+        (all of them, or more)."""
         if self.describes is None:
             return
+        self.named_by_voiding.update(str(uuid.UUID(str(v))) for v in voids or ())
         if whole_batch and self.batch_hashes is not None:
             hashes = self.batch_hashes
         else:
@@ -97,6 +116,8 @@ class StoredIds:
         hashes = np.asarray(cur.execute("SELECT hash(id) AS h FROM analytics_statements").fetchnumpy()["h"],
                             dtype=np.uint64)
         self.runs, self.few = ([np.sort(hashes)] if len(hashes) else []), set()
+        self.named_by_voiding = {v for (v,) in cur.execute(
+            "SELECT DISTINCT voids_id::VARCHAR FROM analytics_statements WHERE voids_id IS NOT NULL").fetchall()}
         self.describes = _shape(cur)
 
 

@@ -7,7 +7,7 @@ import streamlit as st
 
 from archive.pages import _shared as ui
 from archive.services import items
-from kernel.ui import page_context
+from kernel.ui import page_context, show_chart
 
 ctx = page_context("curator", "city_admin")
 t = ctx.t
@@ -29,7 +29,9 @@ if per_month:
         x=alt.X("month:T", title=t("archive.report.month"), timeUnit="yearmonth"),
         y=alt.Y("views:Q", title=t("archive.report.views")),
     )
-    st.altair_chart(chart, width="stretch")
+    show_chart(ctx, chart)
+else:
+    st.info(t("archive.report.no_views"))
 st.dataframe(
     [{t("archive.field.identifier"): r.identifier, t("archive.field.title"): r.title(ctx.lang),
       t("archive.report.views"): r.views} for r in per_item],

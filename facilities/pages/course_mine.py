@@ -6,8 +6,7 @@ from contextlib import suppress
 import streamlit as st
 
 from facilities.pages import course_common as cc
-from facilities.services import courses, payments
-from kernel import meetings
+from facilities.services import courses, meetings, payments
 from kernel.errors import ManabiError
 from kernel.ui import flash, md_escape, page_context
 

@@ -7,7 +7,7 @@ import streamlit as st
 from facilities.pages import common
 from facilities.services import reports
 from kernel.errors import ManabiError
-from kernel.ui import page_context, show_error
+from kernel.ui import page_context, show_chart, show_error
 
 ctx = page_context("facility_staff", "city_admin")
 t, lang = ctx.t, ctx.lang
@@ -21,6 +21,10 @@ try:
     rows = reports.occupancy(ctx.store, ctx.clock, ctx.actor, month)
 except ManabiError as exc:
     show_error(ctx, exc)
+    st.stop()
+
+if not rows:
+    st.info(t("occupancy.no_rooms"))
     st.stop()
 
 frame = pd.DataFrame([{
@@ -44,7 +48,7 @@ chart = alt.Chart(by_facility).mark_bar().encode(
              alt.Tooltip("rate:Q", format=".1%", title=t("occupancy.rate")),
              alt.Tooltip("booked:Q", title=t("occupancy.booked"))],
 ).properties(height=max(200, 30 * len(by_facility)))
-st.altair_chart(chart, width="stretch")
+show_chart(ctx, chart)
 
 st.subheader(t("occupancy.per_room"), anchor=False)
 st.dataframe(

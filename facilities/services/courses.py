@@ -28,8 +28,7 @@ from datetime import date, datetime
 
 import duckdb
 
-from facilities.services import booking, catalog
-from kernel import meetings
+from facilities.services import booking, catalog, meetings
 from kernel.actor import Actor, Role
 from kernel.clock import Clock
 from kernel.errors import Conflict, InvalidInput, ManabiError, Message, NotFound, PermissionDenied
@@ -226,6 +225,14 @@ def find_course(store: Store, key: str | int) -> Course:
     if not found:
         raise NotFound("courses.unknown_course", course=key)
     return found[0]
+
+
+def login_id(store: Store, login: str) -> int:
+    """The user id of a lecturer's or participant's login, as staff type it at the counter."""
+    try:
+        return catalog.user_id_for_login(store, login.strip().lower())
+    except NotFound:
+        raise NotFound("courses.unknown_lecturer", lecturer=login) from None
 
 
 def _registration(row: dict, position: int | None) -> Registration:

@@ -19,8 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from facilities.services import meetings
 from facilities.services.courses import meeting_config, record_join
-from kernel import meetings
 from kernel.actor import Actor, Role
 from kernel.clock import Clock
 from kernel.errors import InvalidInput, NotFound, PermissionDenied

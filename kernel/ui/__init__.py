@@ -10,9 +10,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import altair as alt
 import streamlit as st
 
 from kernel.actor import Actor
+from kernel.charts import localized
 from kernel.clock import Clock
 from kernel.errors import ImportRejected, ManabiError, PermissionDenied
 from kernel.i18n import Translator
@@ -47,6 +49,13 @@ def page_context(*roles: str) -> PageContext:
             st.error(ctx.t.error(exc))
             st.stop()
     return ctx
+
+
+def show_chart(ctx: PageContext, chart: alt.TopLevelMixin, **options) -> None:
+    """An Altair chart in the page's language (dates, numbers) with colour-blind-safe colours;
+    every page shows its charts through here, never with st.altair_chart directly."""
+    options.setdefault("width", "stretch")
+    st.altair_chart(localized(chart, ctx.lang), **options)
 
 
 def show_error(ctx: PageContext, exc: ManabiError) -> None:

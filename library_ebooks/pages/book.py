@@ -82,10 +82,8 @@ with st.container(border=True):
             try:
                 if (card.available or card.id in offered) and st.button(t("catalogue.borrow"), key="book_borrow",
                                                                          type="primary"):
-                    lending.borrow(ctx.store, ctx.clock, ctx.actor, card.id)
-                    flash(t("catalogue.borrowed", title=card.title, due=t.datetime(
-                        next(x.due_at for x in lending.my_loans(ctx.store, ctx.clock, ctx.actor)
-                             if x.title_id == card.id), "short")))
+                    loan = lending.borrow(ctx.store, ctx.clock, ctx.actor, card.id)
+                    flash(t("catalogue.borrowed", title=card.title, due=t.datetime(loan.due_at, "short")))
                     st.rerun()
                 if not (card.available or card.id in offered) and st.button(t("catalogue.hold"), key="book_hold"):
                     lending.place_hold(ctx.store, ctx.clock, ctx.actor, card.id)

@@ -65,10 +65,8 @@ on_loan_to_me = {loan.title_id for loan in lending.my_loans(ctx.store, ctx.clock
 def act(action, title_id: int, title: str) -> None:
     try:
         if action == "borrow":
-            lending.borrow(ctx.store, ctx.clock, ctx.actor, title_id)
-            due = lending.my_loans(ctx.store, ctx.clock, ctx.actor)
-            due_at = next(loan.due_at for loan in due if loan.title_id == title_id)
-            flash(t("catalogue.borrowed", title=title, due=t.datetime(due_at, "short")))
+            loan = lending.borrow(ctx.store, ctx.clock, ctx.actor, title_id)
+            flash(t("catalogue.borrowed", title=title, due=t.datetime(loan.due_at, "short")))
         else:
             lending.place_hold(ctx.store, ctx.clock, ctx.actor, title_id)
             flash(t("catalogue.held", title=title))

@@ -4,7 +4,7 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from kernel.ui import page_context
+from kernel.ui import page_context, show_chart
 from library_ebooks.services import circulation as circulation_service
 
 ctx = page_context("librarian", "city_admin")
@@ -20,11 +20,14 @@ titles_col.metric(t("circulation.titles"), t.number(stats.titles))
 st.subheader(t("circulation.loans_per_day"))
 per_day = pl.DataFrame({"day": [d for d, _ in stats.loans_per_day], "loans": [n for _, n in stats.loans_per_day]})
 chart = alt.Chart(per_day).mark_bar().encode(
-    x=alt.X("day:T", title=t("circulation.day"), axis=alt.Axis(format="%m/%d")),
+    x=alt.X("day:T", title=t("circulation.day")),
     y=alt.Y("loans:Q", title=t("circulation.loans")),
     tooltip=[alt.Tooltip("day:T", title=t("circulation.day")), alt.Tooltip("loans:Q", title=t("circulation.loans"))],
 )
-st.altair_chart(chart, width="stretch")
+if per_day["loans"].sum():
+    show_chart(ctx, chart)
+else:
+    st.info(t("circulation.no_loans"))
 
 st.subheader(t("circulation.queues"))
 if not stats.queues:

@@ -249,11 +249,13 @@ def _own_loan(cur, actor: Actor, loan_id: int) -> tuple:
 
 # --------------------------------------------------------------------------- services
 
-def borrow(store: Store, clock: Clock, actor: Actor, title_id: int) -> int:
-    """Borrow a title now; raises NoCopyAvailable when every copy is out (place a hold)."""
+def borrow(store: Store, clock: Clock, actor: Actor, title_id: int) -> Loan:
+    """Borrow a title now, and the new loan; raises NoCopyAvailable when every copy is out
+    (place a hold)."""
     actor.require(RESIDENT)
     _ensure_patron(store, actor.user_id)
-    return store.write(lambda cur: borrow_in(cur, clock.now(), actor.user_id, title_id))
+    loan_id = store.write(lambda cur: borrow_in(cur, clock.now(), actor.user_id, title_id))
+    return _loans(store, clock, actor.user_id, include_ended=True, loan_id=loan_id)[0]
 
 
 def return_loan(store: Store, clock: Clock, actor: Actor, loan_id: int) -> None:
@@ -360,6 +362,10 @@ def cancel_hold(store: Store, clock: Clock, actor: Actor, hold_id: int) -> None:
 def my_loans(store: Store, clock: Clock, actor: Actor, *, include_ended: bool = False) -> list[Loan]:
     """The actor's own loans (active first); never anyone else's."""
     actor.require()
+    return _loans(store, clock, actor.user_id, include_ended=include_ended)
+
+
+def _loans(store: Store, clock: Clock, user_id: int, *, include_ended: bool, loan_id: int | None = None) -> list[Loan]:
     rows = store.cursor().execute(
         """SELECT o.id, o.title_id, t.title, t.creators, o.borrowed_at, o.due_at, o.returned_at, o.renewals,
                   o.position, o.returned_at IS NULL AND o.due_at > $now AS active,
@@ -367,8 +373,9 @@ def my_loans(store: Store, clock: Clock, actor: Actor, *, include_ended: bool = 
                      AND (h.status = 'waiting' OR (h.status = 'offered' AND h.offer_expires_at > $now)))
            FROM library_ebooks_loans o JOIN library_ebooks_titles t ON t.id = o.title_id
            WHERE o.user_id = $user AND ($ended OR (o.returned_at IS NULL AND o.due_at > $now))
+             AND ($loan IS NULL OR o.id = $loan)
            ORDER BY active DESC, o.due_at""",
-        {"now": clock.now(), "user": actor.user_id, "ended": include_ended},
+        {"now": clock.now(), "user": user_id, "ended": include_ended, "loan": loan_id},
     ).fetchall()
     return [Loan(r[0], r[1], r[2], _creator_names(r[3]), *r[4:]) for r in rows]
 

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from kernel.indicators import MEASURES
-from kernel.ui import page_context
+from kernel.ui import page_context, show_chart
 from portal.services import review
 
 ctx = page_context("city_admin", "school_admin")
@@ -35,8 +35,12 @@ for measure in MEASURES:
         with columns[index % len(columns)], st.container(border=True):
             value = "—" if row.this_year is None else t.number(round(row.this_year, 2))
             delta = None if row.change is None else t.number(round(row.change, 2))
+            # No figure last year is no data, not a change from zero: no delta then.
             st.metric(f"{t(row.indicator.key)} ({t(row.indicator.unit)})", value, delta=delta,
                       delta_color="normal" if row.indicator.higher_is_better else "inverse",
-                      help=t("review.last_year", value="—" if row.last_year is None
-                             else t.number(round(row.last_year, 2))))
-            st.altair_chart(review.trend_chart(row, t, titled=False), use_container_width=True)
+                      help=t("review.no_data_last_year") if row.last_year is None
+                      else t("review.last_year", value=t.number(round(row.last_year, 2))))
+            if row.has_data:
+                show_chart(ctx, review.trend_chart(row, t, titled=False))
+            else:
+                st.caption(t("review.no_data"))

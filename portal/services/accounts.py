@@ -8,8 +8,11 @@ logins and wrong passwords get the same answer, so logins cannot be probed.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
 import secrets
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -167,10 +170,52 @@ def _verifies(stored_hash: str | None, password: str) -> bool:
         return False
 
 
-def authenticate(store: Store, clock: Clock, login: str, password: str) -> Actor:
+# Clients that send the password with every request (a reading app's HTTP Basic): a pair that
+# passed argon2 is remembered for a while as a keyed digest beside the account's stored hash,
+# so a repeat costs one read, not argon2 and a log write. A changed password (a new hash), a
+# lock or a disabled account ends it at once: they are read on every request.
+REPEAT_FOR = timedelta(minutes=15)
+_REPEAT_KEY = secrets.token_bytes(32)  # this process's own; the digests never leave it
+_REPEAT_MAX = 10_000
+_repeats: OrderedDict[tuple[str, int, str], tuple[bytes, datetime]] = OrderedDict()
+_repeats_lock = threading.Lock()
+
+
+def _password_digest(password: str) -> bytes:
+    return hmac.digest(_REPEAT_KEY, password.encode("utf-8"), "sha256")
+
+
+def _repeat_of(store: Store, clock: Clock, login: str, password: str) -> Actor | None:
+    rows = store.query("SELECT id, password_hash, locked_until, disabled FROM portal_users WHERE login = ? OR email = ?",
+                       [login, login])
+    if len(rows) != 1:
+        return None
+    user_id, stored_hash, locked_until, disabled = rows[0]
+    now = clock.now()
+    if disabled or stored_hash is None or (locked_until is not None and locked_until > now):
+        return None
+    with _repeats_lock:
+        remembered = _repeats.get((str(store.path), user_id, stored_hash))
+    if remembered is None or remembered[1] <= now or not hmac.compare_digest(remembered[0], _password_digest(password)):
+        return None
+    return actor_for(store, user_id)
+
+
+def _remember(store: Store, clock: Clock, actor: Actor, password: str) -> None:
+    (stored_hash,) = store.query("SELECT password_hash FROM portal_users WHERE id = ?", [actor.user_id])[0]
+    with _repeats_lock:
+        _repeats[(str(store.path), actor.user_id, stored_hash)] = (_password_digest(password), clock.now() + REPEAT_FOR)
+        while len(_repeats) > _REPEAT_MAX:
+            _repeats.popitem(last=False)
+
+
+def authenticate(store: Store, clock: Clock, login: str, password: str, *, repeated: bool = False) -> Actor:
     """Check a login (or the account's e-mail address) and password; count failures and
-    lock after too many."""
+    lock after too many. `repeated` (HTTP Basic clients): a pair that passed a moment ago
+    passes again without argon2 (see REPEAT_FOR)."""
     login = login.strip().lower()
+    if repeated and (actor := _repeat_of(store, clock, login, password)) is not None:
+        return actor
     # A login never holds "@", so a login and an address cannot name two accounts.
     found = store.query("SELECT id FROM portal_users WHERE login = ? OR email = ?", [login, login])
     if not found:
@@ -182,7 +227,10 @@ def authenticate(store: Store, clock: Clock, login: str, password: str) -> Actor
     # recording the outcome are one step, so parallel guesses cannot pass the lockout
     # (at most LOCKOUT_ATTEMPTS passwords are ever checked before the lock).
     with store.lock(f"sign_in:{found[0][0]}"):
-        return _authenticate_account(store, clock, login, found[0][0], password)
+        actor = _authenticate_account(store, clock, login, found[0][0], password)
+    if repeated:
+        _remember(store, clock, actor, password)
+    return actor
 
 
 def _authenticate_account(store: Store, clock: Clock, login: str, user_id: int, password: str) -> Actor:
@@ -265,6 +313,13 @@ def start_session(store: Store, clock: Clock, user_id: int) -> str:
         )
     )
     return token
+
+
+def demo_session(store: Store, clock: Clock, login: str) -> str | None:
+    """A session of the demo account `login` (a demo database's, is_demo) as if it had signed in,
+    for benchmarks that open signed-in pages; None when there is no such demo account."""
+    found = store.query("SELECT id FROM portal_users WHERE login = ? AND is_demo AND NOT disabled", [login])
+    return start_session(store, clock, found[0][0]) if found else None
 
 
 def resume_session(store: Store, clock: Clock, token: str) -> Actor:

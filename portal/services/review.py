@@ -14,6 +14,7 @@ import altair as alt
 import polars as pl
 
 from kernel.actor import Actor, Role
+from kernel.charts import localized
 from kernel.clock import Clock
 from kernel.csv_export import write_csv_bytes
 from kernel.i18n import Translator
@@ -28,6 +29,11 @@ class ReviewRow:
     indicator: Indicator
     this_year: float | None
     last_year: float | None
+
+    @property
+    def has_data(self) -> bool:
+        """False when no year of the series has a value: the page says so in words."""
+        return any(value is not None for _, value in self.indicator.series)
 
     @property
     def change(self) -> float | None:
@@ -45,37 +51,43 @@ def review(store: Store, clock: Clock, actor: Actor) -> tuple[int, list[ReviewRo
     return year, [ReviewRow(i.measure, i, i.value(year), i.value(year - 1)) for i in indicators]
 
 
-def as_frame(rows: list[ReviewRow], year: int, t: Translator) -> pl.DataFrame:
-    return pl.DataFrame(
-        {
-            t("review.col_measure"): [r.measure for r in rows],
-            t("review.col_indicator"): [t(r.indicator.key) for r in rows],
-            t("review.col_unit"): [t(r.indicator.unit) for r in rows],
-            t("review.col_year", year=year): [r.this_year for r in rows],
-            t("review.col_year", year=year - 1): [r.last_year for r in rows],
-            t("review.col_target"): [r.indicator.target for r in rows],
-        },
-        strict=False,
-    )
+def plain_number(value: float | None) -> int | float | None:
+    """A whole number as an integer (a count of 4983 reads "4983" in a file, not "4983.0")."""
+    if value is None:
+        return None
+    return int(value) if float(value).is_integer() else value
 
 
 def as_csv(rows: list[ReviewRow], year: int, t: Translator) -> bytes:
-    frame = as_frame(rows, year, t)
-    return write_csv_bytes(frame.columns, frame.rows())
+    """Measure, indicator, unit, this year, last year, target; a year without data is empty."""
+    header = [t("review.col_measure"), t("review.col_indicator"), t("review.col_unit"),
+              t("review.col_year", year=year), t("review.col_year", year=year - 1), t("review.col_target")]
+    return write_csv_bytes(header, [
+        (r.measure, t(r.indicator.key), t(r.indicator.unit), plain_number(r.this_year), plain_number(r.last_year),
+         plain_number(r.indicator.target)) for r in rows])
 
 
 def trend_chart(row: ReviewRow, t: Translator, *, titled: bool = True) -> alt.Chart:
     """The indicator by fiscal year, with its target as a dashed line; `titled` for the
-    PNG report (on the page the card already names it)."""
+    PNG report (on the page the card already names it). Years without data are left out
+    of the line; an indicator with no data at all is a sentence, not an empty axis."""
+    if not row.has_data:
+        note = alt.Chart(pl.DataFrame({"note": [t("review.no_data")]})).mark_text(
+            fontSize=13, color="#555555").encode(text="note:N")
+        return note.properties(height=140 if titled else 120, width=220 if titled else "container",
+                               **({"title": f"{row.measure} · {t(row.indicator.key)}"} if titled else {}))
     series = pl.DataFrame(
         {"year": [str(y) for y, _ in row.indicator.series], "value": [v for _, v in row.indicator.series]},
         schema={"year": pl.String, "value": pl.Float64},
     )
     line = alt.Chart(series).mark_line(point=True).encode(
-        x=alt.X("year:O", title=None, axis=alt.Axis(labelAngle=0)),
+        # Every year of the series on the axis, a year without data too (as a gap).
+        x=alt.X("year:O", title=None, axis=alt.Axis(labelAngle=0),
+                scale=alt.Scale(domain=[str(y) for y, _ in row.indicator.series])),
         y=alt.Y("value:Q", title=t(row.indicator.unit)),
-        tooltip=["year", "value"],
-    )
+        tooltip=[alt.Tooltip("year:O", title=t("review.col_fiscal_year")),
+                 alt.Tooltip("value:Q", title=t(row.indicator.unit), format=",.12~r")],
+    ).transform_filter("isValid(datum.value)")
     if row.indicator.target is not None:
         target = alt.Chart(pl.DataFrame({"target": [row.indicator.target]})).mark_rule(
             strokeDash=[4, 4], color="#c0392b"
@@ -96,6 +108,6 @@ def as_png(rows: list[ReviewRow], year: int, t: Translator) -> bytes:
     lines = [alt.hconcat(*charts[i:i + 3]) for i in range(0, len(charts), 3)] or [
         alt.Chart(pl.DataFrame({"x": [0]})).mark_text(text=t("review.nothing")).encode()
     ]
-    report = alt.vconcat(*lines).properties(title=t("review.report_title", year=year))
+    report = localized(alt.vconcat(*lines).properties(title=t("review.report_title", year=year)), t.lang)
     buffer = io.BytesIO(vl_convert.vegalite_to_png(report.to_json(), scale=1.5))
     return buffer.getvalue()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kernel.errors import NotFound
 from kernel.store import Store
 
 
@@ -34,3 +35,11 @@ def add_schools(cur, schools: list[tuple[str, str, str, str, int]]) -> dict[str,
         "INSERT INTO portal_schools (code, name_ja, name_en, kind, pupils) VALUES (?, ?, ?, ?, ?)", schools
     )
     return dict(cur.execute("SELECT code, id FROM portal_schools").fetchall())
+
+
+def school_id_for_code(store: Store, code: str) -> int:
+    """A school's id by its code (as the city's list writes it, any case)."""
+    school_id = store.scalar("SELECT id FROM portal_schools WHERE code = ?", [code.strip().upper()])
+    if school_id is None:
+        raise NotFound("accounts.no_such_school", school=code)
+    return school_id

@@ -3,11 +3,29 @@ Streamlit only; the rules stay in services/."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import polars as pl
 import streamlit as st
 
 from kernel.ui import PageContext
 from school_ict.services import registry
+
+DEVICE_PAGE = str(Path(__file__).with_name("device.py"))
+
+
+def school_names(ctx: PageContext) -> dict[str, str]:
+    """School code -> name in the visitor's language, for tables that would show codes."""
+    return {s.code: s.name(ctx.lang) for s in registry.list_schools(ctx.store, ctx.actor)}
+
+
+def device_list(ctx: PageContext, table, tags: list[str], *, key: str, **options) -> None:
+    """A table of devices whose rows lead to the device: choosing a row opens its page."""
+    event = st.dataframe(table, hide_index=True, on_select="rerun", selection_mode="single-row", key=key,
+                         **options)
+    chosen = event.selection.rows
+    if chosen:
+        st.switch_page(DEVICE_PAGE, query_params={"tag": tags[chosen[0]]})
 
 
 def pick_school(ctx: PageContext, *, allow_all: bool = True, key: str = "ict_school") -> int | None:
@@ -32,6 +50,7 @@ def class_label(t, grade: int | None, class_name: str | None) -> str:
 
 def device_table(ctx: PageContext, devices: list[registry.Device]) -> list[dict]:
     t = ctx.t
+    names = school_names(ctx)
     return [
         {
             t("ict.col.asset_tag"): d.asset_tag,
@@ -40,9 +59,9 @@ def device_table(ctx: PageContext, devices: list[registry.Device]) -> list[dict]
             t("ict.col.status"): t(f"ict.status.{d.status}"),
             t("ict.col.holder"): (class_label(t, d.class_grade, d.class_name) if d.classroom_id else d.holder),
             t("ict.col.cart"): d.cart or "",
-            t("ict.col.school"): d.school_code,
+            t("ict.col.school"): names.get(d.school_code, d.school_code),
             t("ict.col.last_seen"): t.datetime(d.last_seen_at, "short") if d.last_seen_at else "",
-            t("ict.col.support_end"): d.support_end,
+            t("ict.col.support_end"): t.date(d.support_end) if d.support_end else "",
         }
         for d in devices
     ]
@@ -61,7 +80,7 @@ def device_frame_table(ctx: PageContext, frame: pl.DataFrame) -> pl.DataFrame:
         pl.coalesce(pl.col("holder"), pl.format(class_template, "class_grade", "class_name"), pl.lit(""))
         .alias(t("ict.col.holder")),
         pl.col("cart").fill_null("").alias(t("ict.col.cart")),
-        pl.col("school_code").alias(t("ict.col.school")),
+        pl.col("school_code").replace(school_names(ctx)).alias(t("ict.col.school")),
         pl.col("last_seen_at").dt.convert_time_zone("Asia/Tokyo").dt.strftime("%Y-%m-%d %H:%M").fill_null("")
         .alias(t("ict.col.last_seen")),
         pl.col("support_end").cast(pl.Utf8).fill_null("").alias(t("ict.col.support_end")),

@@ -6,8 +6,15 @@ import polars as pl
 import streamlit as st
 
 from kernel.errors import ManabiError
-from kernel.ui import page_context, show_error
-from school_ict.pages._shared import class_label, device_frame_table, device_table, pick_school
+from kernel.ui import page_context, show_chart, show_error
+from school_ict.pages._shared import (
+    class_label,
+    device_frame_table,
+    device_list,
+    device_table,
+    pick_school,
+    school_names,
+)
 from school_ict.services import dashboard, labels, registry, usage
 
 SHOWN_DEVICES = 500
@@ -46,8 +53,10 @@ with tabs[0]:
     total = registry.count_devices(ctx.store, ctx.actor, **filters)
     # A table of the whole city (11,000 devices) helps nobody: show the first rows, count all.
     devices = registry.device_frame(ctx.store, ctx.actor, limit=SHOWN_DEVICES, **filters)
-    st.caption(t("ict.dashboard.shown", shown=t.number(devices.height), count=t.number(total)))
-    st.dataframe(device_frame_table(ctx, devices), hide_index=True, height=420)
+    st.caption(t("ict.dashboard.shown", shown=t.number(devices.height), count=t.number(total)) + " "
+               + t("ict.dashboard.open_device_help"))
+    device_list(ctx, device_frame_table(ctx, devices), devices["asset_tag"].to_list(), key="ict_devices_table",
+                height=420)
     if total <= labels.MAX_LABELS:
         shown_tags = devices["asset_tag"].to_list()
         st.download_button(t("ict.dashboard.labels"), icon=":material/qr_code_2:", mime="application/pdf",
@@ -67,17 +76,18 @@ with tabs[0]:
                                    file_name="asset-labels.pdf", mime="application/pdf", icon=":material/qr_code_2:")
 
 with tabs[1]:
+    school_label = school_names(ctx)
     st.caption(t("ict.dashboard.readiness_help"))
     rows = dashboard.class_readiness(ctx.store, ctx.clock, ctx.actor, school_id)
     st.dataframe(
-        [{t("ict.col.school"): r["school_code"], t("ict.col.class"): class_label(t, r["grade"], r["class_name"]),
+        [{t("ict.col.school"): school_label.get(r["school_code"], r["school_code"]), t("ict.col.class"): class_label(t, r["grade"], r["class_name"]),
           t("ict.col.pupils"): r["pupils"], t("ict.col.ready"): r["ready"],
           t("ict.col.ready_share"): t.percent(r["ready"] / r["pupils"]) if r["pupils"] else "—",
           t("ict.col.not_seen"): r["not_seen"]} for r in rows],
         hide_index=True)
     # One class: its pupils (pseudonyms) and the tablet each holds today.
     if rows:
-        labels_by_room = {r["classroom_id"]: f"{r['school_code']} {class_label(t, r['grade'], r['class_name'])}"
+        labels_by_room = {r["classroom_id"]: f"{school_label.get(r['school_code'], r['school_code'])} {class_label(t, r['grade'], r['class_name'])}"
                           for r in rows}
         room = st.selectbox(t("ict.usage.class_pupils"), list(labels_by_room), format_func=labels_by_room.get,
                             key="ict_class_pupils")
@@ -88,18 +98,37 @@ with tabs[1]:
             hide_index=True)
 
 with tabs[2]:
+    st.caption(t("ict.dashboard.open_device_help"))
+    # Past end of support first: such a device gets no security updates any more.
+    st.subheader(t("ict.dashboard.past_support"), anchor=False)
+    unsupported = dashboard.past_support_end(ctx.store, ctx.clock, ctx.actor, school_id)
+    if unsupported:
+        st.warning(t("ict.dashboard.past_support_help", count=t.number(len(unsupported))),
+                   icon=":material/update_disabled:")
+        shown = unsupported[:SHOWN_DEVICES]
+        if len(shown) < len(unsupported):
+            st.caption(t("ict.dashboard.shown", shown=t.number(len(shown)), count=t.number(len(unsupported))))
+        names = school_names(ctx)
+        device_list(ctx, [
+            {t("ict.col.asset_tag"): r["asset_tag"], t("ict.col.kind"): t(f"ict.kind.{r['kind']}"),
+             t("ict.col.model"): r["model"], t("ict.col.support_end"): t.date(r["support_end"]),
+             t("ict.col.status"): t(f"ict.status.{r['status']}"),
+             t("ict.col.class"): class_label(t, r["grade"], r["class_name"]),
+             t("ict.col.school"): names.get(r["school_code"], r["school_code"])} for r in shown],
+            [r["asset_tag"] for r in shown], key="ict_past_support_table")
+    else:
+        st.success(t("ict.dashboard.past_support_none"))
     st.subheader(t("ict.dashboard.broken"), anchor=False)
     broken = (registry.list_devices(ctx.store, ctx.actor, school_id=school_id, status="in_repair")
               + registry.list_devices(ctx.store, ctx.actor, school_id=school_id, status="lost"))
-    st.dataframe(device_table(ctx, broken), hide_index=True)
+    device_list(ctx, device_table(ctx, broken), [d.asset_tag for d in broken], key="ict_broken_table")
     st.subheader(t("ict.dashboard.not_seen"), anchor=False)
     quiet = dashboard.not_seen_devices(ctx.store, ctx.clock, ctx.actor, school_id)
-    st.dataframe(
-        [{t("ict.col.asset_tag"): r["asset_tag"], t("ict.col.kind"): t(f"ict.kind.{r['kind']}"),
-          t("ict.col.pupil"): r["pupil"] or "", t("ict.col.class"): class_label(t, r["grade"], r["class_name"]),
-          t("ict.col.last_seen"): t.datetime(r["last_seen_at"], "short") if r["last_seen_at"] else "—"}
-         for r in quiet],
-        hide_index=True)
+    device_list(ctx, [
+        {t("ict.col.asset_tag"): r["asset_tag"], t("ict.col.kind"): t(f"ict.kind.{r['kind']}"),
+         t("ict.col.pupil"): r["pupil"] or "", t("ict.col.class"): class_label(t, r["grade"], r["class_name"]),
+         t("ict.col.last_seen"): t.datetime(r["last_seen_at"], "short") if r["last_seen_at"] else "—"}
+        for r in quiet], [r["asset_tag"] for r in quiet], key="ict_not_seen_table")
 
 with tabs[3]:
     st.caption(t("ict.usage.help"))
@@ -107,11 +136,11 @@ with tabs[3]:
     if weekly:
         frame = pl.DataFrame([{t("ict.usage.week"): w["week"], t("ict.usage.grade"): w["grade"],
                                t("ict.usage.minutes"): w["minutes_per_day"]} for w in weekly])
-        st.altair_chart(alt.Chart(frame).mark_line(point=True).encode(
+        show_chart(ctx, alt.Chart(frame).mark_line(point=True).encode(
             x=alt.X(f"{t('ict.usage.week')}:T"), y=f"{t('ict.usage.minutes')}:Q",
-            color=alt.Color(f"{t('ict.usage.grade')}:O")), use_container_width=True)
+            color=alt.Color(f"{t('ict.usage.grade')}:O")))
     else:
-        st.info(t("ui.none"))
+        st.info(t("ict.usage.no_data"))
 
 if len(tabs) > 4:
     with tabs[4]:

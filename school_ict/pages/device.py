@@ -5,7 +5,7 @@ import streamlit as st
 
 from kernel.errors import ManabiError
 from kernel.ui import flash, md_escape, page_context, show_error
-from school_ict.pages._shared import class_label
+from school_ict.pages._shared import class_label, school_names
 from school_ict.services import registry, repairs
 
 ctx = page_context("teacher", "school_admin", "city_admin")
@@ -31,7 +31,7 @@ with left:
     fields = [
         ("ict.col.asset_tag", device.asset_tag), ("ict.col.serial", device.serial),
         ("ict.col.kind", t(f"ict.kind.{device.kind}")), ("ict.col.model", device.model),
-        ("ict.col.os_version", device.os_version or "—"), ("ict.col.school", device.school_code),
+        ("ict.col.os_version", device.os_version or "—"), ("ict.col.school", school_names(ctx).get(device.school_code, device.school_code)),
         ("ict.col.status", t(f"ict.status.{device.status}")), ("ict.col.holder", holder or "—"),
         ("ict.col.cart", device.cart or "—"),
         ("ict.col.purchase_date", t.date(device.purchase_date) if device.purchase_date else "—"),

@@ -8,7 +8,7 @@ import polars as pl
 import streamlit as st
 
 from kernel.errors import ManabiError
-from kernel.ui import page_context, show_error
+from kernel.ui import page_context, show_chart, show_error
 from school_ict.services import network, registry
 
 ctx = page_context("school_admin", "city_admin")
@@ -56,9 +56,8 @@ if samples:
                            t("ict.col.mbps"): s[key]}
                           for s in samples for key, label in (("mbps_down", t("ict.col.down")),
                                                               ("mbps_up", t("ict.col.up")))])
-    st.altair_chart(alt.Chart(frame).mark_line(point=True).encode(
-        x=f"{t('ict.col.hour')}:O", y=f"{t('ict.col.mbps')}:Q", color=f"{t('ict.col.direction')}:N"),
-        use_container_width=True)
+    show_chart(ctx, alt.Chart(frame).mark_line(point=True).encode(
+        x=f"{t('ict.col.hour')}:O", y=f"{t('ict.col.mbps')}:Q", color=f"{t('ict.col.direction')}:N"))
 else:
     st.info(t("ict.network.no_samples"))
 

@@ -6,8 +6,8 @@ import polars as pl
 import streamlit as st
 
 from kernel.errors import ManabiError
-from kernel.ui import md_escape, page_context, show_error
-from school_ict.pages._shared import pick_school
+from kernel.ui import md_escape, page_context, show_chart, show_error
+from school_ict.pages._shared import pick_school, school_names
 from school_ict.services import repairs
 
 ctx = page_context("teacher", "school_admin", "city_admin")
@@ -15,10 +15,11 @@ t = ctx.t
 st.title(t("ict.repairs.title"))
 school_id = pick_school(ctx)
 manager = ctx.actor.has("school_admin", "city_admin")
+school_label = school_names(ctx)
 
 
 def ticket_rows(tickets):
-    return [{t("ict.repairs.ticket"): r.id, t("ict.col.asset_tag"): r.asset_tag, t("ict.col.school"): r.school_code,
+    return [{t("ict.repairs.ticket"): r.id, t("ict.col.asset_tag"): r.asset_tag, t("ict.col.school"): school_label.get(r.school_code, r.school_code),
              t("ict.col.model"): r.model, t("ict.col.opened_at"): t.datetime(r.opened_at, "short"),
              t("ict.col.symptom"): r.symptom, t("ict.col.cause"): t(f"ict.cause.{r.cause}"),
              t("ict.col.pupil"): r.pupil or "", t("ict.col.state"): t(f"ict.repair_state.{r.state}"),
@@ -67,7 +68,7 @@ with breakage_tab:
     st.caption(t("ict.repairs.breakage_help"))
     rows = repairs.breakage(ctx.store, ctx.actor, school_id)
     table = [{t("ict.col.term"): t("ict.repairs.term_label", year=r["fiscal_year"], term=r["term"]),
-              t("ict.col.school"): r["school_code"], t("ict.col.model"): r["model"],
+              t("ict.col.school"): school_label.get(r["school_code"], r["school_code"]), t("ict.col.model"): r["model"],
               t("ict.col.repairs"): r["repairs"], t("ict.col.devices"): r["devices"],
               t("ict.col.breakage"): r["per_100"]} for r in rows]
     by_model = repairs.breakage_by_model(ctx.store, ctx.actor, school_id)
@@ -79,5 +80,7 @@ with breakage_tab:
             x=alt.X(f"{t('ict.col.term')}:N", sort=None, axis=alt.Axis(labelAngle=0)),
             xOffset=f"{t('ict.col.model')}:N", y=f"{t('ict.col.breakage')}:Q", color=f"{t('ict.col.model')}:N",
             tooltip=[t("ict.col.term"), t("ict.col.model"), t("ict.col.repairs"), t("ict.col.breakage")])
-        st.altair_chart(chart, use_container_width=True)
+        show_chart(ctx, chart)
+    else:
+        st.info(t("ict.repairs.no_breakage"))
     st.dataframe(table, hide_index=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from kernel.actor import Actor
+from kernel.clock import TOKYO
 from kernel.store import Store
 from school_ict.services.access import school_scope
 
@@ -68,3 +69,19 @@ def not_seen_devices(store: Store, clock, actor: Actor, school_id: int | None = 
            WHERE d.status = 'assigned' AND (d.last_seen_at IS NULL OR d.last_seen_at < ?)
              AND (? IS NULL OR d.school_id = ?)
            ORDER BY d.last_seen_at NULLS FIRST, d.asset_tag""", [cutoff, school_id, school_id])
+
+
+def past_support_end(store: Store, clock, actor: Actor, school_id: int | None = None) -> list[dict]:
+    """Devices still in use (not retired or lost) whose support has ended: they get no more
+    security updates, so they need replacing (or taking out of use). Oldest end first."""
+    school_id = school_scope(actor, school_id)
+    today = clock.now().astimezone(TOKYO).date()
+    return store.query_dicts(
+        """SELECT d.asset_tag, d.kind, d.model, d.status, d.support_end, s.code AS school_code,
+                  p.pseudonym AS pupil, c.grade, c.class_name
+           FROM school_ict_devices d JOIN portal_schools s ON s.id = d.school_id
+           LEFT JOIN school_ict_pupils p ON p.id = d.pupil_id
+           LEFT JOIN school_ict_classrooms c ON c.id = coalesce(d.classroom_id, p.classroom_id)
+           WHERE d.support_end < ? AND d.status NOT IN ('retired', 'lost')
+             AND (? IS NULL OR d.school_id = ?)
+           ORDER BY d.support_end, d.asset_tag""", [today, school_id, school_id])

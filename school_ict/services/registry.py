@@ -480,6 +480,14 @@ def list_schools(store: Store, actor: Actor) -> list[SchoolRef]:
         [school_id, school_id])]
 
 
+def classroom_id(store: Store, school_id: int, grade: int, class_name: str) -> int:
+    room_id = store.scalar("SELECT id FROM school_ict_classrooms WHERE school_id = ? AND grade = ? AND class_name = ?",
+                           [school_id, grade, class_name])
+    if room_id is None:
+        raise NotFound("ict.error.no_such_classroom")
+    return room_id
+
+
 def find_school(store: Store, text: str) -> int | None:
     """A school by code or name (Japanese or English), as `manabi devices schools` prints them."""
     text = text.strip()

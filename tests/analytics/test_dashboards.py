@@ -279,15 +279,55 @@ def test_weeks_with_the_tablet_in_repair_sit_beside_the_learning(store, clock, t
     b03 = [r for r in dashboards.may_need_help(store, clock, TEACHER_3_2, 3, "2") if r.learner_id == "b03"
            and r.rule == "inactive"]
     assert b03 and b03[0].key == "analytics.help.inactive_repair"
-    assert str(b03[0].params["repair_week"]) == "2026-11-09"
+    assert str(b03[0].params["repair_from"]) == "2026-11-10"
     assert [str(w) for w in dashboards.pupil_repair_weeks(store, clock, TEACHER_3_2, "b03")] == [
         "2026-11-09", "2026-11-16", "2026-11-23"]
+
+
+def test_a_repair_filed_today_does_not_explain_weeks_of_silence(store, clock, two_classes):
+    """Silent since 6 November; a fault reported today (27 November) says nothing about the
+    three weeks before it. One filed during the silence, or before it and still open, does."""
+    roster.import_learners(store, SYSTEM, "learner_id,school_code,grade,class\nb03,E01,3,2\nb04,E01,3,2\n"
+                                          "b05,E01,3,2\nb06,E01,3,2\n")
+    for learner in ("b03", "b04", "b05", "b06"):
+        send(store, clock, two_classes, learner, UNIT_A, 0.7, when=datetime(2026, 11, 6, 10, 0, tzinfo=TOKYO))
+    _tablet_in_repair(store, "b03", datetime(2026, 11, 27, 8, 30, tzinfo=TOKYO))  # filed today
+    _tablet_in_repair(store, "b04", datetime(2026, 11, 12, 9, 0, tzinfo=TOKYO))  # filed during the silence
+    _tablet_in_repair(store, "b05", datetime(2026, 11, 2, 9, 0, tzinfo=TOKYO))  # before it, still open
+    # Closed the day before the silence began: it explains nothing.
+    _tablet_in_repair(store, "b06", datetime(2026, 10, 26, 9, 0, tzinfo=TOKYO), datetime(2026, 11, 6, 8, 0, tzinfo=TOKYO))
+    idle = {r.learner_id: r for r in dashboards.may_need_help(store, clock, TEACHER_3_2, 3, "2")
+            if r.rule == "inactive"}
+    assert idle["b03"].key == "analytics.help.inactive" and "repair_from" not in idle["b03"].params
+    assert idle["b04"].key == "analytics.help.inactive_repair" and str(idle["b04"].params["repair_from"]) == "2026-11-12"
+    assert idle["b05"].key == "analytics.help.inactive_repair" and str(idle["b05"].params["repair_from"]) == "2026-11-02"
+    assert idle["b06"].key == "analytics.help.inactive"
+
+
+def test_a_pupil_needing_help_is_listed_once_with_every_reason(store, clock, two_classes):
+    reasons = [dashboards.HelpReason("b02", "failed_attempts", {"unit": "分数", "count": 3}),
+               dashboards.HelpReason("b01", "inactive", {"days": 12}),
+               dashboards.HelpReason("b02", "inactive", {"days": 11}),
+               dashboards.HelpReason("b02", "below_class", {"unit": "図形", "mastery": 30, "median": 80})]
+    grouped = dashboards.help_by_pupil(reasons)
+    assert [(pupil, [r.rule for r in rs]) for pupil, rs in grouped] == [
+        ("b02", ["failed_attempts", "inactive", "below_class"]), ("b01", ["inactive"])]
+    # On the real rules: b07 failed one unit three times in October and was silent since.
+    roster.import_learners(store, SYSTEM, "learner_id,school_code,grade,class\nb07,E01,3,2\n")
+    for day in (1, 2, 5):
+        send(store, clock, two_classes, "b07", UNIT_A, 0.2, verb="failed",
+             when=datetime(2026, 10, day, 10, 0, tzinfo=TOKYO))
+    found = dashboards.may_need_help(store, clock, TEACHER_3_2, 3, "2")
+    grouped = dict(dashboards.help_by_pupil(found))
+    assert len(grouped) == len({r.learner_id for r in found})
+    assert sorted(r.rule for r in grouped["b07"]) == ["failed_attempts", "inactive"]
 
 
 def test_without_school_ict_the_views_work_without_repairs(store, clock, two_classes, monkeypatch):
     from kernel import provided
 
     monkeypatch.delitem(provided._offered, "school_ict.repair_weeks")
+    monkeypatch.delitem(provided._offered, "school_ict.repair_spans")
     assert dashboards.class_repair_weeks(store, clock, TEACHER_3_2, 3, "2") is None
     assert dashboards.pupil_repair_weeks(store, clock, TEACHER_3_2, "b01") is None
     weekly = dashboards.weekly_time_with_repairs(store, clock, TEACHER_3_2, 3, "2")

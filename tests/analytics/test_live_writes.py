@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from analytics.services import live_writes, lrs
+from analytics.services import live_writes, lrs, stored_ids
 from analytics.services.xapi_validate import InvalidStatement
 from kernel.actor import SYSTEM
 
@@ -102,3 +102,32 @@ def test_a_broken_body_is_refused_alone_with_the_validators_reason(store, clock,
         not_json.result(timeout=30)
     assert broken.value.where == "(statement)"
     assert store.scalar("SELECT count(*) FROM analytics_statements") == 1
+
+
+def voiding(n: int, target_id: str) -> dict:
+    return {**statement(n), "verb": {"id": "http://adlnet.gov/expapi/verbs/voided"},
+            "object": {"objectType": "StatementRef", "id": target_id}}
+
+
+def is_voided(store, statement_id: str) -> bool:
+    return store.scalar("SELECT voided FROM analytics_statements WHERE id = ?", [statement_id])
+
+
+@pytest.mark.parametrize("first_by", ["writer", "batch", "batch, then a new process"])
+def test_a_statement_arriving_after_its_voiding_one_is_stored_voided(store, clock, app, first_by):
+    """The writer knows the ids named by stored voiding statements without scanning for them
+    (stored_ids.StoredIds.named_by_voiding): from its own batches, from other writers' (a POST of
+    several), and as read from the table when the hashes are read again (a new process)."""
+    writer = live_writes.GroupWriter(store, clock)
+    writer.submit(app, statement(0)).result(timeout=30)  # the hashes read, before the voiding one
+    late, other = statement(1), statement(2)
+    if first_by == "writer":
+        writer.submit_body(app, json.dumps(voiding(3, late["id"].upper())).encode()).result(timeout=30)
+    else:
+        lrs.store_statements(store, clock, app, [voiding(3, late["id"].upper()), statement(4)])
+    if first_by.endswith("new process"):
+        stored_ids._of_store.pop(store)
+    assert [f.result(timeout=30) for f in [writer.submit_body(app, json.dumps(s).encode())
+                                           for s in (late, other)]] == [late["id"], other["id"]]
+    assert is_voided(store, late["id"]) and not is_voided(store, other["id"])
+    assert lrs.statement_count(store) == (4 if first_by == "writer" else 5)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from analytics.services import lrs
+from analytics.services import bulk, lrs
 from analytics.services.xapi_validate import InvalidStatement
 from kernel.actor import SYSTEM, Actor
 from kernel.clock import FixedClock
@@ -171,13 +171,13 @@ def test_import_is_all_or_nothing_and_names_every_bad_line(store, clock, tmp_pat
     bad_file = tmp_path / "bad.jsonl"
     bad_file.write_text("\n".join([good[0], json.dumps(corpus("no_actor")), good[1], "{oops"]) + "\n")
     with pytest.raises(ImportRejected) as caught:
-        lrs.import_jsonl(store, clock, SYSTEM, bad_file)
+        bulk.import_jsonl(store, clock, SYSTEM, bad_file)
     assert [p.row for p in caught.value.problems] == [2, 4]
     assert lrs.statement_count(store) == 0
     good_file = tmp_path / "good.jsonl"
     good_file.write_text("\n".join(good) + "\n")
     seen = []
-    result = lrs.import_jsonl(store, clock, SYSTEM, good_file, progress=lambda stage, n: seen.append((stage, n)))
+    result = bulk.import_jsonl(store, clock, SYSTEM, good_file, progress=lambda stage, n: seen.append((stage, n)))
     assert result["added"] == 5 and seen == [("read", 5), ("checked", 5), ("stored", 5)]
 
 
@@ -185,8 +185,8 @@ def test_import_again_adds_no_copies(store, clock, tmp_path):
     lines = [json.dumps({**pupil("p1"), "id": str(uuid.uuid4())}) for _ in range(3)]
     path = tmp_path / "s.jsonl"
     path.write_text("\n".join(lines))
-    lrs.import_jsonl(store, clock, SYSTEM, path)
-    assert lrs.import_jsonl(store, clock, SYSTEM, path)["already_stored"] == 3
+    bulk.import_jsonl(store, clock, SYSTEM, path)
+    assert bulk.import_jsonl(store, clock, SYSTEM, path)["already_stored"] == 3
     assert lrs.statement_count(store) == 3
 
 

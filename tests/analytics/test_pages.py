@@ -18,7 +18,11 @@ def test_teacher_sees_their_own_class_and_charts(app_for):
     assert len(at.tabs) == 5
     # The 'may need help' list shows its rules and each pupil's reason.
     assert any("判定の規則" in c.value for c in at.caption)
-    assert at.dataframe  # help list and/or activity table
+    assert at.dataframe  # the activity table
+    # Each pupil once, every reason in one cell (the demo class has pupils flagged by several rules).
+    helped = at.table[0].value
+    assert helped.index.is_unique and len(helped) > 0
+    assert any("／" in reasons for reasons in helped.iloc[:, 0])
 
 
 def test_drill_down_to_one_pupil_is_logged(app_for):

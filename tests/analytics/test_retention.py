@@ -8,12 +8,12 @@ from datetime import date, datetime, timedelta
 
 import polars as pl
 
-from analytics.services import attachments, clustering, dashboards, documents, lrs, texts
+from analytics.services import attachments, bulk, clustering, dashboards, documents, lrs, texts
 from analytics.services.roster import import_units
-from data.roster_bundle import make_city, small_plan, write_bundle
 from kernel.actor import SYSTEM, Actor
 from kernel.clock import TOKYO, FixedClock
 from portal.modules import all_modules
+from portal.roster_bundle import make_city, small_plan, write_bundle
 from portal.services import retention, roster
 from tests.analytics.test_xapi_attachments import attachment, sha2
 from tests.portal.test_cli import manabi
@@ -81,7 +81,7 @@ def test_a_pupil_who_left_over_5_years_ago_loses_their_records_the_others_keep_t
     # A bulk file: its texts in zstd blocks, the four pupils' lines mixed in each block.
     lines = [json.dumps(statement((gone, recent, staying, other)[n % 4], n)) for n in range(4 * 150)]
     (tmp_path / "day.jsonl").write_text("\n".join(lines) + "\n")
-    lrs.import_jsonl(store, at(entered), SYSTEM, tmp_path / "day.jsonl")
+    bulk.import_jsonl(store, at(entered), SYSTEM, tmp_path / "day.jsonl")
     # Live statements, plain texts: with attachments (one only the leaver's, one shared with a
     # pupil still at school), a statement about the leaver, and a teacher voiding one of theirs.
     own, shared = b"my drawing", b"the class worksheet"

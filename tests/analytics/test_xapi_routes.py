@@ -138,3 +138,37 @@ def test_get_answers_in_the_specs_forms(lrs):
     assert lrs.head("/xapi/statements", params={"statementId": statement["id"]}).status_code == 200
     refused = lrs.get("/xapi/statements", params={"statementId": statement["id"], "verb": "http://x.jp/v"})
     assert refused.status_code == 400 and "X-Experience-API-Consistent-Through" in refused.headers
+
+
+def _chunked(body: bytes):
+    """The body as a stream without Content-Length: such a request never takes the statements' fast
+    lane (kernel.http.FastLanes, analytics.routes.statement_lane), so it shows the regular way's answer."""
+    yield body
+
+
+def test_the_fast_lane_answers_as_the_regular_way(lrs):
+    def both(body: bytes) -> tuple[httpx.Response, httpx.Response]:
+        lrs.get("/xapi/statements", params={"limit": 1})  # the key checked just now: the lane takes it
+        lane = lrs.post("/xapi/statements", content=body, headers={"Content-Type": "application/json"})
+        regular = lrs.post("/xapi/statements", content=_chunked(body), headers={"Content-Type": "application/json"})
+        return lane, regular
+
+    statement = fresh(corpus("default"))
+    lane, regular = both(json.dumps(statement).encode())  # stored by the lane, then sent again the regular way
+    assert lane.status_code == regular.status_code == 200 and lane.json() == regular.json() == [statement["id"]]
+    assert lane.headers["X-Experience-API-Version"] == regular.headers["X-Experience-API-Version"] == "1.0.3"
+    assert lane.headers["Content-Type"] == regular.headers["Content-Type"] == "application/json"
+    changed = json.dumps({**statement, "result": {"success": False}}).encode()
+    lane, regular = both(changed)
+    assert lane.status_code == regular.status_code == 409 and lane.json() == regular.json()
+    invalid = json.dumps({**fresh(corpus("default")), "actor": {"mbox": "xapi@adlnet.gov"}}).encode()
+    lane, regular = both(invalid)
+    assert lane.status_code == regular.status_code == 400 and lane.json() == regular.json()
+    assert lane.json()["path"] == "actor.mbox"
+    # A body the lane reads but leaves (over several lines) reaches the regular way whole.
+    spread = fresh(corpus("default"))
+    lrs.get("/xapi/statements", params={"limit": 1})
+    answer = lrs.post("/xapi/statements", content=json.dumps(spread, indent=2).encode(),
+                      headers={"Content-Type": "application/json"})
+    assert answer.status_code == 200 and answer.json() == [spread["id"]]
+    assert lrs.get("/xapi/statements", params={"statementId": spread["id"]}).json()["verb"] == spread["verb"]

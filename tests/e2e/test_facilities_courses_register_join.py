@@ -9,7 +9,7 @@ import jwt
 import pytest
 from playwright.sync_api import Page, expect
 
-from kernel import meetings
+from facilities.services import meetings
 from tests.conftest import sign_in
 
 pytestmark = pytest.mark.e2e

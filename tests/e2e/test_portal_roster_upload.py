@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from data.roster_bundle import make_city, small_plan, write_bundle
+from portal.roster_bundle import make_city, small_plan, write_bundle
 from tests.conftest import running_server
 
 pytestmark = pytest.mark.e2e

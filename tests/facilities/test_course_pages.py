@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 import jwt
 import pytest
 
-from kernel import meetings
+from facilities.services import meetings
 from kernel.clock import TOKYO
 from tests.conftest import TEST_NOW
 

@@ -8,8 +8,7 @@ from datetime import datetime, timedelta
 import jwt
 import pytest
 
-from facilities.services import booking, courses
-from kernel import meetings
+from facilities.services import booking, courses, meetings
 from kernel.clock import TOKYO
 from kernel.errors import InvalidInput, PermissionDenied
 from kernel.migrations import set_meta

@@ -10,7 +10,7 @@ import jwt
 import pytest
 
 from facilities.services import courses_classes as classes
-from kernel import meetings
+from facilities.services import meetings
 from kernel.actor import Actor, Role
 from kernel.errors import NotFound, PermissionDenied
 from portal.services import accounts, schools

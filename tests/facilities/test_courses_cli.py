@@ -9,7 +9,7 @@ import jwt
 import pytest
 from typer.testing import CliRunner
 
-from kernel import meetings
+from facilities.services import meetings
 from portal.cli import app
 from portal.runtime import forget_runtimes
 

@@ -50,7 +50,7 @@ def test_reader_pages_of_each_kind(store, clock):
     for name in ("page-blanche-bitmaps-in-spine.epub", "svg-in-spine.epub", "haruko-html-jpeg.epub"):
         result = catalogue.import_epub(store, clock, LIBRARIAN, (CORPUS / name).read_bytes(), name)
         catalogue.add_license(store, clock, LIBRARIAN, result.title_id, "simultaneous")
-        ids[name] = lending.borrow(store, clock, resident(1), result.title_id)
+        ids[name] = lending.borrow(store, clock, resident(1), result.title_id).id
     image = reader.page(store, clock, resident(1), ids["page-blanche-bitmaps-in-spine.epub"], 1)
     assert image["kind"] == "image" and image["src"].startswith("data:image/jpeg;base64,")
     assert image["width"] > 0 and image["height"] > image["width"]
@@ -80,7 +80,7 @@ def test_an_svg_page_loses_scripts_handlers_and_outside_links(store, clock):
                                    "svg.epub")
     assert result.status == "imported"
     catalogue.add_license(store, clock, LIBRARIAN, result.title_id, "simultaneous")
-    loan = lending.borrow(store, clock, resident(3), result.title_id)
+    loan = lending.borrow(store, clock, resident(3), result.title_id).id
     import base64
     page = reader.page(store, clock, resident(3), loan, 0)
     svg = base64.b64decode(page["src"].split(",", 1)[1])
@@ -138,6 +138,6 @@ def test_rendition_spread_is_kept_for_the_reader(store, clock):
                                            '<meta property="rendition:spread">none</meta></metadata>')
     result = catalogue.import_epub(store, clock, LIBRARIAN, handmade_epub({"OPS/book.opf": opf}), "n.epub")
     catalogue.add_license(store, clock, LIBRARIAN, result.title_id, "simultaneous")
-    loan = lending.borrow(store, clock, resident(4), result.title_id)
+    loan = lending.borrow(store, clock, resident(4), result.title_id).id
     book = reader.manifest(store, clock, resident(4), loan)
     assert (book["layout"], book["spread"]) == ("pre-paginated", "none")

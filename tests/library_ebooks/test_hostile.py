@@ -123,7 +123,7 @@ def _store_raw(store, clock, data: bytes) -> int:
 def test_reader_and_download_refuse_an_archive_stored_before_the_checks(store, clock):
     title_id = _store_raw(store, clock, HOSTILE["parent_path"]())
     reader_actor = resident(1)
-    loan_id = lending.borrow(store, clock, reader_actor, title_id)
+    loan_id = lending.borrow(store, clock, reader_actor, title_id).id
     with pytest.raises(ManabiError) as refused:
         reader.download(store, clock, reader_actor, loan_id)
     assert refused.value.key == "ingest.reason.parent_path"
@@ -139,7 +139,7 @@ def test_reader_gives_up_on_a_chapter_past_its_limit_without_inflating_it(store,
     text = ("<p>" + "あいうえお" * 20 + "</p>\n").encode()
     big_chapter = CHAPTER.encode().replace(b"<p>Hello</p>", text * (MAX_CHAPTER_BYTES // len(text) + 10))
     title_id = _store_raw(store, clock, handmade_epub({"OPS/ch1.xhtml": big_chapter}))
-    loan_id = lending.borrow(store, clock, resident(2), title_id)
+    loan_id = lending.borrow(store, clock, resident(2), title_id).id
     with pytest.raises(ManabiError) as refused:
         reader.chapter(store, clock, resident(2), loan_id, 0)
     assert refused.value.key == "reader.too_large"

@@ -33,8 +33,9 @@ def test_one_copy_license_lends_n_copies_then_refuses(store, clock):
 
 def test_a_loan_ends_by_itself_at_the_due_time(store, clock):
     title = add_book(store, clock, copies=1)
-    lending.borrow(store, clock, resident(1), title)
+    borrowed = lending.borrow(store, clock, resident(1), title)
     [loan] = lending.my_loans(store, clock, resident(1))
+    assert borrowed == loan  # the new loan, as the resident's list shows it
     assert loan.due_at == clock.now() + timedelta(days=14)
     clock.advance(timedelta(days=14) - timedelta(seconds=1))
     assert not card(store, clock, title).available
@@ -47,7 +48,7 @@ def test_a_loan_ends_by_itself_at_the_due_time(store, clock):
 def test_metered_license_ends_after_n_loans(store, clock):
     title = add_book(store, clock, model="metered", copies=1, max_loans=2)
     for n in (1, 2):
-        loan = lending.borrow(store, clock, resident(n), title)
+        loan = lending.borrow(store, clock, resident(n), title).id
         lending.return_loan(store, clock, resident(n), loan)
     with pytest.raises(lending.NoCopyAvailable):
         lending.borrow(store, clock, resident(3), title)
@@ -57,7 +58,7 @@ def test_metered_license_ends_after_n_loans(store, clock):
 def test_metered_license_ends_at_its_date_whichever_comes_first(store, clock):
     title = add_book(store, clock, model="metered", copies=1, max_loans=26,
                      expires_at=clock.now() + timedelta(days=30))
-    loan = lending.borrow(store, clock, resident(1), title)
+    loan = lending.borrow(store, clock, resident(1), title).id
     lending.return_loan(store, clock, resident(1), loan)
     clock.advance(timedelta(days=30))
     with pytest.raises(lending.NoCopyAvailable):
@@ -127,7 +128,7 @@ def test_no_second_loan_of_the_same_title_and_no_hold_when_free(store, clock):
 
 def test_early_return_frees_the_copy(store, clock):
     title = add_book(store, clock, copies=1)
-    loan = lending.borrow(store, clock, resident(1), title)
+    loan = lending.borrow(store, clock, resident(1), title).id
     lending.return_loan(store, clock, resident(1), loan)
     with pytest.raises(NotFound):
         lending.return_loan(store, clock, resident(1), loan)
@@ -136,7 +137,7 @@ def test_early_return_frees_the_copy(store, clock):
 
 def test_one_renewal_only_when_nobody_waits(store, clock):
     title = add_book(store, clock, copies=1)
-    loan = lending.borrow(store, clock, resident(1), title)
+    loan = lending.borrow(store, clock, resident(1), title).id
     new_due = lending.renew(store, clock, resident(1), loan)
     assert new_due == clock.now() + timedelta(days=28)
     with pytest.raises(lending.NotRenewable) as caught:
@@ -144,7 +145,7 @@ def test_one_renewal_only_when_nobody_waits(store, clock):
     assert caught.value.key == "ebooks.error.renewed_once"
 
     other = add_book(store, clock, "neko", copies=1)
-    loan2 = lending.borrow(store, clock, resident(1), other)
+    loan2 = lending.borrow(store, clock, resident(1), other).id
     lending.place_hold(store, clock, resident(2), other)
     with pytest.raises(lending.NotRenewable) as caught:
         lending.renew(store, clock, resident(1), loan2)
@@ -153,7 +154,7 @@ def test_one_renewal_only_when_nobody_waits(store, clock):
 
 def test_hold_queue_offer_for_48_hours_then_passes_on(store, clock):
     title = add_book(store, clock, copies=1)
-    loan = lending.borrow(store, clock, resident(1), title)
+    loan = lending.borrow(store, clock, resident(1), title).id
     lending.place_hold(store, clock, resident(2), title)
     lending.place_hold(store, clock, resident(3), title)
     assert [h.queue_position for h in lending.my_holds(store, clock, resident(3))] == [2]
@@ -197,7 +198,7 @@ def test_cancelled_hold_leaves_the_queue(store, clock):
 
 def test_residents_see_only_their_own_loans_and_cannot_touch_others(store, clock):
     title = add_book(store, clock, copies=2)
-    loan = lending.borrow(store, clock, resident(1), title)
+    loan = lending.borrow(store, clock, resident(1), title).id
     lending.borrow(store, clock, resident(2), title)
     assert [x.id for x in lending.my_loans(store, clock, resident(1))] == [loan]
     assert len(lending.my_loans(store, clock, resident(2))) == 1
@@ -258,7 +259,7 @@ def test_one_resident_racing_in_many_tabs_still_gets_at_most_5_loans(tmp_path, c
     def take(title_id: int) -> None:
         barrier.wait()
         try:
-            loan = lending.borrow(store, clock, resident(1), title_id)
+            loan = lending.borrow(store, clock, resident(1), title_id).id
         except (lending.LimitReached, Conflict):
             return
         with lock:

@@ -26,7 +26,7 @@ def outbox(store, kind: str) -> list[dict]:
 def test_a_returned_copy_offered_to_the_next_in_line_is_mailed_with_its_deadline(store, clock):
     title = add_book(store, clock, copies=1)
     first, second = reader(store, clock, "hanako"), reader(store, clock, "taro")
-    loan = lending.borrow(store, clock, first, title)
+    loan = lending.borrow(store, clock, first, title).id
     lending.place_hold(store, clock, second, title)
     assert outbox(store, "library_ebooks.hold_offered") == []
     clock.advance(timedelta(days=3))
@@ -54,7 +54,7 @@ def test_a_loan_that_ended_by_itself_is_offered_by_the_mail_job(store, clock):
 def test_a_loan_due_in_two_days_is_reminded_once_and_again_after_renewal(store, clock):
     title = add_book(store, clock, copies=3)
     hanako = reader(store, clock, "hanako")
-    loan = lending.borrow(store, clock, hanako, title)
+    loan = lending.borrow(store, clock, hanako, title).id
     assert lending.remind_due_loans(store, clock) == 0
     clock.advance(timedelta(days=11, hours=23))  # due in 2 days and 1 hour
     assert lending.remind_due_loans(store, clock) == 0

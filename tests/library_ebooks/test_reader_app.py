@@ -61,7 +61,7 @@ def library(demo_db, tmp_path_factory):
         catalogue.add_license(store, clock, LIBRARIAN, result.title_id, "simultaneous",
                               download_allowed=path.name != "wasteland-otf-obf.epub")
         resident = readers[number // 5]  # five loans at a time each
-        loan_id = lending.borrow(store, clock, resident, result.title_id)
+        loan_id = lending.borrow(store, clock, resident, result.title_id).id
         tokens[path.name] = (reader.reader_token(store, clock, resident, loan_id), loan_id, result.title_id)
     store.close()
     with running_server(db, tmp_path_factory.mktemp("reader-app-log") / "server.log") as base:

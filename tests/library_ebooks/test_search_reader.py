@@ -72,7 +72,7 @@ def test_nothing_found_is_empty(store, clock, shelf):
 
 
 def test_reader_serves_the_borrower_only_and_remembers_the_position(store, clock, shelf):
-    loan = lending.borrow(store, clock, resident(1), shelf["neko"])
+    loan = lending.borrow(store, clock, resident(1), shelf["neko"]).id
     book = reader.open_book(store, clock, resident(1), loan)
     assert book.writing == "vertical" and book.chapters == CHAPTERS and book.position == 0
     assert [label for label, _, _ in book.toc] == list("一二三四五六七八")[:CHAPTERS]
@@ -118,7 +118,7 @@ def test_sanitiser_removes_script_handlers_javascript_and_external_loads():
 def test_kusamakura_chapter_renders_from_the_real_file(store, clock, shelf):
     title_id = store.scalar("SELECT id FROM library_ebooks_titles WHERE title = '草枕'")
     catalogue.add_license(store, clock, LIBRARIAN, title_id, "one_copy", copies=1)
-    loan = lending.borrow(store, clock, resident(1), title_id)
+    loan = lending.borrow(store, clock, resident(1), title_id).id
     book = reader.open_book(store, clock, resident(1), loan)
     assert book.writing == "vertical"
     first = next(index for label, index, _ in book.toc if label == "一")

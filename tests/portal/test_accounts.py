@@ -83,6 +83,35 @@ def test_every_attempt_is_logged(store, clock, teacher):
     assert sorted(outcomes) == ["bad_password", "ok"]
 
 
+def test_a_repeated_basic_pair_skips_argon2_but_never_outlives_a_change(store, clock, teacher):
+    """Reading apps send the password with every request: a pair that passed a moment ago
+    passes again without a new check or log line; a new password, a lock, a wrong password
+    and the passing of REPEAT_FOR each end that at once."""
+    def logged() -> int:
+        return store.scalar("SELECT count(*) FROM portal_sign_in_log")
+
+    accounts.authenticate(store, clock, "hanako", PASSWORD, repeated=True)
+    before = logged()
+    for _ in range(3):
+        assert accounts.authenticate(store, clock, "hanako", PASSWORD, repeated=True).login == "hanako"
+    assert logged() == before  # no argon2 check, no write
+    with pytest.raises(accounts.BadCredentials):  # a wrong password is checked and counted as ever
+        accounts.authenticate(store, clock, "hanako", "wrong password!", repeated=True)
+    assert logged() == before + 1
+    clock.advance(accounts.REPEAT_FOR + timedelta(seconds=1))
+    accounts.authenticate(store, clock, "hanako", PASSWORD, repeated=True)
+    assert logged() == before + 2  # remembered no longer: checked again
+    accounts.set_password(store, clock, SYSTEM, "hanako", "a brand new password")
+    with pytest.raises(accounts.BadCredentials):
+        accounts.authenticate(store, clock, "hanako", PASSWORD, repeated=True)
+    accounts.authenticate(store, clock, "hanako", "a brand new password", repeated=True)
+    for _ in range(5):
+        with pytest.raises((accounts.BadCredentials, accounts.AccountLocked)):
+            accounts.authenticate(store, clock, "hanako", "wrong password!", repeated=True)
+    with pytest.raises(accounts.AccountLocked):  # a lock ends the remembered pair too
+        accounts.authenticate(store, clock, "hanako", "a brand new password", repeated=True)
+
+
 def test_sessions_end_after_thirty_idle_minutes(store, clock, teacher):
     actor = accounts.authenticate(store, clock, "hanako", PASSWORD)
     token = accounts.start_session(store, clock, actor.user_id)
@@ -158,3 +187,14 @@ def test_an_oidc_only_account_cannot_sign_in_with_a_password(store, clock, schoo
                          email="jiro@school.example.jp", school_id=school_id)
     with pytest.raises(accounts.BadCredentials):
         accounts.authenticate(store, clock, "jiro", "")
+
+
+def test_a_demo_session_is_made_only_for_a_demo_account(store, clock, teacher, school_id):
+    """What the live benchmark signs in with (portal.demo_session): never a real account."""
+    accounts.create_user(store, clock, login="demo-teacher", display_name="デモ 先生", roles=["teacher"],
+                         password=PASSWORD, school_id=school_id, is_demo=True)
+    token = accounts.demo_session(store, clock, "demo-teacher")
+    assert accounts.resume_session(store, clock, token).login == "demo-teacher"
+    assert accounts.demo_session(store, clock, "hanako") is None  # a real account
+    assert accounts.demo_session(store, clock, "nobody") is None
+    assert store.scalar("SELECT count(*) FROM portal_sessions") == 1

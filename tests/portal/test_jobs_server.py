@@ -59,7 +59,7 @@ def test_the_server_releases_overdue_bookings_and_passes_lapsed_offers_on_by_its
         # A copy returned three days ago was offered to resident 2 for 48 hours; resident 3 waits.
         three_days_ago = FixedClock(NOW - timedelta(days=3))
         title = add_book(store, three_days_ago, copies=1)
-        loan = lending.borrow(store, three_days_ago, resident(1), title)
+        loan = lending.borrow(store, three_days_ago, resident(1), title).id
         lending.place_hold(store, three_days_ago, resident(2), title)
         lending.place_hold(store, three_days_ago, resident(3), title)
         lending.return_loan(store, three_days_ago, resident(1), loan)

@@ -44,7 +44,7 @@ def test_csv_has_both_years_in_japanese_with_a_bom():
     text = review.as_csv(ROWS, 2026, t).decode("utf-8")
     assert text.startswith("\ufeff施策,指標,単位,2026 年度,2025 年度,目標")
     # The comma in the unit is quoted.
-    assert '4-2-5,ICTを活用した生涯学習事業の推進,"市民1,000人あたり",120.0,95.5,150.0' in text
+    assert '4-2-5,ICTを活用した生涯学習事業の推進,"市民1,000人あたり",120,95.5,150' in text
     assert ROWS[0].change == pytest.approx(24.5)
     assert ROWS[1].change is None
 
@@ -84,3 +84,30 @@ def test_school_admins_see_the_review_and_teachers_do_not(app_for):
     teacher = app_for(login="teacher01")
     offered = {p.url_path for pages in teacher.session_state["_manabi_nav_pages"].values() for p in pages}
     assert "review" not in offered
+
+
+def test_an_indicator_without_data_is_a_sentence_and_counts_are_whole_numbers():
+    import re
+
+    import vl_convert
+
+    from kernel.charts import localized
+
+    t = Translator("ja", catalogue(), strict=True)
+    empty = review.ReviewRow("4-1-2", Indicator("4-1-2", "review.measure_4_1_2", "review.unit.count",
+                                                ((2024, None), (2025, None), (2026, None))), None, None)
+    assert not empty.has_data and empty.change is None
+    texts = re.findall(r">([^<]+)</text>", vl_convert.vegalite_to_svg(
+        localized(review.trend_chart(empty, t), "ja").to_dict()))
+    assert "この指標のデータはまだありません" in texts
+    assert not [x for x in texts if re.fullmatch(r"-?\d+\.\d{4,}", x)]  # no axis of "0.000000"
+    # A year without data is a gap in the line, and the axis still shows it.
+    partial = review.ReviewRow("4-1-1", Indicator("4-1-1", "review.measure_4_1_1", "review.unit.count",
+                                                  ((2024, None), (2025, None), (2026, 4983.0))), 4983.0, None)
+    texts = re.findall(r">([^<]+)</text>", vl_convert.vegalite_to_svg(
+        localized(review.trend_chart(partial, t), "ja").to_dict()))
+    assert {"2024", "2025", "2026"} <= set(texts)
+    assert partial.change is None  # no data last year: no "+4,983"
+    text = review.as_csv([partial, empty], 2026, t).decode("utf-8-sig")
+    assert "4-1-1,教育用ICT機器等の活用推進,件,4983,," in text
+    assert "4983.0" not in text

@@ -10,9 +10,9 @@ from datetime import timedelta
 import pytest
 
 from analytics.services import lrs
-from data.roster_bundle import make_city, small_plan, write_bundle
 from kernel.actor import SYSTEM
 from kernel.errors import InvalidInput, PermissionDenied
+from portal.roster_bundle import make_city, small_plan, write_bundle
 from portal.services import accounts, roster
 from portal.services.oneroster_spec import COLUMNS
 from school_ict.services import registry
@@ -216,7 +216,7 @@ def test_year_rollover_moves_pupils_flags_leavers_tablets_and_keeps_learning_rec
     assert store.query("SELECT d.asset_tag FROM school_ict_device_returns r JOIN school_ict_devices d "
                        "ON d.id = r.device_id") == [("PT-TEST-1",)]
     assert store.query("SELECT grade FROM school_ict_pupils WHERE pseudonym = ?", [staying]) == [(3,)]
-    from school_ict.rosters import devices_to_return
+    from school_ict.services.rosters import devices_to_return
     assert [(tag, pupil) for tag, pupil, _ in devices_to_return(store, school)] == [("PT-TEST-1", graduate)]
     # Learning records: the leaver's statement kept, as it was; the leaver off the dashboards' roster.
     assert store.query("SELECT grade FROM analytics_statements WHERE learner_id = ?", [graduate]) == [(6,)]

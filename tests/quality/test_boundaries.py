@@ -1,6 +1,7 @@
 """The house's boundaries (../shared/DESIGN.md): a module never imports another module
 nor reads its tables; what it needs from another comes through kernel.provided, the
-yearly review through each module's indicators. The kernel imports no module."""
+yearly review through each module's indicators. The kernel imports no module. SQL lives in
+services (and migrations); pages, routes, commands and specs call services."""
 
 from __future__ import annotations
 
@@ -35,4 +36,24 @@ def test_the_kernel_imports_no_module():
     importing = re.compile(r"^\s*(from|import)\s+(" + "|".join((*MODULES, "portal")) + r")\b", re.M)
     found = [f"{path.relative_to(ROOT)}: {m.group(0).strip()}"
              for path, text in _sources(ROOT / "kernel") for m in importing.finditer(text)]
+    assert found == []
+
+
+# A query written in a Python string: a store call given SELECT, INSERT, UPDATE, DELETE or WITH.
+_SQL_CALL = re.compile(r"\.(execute|executemany|query|query_dicts|scalar|sql)\(\s*f?(\"\"\"|\"|')\s*"
+                       r"(SELECT|INSERT|UPDATE|DELETE|WITH)\b", re.I)
+# Besides services/ and migrations/: demo rows and benchmarks make data of their own.
+_MAY_HOLD_SQL = ("services", "migrations")
+
+
+def _holds_sql_by_role(path: Path) -> bool:
+    return (any(part in _MAY_HOLD_SQL for part in path.relative_to(ROOT).parts)
+            or path.stem.startswith(("demo", "bench", "courses_demo")) or path.stem == "roster_bundle")
+
+
+@pytest.mark.parametrize("package", (*MODULES, "portal"))
+def test_sql_only_in_services(package):
+    found = [f"{path.relative_to(ROOT)}:{text.count(chr(10), 0, m.start()) + 1}"
+             for path, text in _sources(ROOT / package) if path.suffix == ".py" and not _holds_sql_by_role(path)
+             for m in _SQL_CALL.finditer(text)]
     assert found == []

@@ -16,9 +16,9 @@ import time
 import httpx
 import pytest
 
+from kernel.page_client import StreamlitSession
 from portal.modules import all_modules
 from tests.conftest import sign_in
-from tests.quality.streamlit_client import StreamlitSession
 
 SESSIONS = 50
 SECONDS = float(os.environ.get("MANABI_LOAD_SECONDS", "60"))

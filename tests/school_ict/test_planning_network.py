@@ -95,3 +95,68 @@ def test_label_sheet_is_a_pdf_of_visible_devices_only(store, clock, fleet):
     assert [r[0] for r in labels.label_rows(store, fleet.teacher_a, ["PT-A-1", "PT-B-1"])] == ["PT-A-1"]
     with pytest.raises(InvalidInput):
         labels.label_sheet(store, fleet.teacher_a, ["PT-B-1"])
+
+
+def test_the_plan_chart_names_the_largest_schools_and_groups_the_rest():
+    rows = [{"fiscal_year": fy, "school_id": school, "school_code": f"E{school:02d}", "name_ja": f"学校{school}",
+             "name_en": f"School {school}", "kind": "pupil_tablet", "devices": devices, "cost": devices * 10}
+            for fy, school, devices in [(2026, 1, 5), (2026, 2, 50), (2026, 3, 1), (2026, 4, 2),
+                                        (2028, 2, 7), (2028, 5, 40), (2028, 6, 1)]]
+    bars = planning.by_school_for_chart(rows, top=2)
+    # Schools 2 (570) and 5 (400) by name; 1, 3, 4 and 6 as one group, per year.
+    assert [(b["fiscal_year"], b["school_id"], b["name_ja"], b["devices"], b["cost"]) for b in bars] == [
+        (2026, 2, "学校2", 50, 500), (2026, None, None, 8, 80),
+        (2028, 2, "学校2", 7, 70), (2028, 5, "学校5", 40, 400), (2028, None, None, 1, 10)]
+    assert sum(b["cost"] for b in bars) == sum(r["cost"] for r in rows)
+    # One school over the limit is named rather than made a group of one.
+    assert None not in {b["school_id"] for b in planning.by_school_for_chart(rows, top=5)}
+    # Every year on the axis, 2027 with nothing due too.
+    assert planning.plan_years(rows) == [2026, 2027, 2028]
+    assert planning.plan_years([]) == []
+
+
+def test_devices_past_end_of_support_need_attention(store, clock, fleet):
+    today = clock.now().date()
+    _support_end(store, "PT-A-1", str(today - timedelta(days=30)))
+    _support_end(store, "PT-A-2", str(today - timedelta(days=400)))
+    _support_end(store, "PT-A-3", str(today + timedelta(days=1)))  # still supported
+    _support_end(store, "PT-A-4", str(today - timedelta(days=5)))
+    registry.set_status(store, clock, fleet.admin_a, "PT-A-4", "retired")  # out of use: nothing to do
+    _support_end(store, "PT-B-1", str(today - timedelta(days=10)))
+    board = dashboard.past_support_end(store, clock, fleet.board)
+    assert [(r["asset_tag"], r["support_end"]) for r in board] == [
+        ("PT-A-2", today - timedelta(days=400)), ("PT-A-1", today - timedelta(days=30)),
+        ("PT-B-1", today - timedelta(days=10))]
+    # A school sees its own devices only.
+    assert [r["asset_tag"] for r in dashboard.past_support_end(store, clock, fleet.teacher_a)] == ["PT-A-2", "PT-A-1"]
+
+
+def _indicator(store, clock, key):
+    from school_ict.services.indicators import indicators
+
+    return next(i for i in indicators(store, clock) if i.key == key)
+
+
+def test_years_before_the_records_begin_have_no_data_not_zero(store, clock, fleet):
+    from kernel.indicators import fiscal_year
+
+    this_year = fiscal_year(clock.now().date())
+    # Only registrations (dated at purchase): nothing recorded before this year.
+    _support_end(store, "PT-A-1", f"{this_year}-12-31")
+    _support_end(store, "PT-A-2", f"{this_year}-12-31")
+    due = _indicator(store, clock, "school_ict.indicator.replacements_due")
+    assert due.series == ((this_year - 2, None), (this_year - 1, None), (this_year, 2.0))
+    breakage = _indicator(store, clock, "school_ict.indicator.breakage")
+    assert [v for _, v in breakage.series][:2] == [None, None]
+
+    # Records from last year on (a check-out then); a device whose support ended last year,
+    # replaced and retired since, still counts for last year: last year is data, and two years
+    # ago stays without (before the records began).
+    device = store.scalar("SELECT id FROM school_ict_devices WHERE asset_tag = 'PT-A-3'")
+    store.query("""INSERT INTO school_ict_events (device_id, happened_at, actor_login, kind, from_status, to_status)
+                   VALUES (?, ?, 'test', 'check_out', 'in_stock', 'assigned')""",
+                [device, f"{this_year - 1}-05-10 10:00:00+09"])
+    _support_end(store, "PT-A-3", f"{this_year - 1}-09-30")
+    registry.set_status(store, clock, fleet.admin_a, "PT-A-3", "retired")
+    due = _indicator(store, clock, "school_ict.indicator.replacements_due")
+    assert due.series == ((this_year - 2, None), (this_year - 1, 1.0), (this_year, 2.0))

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from data.roster_bundle import make_city, small_plan, write_bundle
 from kernel.actor import SYSTEM
 from portal.modules import all_modules
+from portal.roster_bundle import make_city, small_plan, write_bundle
 from portal.services import retention, roster
 from school_ict.services import registry
 from tests.analytics.test_retention import at, without, years_before

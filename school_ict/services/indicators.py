@@ -45,6 +45,23 @@ def _available_share(store: Store, kind: str, at: datetime) -> float | None:
     return round(100.0 * usable / in_service, 1) if in_service else None
 
 
+def records_begin(store: Store) -> int | None:
+    """The fiscal year the registry's records begin: its first recorded change (a check-out,
+    a repair, a status change). A device's registration is dated at its purchase, so it says
+    nothing of when records began; None for a registry that has recorded nothing yet."""
+    first = store.scalar("SELECT min(happened_at) FROM school_ict_events WHERE kind <> 'registered'")
+    return fiscal_year(first.astimezone(TOKYO).date()) if first is not None else None
+
+
+def _recorded(store: Store, clock: Clock,
+              series: tuple[tuple[int, float | None], ...]) -> tuple[tuple[int, float | None], ...]:
+    """A year before the records begin has no data (None), not a zero or a full fleet."""
+    begin = records_begin(store)
+    if begin is None:
+        begin = fiscal_year(clock.now().date())
+    return tuple((year, value if year >= begin else None) for year, value in series)
+
+
 def _per_year(store: Store, clock: Clock, sql: str) -> tuple[tuple[int, float | None], ...]:
     """Run `sql` (parameters: start, end) for each fiscal year shown."""
     series = []
@@ -55,16 +72,36 @@ def _per_year(store: Store, clock: Clock, sql: str) -> tuple[tuple[int, float | 
     return tuple(series)
 
 
+def _replacements_due(store: Store, clock: Clock) -> tuple[tuple[int, float | None], ...]:
+    """Devices whose support ends in each fiscal year. A device replaced since is retired now
+    but did reach its end that year: it counts unless it was retired before the year began.
+    Before the earliest end of support the registry holds, a year with none cannot be told
+    from a year whose devices were never registered (an older generation gone before the
+    registry began): those years have no data, so the review shows no change from zero."""
+    first_end = store.scalar("SELECT min(support_end) FROM school_ict_devices")
+    series = _recorded(store, clock, _per_year(store, clock, """
+        SELECT count(*) FROM school_ict_devices d
+        WHERE d.support_end >= $1::DATE AND d.support_end < $2::DATE
+          AND NOT EXISTS (SELECT 1 FROM school_ict_events e WHERE e.device_id = d.id
+                          AND e.to_status = 'retired' AND e.happened_at < $1::DATE)"""))
+    if first_end is None:
+        return tuple((year, None) for year, _ in series)
+    return tuple((year, value if year >= fiscal_year(first_end) else None) for year, value in series)
+
+
 def indicators(store: Store, clock: Clock) -> list[Indicator]:
     years = _years(clock)
-    tablets = tuple((y, _available_share(store, "pupil_tablet", _until(clock, y))) for y in years)
-    teacher_tablets = tuple((y, _available_share(store, "teacher_tablet", _until(clock, y))) for y in years)
-    boards = tuple((y, _available_share(store, "e_blackboard", _until(clock, y))) for y in years)
-    breakage = _per_year(store, clock, """
+    tablets = _recorded(store, clock, tuple((y, _available_share(store, "pupil_tablet", _until(clock, y)))
+                                            for y in years))
+    teacher_tablets = _recorded(store, clock, tuple((y, _available_share(store, "teacher_tablet",
+                                                                           _until(clock, y))) for y in years))
+    boards = _recorded(store, clock, tuple((y, _available_share(store, "e_blackboard", _until(clock, y)))
+                                           for y in years))
+    breakage = _recorded(store, clock, _per_year(store, clock, """
         SELECT 100.0 * (SELECT count(*) FROM school_ict_repairs
                         WHERE opened_at >= $1::DATE AND opened_at < $2::DATE)
                / nullif((SELECT count(*) FROM school_ict_devices
-                         WHERE purchase_date IS NULL OR purchase_date < $2::DATE), 0)""")
+                         WHERE purchase_date IS NULL OR purchase_date < $2::DATE), 0)"""))
     return [
         Indicator("4-1-1", "school_ict.indicator.tablets_available", "review.unit.percent", tablets, target=98.0),
         Indicator("4-1-1", "school_ict.indicator.use_minutes", "school_ict.indicator.unit_minutes", _per_year(
@@ -72,11 +109,8 @@ def indicators(store: Store, clock: Clock) -> list[Indicator]:
             """SELECT avg(u.active_minutes) FROM school_ict_usage u
                JOIN school_ict_devices d ON d.id = u.device_id
                WHERE d.kind = 'pupil_tablet' AND u.day >= ? AND u.day < ?""")),
-        Indicator("4-1-1", "school_ict.indicator.replacements_due", "review.unit.count", _per_year(
-            store, clock,
-            """SELECT count(*) FROM school_ict_devices
-               WHERE status <> 'retired' AND support_end >= ? AND support_end < ?"""),
-            higher_is_better=False),
+        Indicator("4-1-1", "school_ict.indicator.replacements_due", "review.unit.count",
+                  _replacements_due(store, clock), higher_is_better=False),
         Indicator("4-1-1", "school_ict.indicator.blackboards_available", "review.unit.percent", boards, target=98.0),
         Indicator("4-1-1", "school_ict.indicator.breakage", "review.unit.per_100", breakage, higher_is_better=False),
         Indicator("4-1-3", "school_ict.indicator.teacher_tablets_available", "review.unit.percent",

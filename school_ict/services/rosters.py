@@ -63,6 +63,24 @@ def repair_weeks(store: Store, pseudonyms: list[str], start: date, end: date) ->
     return found
 
 
+def repair_spans(store: Store, pseudonyms: list[str], start: date,
+                 end: date) -> dict[str, list[tuple[date, date | None]]]:
+    """For each pupil (by pseudonym), the repairs of a tablet they held that were open at some
+    time between `start` and `end`: (day opened, day closed or None while open), oldest first."""
+    if not pseudonyms:
+        return {}
+    rows = store.query(
+        """SELECT p.pseudonym, r.opened_at::DATE, r.closed_at::DATE
+           FROM school_ict_repairs r JOIN school_ict_pupils p ON p.id = r.pupil_id
+           WHERE p.pseudonym IN (SELECT unnest(?::VARCHAR[]))
+             AND r.opened_at::DATE <= ? AND (r.closed_at IS NULL OR r.closed_at::DATE >= ?)
+           ORDER BY 1, 2, 3""", [list(pseudonyms), end, start])
+    found: dict[str, list[tuple[date, date | None]]] = {}
+    for pseudonym, opened, closed in rows:
+        found.setdefault(pseudonym, []).append((opened, closed))
+    return found
+
+
 def apply_roster(cur, classes: list[tuple[int, int, str]], pupils: list[tuple[str, int, int, str]],
                  leavers: list[str], now) -> None:
     """The portal's school roster, followed inside the roster import's transaction (offered as

@@ -65,8 +65,8 @@ def load_demo(runtime: Runtime, scale: str = "small",
 def _roster(runtime: Runtime, scale: str, on_start) -> list[DemoStep]:
     """The demo city's school roster, through the same import a city's OneRoster bundle takes:
     the pupils school ICT made get names and kana, which their class teachers then see."""
-    from data.roster_bundle import demo_roster
     from kernel.actor import SYSTEM
+    from portal.roster_bundle import demo_roster
     from portal.services import roster
 
     store = runtime.store

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from joserfc import jwt as jose_jwt
 from joserfc.jwk import OctKey, RSAKey
 
-from kernel import meetings
+from facilities.services import meetings
 from kernel.clock import TOKYO
 from kernel.errors import InvalidInput
 

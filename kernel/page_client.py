@@ -1,4 +1,5 @@
-"""A minimal Streamlit client speaking the app's own websocket protocol, for load runs.
+"""A minimal Streamlit client speaking the app's own websocket protocol, for load runs and
+benchmarks (tests/quality/test_load.py, analytics/bench_live.py).
 
 It opens `/_stcore/stream` as the browser does, asks for a page by its URL path
 (BackMsg.rerun_script) and reads ForwardMsgs until the script run finishes,
@@ -8,6 +9,7 @@ recording how long the run took and whether the page showed an exception. A
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 
@@ -56,7 +58,7 @@ class StreamlitSession:
             remaining = deadline - time.perf_counter()
             if remaining <= 0:
                 raise TimeoutError(f"page {page!r} did not finish in {timeout} s")
-            raw = await __import__("asyncio").wait_for(self._socket.recv(), remaining)
+            raw = await asyncio.wait_for(self._socket.recv(), remaining)
             msg = ForwardMsg()
             msg.ParseFromString(raw)
             kind = msg.WhichOneof("type")
