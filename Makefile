@@ -4,12 +4,14 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PORT   ?= 8501
+# The Japanese web font the portal serves itself (portal/webfonts.py), fetched once with npm.
+FONTS  := web/fonts/noto-sans-jp.css
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Debian packages the browser tests need: Chromium, and CJK fonts so Japanese is not boxes;
 # wrk drives the live xAPI load in `manabi bench`.
 APT_PACKAGES := chromium fonts-noto-cjk wrk
 
-.PHONY: run test test-dates check lint system-deps clean
+.PHONY: install run test test-dates check lint system-deps clean
 
 # The suite passes on any day: it runs at a pinned time (tests/conftest.py), and its
 # date-sensitive parts run again at a fiscal year's start, New Year's Eve and a leap day.
@@ -24,8 +26,14 @@ $(STAMP): pyproject.toml setup.py analytics/services/_xapi_scan.c
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+$(FONTS): portal/webfonts.py | $(STAMP)
+	$(BIN)/python -m portal.webfonts
+
+# What a server needs: the venv and the web font (the city's service installs with `make install`).
+install: $(STAMP) $(FONTS)
+
 # First start: a database with no accounts gets the demo city (a few minutes at city scale).
-run: $(STAMP)
+run: $(STAMP) $(FONTS)
 	$(BIN)/manabi serve --port $(PORT) --demo city
 
 system-deps:
@@ -37,7 +45,7 @@ system-deps:
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-test: $(STAMP) system-deps lint
+test: $(STAMP) $(FONTS) system-deps lint
 	$(BIN)/pytest
 	$(MAKE) test-dates
 
@@ -48,4 +56,4 @@ test-dates: $(STAMP)
 	done
 
 clean:
-	rm -rf $(VENV) var/test-artifacts .pytest_cache
+	rm -rf $(VENV) var/test-artifacts .pytest_cache web/fonts

@@ -20,7 +20,7 @@ from kernel.cli import JSON_OPTION, CliState, cli_state, emit, fail
 from kernel.config import setting
 from kernel.errors import ManabiError, StoreError
 from kernel.i18n import DEFAULT_LANGUAGE, Translator
-from portal import command_socket
+from portal import command_socket, webfonts
 from portal.cli_mail import app as mail_app
 from portal.modules import all_modules
 from portal.runtime import __version__, catalogue, forget_runtimes, open_runtime
@@ -141,6 +141,9 @@ def serve(
                "--server.port", str(port), "--server.address", host, "--server.headless", "true",
                "--browser.gatherUsageStats", "false", "--global.developmentMode", "false",
                "--client.toolbarMode", "minimal",
+               # Japanese in the font the portal serves (portal/webfonts.py), after Streamlit's own
+               # Latin font; a computer's own sans-serif when it is not installed.
+               "--theme.font", webfonts.FONT_STACK,
                # No file watching: it costs every session CPU, and a portal is not edited live.
                "--server.fileWatcherType", "none",
                # Streamlit runs a full gc.collect() after every page run; with data libraries

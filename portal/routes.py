@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from kernel.errors import StoreError
 from kernel.http import route
-from portal import session_cookie
+from portal import session_cookie, webfonts
 from portal.runtime import __version__, open_runtime
 
 # A 1×1 transparent GIF: the answer to the sign-in page's cookie request.
@@ -46,9 +46,22 @@ async def forget(request: Request) -> Response:
     return response
 
 
+async def fonts(request: Request) -> Response:
+    """The web font's pieces and stylesheet (portal/webfonts.py). A piece never changes under
+    its name (the package's version fixes it), so browsers keep it for a year."""
+    path = webfonts.served_file(request.path_params["name"])
+    if path is None:
+        return Response("not found", status_code=404, media_type="text/plain")
+    kind = {"woff2": "font/woff2", "css": "text/css; charset=utf-8", "txt": "text/plain; charset=utf-8"}
+    ages = {"woff2": "public, max-age=31536000, immutable"}
+    suffix = path.suffix.lstrip(".")
+    return FileResponse(path, media_type=kind[suffix], headers={"Cache-Control": ages.get(suffix, "public, max-age=86400")})
+
+
 def routes() -> list[Route]:
     return [
         route("/healthz", healthz, methods=["GET"]),
         route("/auth/remember", remember, methods=["GET"]),
         route("/auth/forget", forget, methods=["GET"]),
+        route("/fonts/{name}", fonts, methods=["GET"]),
     ]

@@ -12,6 +12,7 @@ import streamlit as st
 from archive.services import eras, items, rights, text
 from kernel.errors import ManabiError
 from kernel.ui import PageContext, md_escape
+from kernel.ui.maps import MapPoint, point_map
 
 ERA_KEYS = [key for key, _, _ in eras.ERA_FACETS]
 
@@ -172,4 +173,5 @@ def show_item(ctx: PageContext, item: items.Item) -> None:
             st.markdown(f"[{t('archive.item.manifest')}](/iiif/{item.id}/manifest)")
     if item.place:
         st.subheader(t("archive.item.on_map"))
-        st.map([{"lat": item.place.latitude, "lon": item.place.longitude}], zoom=13, height=260)
+        point_map(ctx, [MapPoint(key=str(item.id), lat=item.place.latitude, lon=item.place.longitude,
+                                 label=item.place.name(ctx.lang))], key=f"archive_item_map_{item.id}", height=300, clickable=False)

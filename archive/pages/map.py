@@ -1,16 +1,15 @@
 """Map of published items (public), filterable by era and type."""
 
-import pydeck as pdk
+from pathlib import Path
+
 import streamlit as st
 
 from archive.pages import _shared as ui
 from archive.services import items
-from kernel.ui import page_context
+from kernel.ui import md_escape, page_context
+from kernel.ui.maps import MapPoint, point_map
 
-# One colour per type, so the map reads at a glance (legend under the map).
-TYPE_COLORS = {"object": [200, 60, 60], "document": [60, 110, 200], "photograph": [120, 120, 120],
-               "building": [230, 140, 30], "site": [40, 140, 70]}
-LEGEND = {"object": "red", "document": "blue", "photograph": "gray", "building": "orange", "site": "green"}
+_BROWSE = str(Path(__file__).with_name("browse.py"))
 
 ctx = page_context()
 t = ctx.t
@@ -27,16 +26,29 @@ result = items.search(ctx.store, ctx.actor, "", types=types or None, era=era, li
 placed = [s for s in result.items if s.latitude is not None and s.status == "published"]
 st.caption(t("archive.map.count", count=t.number(len(placed))))
 if placed:
-    points = [{"lat": s.latitude, "lon": s.longitude, "title": s.title(ctx.lang), "kind": ui.type_label(ctx, s.type),
-               "date": s.date_text or "—", "color": TYPE_COLORS[s.type]} for s in placed]
-    layer = pdk.Layer("ScatterplotLayer", data=points, get_position="[lon, lat]", get_fill_color="color",
-                      get_radius=90, radius_min_pixels=6, pickable=True)
-    center = (sum(p["lat"] for p in points) / len(points), sum(p["lon"] for p in points) / len(points))
-    st.pydeck_chart(pdk.Deck(layers=[layer], initial_view_state=pdk.ViewState(latitude=center[0], longitude=center[1],
-                                                                             zoom=11.5),
-                             tooltip={"text": "{title}\n{kind} · {date}"}), height=440)
-    st.markdown(" ".join(f":{LEGEND[k]}[●] {ui.type_label(ctx, k)}" for k in items.TYPES
-                         if any(s.type == k for s in placed)))
+    # Items kept at one place share one point: named by the item when alone, by the place otherwise.
+    by_spot: dict[tuple[float, float], list] = {}
+    for s in placed:
+        by_spot.setdefault((s.latitude, s.longitude), []).append(s)
+    points = []
+    for (lat, lon), here in by_spot.items():
+        first = here[0]
+        place = (first.place_en if ctx.lang == "en" and first.place_en else first.place_ja) or first.title(ctx.lang)
+        label = first.title(ctx.lang) if len(here) == 1 else t("archive.map.several", place=place, count=len(here))
+        points.append(MapPoint(key=str(first.id) if len(here) == 1 else f"{lat},{lon}", lat=lat, lon=lon, label=label,
+                               detail=" / ".join(f"{s.title(ctx.lang)}（{ui.type_label(ctx, s.type)}）" for s in here),
+                               group=ui.type_label(ctx, first.type) if len(here) == 1 else t("archive.map.mixed")))
+    kinds = [ui.type_label(ctx, k) for k in items.TYPES if any(s.type == k for s in placed)]
+    picked = point_map(ctx, points, key="archive_map_points", groups=[*kinds, *([t("archive.map.mixed")] if len(by_spot) < len(placed) else [])],
+                       legend_title=t("archive.field.type"))
+    if picked and "," not in picked:
+        st.switch_page(_BROWSE, query_params={"item": picked})
+    if picked:
+        lat, lon = (float(v) for v in picked.split(","))
+        st.subheader(t("archive.map.here", count=len(by_spot[(lat, lon)])), anchor=False)
+        for s in by_spot[(lat, lon)]:
+            if st.button(md_escape(s.title(ctx.lang)), key=f"archive_map_open_{s.id}", icon=":material/open_in_new:"):
+                st.switch_page(_BROWSE, query_params={"item": str(s.id)})
     st.dataframe(
         [{t("archive.field.title"): s.title(ctx.lang), t("archive.field.type"): ui.type_label(ctx, s.type),
           t("archive.field.date"): f"{s.date_text}（{ui.years(ctx, s)}）" if s.date_text else "—", t("archive.field.place"): (s.place_en if ctx.lang == "en" and s.place_en else s.place_ja),

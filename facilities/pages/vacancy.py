@@ -1,13 +1,13 @@
 """Facility vacancy (public): the facilities on a map, and one facility's month grid, where a
 free slot (○) leads a signed-in visitor to the booking form with everything filled in."""
 
-import pandas as pd
 import streamlit as st
 
 from facilities.pages import common
 from facilities.services import catalog, vacancy
 from kernel.errors import ManabiError
 from kernel.ui import md_escape, page_context, show_error
+from kernel.ui.maps import MapPoint, point_map
 
 ctx = page_context()
 t, lang = ctx.t, ctx.lang
@@ -20,9 +20,14 @@ if not facilities:
     st.stop()
 
 with st.expander(t("vacancy.map"), expanded=False, icon=":material/map:"):
-    st.map(pd.DataFrame({"lat": [f.lat for f in facilities], "lon": [f.lon for f in facilities]}),
-           latitude="lat", longitude="lon", size=120, zoom=11, height=320)
-    st.caption(" · ".join(md_escape(f.name(lang)) for f in facilities))
+    # A click on a facility shows its month below (the choice the selectbox keeps).
+    clicked = point_map(ctx, [MapPoint(key=str(f.id), lat=f.lat, lon=f.lon, label=f.name(lang)) for f in facilities],
+                        key="vacancy_map", height=420)
+    if clicked and st.session_state.get("vacancy_map_shown") != clicked:
+        st.session_state["vacancy_map_shown"] = clicked
+        st.session_state.pop("vacancy_facility", None)  # the selectbox starts again from ?facility=
+        st.query_params["facility"] = clicked
+        st.rerun()
 
 by_id = {f.id: f for f in facilities}
 wanted = st.query_params.get("facility")

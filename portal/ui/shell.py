@@ -15,7 +15,7 @@ from kernel.errors import ManabiError
 from kernel.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from kernel.module import GROUPS
 from kernel.ui import PageContext, flash, md_escape, set_context, show_flashes
-from portal import session_cookie
+from portal import session_cookie, webfonts
 from portal.modules import all_modules
 from portal.runtime import Runtime, open_runtime
 from portal.services import accounts
@@ -27,6 +27,15 @@ _COOKIE_IGNORED = "_manabi_cookie_ignored"
 NAV_PAGES = "_manabi_nav_pages"
 _LANG = "lang"
 _PAGES = __import__("pathlib").Path(__file__).resolve().parent.parent / "pages"
+_FAVICON = _PAGES.parent.parent / "web" / "favicon.png"
+
+
+def _web_font() -> None:
+    """The Japanese web font's @font-face rules, served by this server (portal/webfonts.py);
+    the theme (`manabi serve`) names the family after Streamlit's own Latin font."""
+    url = webfonts.stylesheet_url()
+    if url:
+        st.html(f"<style>@import url('{url}');</style>")
 
 
 def _language() -> str:
@@ -132,7 +141,9 @@ def _sidebar(runtime: Runtime, actor: Actor, t) -> None:
 
 
 def run() -> None:
-    st.set_page_config(page_title="学び Manabi — 飯塚市", page_icon=":material/school:", layout="wide")
+    # The tab's icon is our own file: a Material icon name would be fetched from a font host.
+    st.set_page_config(page_title="学び Manabi — 飯塚市", page_icon=str(_FAVICON), layout="wide")
+    _web_font()
     runtime = open_runtime()
     lang = _language()
     if st.session_state.get(_LANG) is None:  # the segmented control was cleared

@@ -220,6 +220,11 @@ ROUTE_ACCESS = [
     ("GET", "/oai?verb=Identify", "anonymous", 200),
     ("GET", "/archive/export.csv", "anonymous", 200),
     ("GET", "/archive/export.json", "anonymous", 200),
+    # The web font (portal/webfonts.py; installed by make): its files, and no other file.
+    ("GET", "/fonts/noto-sans-jp.css", "anonymous", 200),
+    ("GET", "/fonts/license.txt", "anonymous", 200),
+    ("GET", "/fonts/manabi.duckdb", "anonymous", 404),
+    ("GET", "/fonts/..%2F..%2Fpyproject.toml", "anonymous", {400, 404}),  # 400: refused before routing
 ]
 
 
