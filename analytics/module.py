@@ -7,13 +7,6 @@ from kernel.module import ModuleSpec, PageSpec, lazy, lazy_value
 
 _HERE = Path(__file__).resolve().parent
 _PAGES = _HERE / "pages"
-_statement_routes = lazy("analytics.routes:routes")
-_document_routes = lazy("analytics.routes_documents:routes")
-
-
-def _routes() -> list:
-    """The statement resource (routes.py), then the document resources (routes_documents.py)."""
-    return [*_statement_routes(), *_document_routes()]
 
 
 SPEC = ModuleSpec(
@@ -28,7 +21,7 @@ SPEC = ModuleSpec(
         PageSpec(_PAGES / "lrs_admin.py", "analytics.nav.xapi_admin", "learning-records", "admin",
                  frozenset({"city_admin", "school_admin"}), ":material/database:"),
     ),
-    routes=_routes,
+    routes=lazy("analytics.routes:routes"),
     # The classes on a school's learner roster, for the portal's page that assigns teachers' classes.
     provides={"analytics.classes": lazy("analytics.services.dashboards:school_classes"),
               # The portal's school roster import: the learners the dashboards group by.
