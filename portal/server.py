@@ -9,6 +9,7 @@ import contextlib
 from pathlib import Path
 
 import streamlit as st
+from starlette.middleware import Middleware
 from streamlit.runtime.pages_manager import PagesManager
 
 from kernel import jobs
@@ -18,6 +19,7 @@ from portal.cli import run_command
 from portal.modules import all_jobs, all_modules
 from portal.runtime import open_runtime
 from portal.services import mail
+from portal.ui.document import DocumentLanguage
 
 runtime = open_runtime()
 
@@ -52,4 +54,6 @@ app = st.App(
     routes=[route for spec in all_modules() if spec.routes for route in spec.routes()],
     secrets=auth_secrets(runtime.settings),
     lifespan=_lifespan,
+    # <html lang> and Streamlit's own texts in the page's language (portal/ui/document.py).
+    middleware=[Middleware(DocumentLanguage)],
 )
