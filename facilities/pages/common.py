@@ -17,7 +17,7 @@ MARKS = {vacancy.FREE: "○", vacancy.TAKEN: "×", vacancy.CLOSED: "休", vacanc
 MARKS_EN = {**MARKS, vacancy.CLOSED: "C", vacancy.LOTTERY: "L"}
 COLOURS = {vacancy.FREE: "#d8f3dc", vacancy.TAKEN: "#f8d7da", vacancy.CLOSED: "#e9ecef",
            vacancy.LOTTERY: "#fff3bf", vacancy.PAST: "#f8f9fa"}
-WEEKDAYS = {"ja": "月火水木金土日", "en": "MTWTFSS"}
+_A_MONDAY = date(2024, 1, 1)
 
 
 def page_path(name: str) -> str:
@@ -34,8 +34,12 @@ def months_from(today: date, count: int) -> list[str]:
 
 
 def month_label(t, month: str) -> str:
-    first = date.fromisoformat(month + "-01")
-    return t.date(first, "yyyy MMMM") if t.lang == "en" else f"{first.year}年{first.month}月"
+    return t.month(date.fromisoformat(month + "-01"))
+
+
+def weekday_name(t, iso_weekday: int) -> str:
+    """1 (Monday) … 7 (Sunday) as the locale writes it short: 月, Mon."""
+    return t.weekday(_A_MONDAY + timedelta(days=iso_weekday - 1))
 
 
 def block_label(t, facility, code: str) -> str:
@@ -43,8 +47,7 @@ def block_label(t, facility, code: str) -> str:
 
 
 def facility_facts(t, facility) -> str:
-    weekdays = "、".join(WEEKDAYS["ja"][d - 1] for d in facility.closed_weekdays) if t.lang == "ja" else \
-        ", ".join(t.date(date(2024, 1, d), "EEE") for d in facility.closed_weekdays)
+    weekdays = ("、" if t.lang == "ja" else ", ").join(weekday_name(t, d) for d in facility.closed_weekdays)
     blocks = " / ".join(block_label(t, facility, b.code) for b in facility.blocks)
     closed = t("vacancy.closed_weekdays", days=weekdays) if facility.closed_weekdays else t("vacancy.open_every_day")
     return f"{md_escape(facility.address_ja)} · {closed} · {blocks}"
@@ -61,8 +64,8 @@ def legend(t) -> str:
 def grid_frame(t, grid, lang: str):
     """The month grid as a styled table (a row per room and block, a column per day) and
     the column settings that keep the day columns narrow."""
-    weekdays = WEEKDAYS[lang]
-    columns = [f"{d.day}{weekdays[d.weekday()]}" for d in grid.days]
+    # "1月" and "1 Tue": a weekday written out, never a letter two days share.
+    columns = [f"{d.day}{t.weekday(d)}" if lang == "ja" else f"{d.day} {t.weekday(d)}" for d in grid.days]
     rooms = {r.id: r for r in grid.facility.rooms}
     index, rows, states = [], [], []
     for (room_id, block), row in grid.states.items():

@@ -23,7 +23,7 @@ with st.form("facility_search"):
                               min_value=today, max_value=today + timedelta(days=120), format="YYYY-MM-DD")
     left, right = st.columns(2)
     weekdays = left.multiselect(t("search.weekdays"), list(range(1, 8)), default=list(range(1, 8)),
-                                format_func=lambda d: common.WEEKDAYS[lang][d - 1])
+                                format_func=lambda d: common.weekday_name(t, d))
     blocks = right.multiselect(t("book.block"), ["am", "pm", "ev"], default=["am", "pm", "ev"],
                                format_func=lambda b: t(f"block.{b}"))
     wanted = st.multiselect(t("search.equipment"), list(equipment), format_func=lambda c: equipment[c].name(lang),
