@@ -6,8 +6,10 @@ STAMP  := $(VENV)/.installed
 PORT   ?= 8501
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Debian packages the browser tests need: Chromium, and CJK fonts so Japanese is not boxes;
-# wrk drives the live xAPI load in `manabi bench`.
-APT_PACKAGES := chromium fonts-noto-cjk wrk
+# wrk drives the live xAPI load in `manabi bench`; npm installs axe-core (package.json), which
+# the accessibility test injects into Chromium (an npm already on the machine will do).
+APT_PACKAGES := chromium fonts-noto-cjk wrk npm
+NODE_STAMP   := node_modules/.installed
 
 .PHONY: run test test-dates check lint system-deps clean
 
@@ -29,7 +31,7 @@ run: $(STAMP)
 	$(BIN)/manabi serve --port $(PORT) --demo city
 
 system-deps:
-	@dpkg -s $(APT_PACKAGES) >/dev/null 2>&1 || { \
+	@{ dpkg -s $(filter-out npm,$(APT_PACKAGES)) && command -v npm; } >/dev/null 2>&1 || { \
 	  echo "Installing $(APT_PACKAGES) from Debian..."; \
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(APT_PACKAGES); }
@@ -37,7 +39,12 @@ system-deps:
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-test: $(STAMP) system-deps lint
+# The browser tools the tests use, at the versions package-lock.json pins.
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $(NODE_STAMP)
+
+test: $(STAMP) system-deps $(NODE_STAMP) lint
 	$(BIN)/pytest
 	$(MAKE) test-dates
 
@@ -48,4 +55,4 @@ test-dates: $(STAMP)
 	done
 
 clean:
-	rm -rf $(VENV) var/test-artifacts .pytest_cache
+	rm -rf $(VENV) node_modules var/test-artifacts .pytest_cache
