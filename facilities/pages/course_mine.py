@@ -82,7 +82,7 @@ for course, reg in mine:
             if reg.owed_yen:
                 st.warning(t("courses.mine.owed", fee=t.money(reg.owed_yen)), icon=":material/payments:")
                 left, right = st.columns([1, 2])
-                left.image(payments.qr_png(reg), caption=reg.payment_ref, width=200)
+                left.image(payments.qr_png(reg), caption=reg.payment_ref, width=200, alt=t("payments.qr_alt"))
                 right.markdown(t("courses.mine.how_to_pay", ref=reg.payment_ref, amount=t.money(reg.owed_yen)))
             else:
                 st.caption(t("courses.mine.paid"))
