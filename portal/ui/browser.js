@@ -22,7 +22,10 @@
   }
   const ATTRIBUTES = ["aria-label", "title", "placeholder"];
   // Texts people wrote (Markdown, code, what they type) are never touched.
-  const SKIP = '[data-testid="stMarkdownContainer"], [data-testid="stIconMaterial"], [translate="no"], code, pre, textarea, [contenteditable="true"], noscript';
+  // A button's label is Markdown too (Streamlit's "Upload"); a date's parts are editable (yyyy).
+  const SKIP = '[data-testid="stMarkdownContainer"]:not(button [data-testid="stMarkdownContainer"]), '
+    + '[data-testid="stIconMaterial"], [translate="no"], code, pre, textarea, '
+    + '[contenteditable="true"]:not([role="spinbutton"]), noscript';
 
   const language = () => (new URLSearchParams(window.location.search).get("lang") === "en" ? "en" : "ja");
   // Streamlit's date picker (react-aria) and number formats follow the browser's language, not

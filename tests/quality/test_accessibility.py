@@ -66,7 +66,8 @@ def _axe_problems(page) -> list[str]:
 _STREAMLIT_ENGLISH = """(texts) => {
   const english = new Set(texts);
   const found = [];
-  const skip = '[data-testid="stMarkdownContainer"], [data-testid="stIconMaterial"], [translate="no"], noscript';
+  const skip = '[data-testid="stMarkdownContainer"]:not(button [data-testid="stMarkdownContainer"]), '
+    + '[data-testid="stIconMaterial"], [translate="no"], noscript';
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   for (let n = walker.nextNode(); n; n = walker.nextNode()) {
     const v = n.nodeValue.trim();
