@@ -52,7 +52,50 @@ def course_routes() -> list:
         return Response(body, media_type="text/calendar; charset=utf-8",
                         headers={"Cache-Control": "public, max-age=300"})
 
-    return [route("/courses/{code}.ics", course_calendar, methods=["GET"])]
+    async def join(request: Request) -> Response:
+        """GET /courses/join/<session id>[?lang=en]: one click from "My courses" into the online
+        room. The signed-in person's own token is made at the click (and their joining recorded),
+        and the browser goes straight on to the room; a refusal is a page saying why."""
+        from starlette.responses import HTMLResponse, RedirectResponse
+
+        from facilities.services import courses
+        from kernel.errors import ManabiError
+        from kernel.provided import provided
+
+        rc = route_context()
+        lang = "en" if request.query_params.get("lang") == "en" else "ja"
+        find_actor = provided("portal.request_actor")
+        actor = await run_in_threadpool(find_actor, rc.store, rc.clock, request.cookies) if find_actor else None
+        if actor is None:
+            return RedirectResponse("/sign-in" + ("?lang=en" if lang == "en" else ""), status_code=303)
+        try:
+            link = await run_in_threadpool(courses.join_online, rc.store, rc.clock, actor,
+                                           request.path_params["session_id"])
+        except ManabiError as exc:
+            return HTMLResponse(_refusal_page(lang, exc), status_code=404 if isinstance(exc, NotFound) else 403,
+                                headers={"Cache-Control": "no-store"})
+        return RedirectResponse(link.url, status_code=303, headers={"Cache-Control": "no-store"})
+
+    return [route("/courses/{code}.ics", course_calendar, methods=["GET"]),
+            route("/courses/join/{session_id:int}", join, methods=["GET"])]
+
+
+def _refusal_page(lang: str, exc) -> str:
+    """A join refused, in words, with the way back (a page of its own: the room was to open here)."""
+    from html import escape
+
+    from facilities.module import SPEC
+    from kernel.i18n import Translator, load_catalogue
+
+    kernel_messages = Path(__file__).resolve().parent.parent / "kernel" / "messages.toml"
+    t = Translator(lang, load_catalogue([*SPEC.catalogue_files, kernel_messages]), strict=False)
+    back = "/courses-mine" + ("?lang=en" if lang == "en" else "")
+    return (f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>{escape(t('courses.join.refused_title'))}</title></head>"
+            f'<body style="font-family: sans-serif; max-width: 40rem; margin: 3rem auto; padding: 0 1rem">'
+            f"<h1>{escape(t('courses.join.refused_title'))}</h1><p>{escape(t.error(exc))}</p>"
+            f'<p><a href="{back}">{escape(t("courses.join.back"))}</a></p></body></html>')
 
 
 def _course_json(course, lang: str = "ja") -> dict:
