@@ -52,13 +52,13 @@ def course_routes() -> list:
         return Response(body, media_type="text/calendar; charset=utf-8",
                         headers={"Cache-Control": "public, max-age=300"})
 
-    async def join(request: Request) -> Response:
-        """GET /courses/join/<session id>[?lang=en]: one click from "My courses" into the online
-        room. The signed-in person's own token is made at the click (and their joining recorded),
-        and the browser goes straight on to the room; a refusal is a page saying why."""
+    async def join(request: Request, make_link, back: str) -> Response:
+        """GET /courses/join/<session id> (a course's online session, from "My courses") and
+        /classes/join/<session id> (a teacher's online class), [?lang=en]: one click into the
+        online room. The signed-in person's own token is made at the click (and their joining
+        recorded), and the browser goes straight on to the room; a refusal is a page saying why."""
         from starlette.responses import HTMLResponse, RedirectResponse
 
-        from facilities.services import courses
         from kernel.errors import ManabiError
         from kernel.provided import provided
 
@@ -69,18 +69,28 @@ def course_routes() -> list:
         if actor is None:
             return RedirectResponse("/sign-in" + ("?lang=en" if lang == "en" else ""), status_code=303)
         try:
-            link = await run_in_threadpool(courses.join_online, rc.store, rc.clock, actor,
-                                           request.path_params["session_id"])
+            link = await run_in_threadpool(make_link, rc.store, rc.clock, actor, request.path_params["session_id"])
         except ManabiError as exc:
-            return HTMLResponse(_refusal_page(lang, exc), status_code=404 if isinstance(exc, NotFound) else 403,
+            return HTMLResponse(_refusal_page(lang, exc, back), status_code=404 if isinstance(exc, NotFound) else 403,
                                 headers={"Cache-Control": "no-store"})
         return RedirectResponse(link.url, status_code=303, headers={"Cache-Control": "no-store"})
 
+    async def join_course(request: Request) -> Response:
+        from facilities.services import courses
+
+        return await join(request, courses.join_online, "/courses-mine")
+
+    async def join_class(request: Request) -> Response:
+        from facilities.services import courses_classes
+
+        return await join(request, courses_classes.teacher_link, "/online-classes")
+
     return [route("/courses/{code}.ics", course_calendar, methods=["GET"]),
-            route("/courses/join/{session_id:int}", join, methods=["GET"])]
+            route("/courses/join/{session_id:int}", join_course, methods=["GET"]),
+            route("/classes/join/{session_id:int}", join_class, methods=["GET"])]
 
 
-def _refusal_page(lang: str, exc) -> str:
+def _refusal_page(lang: str, exc, back: str) -> str:
     """A join refused, in words, with the way back (a page of its own: the room was to open here)."""
     from html import escape
 
@@ -89,7 +99,7 @@ def _refusal_page(lang: str, exc) -> str:
 
     kernel_messages = Path(__file__).resolve().parent.parent / "kernel" / "messages.toml"
     t = Translator(lang, load_catalogue([*SPEC.catalogue_files, kernel_messages]), strict=False)
-    back = "/courses-mine" + ("?lang=en" if lang == "en" else "")
+    back += "?lang=en" if lang == "en" else ""
     return (f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>{escape(t('courses.join.refused_title'))}</title></head>"

@@ -164,12 +164,20 @@ def test_teacher_opens_an_online_english_lesson_and_hands_out_pupil_links(app_fo
     assert not at.exception
     assert "オンライン授業を開きました。" in texts(at.success)
 
-    [join] = [b for b in at.button if b.key and b.key.startswith("class_join_")]
-    join.click()
-    at.run()
-    [link] = link_buttons(at)
-    token = parse_qs(urlsplit(link.url).query)["jwt"][0]
-    host = jwt.decode(token, meetings.DEMO_SECRET, algorithms=["HS256"], audience="jitsi",
+    # One click: the join button is the link that makes the teacher's token when pressed
+    # (/classes/join/<id>, followed to the room in tests/e2e/test_facilities_courses_register_join.py).
+    [join] = [b for b in link_buttons(at) if b.url.startswith("/classes/join/")]
+    lesson_id = int(join.url.removeprefix("/classes/join/"))
+    from portal.runtime import open_runtime
+
+    runtime = open_runtime()
+    teacher = runtime.store
+    from facilities.services import courses_classes
+    from portal.services import accounts
+
+    actor = accounts.actor_for(teacher, teacher.scalar("SELECT id FROM portal_users WHERE login = 'teacher01'"))
+    host = jwt.decode(parse_qs(urlsplit(courses_classes.teacher_link(teacher, runtime.clock, actor, lesson_id).url)
+                               .query)["jwt"][0], meetings.DEMO_SECRET, algorithms=["HS256"], audience="jitsi",
                       options={"verify_exp": False, "verify_nbf": False, "verify_iat": False})
     assert host["context"]["user"]["affiliation"] == "owner"
 
