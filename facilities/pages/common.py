@@ -75,7 +75,8 @@ def grid_frame(t, grid, lang: str):
     frame = pd.DataFrame(rows, index=index, columns=columns)
     colours = pd.DataFrame([[f"background-color: {COLOURS[s]}; text-align: center" for s in r] for r in states],
                            index=index, columns=columns)
-    return frame.style.apply(lambda _: colours, axis=None), {c: st.column_config.TextColumn(width=40) for c in columns}
+    width = 40 if lang == "ja" else 58  # "12 Wed" whole
+    return frame.style.apply(lambda _: colours, axis=None), {c: st.column_config.TextColumn(width=width) for c in columns}
 
 
 def rooms_frame(ctx, facility, equipment) -> list[dict]:
