@@ -8,8 +8,11 @@ PORT   ?= 8501
 FONTS  := web/fonts/noto-sans-jp.css
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Debian packages the browser tests need: Chromium, and CJK fonts so Japanese is not boxes;
-# wrk drives the live xAPI load in `manabi bench`.
+# wrk drives the live xAPI load in `manabi bench`. Node.js and npm come with the machine (npm
+# installs axe-core, package.json, and the web font): Debian's npm conflicts with the machine's
+# nodejs, so it is not asked for here.
 APT_PACKAGES := chromium fonts-noto-cjk wrk
+NODE_STAMP   := node_modules/.installed
 
 .PHONY: install run test test-dates check lint system-deps clean
 
@@ -45,7 +48,12 @@ system-deps:
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-test: $(STAMP) $(FONTS) system-deps lint
+# The browser tools the tests use, at the versions package-lock.json pins.
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $(NODE_STAMP)
+
+test: $(STAMP) $(FONTS) system-deps $(NODE_STAMP) lint
 	$(BIN)/pytest
 	$(MAKE) test-dates
 
@@ -56,4 +64,4 @@ test-dates: $(STAMP)
 	done
 
 clean:
-	rm -rf $(VENV) var/test-artifacts .pytest_cache web/fonts
+	rm -rf $(VENV) node_modules var/test-artifacts .pytest_cache web/fonts

@@ -108,6 +108,14 @@ class Translator:
     def date(self, value: date, fmt: str = "medium") -> str:
         return babel_dates.format_date(value, format=fmt, locale=self.locale)
 
+    def month(self, value: date) -> str:
+        """A month written out: "2026年12月", "December 2026" (the locale's own order)."""
+        return babel_dates.format_skeleton("yMMMM", value, locale=self.locale)
+
+    def weekday(self, value: date) -> str:
+        """A weekday short but whole: "月", "Mon" (never a letter that two days share)."""
+        return babel_dates.format_date(value, format="EEE", locale=self.locale)
+
     def datetime(self, value: datetime, fmt: str = "medium") -> str:
         return babel_dates.format_datetime(value, format=fmt, tzinfo=TOKYO, locale=self.locale)
 

@@ -43,6 +43,8 @@ SPEC = ModuleSpec(
     # Which classes a teacher teaches, for the modules that show a teacher their classes.
     provides={
         "portal.teacher_classes": lazy("portal.services.teacher_classes:classes_of"),
+        # Who a request's session cookie stands for, for a route a signed-in person follows from a page.
+        "portal.request_actor": lazy("portal.session_cookie:actor_of_request"),
         "portal.demo_homerooms": lazy("portal.services.teacher_classes:assign_demo_homerooms"),
         # Mail a person of an event, in the event's transaction (kernel.outbox.notify).
         "portal.notify": lazy("portal.services.notify:notify"),

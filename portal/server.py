@@ -20,6 +20,7 @@ from portal.cli import run_command
 from portal.modules import all_jobs, all_modules
 from portal.runtime import open_runtime
 from portal.services import mail
+from portal.ui.document import DocumentLanguage
 
 runtime = open_runtime()
 
@@ -54,8 +55,10 @@ _routes = [route for spec in all_modules() if spec.routes for route in spec.rout
 app = st.App(
     Path(__file__).resolve().parent.parent / "web" / "app.py",
     routes=_routes,
-    # The busiest machine requests take their routes' fast lanes before Streamlit's middleware (kernel/http.py).
-    middleware=[Middleware(FastLanes, lanes=lanes_of(_routes))],
+    # The busiest machine requests take their routes' fast lanes before Streamlit's middleware
+    # (kernel/http.py); pages get <html lang> and Streamlit's own texts in the page's language
+    # (portal/ui/document.py).
+    middleware=[Middleware(FastLanes, lanes=lanes_of(_routes)), Middleware(DocumentLanguage)],
     secrets=auth_secrets(runtime.settings),
     lifespan=_lifespan,
 )

@@ -18,13 +18,29 @@ import secrets
 import threading
 import time
 
+from kernel.actor import Actor
 from kernel.config import setting
+from kernel.errors import ManabiError
 
 COOKIE = "manabi_session"
 CODE_LIFETIME_S = 60
 
 _codes: dict[str, tuple[str, float]] = {}
 _lock = threading.Lock()
+
+
+def actor_of_request(store, clock, cookies) -> Actor | None:
+    """The signed-in person a request's session cookie stands for (None: nobody, or a
+    session ended or idle): for routes a signed-in person follows from a page (one-click join)."""
+    token = cookies.get(COOKIE)
+    if not token:
+        return None
+    from portal.services import accounts
+
+    try:
+        return accounts.resume_session(store, clock, token)
+    except ManabiError:
+        return None
 
 
 def code_for(token: str) -> str:

@@ -47,7 +47,9 @@ def description_html(value: str | None) -> str:
     return text.rich(value) or ""
 
 
-def thumbnail(ctx: PageContext, media_id: int | None, *, size: str = "thumb", caption: str | None = None) -> None:
+def thumbnail(ctx: PageContext, media_id: int | None, *, size: str = "thumb", caption: str | None = None,
+              alt: str | None = None) -> None:
+    """An item's picture; `alt` says what it shows to those who cannot see it (the item's title)."""
     if media_id is None:
         st.caption(ctx.t("archive.item.no_image"))
         return
@@ -56,7 +58,7 @@ def thumbnail(ctx: PageContext, media_id: int | None, *, size: str = "thumb", ca
     except ManabiError:
         st.caption(ctx.t("archive.item.no_image"))
         return
-    st.image(found.data, caption=caption, width="stretch")
+    st.image(found.data, caption=caption, alt=alt or caption, width="stretch")
 
 
 def item_form(ctx: PageContext, key: str, current: items.ItemInput | None, places: list[items.Place]) -> items.ItemInput | None:
@@ -152,7 +154,7 @@ def show_item(ctx: PageContext, item: items.Item) -> None:
             tabs = st.tabs([m.label(ctx.lang) or str(n) for n, m in enumerate(shown, start=1)]) if len(shown) > 1 else [st.container()]
             for tab, medium in zip(tabs, shown, strict=True):
                 with tab:
-                    thumbnail(ctx, medium.id, size="display")
+                    thumbnail(ctx, medium.id, size="display", alt=medium.label(ctx.lang) or item.title(ctx.lang))
                     st.caption(t("archive.item.image_rights", rights=rights.short_name(medium.rights)))
                     if medium.downloadable and item.status == "published":  # the route serves the public's items
                         st.link_button(t("archive.item.download"), f"/archive/media/{medium.id}/full.jpg",

@@ -42,7 +42,7 @@ if asked is not None:
             # The address pupils open on their tablets: this page, in the visitor's language.
             page_url = (st.context.url or "").split("?")[0] or "/archive"
             address = f"{page_url}?item={item.id}&lang={ctx.lang}"
-            st.image(items.share_qr_png(address), width=220)
+            st.image(items.share_qr_png(address), width=220, alt=t("archive.item.qr_alt"))
             st.code(address, language=None)
             st.caption(t("archive.item.in_class_help"))
     if item.related:
@@ -50,7 +50,7 @@ if asked is not None:
         columns = st.columns(4)
         for n, related in enumerate(item.related):
             with columns[n % 4]:
-                ui.thumbnail(ctx, related.thumb_id)
+                ui.thumbnail(ctx, related.thumb_id, alt=related.title(ctx.lang))
                 st.button(md_escape(related.title(ctx.lang)), key=f"archive_related_{related.id}",
                           on_click=open_item, args=(related.id,))
     st.stop()
@@ -103,7 +103,7 @@ with result_col:
     columns = st.columns(4)
     for n, summary in enumerate(result.items):
         with columns[n % 4], st.container(border=True):
-            ui.thumbnail(ctx, summary.thumb_id)
+            ui.thumbnail(ctx, summary.thumb_id, alt=summary.title(ctx.lang))
             st.markdown(f"**{md_escape(summary.title(ctx.lang))}**")
             line = f"{ui.type_label(ctx, summary.type)} · {md_escape(summary.date_text) or '—'}"
             if summary.status != "published":

@@ -19,7 +19,7 @@ MARKS = {vacancy.FREE: "○", vacancy.TAKEN: "×", vacancy.CLOSED: "休", vacanc
 MARKS_EN = {**MARKS, vacancy.CLOSED: "C", vacancy.LOTTERY: "L"}
 COLOURS = {vacancy.FREE: "#d8f3dc", vacancy.TAKEN: "#f8d7da", vacancy.CLOSED: "#e9ecef",
            vacancy.LOTTERY: "#fff3bf", vacancy.PAST: "#f8f9fa", vacancy.NOT_YET: "#f1f3f5", vacancy.LIMIT: "#f1f3f5"}
-WEEKDAYS = {"ja": "月火水木金土日", "en": "MTWTFSS"}
+_A_MONDAY = date(2024, 1, 1)
 
 
 def page_path(name: str) -> str:
@@ -36,8 +36,12 @@ def months_from(today: date, count: int) -> list[str]:
 
 
 def month_label(t, month: str) -> str:
-    first = date.fromisoformat(month + "-01")
-    return t.date(first, "yyyy MMMM") if t.lang == "en" else f"{first.year}年{first.month}月"
+    return t.month(date.fromisoformat(month + "-01"))
+
+
+def weekday_name(t, iso_weekday: int) -> str:
+    """1 (Monday) … 7 (Sunday) as the locale writes it short: 月, Mon."""
+    return t.weekday(_A_MONDAY + timedelta(days=iso_weekday - 1))
 
 
 def block_label(t, facility, code: str) -> str:
@@ -45,8 +49,7 @@ def block_label(t, facility, code: str) -> str:
 
 
 def facility_facts(t, facility) -> str:
-    weekdays = "、".join(WEEKDAYS["ja"][d - 1] for d in facility.closed_weekdays) if t.lang == "ja" else \
-        ", ".join(t.date(date(2024, 1, d), "EEE") for d in facility.closed_weekdays)
+    weekdays = ("、" if t.lang == "ja" else ", ").join(weekday_name(t, d) for d in facility.closed_weekdays)
     blocks = " / ".join(block_label(t, facility, b.code) for b in facility.blocks)
     closed = t("vacancy.closed_weekdays", days=weekdays) if facility.closed_weekdays else t("vacancy.open_every_day")
     return f"{md_escape(facility.address_ja)} · {closed} · {blocks}"
@@ -63,7 +66,7 @@ def legend(t) -> str:
 def day_label(t, day: date) -> str:
     """A day with its weekday, as Japanese reservation sites write it: 2026/12/08（火）."""
     if t.lang == "ja":
-        return f"{t.date(day)}（{WEEKDAYS['ja'][day.weekday()]}）"
+        return f"{t.date(day)}（{t.weekday(day)}）"
     return t.date(day, "EEE, MMM d, y")
 
 
@@ -102,13 +105,12 @@ def grid_html(t, days, rows, link, label: str) -> str:
     """A month as HTML: `rows` are (name, room_id, block, {day: state}, {day: reason or None}),
     a column per day. `link(room_id, day, block)` gives the address a free cell leads to, or
     None to leave it a mark; a cell's reason (a Message), when given, is its tooltip."""
-    weekdays = WEEKDAYS[t.lang]
     colours = "".join(f".mnb-grid td.mnb-{s}{{background:{c}}}" for s, c in COLOURS.items())
     head = [f'<th scope="col" class="mnb-room">{escape(t("vacancy.room"))}</th>']
     for d in days:
         weekend = {5: " mnb-sat", 6: " mnb-sun"}.get(d.weekday(), "")
         head.append(f'<th scope="col" class="mnb-day{weekend}" title="{escape(day_label(t, d))}">'
-                    f"{d.day}<br>{weekdays[d.weekday()]}</th>")
+                    f"{d.day}<br>{escape(t.weekday(d))}</th>")
     body = []
     for name, room_id, block, states, reasons in rows:
         cells = [f'<th scope="row" class="mnb-room">{escape(name)}</th>']

@@ -68,15 +68,9 @@ for lesson in lessons:
             st.warning(t("courses.classes.not_ready", count=lesson.classroom.pupils - lesson.classroom.tablets_ready),
                        icon=":material/tablet:")
         host, pupils = st.columns(2)
-        if host.button(t("courses.classes.join"), key=f"class_join_{lesson.id}", type="primary",
-                       icon=":material/video_call:"):
-            try:
-                link = classes.teacher_link(ctx.store, ctx.clock, actor, lesson.id)
-            except ManabiError as exc:
-                show_error(ctx, exc)
-            else:
-                st.link_button(t("courses.mine.open_room"), link.url, icon=":material/open_in_new:")
-                st.caption(t("courses.mine.link_ready", until=t.datetime(link.expires, "short")))
+        # One click: the link makes the teacher's own token when pressed (/classes/join/<id>).
+        host.link_button(t("courses.classes.join"), f"/classes/join/{lesson.id}" + ("?lang=en" if lang == "en" else ""),
+                         type="primary", icon=":material/video_call:")
         if pupils.button(t("courses.classes.pupil_links"), key=f"class_pupils_{lesson.id}"):
             try:
                 links = classes.pupil_links(ctx.store, ctx.clock, actor, lesson.id)

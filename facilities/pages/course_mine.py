@@ -1,5 +1,7 @@
 """My courses (signed in): my registrations, fees owed, and one-click "join online" for
-online sessions — for people holding a seat, and for the lecturer as moderator."""
+online sessions — for people holding a seat, and for the lecturer as moderator. The join
+button is a link to /courses/join/<session> (facilities/courses_spec.py), which makes the
+person's own token at the click and opens the room."""
 
 from contextlib import suppress
 
@@ -8,40 +10,27 @@ import streamlit as st
 from facilities.pages import course_common as cc
 from facilities.services import courses, meetings, payments
 from kernel.errors import ManabiError
-from kernel.ui import flash, md_escape, page_context
+from kernel.ui import md_escape, page_context
 
 ctx = page_context()
 t, lang, actor = ctx.t, ctx.lang, ctx.actor
 actor.require()
 now = ctx.clock.now()
 st.title(t("courses.mine.title"))
-_LINKS = "_courses_join_links"
-
-
-def do_join(session_id: int) -> None:
-    try:
-        link = courses.join_online(ctx.store, ctx.clock, actor, session_id)
-    except ManabiError as exc:
-        flash(t.error(exc), "error")
-        return
-    st.session_state.setdefault(_LINKS, {})[session_id] = (link.url, link.expires)
 
 
 def online_sessions(course, moderator: bool) -> None:
-    links = st.session_state.get(_LINKS, {})
     for session in course.sessions:
         if not session.online or session.status != "planned" or session.ends_at <= now - meetings.CLOSE_AFTER:
             continue
         line = st.columns([3, 2])
         line[0].markdown(cc.session_line(t, session))
-        if session.id in links:
-            url, expires = links[session.id]
-            line[1].link_button(t("courses.mine.open_room"), url, type="primary", icon=":material/open_in_new:")
-            st.caption(t("courses.mine.link_ready", until=t.datetime(expires, "short")))
-        elif courses.can_join_now(session, now):
+        if courses.can_join_now(session, now):
             label = "courses.mine.join_moderator" if moderator else "courses.mine.join"
-            line[1].button(t(label), key=f"join_{session.id}", type="primary", icon=":material/video_call:",
-                           on_click=do_join, args=(session.id,))
+            address = f"/courses/join/{session.id}" + ("?lang=en" if lang == "en" else "")
+            line[1].link_button(t(label), address, type="primary", icon=":material/video_call:")
+            _, closes = meetings.token_window(session.starts_at, session.ends_at)
+            line[1].caption(t("courses.mine.join_hint", until=t.datetime(closes, "short")))
         else:
             opens, _ = meetings.token_window(session.starts_at, session.ends_at)
             line[1].caption(t("courses.mine.join_from", opens=t.datetime(opens, "short")))
@@ -81,7 +70,7 @@ for course, reg in mine:
             if reg.owed_yen:
                 st.warning(t("courses.mine.owed", fee=t.money(reg.owed_yen)), icon=":material/payments:")
                 left, right = st.columns([1, 2])
-                left.image(payments.qr_png(reg), caption=reg.payment_ref, width=200)
+                left.image(payments.qr_png(reg), caption=reg.payment_ref, width=200, alt=t("payments.qr_alt"))
                 right.markdown(t("courses.mine.how_to_pay", ref=reg.payment_ref, amount=t.money(reg.owed_yen)))
             else:
                 st.caption(t("courses.mine.paid"))

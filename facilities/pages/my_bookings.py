@@ -69,7 +69,7 @@ with st.container(border=True):
                    icon=":material/payments:")
         if b.status == "confirmed":
             left, right = st.columns([1, 2])
-            left.image(payments.qr_png(b), caption=b.payment_ref, width=200)
+            left.image(payments.qr_png(b), caption=b.payment_ref, width=200, alt=t("payments.qr_alt"))
             right.markdown(t("my.how_to_pay", ref=b.payment_ref, amount=t.money(b.owed_yen)))
             if right.button(t("my.check_payment"), icon=":material/refresh:", key="my_refresh"):
                 st.rerun()

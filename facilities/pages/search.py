@@ -24,7 +24,7 @@ with st.form("facility_search"):
     left, right = st.columns(2)
     # Seven short toggles wrap on a phone, where a multiselect's chips are cut off at the edge.
     weekdays = left.pills(t("search.weekdays"), list(range(1, 8)), selection_mode="multi",
-                          default=list(range(1, 8)), format_func=lambda d: common.WEEKDAYS[lang][d - 1])
+                          default=list(range(1, 8)), format_func=lambda d: common.weekday_name(t, d))
     blocks = right.multiselect(t("book.block"), ["am", "pm", "ev"], default=["am", "pm", "ev"],
                                format_func=lambda b: t(f"block.{b}"))
     wanted = st.multiselect(t("search.equipment"), list(equipment), format_func=lambda c: equipment[c].name(lang),

@@ -52,7 +52,7 @@ if not chosen.drawn:
         picked = st.multiselect(t("book.room"), list(rooms),
                                 format_func=lambda i: f"{rooms[i][0].name(lang)} — {rooms[i][1].name(lang)}")
         weekdays = st.multiselect(t("staff_lottery.weekdays"), list(range(1, 8)), default=[6, 7],
-                                  format_func=lambda d: common.WEEKDAYS[lang][d - 1])
+                                  format_func=lambda d: common.weekday_name(t, d))
         blocks = st.multiselect(t("book.block"), ["am", "pm", "ev"], default=["pm", "ev"],
                                 format_func=lambda b: t(f"block.{b}"))
         if st.form_submit_button(t("staff_lottery.mark_submit")):

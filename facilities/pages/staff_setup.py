@@ -27,7 +27,7 @@ with st.form("setup_rules"):
     limit = c3.number_input(t("setup.month_limit"), min_value=1, max_value=100, value=facility.max_blocks_per_month)
     cancel = c4.number_input(t("setup.cancel_days"), min_value=0, max_value=60, value=facility.cancel_days_before)
     closed = st.multiselect(t("setup.closed_weekdays"), list(range(1, 8)), default=list(facility.closed_weekdays),
-                            format_func=lambda d: common.WEEKDAYS[lang][d - 1])
+                            format_func=lambda d: common.weekday_name(t, d))
     if st.form_submit_button(t("setup.save"), type="primary", key="setup_rules_save"):
         try:
             catalog.update_rules(ctx.store, ctx.clock, actor, facility.id, resident_days_ahead=int(resident),

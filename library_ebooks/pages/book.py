@@ -35,7 +35,8 @@ if has_kana and card.title_reading != card.title:
     st.caption(md(card.title_reading))
 
 cover_col, text_col = st.columns([1, 3])
-cover_col.image(catalogue.cover_or_generated(ctx.store, card.id), width=200)
+cover_col.image(catalogue.cover_or_generated(ctx.store, card.id), width=200,
+                alt=t("catalogue.cover_alt", title=card.title))
 
 
 def creator_line(creator: dict) -> str:
@@ -99,5 +100,6 @@ if others:
     st.subheader(t("book.others_by", creator=" / ".join(c["name"] for c in card.creators)))
     columns = st.columns(6)
     for column, other in zip(columns, others, strict=False):
-        column.image(catalogue.cover_or_generated(ctx.store, other.id), width=110)
+        column.image(catalogue.cover_or_generated(ctx.store, other.id), width=110,
+                     alt=t("catalogue.cover_alt", title=other.title))
         column.page_link(BOOK_PAGE, label=other.title, query_params={"id": other.id})

@@ -37,7 +37,8 @@ def shelf(heading: str, cards) -> None:
         return
     st.subheader(heading)
     for column, card in zip(st.columns(6), cards, strict=False):
-        column.image(catalogue.cover_or_generated(ctx.store, card.id), width=110)
+        column.image(catalogue.cover_or_generated(ctx.store, card.id), width=110,
+                     alt=t("catalogue.cover_alt", title=card.title))
         column.page_link(BOOK_PAGE, label=card.title, query_params={"id": card.id})
 
 
@@ -82,7 +83,7 @@ for card in result.cards:
         cover_col, text_col, action_col = st.columns([1, 5, 2])
         cover = catalogue.cover_or_generated(ctx.store, card.id)
         if cover:
-            cover_col.image(cover, width=90)
+            cover_col.image(cover, width=90, alt=t("catalogue.cover_alt", title=card.title))
         # Show a kana reading (くさまくら); a Latin file-as ("Moby-Dick, The") adds nothing.
         has_kana = card.title_reading and any("\u3041" <= ch <= "\u30ff" for ch in card.title_reading)
         reading = f"（{md(card.title_reading)}）" if has_kana and card.title_reading != card.title else ""

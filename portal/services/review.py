@@ -80,7 +80,9 @@ def trend_chart(row: ReviewRow, t: Translator, *, titled: bool = True) -> alt.Ch
         {"year": [str(y) for y, _ in row.indicator.series], "value": [v for _, v in row.indicator.series]},
         schema={"year": pl.String, "value": pl.Float64},
     )
-    line = alt.Chart(series).mark_line(point=True).encode(
+    # No points layer without a value to show: Vega would leave an empty, unlabelled symbol group that
+    # screen readers announce as an image with no name (axe: svg-img-alt).
+    line = alt.Chart(series).mark_line(point=bool(series["value"].is_not_null().any())).encode(
         # Every year of the series on the axis, a year without data too (as a gap).
         x=alt.X("year:O", title=None, axis=alt.Axis(labelAngle=0),
                 scale=alt.Scale(domain=[str(y) for y, _ in row.indicator.series])),

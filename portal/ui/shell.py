@@ -7,13 +7,17 @@ visitor's roles allow, hands pages their context and runs the open page.
 
 from __future__ import annotations
 
+import re
+from functools import partial
+
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from kernel.actor import ANONYMOUS, Actor
 from kernel.errors import ManabiError
 from kernel.i18n import DEFAULT_LANGUAGE, LANGUAGES
-from kernel.module import GROUPS
+from kernel.module import ANONYMOUS_ONLY, GROUPS, PageSpec
 from kernel.ui import PageContext, flash, md_escape, set_context, show_flashes
 from portal import session_cookie, webfonts
 from portal.modules import all_modules
@@ -140,6 +144,52 @@ def _sidebar(runtime: Runtime, actor: Actor, t) -> None:
                       on_click=_sign_out_clicked, args=(runtime, t("shell.signed_out")))
 
 
+_PAGE_PATH = re.compile(r"[a-z0-9][a-z0-9-]{0,60}")
+
+
+def _asked_page() -> str:
+    """The url path the visitor's address asks for ("" for the home page)."""
+    ctx = get_script_run_ctx()
+    return (ctx.pages_manager.intended_page_name or "") if ctx else ""
+
+
+def _refused(t, actor: Actor, path: str, spec: PageSpec | None) -> None:
+    """What a visitor sees at the address of a page not theirs: why, and where to go."""
+    if spec is None:
+        st.title(t("shell.not_found_title"))
+        st.warning(t("shell.not_found", path=path), icon=":material/search_off:")
+    else:
+        title = t(spec.title_key)
+        st.title(title)
+        if spec.roles == ANONYMOUS_ONLY:
+            st.info(t("shell.refused_signed_in", page=title), icon=":material/info:")
+        elif not actor.signed_in:
+            st.warning(t("shell.refused_sign_in", page=title), icon=":material/login:")
+            st.page_link(_PAGES / "sign_in.py", label=t("nav.sign_in"), icon=":material/login:")
+        else:
+            st.warning(t("shell.refused_role", page=title,
+                         roles=t("shell.role_separator").join(t(f"role.{r}") for r in sorted(spec.roles)),
+                         yours=t("shell.role_separator").join(t(f"role.{r}") for r in sorted(actor.roles))),
+                       icon=":material/lock:")
+    home = next((p for pages in st.session_state[NAV_PAGES].values() for p in pages if p.url_path == ""), None)
+    if home is not None:
+        st.page_link(home, label=t("shell.go_home"), icon=":material/home:")
+
+
+def _refusal_page(t, actor: Actor, offered: dict[str, list]) -> st.Page | None:
+    """A hidden page at an address the visitor may not open (or that does not exist), saying
+    why. Without it Streamlit runs the home page with an English "Page not found" box, or none."""
+    asked = _asked_page()
+    if not asked or not _PAGE_PATH.fullmatch(asked) or asked == "sign-in":
+        return None
+    if any(p.url_path == asked for pages in offered.values() for p in pages):
+        return None
+    spec = next((p for m in all_modules() for p in m.pages if p.url_path == asked), None)
+    title = t(spec.title_key) if spec else t("shell.not_found_title")
+    return st.Page(partial(_refused, t, actor, asked, spec), title=title, url_path=asked,
+                   icon=":material/block:", visibility="hidden")
+
+
 def run() -> None:
     # The tab's icon is our own file: a Material icon name would be fetched from a font host.
     st.set_page_config(page_title="学び Manabi — 飯塚市", page_icon=str(_FAVICON), layout="wide")
@@ -175,6 +225,9 @@ def run() -> None:
     # The home page links to what this visitor may open, group by group.
     st.session_state[NAV_PAGES] = sections
     navigation = {t(f"group.{g}"): pages for g, pages in sections.items() if pages}
+    refusal = _refusal_page(t, actor, sections)
+    if refusal is not None:
+        navigation[t("group.home")] = [*navigation.get(t("group.home"), []), refusal]
     page = st.navigation(navigation, position="sidebar", expanded=True)
     _sidebar(runtime, actor, t)
     show_flashes()

@@ -29,6 +29,12 @@ def test_vacancy_in_english(app_for):
     at = app_for(page=VACANCY, lang="en")
     assert not at.exception
     assert [t.value for t in at.title] == ["Facility vacancy"]
+    # Months and weekdays written out (never "2026 December" nor "1T 2W 3T").
+    month = next(s for s in at.selectbox if s.label == "Month")
+    assert re.fullmatch(r"(January|February|March|April|May|June|July|August|September|October|"
+                        r"November|December) \d{4}", month.format_func(month.value))
+    days = list(at.dataframe[0].value.columns)
+    assert days and all(re.fullmatch(r"\d{1,2} (Mon|Tue|Wed|Thu|Fri|Sat|Sun)", d) for d in days), days
 
 
 def _free_slot(people: int = 1):

@@ -81,6 +81,16 @@ def test_dates_times_and_yen_per_locale():
     assert en.time(moment).replace("\u202f", " ") == "6:30 PM"
 
 
+def test_months_and_weekdays_written_out_per_locale():
+    ja = Translator("ja", catalogue())
+    en = Translator("en", catalogue())
+    assert ja.month(date(2026, 12, 1)) == "2026年12月"
+    assert en.month(date(2026, 12, 1)) == "December 2026"
+    week = [date(2026, 11, 30 + n) if n == 0 else date(2026, 12, n) for n in range(7)]
+    assert [ja.weekday(d) for d in week] == list("月火水木金土日")
+    assert [en.weekday(d) for d in week] == ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+
+
 def test_error_messages_fill_their_parameters():
     from kernel.errors import StoreError
 

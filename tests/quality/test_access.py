@@ -203,6 +203,12 @@ ROUTE_ACCESS = [
     ("GET", "/facilities/calendar/not-a-token.ics", "anonymous", 404),
     ("GET", "/courses/SMART-BASIC.ics", "anonymous", 200),  # a course's public calendar
     ("GET", "/courses/NO-SUCH.ics", "anonymous", 404),
+    # One-click join: only a signed-in session (its cookie) joins; anyone else is sent to sign in,
+    # a password over HTTP Basic included (tests/e2e/test_facilities_courses_register_join.py).
+    ("GET", "/courses/join/1", "anonymous", 303),
+    ("GET", "/courses/join/1", "resident01", 303),
+    ("GET", "/classes/join/1", "anonymous", 303),
+    ("GET", "/classes/join/1", "resident01", 303),
     ("POST", "/payments/callback", "anonymous", {400, 401, 403, 503}),
     # Archive and IIIF: published items only; drafts, items in review and withdrawn ones never.
     ("GET", "/iiif/collection", "anonymous", 200),
