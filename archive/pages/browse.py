@@ -7,7 +7,7 @@ import streamlit as st
 from archive.pages import _shared as ui
 from archive.services import items
 from kernel.errors import ManabiError
-from kernel.ui import md_escape, page_context, show_error
+from kernel.ui import action, md_escape, page_context
 
 ctx = page_context()
 t = ctx.t
@@ -77,12 +77,9 @@ with facet_col:
                               format_func=lambda s: t("archive.browse.any") if s is None else ui.status_label(ctx, s))
 
 page_no = int(st.session_state.get("archive_page", 1)) - 1
-try:
+with action(ctx, rerun=False, stop=True):
     result = items.search(ctx.store, ctx.actor, query, types=types or None, era=era, set_id=set_id, status=status,
                           limit=PAGE_SIZE, offset=page_no * PAGE_SIZE)
-except ManabiError as exc:
-    show_error(ctx, exc)
-    st.stop()
 if page_no and not result.items and result.total:  # the filters changed under a later page: back to 1
     st.session_state["archive_page"] = 1
     st.rerun()

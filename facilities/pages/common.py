@@ -11,7 +11,7 @@ import streamlit as st
 
 from facilities.services import booking, lottery, vacancy
 from kernel.errors import ManabiError
-from kernel.ui import flash, md_escape, show_error
+from kernel.ui import action, md_escape
 
 PAGES = Path(__file__).resolve().parent
 MARKS = {vacancy.FREE: "○", vacancy.TAKEN: "×", vacancy.CLOSED: "休", vacancy.LOTTERY: "抽", vacancy.PAST: "－",
@@ -177,10 +177,6 @@ def lottery_month(ctx, key: str):
 
 def cancel_booking(ctx, actor, booking_id: int) -> None:
     """Cancel a booking (the service decides the refund); say the refund on the next run, or why not."""
-    try:
+    with action(ctx) as outcome:
         done = booking.cancel(ctx.store, ctx.clock, actor, booking_id)
-    except ManabiError as exc:
-        show_error(ctx, exc)
-    else:
-        flash(ctx.t("my.cancelled", refund=ctx.t.money(done.refund_yen)))
-        st.rerun()
+        outcome.done(ctx.t("my.cancelled", refund=ctx.t.money(done.refund_yen)))

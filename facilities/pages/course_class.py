@@ -10,7 +10,7 @@ from facilities.services import courses_classes as classes
 from kernel.clock import TOKYO
 from kernel.csv_export import write_csv_bytes
 from kernel.errors import ManabiError
-from kernel.ui import md_escape, page_context, show_error
+from kernel.ui import action, md_escape, page_context, show_error
 
 ctx = page_context("teacher", "school_admin")
 t, lang, actor = ctx.t, ctx.lang, ctx.actor
@@ -19,11 +19,8 @@ st.title(t("courses.classes.title"))
 st.caption(t("courses.classes.intro"))
 KIND_KEYS = {"class": "courses.classes.kind_class", "english": "courses.classes.kind_english"}
 
-try:
+with action(ctx, rerun=False, stop=True):
     rooms = classes.classrooms(ctx.store, ctx.clock, actor)
-except ManabiError as exc:
-    show_error(ctx, exc)
-    st.stop()
 if not rooms:
     st.info(t("courses.classes.no_registry"))
     st.stop()
@@ -48,13 +45,9 @@ with st.form("open_class"):
     minutes = c.number_input(t("courses.classes.minutes"), min_value=15, max_value=180, value=45, step=5)
     if st.form_submit_button(t("courses.classes.create"), type="primary"):
         starts_at = datetime.combine(day, start, TOKYO)
-        try:
+        with action(ctx, done=t("courses.classes.created"), rerun=False):
             classes.open_class(ctx.store, ctx.clock, actor, classroom_id, kind=kind, title=title,
                                starts_at=starts_at, ends_at=starts_at + timedelta(minutes=int(minutes)))
-        except ManabiError as exc:
-            show_error(ctx, exc)
-        else:
-            st.success(t("courses.classes.created"))
 
 st.subheader(t("courses.classes.upcoming"), anchor=False)
 lessons = classes.my_classes(ctx.store, ctx.clock, actor)

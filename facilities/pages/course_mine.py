@@ -1,6 +1,6 @@
 """My courses (signed in): my registrations, fees owed, and one-click "join online" for
 online sessions — for people holding a seat, and for the lecturer as moderator. The join
-button is a link to /courses/join/<session> (facilities/courses_spec.py), which makes the
+button is a link to /courses/join/<session> (facilities/routes.py), which makes the
 person's own token at the click and opens the room."""
 
 from contextlib import suppress

@@ -7,8 +7,7 @@ import streamlit as st
 
 from facilities.pages import common
 from facilities.services import booking, calendar_feed, catalog, payments
-from kernel.errors import ManabiError
-from kernel.ui import flash, md_escape, page_context, show_error
+from kernel.ui import action, md_escape, page_context
 
 ctx = page_context()
 t, lang, actor = ctx.t, ctx.lang, ctx.actor
@@ -107,14 +106,9 @@ st.caption(t("my.registration_help"))
 with st.form("my_group"):
     group = st.text_input(t("staff.group"), value=profile.group_name or "", max_chars=60)
     if st.form_submit_button(t("my.save_group"), key="my_group_save"):
-        try:
+        with action(ctx, done=t("my.group_saved")):
             catalog.save_profile(ctx.store, ctx.clock, actor, actor.user_id, is_resident=profile.is_resident,
                                  group_name=group)
-        except ManabiError as exc:
-            show_error(ctx, exc)
-        else:
-            flash(t("my.group_saved"))
-            st.rerun()
 
 st.subheader(t("my.calendar"), anchor=False)
 st.caption(t("my.calendar_help"))

@@ -6,8 +6,7 @@ import streamlit as st
 
 from facilities.pages import common
 from facilities.services import catalog, lottery
-from kernel.errors import ManabiError
-from kernel.ui import flash, page_context, show_error
+from kernel.ui import action, page_context
 
 ctx = page_context("facility_staff", "city_admin")
 t, lang, actor = ctx.t, ctx.lang, ctx.actor
@@ -30,15 +29,10 @@ with st.expander(t("staff_lottery.new_month"), icon=":material/add:"), st.form("
     open_on = c2.date_input(t("staff_lottery.open_on"), value=today + timedelta(days=20), format="YYYY-MM-DD")
     max_choices = c3.number_input(t("staff_lottery.max_choices"), min_value=1, max_value=10, value=3)
     if st.form_submit_button(t("staff_lottery.create"), type="primary"):
-        try:
+        with action(ctx, done=t("staff_lottery.created", month=month)):
             lottery.create_month(ctx.store, ctx.clock, actor, month, apply_from=apply_from,
                                  apply_until=apply_until, draw_on=draw_on, confirm_by=confirm_by,
                                  open_on=open_on, max_choices=int(max_choices))
-        except ManabiError as exc:
-            show_error(ctx, exc)
-        else:
-            flash(t("staff_lottery.created", month=month))
-            st.rerun()
 
 chosen = common.lottery_month(ctx, "staff_lottery_month")
 month = chosen.month
@@ -56,24 +50,16 @@ if not chosen.drawn:
         blocks = st.multiselect(t("book.block"), ["am", "pm", "ev"], default=["pm", "ev"],
                                 format_func=lambda b: t(f"block.{b}"))
         if st.form_submit_button(t("staff_lottery.mark_submit")):
-            try:
+            with action(ctx) as outcome:
                 added = lottery.mark_slots(ctx.store, ctx.clock, actor, month, picked, weekdays, blocks)
-            except ManabiError as exc:
-                show_error(ctx, exc)
-            else:
-                flash(t("staff_lottery.marked", count=added))
-                st.rerun()
+                outcome.done(t("staff_lottery.marked", count=added))
     st.subheader(t("staff_lottery.draw"), anchor=False)
     seed = st.text_input(t("staff_lottery.seed"), help=t("staff_lottery.seed_help"), key="staff_lottery_seed")
     if st.button(t("staff_lottery.draw_now"), type="primary", icon=":material/casino:", key="staff_lottery_draw",
                  disabled=today < chosen.draw_on, help=t("lottery.too_early", day=t.date(chosen.draw_on))):
-        try:
+        with action(ctx) as outcome:
             steps = lottery.draw(ctx.store, ctx.clock, actor, month, seed=seed.strip() or None)
-        except ManabiError as exc:
-            show_error(ctx, exc)
-        else:
-            flash(t("staff_lottery.drawn", count=len(steps)))
-            st.rerun()
+            outcome.done(t("staff_lottery.drawn", count=len(steps)))
 else:
     record = lottery.audit(ctx.store, actor, month)
     if record.replay_matches:

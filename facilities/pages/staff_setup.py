@@ -6,8 +6,7 @@ import streamlit as st
 
 from facilities.pages import common
 from facilities.services import catalog
-from kernel.errors import ManabiError
-from kernel.ui import flash, page_context, show_error
+from kernel.ui import action, page_context
 
 ctx = page_context("facility_staff", "city_admin")
 t, lang, actor = ctx.t, ctx.lang, ctx.actor
@@ -29,15 +28,10 @@ with st.form("setup_rules"):
     closed = st.multiselect(t("setup.closed_weekdays"), list(range(1, 8)), default=list(facility.closed_weekdays),
                             format_func=lambda d: common.weekday_name(t, d))
     if st.form_submit_button(t("setup.save"), type="primary", key="setup_rules_save"):
-        try:
+        with action(ctx, done=t("setup.saved")):
             catalog.update_rules(ctx.store, ctx.clock, actor, facility.id, resident_days_ahead=int(resident),
                                  nonresident_days_ahead=int(nonresident), max_blocks_per_month=int(limit),
                                  cancel_days_before=int(cancel), closed_weekdays=closed)
-        except ManabiError as exc:
-            show_error(ctx, exc)
-        else:
-            flash(t("setup.saved"))
-            st.rerun()
 
 st.subheader(t("setup.closures"), anchor=False)
 closures = catalog.list_closures(ctx.store, facility.id)
@@ -53,13 +47,8 @@ with st.form("setup_closure"):
                            format_func=lambda i: rooms[i].name(lang) if i else t("setup.whole_facility"))
     reason = st.text_input(t("setup.reason"))
     if st.form_submit_button(t("setup.add_closure"), key="setup_closure_add"):
-        try:
+        with action(ctx, done=t("setup.closure_added")):
             catalog.add_closure(ctx.store, ctx.clock, actor, facility.id, first, last, reason, room_id=room_id)
-        except ManabiError as exc:
-            show_error(ctx, exc)
-        else:
-            flash(t("setup.closure_added"))
-            st.rerun()
 
 st.subheader(t("setup.fees"), anchor=False)
 room_id = st.selectbox(t("vacancy.room"), list(rooms), format_func=lambda i: rooms[i].name(lang), key="setup_fee_room")
@@ -77,13 +66,8 @@ with st.form("setup_fee"):
     party = c3.selectbox(t("book.party"), ["group", "individual"], format_func=lambda p: t(f"party.{p}"))
     yen = c4.number_input(t("setup.yen"), min_value=0, max_value=1_000_000, value=1000, step=10)
     if st.form_submit_button(t("setup.save_fee"), key="setup_fee_save"):
-        try:
+        with action(ctx, done=t("setup.saved")):
             catalog.set_fee(ctx.store, ctx.clock, actor, room_id, block, residency, party, int(yen))
-        except ManabiError as exc:
-            show_error(ctx, exc)
-        else:
-            flash(t("setup.saved"))
-            st.rerun()
 
 st.subheader(t("setup.add_room"), anchor=False)
 equipment = {e.code: e for e in catalog.list_equipment(ctx.store)}
@@ -103,12 +87,8 @@ with st.form("setup_room"):
     if st.form_submit_button(t("setup.add_room_submit"), key="setup_room_add"):
         fees = {(b.code, r, p): int(base) if r == "resident" else int(round(base * 1.5, -1))
                 for b in facility.blocks for r in ("resident", "nonresident") for p in ("group", "individual")}
-        try:
+        with action(ctx) as outcome:
             catalog.add_room(ctx.store, ctx.clock, actor, facility.id, code=code.strip(), name_ja=name_ja.strip(),
                              name_en=name_en.strip(), kind=kind, capacity=int(capacity), equipment=fitted,
                              accessible=accessible, fees=fees)
-        except ManabiError as exc:
-            show_error(ctx, exc)
-        else:
-            flash(t("setup.room_added", name=name_ja.strip() if lang == "ja" else name_en.strip()))
-            st.rerun()
+            outcome.done(t("setup.room_added", name=name_ja.strip() if lang == "ja" else name_en.strip()))

@@ -5,8 +5,7 @@ import streamlit as st
 
 from facilities.pages import common
 from facilities.services import catalog, vacancy
-from kernel.errors import ManabiError
-from kernel.ui import md_escape, page_context, show_error
+from kernel.ui import action, md_escape, page_context
 from kernel.ui.maps import MapPoint, point_map
 
 ctx = page_context()
@@ -41,11 +40,8 @@ month = right.selectbox(t("vacancy.month"), months, format_func=lambda m: common
                         index=1 if today.day > 20 else 0, key="vacancy_month")
 facility = by_id[facility_id]
 
-try:
+with action(ctx, rerun=False, stop=True):
     grid = vacancy.month_grid(ctx.store, ctx.clock, facility.id, month)
-except ManabiError as exc:
-    show_error(ctx, exc)
-    st.stop()
 
 st.subheader(md_escape(facility.name(lang)), anchor=False)
 st.caption(common.facility_facts(t, facility))

@@ -85,8 +85,8 @@ def action(ctx: PageContext, done: str | None = None, *, rerun: bool = True, sto
            ) -> Iterator[Outcome]:
     """A page's action on a service, the one way every page runs one:
 
-        with action(ctx, done=t("my.saved")):
-            catalog.save_profile(...)
+        with action(ctx, done=t("account.password_changed")):
+            accounts.change_own_password(...)
 
     Refused (ManabiError): the reason is shown in words and the page goes on (or stops, with
     `stop`); what the visitor chose stays chosen. Done: `done` (or what the block gave

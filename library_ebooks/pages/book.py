@@ -5,7 +5,7 @@ Opened from the catalogue as /library-book?id=N."""
 import streamlit as st
 
 from kernel.errors import ManabiError
-from kernel.ui import flash, page_context, show_error
+from kernel.ui import action, flash, page_context
 from library_ebooks.pages._shared import (
     BOOK_PAGE,
     CATALOGUE_PAGE,
@@ -80,7 +80,7 @@ with st.container(border=True):
                 st.session_state[READER_LOAN_KEY] = loans[card.id].id
                 st.switch_page(READER_PAGE)
         elif card.licensed:
-            try:
+            with action(ctx, rerun=False):
                 if (card.available or card.id in offered) and st.button(t("catalogue.borrow"), key="book_borrow",
                                                                          type="primary"):
                     loan = lending.borrow(ctx.store, ctx.clock, ctx.actor, card.id)
@@ -90,8 +90,6 @@ with st.container(border=True):
                     lending.place_hold(ctx.store, ctx.clock, ctx.actor, card.id)
                     flash(t("catalogue.held", title=card.title))
                     st.rerun()
-            except ManabiError as exc:
-                show_error(ctx, exc)
     elif not ctx.actor.signed_in and card.licensed:
         st.caption(t("catalogue.sign_in_to_borrow"))
 

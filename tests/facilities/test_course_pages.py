@@ -93,7 +93,7 @@ def test_lecturer_sees_participants_and_joins_as_moderator(app_for):
     at = app_for(login="facility02", page=MINE)
     join = [b for b in link_buttons(at) if b.url.startswith("/courses/join/")]
     assert join and join[0].label == "司会者としてオンラインで参加"
-    # What the link's route makes for the lecturer at the click (facilities/courses_spec.py: join).
+    # What the link's route makes for the lecturer at the click (facilities/routes.py: join_class).
     from facilities.services import courses
     from portal.runtime import open_runtime
     from portal.services import accounts

@@ -33,8 +33,9 @@ def test_vacancy_in_english(app_for):
     month = next(s for s in at.selectbox if s.label == "Month")
     assert re.fullmatch(r"(January|February|March|April|May|June|July|August|September|October|"
                         r"November|December) \d{4}", month.format_func(month.value))
-    days = list(at.dataframe[0].value.columns)
-    assert days and all(re.fullmatch(r"\d{1,2} (Mon|Tue|Wed|Thu|Fri|Sat|Sun)", d) for d in days), days
+    grid = next(h.proto.body for h in at.html if "mnb-grid" in h.proto.body)
+    days = re.findall(r'<th scope="col" class="mnb-day[^"]*"[^>]*>(\d{1,2})<br>([^<]*)</th>', grid)
+    assert days and all(re.fullmatch(r"Mon|Tue|Wed|Thu|Fri|Sat|Sun", weekday) for _, weekday in days), days
 
 
 def _free_slot(people: int = 1):
