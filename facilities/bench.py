@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from facilities import demo
-from facilities.services import booking, catalog, lottery, vacancy
+from facilities.services import booking, catalogue, lottery, vacancy
 from kernel.actor import Actor, Role
 from kernel.clock import TOKYO, Clock, FixedClock
 from kernel.errors import ManabiError
@@ -71,7 +71,7 @@ def month_grid_bench(clock: Clock) -> list[dict]:
     bookings = store.scalar("SELECT count(*) FROM facilities_bookings")
     month = f"{clock.now():%Y-%m}"
     ms = _timed(lambda: vacancy.all_month_grids(store, clock, month), 20)
-    one = _timed(lambda: vacancy.month_grid(store, clock, catalog.list_facilities(store)[0].id, month), 20)
+    one = _timed(lambda: vacancy.month_grid(store, clock, catalogue.list_facilities(store)[0].id, month), 20)
     store.close()
     return [
         {"name": f"month grid, every facility ({bookings:,} bookings over 5 years)", "figure": round(ms, 1),
@@ -84,12 +84,12 @@ def race_bench(clock: Clock, threads: int = 32, slots: int = 100) -> list[dict]:
     with tempfile.TemporaryDirectory(prefix="manabi-facilities-race-") as folder:
         store = _fresh_store(clock, Path(folder) / "race.duckdb")
         users = _add_users(store, clock, threads, first_id=10)
-        catalog.add_equipment(store, clock, STAFF, "whiteboard", "ホワイトボード", "Whiteboard")
-        facility_id = catalog.create_facility(store, clock, STAFF, code="RACE", kind="centre", name_ja="競争",
+        catalogue.add_equipment(store, clock, STAFF, "whiteboard", "ホワイトボード", "Whiteboard")
+        facility_id = catalogue.create_facility(store, clock, STAFF, code="RACE", kind="centre", name_ja="競争",
                                               name_en="Race", lat=33.6, lon=130.7, max_blocks_per_month=1000)
         fees = {(b, r, p): 500 for b in ("am", "pm", "ev") for r in ("resident", "nonresident")
                 for p in ("group", "individual")}
-        rooms = [catalog.add_room(store, clock, STAFF, facility_id, code=f"R{n}", name_ja=f"部屋{n}",
+        rooms = [catalogue.add_room(store, clock, STAFF, facility_id, code=f"R{n}", name_ja=f"部屋{n}",
                                   name_en=f"Room {n}", kind="room", capacity=10, fees=fees) for n in range(4)]
         first = clock.now().date() + timedelta(days=1)
         wanted = [(room, first + timedelta(days=d), "ev") for room in rooms for d in range(slots // len(rooms))]
@@ -134,11 +134,11 @@ def draw_bench(applications: int = 10_000, choices: int = 3) -> list[dict]:
     store = _fresh_store(clock)
     applicants = applications // choices + 1
     users = _add_users(store, clock, applicants, first_id=10)
-    facility_id = catalog.create_facility(store, clock, STAFF, code="DRAW", kind="hall", name_ja="抽選",
+    facility_id = catalogue.create_facility(store, clock, STAFF, code="DRAW", kind="hall", name_ja="抽選",
                                           name_en="Draw", lat=33.6, lon=130.7)
     fees = {(b, r, p): 1000 for b in ("am", "pm", "ev") for r in ("resident", "nonresident")
             for p in ("group", "individual")}
-    rooms = [catalog.add_room(store, clock, STAFF, facility_id, code=f"H{n}", name_ja=f"ホール{n}",
+    rooms = [catalogue.add_room(store, clock, STAFF, facility_id, code=f"H{n}", name_ja=f"ホール{n}",
                               name_en=f"Hall {n}", kind="hall", capacity=100, fees=fees) for n in range(5)]
     month = "2027-02"
     lottery.create_month(store, clock, STAFF, month, apply_from=date(2026, 11, 20), apply_until=date(2026, 11, 26),

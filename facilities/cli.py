@@ -11,7 +11,7 @@ from pathlib import Path
 
 import typer
 
-from facilities.services import booking, catalog, courses, lottery, meetings, vacancy
+from facilities.services import booking, catalogue, courses, lottery, meetings, vacancy
 from kernel.actor import SYSTEM
 from kernel.cli import JSON_OPTION, cli_state, emit, fail
 from kernel.errors import ManabiError
@@ -27,7 +27,7 @@ _MARK = {vacancy.FREE: "○", vacancy.TAKEN: "×", vacancy.CLOSED: "休", vacanc
 def list_command(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
     """List the facilities and their rooms (capacity, equipment)."""
     state = cli_state(ctx)
-    facilities = catalog.list_facilities(state.store())
+    facilities = catalogue.list_facilities(state.store())
     data = [
         {"id": f.id, "code": f.code, "kind": f.kind, "name_ja": f.name_ja, "name_en": f.name_en,
          "lat": f.lat, "lon": f.lon, "closed_weekdays": list(f.closed_weekdays),
@@ -55,7 +55,7 @@ def vacancy_command(
     """Show one facility's month: free (○), taken (×), closed (休), lottery (抽), past (-)."""
     state = cli_state(ctx)
     store, clock = state.store(), state.clock()
-    found = catalog.find_facility(store, facility)
+    found = catalogue.find_facility(store, facility)
     grid = vacancy.month_grid(store, clock, found.id, month)
     lang = state.t.lang
     rooms = {r.id: r for r in found.rooms}
@@ -187,13 +187,13 @@ def create_cmd(ctx: typer.Context,
                description_en: str = typer.Option("", "--description-en"),
                as_json: bool = JSON_OPTION) -> None:
     """Create a course (then add its sessions)."""
-    from facilities.services import catalog
+    from facilities.services import catalogue
     from kernel.clock import TOKYO
 
     state = cli_state(ctx)
     store = state.store()
     try:
-        facility_id = catalog.find_facility(store, facility).id if facility else None
+        facility_id = catalogue.find_facility(store, facility).id if facility else None
         created = courses.create_course(
             store, state.clock(), SYSTEM, code=code, title_ja=title_ja, title_en=title_en,
             lecturer_id=courses.login_id(store, lecturer), capacity=capacity, fee_yen=fee, facility_id=facility_id,

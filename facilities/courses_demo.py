@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from facilities.services import booking, catalog, meetings
+from facilities.services import booking, catalogue, meetings
 from kernel.clock import TOKYO
 from kernel.module import DemoContext
 
@@ -39,19 +39,19 @@ COURSES = (
 )
 
 
-def _facility(cur, facility_id: int) -> catalog.Facility:
+def _facility(cur, facility_id: int) -> catalogue.Facility:
     """The booking part's Facility, read with the demo's cursor (its services take a Store)."""
-    cursor = cur.execute(f"SELECT {catalog._FACILITY_COLUMNS} FROM facilities_facilities WHERE id = ?",
+    cursor = cur.execute(f"SELECT {catalogue._FACILITY_COLUMNS} FROM facilities_facilities WHERE id = ?",
                          [facility_id])
     names = [d[0] for d in cursor.description]
     row = dict(zip(names, cursor.fetchone(), strict=True))
-    blocks = tuple(catalog.Block(code, starts, ends) for code, starts, ends in cur.execute(
+    blocks = tuple(catalogue.Block(code, starts, ends) for code, starts, ends in cur.execute(
         "SELECT code, starts, ends FROM facilities_blocks WHERE facility_id = ? ORDER BY starts",
         [facility_id]).fetchall())
-    return catalog.Facility(**{**row, "closed_weekdays": tuple(row["closed_weekdays"])}, blocks=blocks)
+    return catalogue.Facility(**{**row, "closed_weekdays": tuple(row["closed_weekdays"])}, blocks=blocks)
 
 
-def _room(cur, facility_key: str) -> tuple[catalog.Facility, catalog.Room] | None:
+def _room(cur, facility_key: str) -> tuple[catalogue.Facility, catalogue.Room] | None:
     """A meeting room of the facility with that code, or of the n-th community centre."""
     if facility_key.startswith("centre:"):
         ids = [r[0] for r in cur.execute(
@@ -72,12 +72,12 @@ def _room(cur, facility_key: str) -> tuple[catalog.Facility, catalog.Room] | Non
     if found is None:
         return None
     r = dict(zip(names, found, strict=True))
-    room = catalog.Room(r["id"], r["facility_id"], r["code"], r["name_ja"], r["name_en"], r["kind"], r["capacity"],
+    room = catalogue.Room(r["id"], r["facility_id"], r["code"], r["name_ja"], r["name_en"], r["kind"], r["capacity"],
                         tuple(r["equipment"]), r["accessible"])
     return _facility(cur, facility_id), room
 
 
-def _free_day(cur, facility: catalog.Facility, room_id: int, around: date, block: str) -> date | None:
+def _free_day(cur, facility: catalogue.Facility, room_id: int, around: date, block: str) -> date | None:
     """The first day from `around` on which the room's block is open and not taken."""
     for offset in range(14):
         day = around + timedelta(days=offset)

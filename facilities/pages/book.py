@@ -6,8 +6,8 @@ from datetime import date, timedelta
 
 import streamlit as st
 
-from facilities.pages import common
-from facilities.services import booking, catalog, vacancy
+from facilities.pages import _shared as shared
+from facilities.services import booking, catalogue, vacancy
 from kernel.errors import ManabiError
 from kernel.ui import action, flash, md_escape, page_context, show_error
 
@@ -18,7 +18,7 @@ if not actor.signed_in:
     st.info(t("vacancy.sign_in_to_book"), icon=":material/login:")
     st.stop()
 
-facilities = catalog.list_facilities(ctx.store)
+facilities = catalogue.list_facilities(ctx.store)
 rooms = {r.id: (f, r) for f in facilities for r in f.rooms}
 if not rooms:
     st.info(t("vacancy.no_facilities"))
@@ -40,7 +40,7 @@ if params.get("room", "").isdigit() and int(params["room"]) in rooms:
 room_id = st.selectbox(t("book.room"), list(rooms), key="book_room",
                        format_func=lambda i: f"{rooms[i][0].name(lang)} — {rooms[i][1].name(lang)}")
 facility, room = rooms[room_id]
-profile = catalog.profile(ctx.store, actor.user_id)
+profile = catalogue.profile(ctx.store, actor.user_id)
 if "book_day" not in st.session_state:  # first visit: the first day this room can be booked
     soon = vacancy.room_availability(ctx.store, ctx.clock, actor, room.id, today,
                                      min(today + timedelta(days=62), last_day))
@@ -62,26 +62,26 @@ else:
 
 def block_choice(code: str) -> str:
     state = that_day[code].state
-    return f"{common.block_label(t, facility, code)} — {common.marks(lang)[state]} {t(f'vacancy.state_{state}')}"
+    return f"{shared.block_label(t, facility, code)} — {shared.marks(lang)[state]} {t(f'vacancy.state_{state}')}"
 
 
 block = middle.selectbox(t("book.block"), list(that_day), key="book_block", format_func=block_choice)
 chosen = that_day[block]
 refusal = None  # said before the visitor presses anything, and on the disabled button
 if not any(a.bookable for a in that_day.values()):
-    reasons = dict.fromkeys(common.reason_text(t, a.reason) for a in that_day.values())
-    refusal = t("book.day_not_bookable", day=common.day_label(t, day), reasons=" ".join(reasons))
+    reasons = dict.fromkeys(shared.reason_text(t, a.reason) for a in that_day.values())
+    refusal = t("book.day_not_bookable", day=shared.day_label(t, day), reasons=" ".join(reasons))
 elif not chosen.bookable:
-    refusal = t("book.slot_not_bookable", day=common.day_label(t, day), block=t("block." + block),
-                reason=common.reason_text(t, chosen.reason))
+    refusal = t("book.slot_not_bookable", day=shared.day_label(t, day), block=t("block." + block),
+                reason=shared.reason_text(t, chosen.reason))
 if refusal:
     st.warning(refusal, icon=":material/event_busy:")
 # The room's month, always in view: what this visitor may book is ○ and leads here filled in.
-st.markdown(f"**{md_escape(t('book.month_of_room', month=common.month_label(t, f'{day:%Y-%m}'), room=room.name(lang)))}**")
+st.markdown(f"**{md_escape(t('book.month_of_room', month=shared.month_label(t, f'{day:%Y-%m}'), room=room.name(lang)))}**")
 days = vacancy.month_days(month_first)
 rows = [(t("block." + b.code), room.id, b.code, {d: month[(d, b.code)].state for d in days},
          {d: month[(d, b.code)].reason for d in days}) for b in facility.blocks]
-st.html(common.grid_html(t, days, rows, lambda r, d, b: common.book_href(t, r, d, b),
+st.html(shared.grid_html(t, days, rows, lambda r, d, b: shared.book_href(t, r, d, b),
                          t("vacancy.grid_label", facility=f"{facility.name(lang)} {room.name(lang)}")))
 st.caption(t("vacancy.tap_to_book") + " " + t("book.marks_mine"))
 left, middle = st.columns(2)
@@ -89,7 +89,7 @@ attendees = left.number_input(t("book.attendees"), min_value=1, max_value=room.c
                               key="book_attendees", help=t("book.capacity", capacity=room.capacity))
 party = middle.radio(t("book.party"), ["group", "individual"], horizontal=True, key="book_party",
                      index=0 if profile.group_name else 1, format_func=lambda p: t("party." + p))
-equipment = {e.code: e for e in catalog.list_equipment(ctx.store)}
+equipment = {e.code: e for e in catalogue.list_equipment(ctx.store)}
 addon_choices = [code for code in room.equipment if code in equipment and equipment[code].addon_yen > 0]
 addons = st.multiselect(t("book.addons"), addon_choices, key="book_addons", placeholder=t("book.no_addons"),
                         format_func=lambda c: f"{equipment[c].name(lang)} (+{t.money(equipment[c].addon_yen)})")
@@ -122,4 +122,4 @@ if st.button(t("book.submit"), type="primary", icon=":material/event_available:"
     else:
         flash(t("book.done", place=md_escape(made.place(lang)), day=t.date(made.day), block=t("block." + made.block_code),
                 total=t.money(made.total_yen)))
-        st.switch_page(common.page_path("my_bookings.py"), query_params={"booking": str(made.id)})
+        st.switch_page(shared.page_path("my_bookings.py"), query_params={"booking": str(made.id)})

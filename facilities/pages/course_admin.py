@@ -5,9 +5,8 @@ from datetime import datetime, time, timedelta
 
 import streamlit as st
 
-from facilities.pages import common
-from facilities.pages import course_common as cc
-from facilities.services import catalog, courses
+from facilities.pages import _shared as shared
+from facilities.services import catalogue, courses
 from kernel.clock import TOKYO
 from kernel.ui import action, page_context
 
@@ -15,7 +14,7 @@ ctx = page_context(*courses.STAFF)
 t, lang, actor = ctx.t, ctx.lang, ctx.actor
 today = ctx.clock.now().date()
 st.title(t("courses.admin.title"))
-facilities = catalog.list_facilities(ctx.store)
+facilities = catalogue.list_facilities(ctx.store)
 facility_by_id = {f.id: f for f in facilities}
 
 with st.expander(t("courses.admin.new_course"), icon=":material/add:"), st.form("course_create"):
@@ -38,7 +37,7 @@ with st.expander(t("courses.admin.new_course"), icon=":material/add:"), st.form(
         with action(ctx, rerun=False) as outcome:
             created = courses.create_course(
                 ctx.store, ctx.clock, actor, code=code, title_ja=title_ja, title_en=title_en,
-                lecturer_id=catalog.user_id_for_login(ctx.store, lecturer.strip().lower()),
+                lecturer_id=catalogue.user_id_for_login(ctx.store, lecturer.strip().lower()),
                 capacity=int(capacity), fee_yen=int(fee), facility_id=facility_id,
                 description_ja=description_ja, description_en=description_en,
                 registration_opens=datetime.combine(opens, time(9), TOKYO),
@@ -54,7 +53,7 @@ course_id = st.selectbox(t("courses.lecturer.choose"), list(by_id), key="admin_c
                          format_func=lambda i: f"{by_id[i].title(lang)} ({by_id[i].code})")
 course = by_id[course_id]
 if course.sessions:
-    st.markdown(cc.sessions_markdown(t, course.sessions))
+    st.markdown(shared.sessions_markdown(t, course.sessions))
 
 MODES = {"room": "courses.session.in_room", "online": "courses.session.online_only", "both": "courses.session.hybrid"}
 mode = st.radio(t("courses.session.how"), list(MODES), format_func=lambda m: t(MODES[m]), horizontal=True,
@@ -70,7 +69,7 @@ with st.form("session_add"):
         room_id = b.selectbox(t("courses.session.place"), [r.id for r in facility.rooms],
                               format_func=lambda i: next(r.name(lang) for r in facility.rooms if r.id == i))
         block = c.selectbox(t("courses.admin.block"), [bl.code for bl in facility.blocks],
-                            format_func=lambda code: common.block_label(t, facility, code))
+                            format_func=lambda code: shared.block_label(t, facility, code))
     else:
         a, b = st.columns(2)
         start = a.time_input(t("courses.classes.start"), value=time(14), step=timedelta(minutes=15))
@@ -85,15 +84,15 @@ with st.form("session_add"):
             else:
                 session = courses.add_session(ctx.store, ctx.clock, actor, course.id, room_id=room_id, day=day,
                                               block_code=block, online=mode == "both")
-            outcome.done(t("courses.admin.session_added", when=cc.when(t, session)))
+            outcome.done(t("courses.admin.session_added", when=shared.when(t, session)))
 
 planned = [s for s in course.sessions if s.status == "planned"]
 if planned:
     st.subheader(t("courses.admin.cancel_session"), anchor=False)
     with st.form("session_cancel"):
         which = st.selectbox(t("courses.admin.cancel_which"), [s.id for s in planned],
-                             format_func=lambda i: cc.when(t, next(s for s in planned if s.id == i)))
+                             format_func=lambda i: shared.when(t, next(s for s in planned if s.id == i)))
         if st.form_submit_button(t("courses.admin.cancel_confirm")):
             with action(ctx, rerun=False) as outcome:
                 gone = courses.cancel_session(ctx.store, ctx.clock, actor, which)
-                outcome.done(t("courses.admin.session_cancelled_done", when=cc.when(t, gone)))
+                outcome.done(t("courses.admin.session_cancelled_done", when=shared.when(t, gone)))

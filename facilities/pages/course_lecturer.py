@@ -4,7 +4,7 @@ attendance; facility staff see every course and may change seats or record payme
 import pandas as pd
 import streamlit as st
 
-from facilities.pages import course_common as cc
+from facilities.pages import _shared as shared
 from facilities.services import courses
 from kernel.csv_export import write_csv_bytes
 from kernel.ui import action, md_escape, page_context
@@ -29,7 +29,7 @@ st.markdown(" · ".join([
     t("courses.list.fee", fee=t.money(course.fee_yen)) if course.fee_yen else t("courses.list.free"),
 ]))
 if course.sessions:
-    st.markdown(cc.sessions_markdown(t, course.sessions))
+    st.markdown(shared.sessions_markdown(t, course.sessions))
 
 with action(ctx, rerun=False, stop=True):
     rows = courses.participants(ctx.store, actor, course.id)
@@ -43,7 +43,7 @@ else:
         t("courses.lecturer.name"): r.name,
         t("courses.lecturer.login"): r.login,
         t("courses.lecturer.email"): r.email or "—",
-        t("courses.lecturer.status"): t(cc.STATUS_KEYS[r.registration.status]),
+        t("courses.lecturer.status"): t(shared.STATUS_KEYS[r.registration.status]),
         t("courses.lecturer.position"): r.registration.waitlist_position or "",
         t("courses.lecturer.fee_owed"): t.money(r.registration.owed_yen) if r.registration.owed_yen else "",
         t("courses.lecturer.links"): r.links,
@@ -57,7 +57,7 @@ if course.has_online:
     if attendance:
         # One row per participant, one column per online session: easier to scan than a long list.
         sessions = {s.id: s for s in course.sessions}
-        columns = {sid: cc.when(t, sessions[sid]) for sid in dict.fromkeys(a.session_id for a in attendance)}
+        columns = {sid: shared.when(t, sessions[sid]) for sid in dict.fromkeys(a.session_id for a in attendance)}
         grid: dict[int, dict] = {}
         for a in attendance:
             row = grid.setdefault(a.user_id, {t("courses.lecturer.name"): a.name})

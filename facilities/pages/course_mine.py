@@ -7,7 +7,7 @@ from contextlib import suppress
 
 import streamlit as st
 
-from facilities.pages import course_common as cc
+from facilities.pages import _shared as shared
 from facilities.services import courses, meetings, payments
 from kernel.errors import ManabiError
 from kernel.ui import md_escape, page_context
@@ -24,7 +24,7 @@ def online_sessions(course, moderator: bool) -> None:
         if not session.online or session.status != "planned" or session.ends_at <= now - meetings.CLOSE_AFTER:
             continue
         line = st.columns([3, 2])
-        line[0].markdown(cc.session_line(t, session))
+        line[0].markdown(shared.session_line(t, session))
         if courses.can_join_now(session, now):
             label = "courses.mine.join_moderator" if moderator else "courses.mine.join"
             address = f"/courses/join/{session.id}" + ("?lang=en" if lang == "en" else "")
@@ -53,7 +53,7 @@ for course in teaching:
         st.subheader(md_escape(course.title(lang)), anchor=False)
         st.caption(t("courses.list.lecturer_you"))
         # Sessions only in a room are listed; online ones get a row with their join button.
-        st.markdown(cc.sessions_markdown(t, [s for s in course.sessions if not s.online]))
+        st.markdown(shared.sessions_markdown(t, [s for s in course.sessions if not s.online]))
         online_sessions(course, moderator=True)
 
 for course, reg in mine:
@@ -61,7 +61,7 @@ for course, reg in mine:
         head, badge = st.columns([4, 1])
         head.subheader(md_escape(course.title(lang)), anchor=False)
         colour = {"registered": "green", "waitlisted": "orange", "cancelled": "gray"}[reg.status]
-        badge.markdown(f":{colour}-badge[{t(cc.STATUS_KEYS[reg.status])}]")
+        badge.markdown(f":{colour}-badge[{t(shared.STATUS_KEYS[reg.status])}]")
         st.caption(t("courses.list.lecturer", name=course.lecturer_name))
         if reg.status == "waitlisted":
             st.info(t("courses.list.waitlist_position", position=reg.waitlist_position),
@@ -75,10 +75,10 @@ for course, reg in mine:
             else:
                 st.caption(t("courses.mine.paid"))
         if reg.status == "registered":
-            st.markdown(cc.sessions_markdown(t, [s for s in course.sessions if not s.online]))
+            st.markdown(shared.sessions_markdown(t, [s for s in course.sessions if not s.online]))
             online_sessions(course, moderator=False)
         elif reg.status == "waitlisted":
-            st.markdown(cc.sessions_markdown(t, course.sessions))
+            st.markdown(shared.sessions_markdown(t, course.sessions))
         if reg.status in ("registered", "waitlisted"):
-            st.button(t("courses.list.cancel"), key=f"mine_cancel_{course.id}", on_click=cc.cancel_clicked,
+            st.button(t("courses.list.cancel"), key=f"mine_cancel_{course.id}", on_click=shared.cancel_clicked,
                       args=(ctx, course.id))

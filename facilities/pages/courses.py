@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from facilities.pages import course_common as cc
+from facilities.pages import _shared as shared
 from facilities.services import courses
 from kernel.errors import ManabiError
 from kernel.ui import flash, md_escape, page_context
@@ -36,7 +36,7 @@ for course in found:
     with st.container(border=True, key=f"course_{course.id}"):
         head, badge = st.columns([4, 1])
         head.subheader(md_escape(course.title(lang)), anchor=False)
-        badge.markdown(cc.state_badge(t, state) + (f"  \n:blue-badge[{t('courses.list.online_badge')}]"
+        badge.markdown(shared.state_badge(t, state) + (f"  \n:blue-badge[{t('courses.list.online_badge')}]"
                                                    if course.has_online else ""))
         st.caption(t("courses.list.lecturer", name=md_escape(course.lecturer_name)))
         if course.description(lang):
@@ -49,7 +49,7 @@ for course in found:
             facts.insert(1, t("courses.list.waitlisted", count=course.waitlisted))
         st.markdown(" · ".join(facts))
         if course.sessions:
-            st.markdown(cc.sessions_markdown(t, course.sessions))
+            st.markdown(shared.sessions_markdown(t, course.sessions))
 
         if not actor.signed_in:
             st.caption(t("courses.list.sign_in_to_register"))
@@ -65,7 +65,7 @@ for course in found:
             st.info(t("courses.list.waitlist_position", position=mine.waitlist_position),
                     icon=":material/hourglass_top:")
         if mine is not None and mine.status in ("registered", "waitlisted"):
-            st.button(t("courses.list.cancel"), key=f"cancel_{course.id}", on_click=cc.cancel_clicked,
+            st.button(t("courses.list.cancel"), key=f"cancel_{course.id}", on_click=shared.cancel_clicked,
                       args=(ctx, course.id))
         elif state == "open":
             if not actor.has("resident"):

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from facilities.pages import common
-from facilities.services import booking, catalog, lottery
+from facilities.pages import _shared as shared
+from facilities.services import booking, catalogue, lottery
 from kernel.errors import ManabiError
 from kernel.ui import action, flash, md_escape, page_context, show_error
 
@@ -30,14 +30,14 @@ for won in [b for b in booking.my_bookings(ctx.store, actor) if b.status == "won
                 show_error(ctx, exc)
             else:
                 flash(t("lottery_page.confirmed"))
-                st.switch_page(common.page_path("my_bookings.py"), query_params={"booking": str(won.id)})
+                st.switch_page(shared.page_path("my_bookings.py"), query_params={"booking": str(won.id)})
 
-chosen = common.lottery_month(ctx, "lottery_month")
+chosen = shared.lottery_month(ctx, "lottery_month")
 month = chosen.month
 phase = chosen.phase(today)
 st.info(t(f"lottery_page.phase_{phase}"), icon=":material/info:")
 
-facilities = {f.id: f for f in catalog.list_facilities(ctx.store)}
+facilities = {f.id: f for f in catalogue.list_facilities(ctx.store)}
 rooms = {r.id: (f, r) for f in facilities.values() for r in f.rooms}
 slots = lottery.slots_of(ctx.store, month)
 

@@ -5,8 +5,8 @@ from urllib.parse import urlsplit
 
 import streamlit as st
 
-from facilities.pages import common
-from facilities.services import booking, calendar_feed, catalog, payments
+from facilities.pages import _shared as shared
+from facilities.services import booking, calendar_feed, catalogue, payments
 from kernel.ui import action, md_escape, page_context
 
 ctx = page_context()
@@ -85,20 +85,20 @@ with st.container(border=True):
     if b.refund_yen:
         st.info(t("my.refund", amount=t.money(b.refund_yen)), icon=":material/currency_yen:")
     if b.status in booking.LIVE and b.ends >= now:
-        facility = catalog.get_facility(ctx.store, b.facility_id)
+        facility = catalogue.get_facility(ctx.store, b.facility_id)
         deadline = booking.cancel_deadline(facility, b.day)
         if now < deadline:
             st.caption(t("my.cancel_policy", deadline=t.datetime(deadline, "short"), days=facility.refund_full_days,
                          percent=facility.refund_late_percent))
             confirm = st.checkbox(t("my.cancel_confirm"), key=f"cancel_confirm_{b.id}")
             if st.button(t("my.cancel"), disabled=not confirm, icon=":material/event_busy:", key="my_cancel"):
-                common.cancel_booking(ctx, actor, b.id)
+                shared.cancel_booking(ctx, actor, b.id)
         else:
             st.caption(t("facilities.cancel_too_late", deadline=t.datetime(deadline, "short")))
 
 st.subheader(t("my.registration"), anchor=False)
-profile = catalog.profile(ctx.store, actor.user_id)
-reductions = {r.code: r for r in catalog.list_reductions(ctx.store)}
+profile = catalogue.profile(ctx.store, actor.user_id)
+reductions = {r.code: r for r in catalogue.list_reductions(ctx.store)}
 st.markdown(t("my.registration_now", residency=t(f"residency.{'resident' if profile.is_resident else 'nonresident'}"),
               group=profile.group_name or "—",
               reduction=reductions[profile.reduction_code].name(lang) if profile.reduction_code in reductions else "—"))
@@ -107,13 +107,13 @@ with st.form("my_group"):
     group = st.text_input(t("staff.group"), value=profile.group_name or "", max_chars=60)
     if st.form_submit_button(t("my.save_group"), key="my_group_save"):
         with action(ctx, done=t("my.group_saved")):
-            catalog.save_profile(ctx.store, ctx.clock, actor, actor.user_id, is_resident=profile.is_resident,
+            catalogue.save_profile(ctx.store, ctx.clock, actor, actor.user_id, is_resident=profile.is_resident,
                                  group_name=group)
 
 st.subheader(t("my.calendar"), anchor=False)
 st.caption(t("my.calendar_help"))
 if st.button(t("my.calendar_show"), icon=":material/calendar_month:", key="my_calendar"):
-    token = catalog.calendar_token(ctx.store, ctx.clock, actor)
+    token = catalogue.calendar_token(ctx.store, ctx.clock, actor)
     here = urlsplit(st.context.url or "")
     origin = f"{here.scheme}://{here.netloc}" if here.scheme and here.netloc else ""
     st.code(f"{origin}/facilities/calendar/{token}.ics", language=None)

@@ -4,7 +4,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from facilities.pages import common
+from facilities.pages import _shared as shared
 from facilities.services import reports
 from kernel.ui import action, page_context, show_chart
 
@@ -12,10 +12,10 @@ ctx = page_context("facility_staff", "city_admin")
 t, lang = ctx.t, ctx.lang
 st.title(t("nav.facilities_occupancy"))
 today = ctx.clock.now().date()
-months = list(reversed(common.months_from(today.replace(year=today.year - 1, day=1), 13))) + common.months_from(today, 3)[1:]
+months = list(reversed(shared.months_from(today.replace(year=today.year - 1, day=1), 13))) + shared.months_from(today, 3)[1:]
 months = sorted(set(months), reverse=True)
 month = st.selectbox(t("vacancy.month"), months, index=months.index(f"{today:%Y-%m}"),
-                     format_func=lambda m: common.month_label(t, m), key="occupancy_month")
+                     format_func=lambda m: shared.month_label(t, m), key="occupancy_month")
 with action(ctx, rerun=False, stop=True):
     rows = reports.occupancy(ctx.store, ctx.clock, ctx.actor, month)
 

@@ -4,8 +4,8 @@ from datetime import timedelta
 
 import streamlit as st
 
-from facilities.pages import common
-from facilities.services import booking, catalog, vacancy
+from facilities.pages import _shared as shared
+from facilities.services import booking, catalogue, vacancy
 from kernel.errors import ManabiError
 from kernel.ui import page_context, show_error
 
@@ -14,7 +14,7 @@ t, lang = ctx.t, ctx.lang
 st.title(t("nav.facilities_search"))
 st.caption(t("search.intro"))
 today = ctx.clock.now().date()
-equipment = {e.code: e for e in catalog.list_equipment(ctx.store)}
+equipment = {e.code: e for e in catalogue.list_equipment(ctx.store)}
 
 with st.form("facility_search"):
     left, right = st.columns(2)
@@ -24,7 +24,7 @@ with st.form("facility_search"):
     left, right = st.columns(2)
     # Seven short toggles wrap on a phone, where a multiselect's chips are cut off at the edge.
     weekdays = left.pills(t("search.weekdays"), list(range(1, 8)), selection_mode="multi",
-                          default=list(range(1, 8)), format_func=lambda d: common.weekday_name(t, d))
+                          default=list(range(1, 8)), format_func=lambda d: shared.weekday_name(t, d))
     blocks = right.multiselect(t("book.block"), ["am", "pm", "ev"], default=["am", "pm", "ev"],
                                format_func=lambda b: t(f"block.{b}"))
     wanted = st.multiselect(t("search.equipment"), list(equipment), format_func=lambda c: equipment[c].name(lang),
@@ -58,8 +58,8 @@ if results is not None:
         else:
             st.success(t("search.found", count=len(results)))
         fees = booking.block_fees(ctx.store, ctx.actor, list({m.room.id for m in results}))
-        rows = [{t("search.day"): common.day_label(t, m.day),
-                 t("book.block"): common.block_label(t, m.facility, m.block_code),
+        rows = [{t("search.day"): shared.day_label(t, m.day),
+                 t("book.block"): shared.block_label(t, m.facility, m.block_code),
                  t("vacancy.facility"): m.facility.name(lang), t("vacancy.room"): m.room.name(lang),
                  t("vacancy.capacity"): m.room.capacity,
                  t("search.fee"): t.money(fees[(m.room.id, m.block_code)]) if (m.room.id, m.block_code) in fees
@@ -76,7 +76,7 @@ if results is not None:
                 if st.button(t("search.book_this", place=f"{match.facility.name(lang)} {match.room.name(lang)}",
                                day=t.date(match.day), block=t(f"block.{match.block_code}")),
                              type="primary", key="search_book"):
-                    st.switch_page(common.page_path("book.py"),
+                    st.switch_page(shared.page_path("book.py"),
                                    query_params={"room": str(match.room.id), "day": match.day.isoformat(),
                                                  "block": match.block_code})
         else:

@@ -5,15 +5,15 @@ from datetime import timedelta
 
 import streamlit as st
 
-from facilities.pages import common
-from facilities.services import booking, catalog, payments
+from facilities.pages import _shared as shared
+from facilities.services import booking, catalogue, payments
 from kernel.ui import action, flash, page_context
 
 ctx = page_context("facility_staff", "city_admin")
 t, lang, actor = ctx.t, ctx.lang, ctx.actor
 st.title(t("nav.facilities_staff_bookings"))
 today = ctx.clock.now().date()
-facilities = {f.id: f for f in catalog.list_facilities(ctx.store)}
+facilities = {f.id: f for f in catalogue.list_facilities(ctx.store)}
 
 left, middle, right = st.columns(3)
 facility_id = left.selectbox(t("vacancy.facility"), list(facilities), format_func=lambda i: facilities[i].name(lang),
@@ -25,7 +25,7 @@ status = right.selectbox(t("my.status"), [None, "confirmed", "won", "cancelled",
 first, last = (period[0], period[-1]) if isinstance(period, tuple) and period else (today, today)
 found = booking.staff_bookings(ctx.store, actor, facility_id=facility_id, first_day=first, last_day=last,
                                status=status)
-names = catalog.user_names(ctx.store, sorted({b.user_id for b in found}))
+names = catalogue.user_names(ctx.store, sorted({b.user_id for b in found}))
 st.dataframe([{
     t("my.number"): b.id,
     t("my.when"): f"{t.date(b.day)} {t(f'block.{b.block_code}')}",
@@ -56,12 +56,12 @@ if found:
             payments.record_counter_payment(ctx.store, ctx.clock, actor, b.id, b.owed_yen)
             outcome.done(t("staff.counter_done", amount=t.money(b.owed_yen)))
     if b.status in booking.LIVE and right.button(t("my.cancel"), key="staff_cancel", icon=":material/event_busy:"):
-        common.cancel_booking(ctx, actor, b.id)
+        shared.cancel_booking(ctx, actor, b.id)
 
 st.subheader(t("staff.profile"), anchor=False)
 with st.form("staff_profile"):
     login = st.text_input(t("staff.login"))
-    reductions = {r.code: r for r in catalog.list_reductions(ctx.store)}
+    reductions = {r.code: r for r in catalogue.list_reductions(ctx.store)}
     left, right = st.columns(2)
     is_resident = left.checkbox(t("staff.is_resident"), value=True)
     group = right.text_input(t("staff.group"))
@@ -70,7 +70,7 @@ with st.form("staff_profile"):
     note = st.text_input(t("staff.reduction_note"), help=t("staff.reduction_note_help"))
     if st.form_submit_button(t("staff.save_profile"), key="staff_profile_save"):
         with action(ctx, rerun=False) as outcome:
-            user_id = catalog.user_id_for_login(ctx.store, login.strip())
-            catalog.save_profile(ctx.store, ctx.clock, actor, user_id, is_resident=is_resident, group_name=group,
+            user_id = catalogue.user_id_for_login(ctx.store, login.strip())
+            catalogue.save_profile(ctx.store, ctx.clock, actor, user_id, is_resident=is_resident, group_name=group,
                                  reduction_code=reduction, reduction_note=note)
             outcome.done(t("staff.profile_saved", login=login.strip()))

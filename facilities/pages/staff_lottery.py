@@ -4,20 +4,20 @@ from datetime import timedelta
 
 import streamlit as st
 
-from facilities.pages import common
-from facilities.services import catalog, lottery
+from facilities.pages import _shared as shared
+from facilities.services import catalogue, lottery
 from kernel.ui import action, page_context
 
 ctx = page_context("facility_staff", "city_admin")
 t, lang, actor = ctx.t, ctx.lang, ctx.actor
 st.title(t("nav.facilities_staff_lottery"))
 today = ctx.clock.now().date()
-facilities = catalog.list_facilities(ctx.store)
+facilities = catalogue.list_facilities(ctx.store)
 rooms = {r.id: (f, r) for f in facilities for r in f.rooms}
 
 with st.expander(t("staff_lottery.new_month"), icon=":material/add:"), st.form("lottery_new_month"):
-    month = st.selectbox(t("lottery_page.month"), common.months_from(today, 6)[1:],
-                         format_func=lambda m: common.month_label(t, m))
+    month = st.selectbox(t("lottery_page.month"), shared.months_from(today, 6)[1:],
+                         format_func=lambda m: shared.month_label(t, m))
     c1, c2, c3 = st.columns(3)
     apply_from = c1.date_input(t("staff_lottery.apply_from"), value=today, format="YYYY-MM-DD")
     apply_until = c2.date_input(t("staff_lottery.apply_until"), value=today + timedelta(days=9),
@@ -34,7 +34,7 @@ with st.expander(t("staff_lottery.new_month"), icon=":material/add:"), st.form("
                                  apply_until=apply_until, draw_on=draw_on, confirm_by=confirm_by,
                                  open_on=open_on, max_choices=int(max_choices))
 
-chosen = common.lottery_month(ctx, "staff_lottery_month")
+chosen = shared.lottery_month(ctx, "staff_lottery_month")
 month = chosen.month
 
 slots = lottery.slots_of(ctx.store, month)
@@ -46,7 +46,7 @@ if not chosen.drawn:
         picked = st.multiselect(t("book.room"), list(rooms),
                                 format_func=lambda i: f"{rooms[i][0].name(lang)} — {rooms[i][1].name(lang)}")
         weekdays = st.multiselect(t("staff_lottery.weekdays"), list(range(1, 8)), default=[6, 7],
-                                  format_func=lambda d: common.weekday_name(t, d))
+                                  format_func=lambda d: shared.weekday_name(t, d))
         blocks = st.multiselect(t("book.block"), ["am", "pm", "ev"], default=["pm", "ev"],
                                 format_func=lambda b: t(f"block.{b}"))
         if st.form_submit_button(t("staff_lottery.mark_submit")):
@@ -66,7 +66,7 @@ else:
         st.success(t("lottery.audit_ok", month=month, seed=record.seed, steps=len(record.steps)))
     else:
         st.error(t("lottery.audit_differs", month=month, seed=record.seed))
-    names = catalog.user_names(ctx.store, sorted({u for s in record.steps for u in s.applicants}))
+    names = catalogue.user_names(ctx.store, sorted({u for s in record.steps for u in s.applicants}))
     st.dataframe([
         {t("staff_lottery.step"): s.step,
          t("lottery_page.slot"): f"{t.date(s.slot[1])} {t(f'block.{s.slot[2]}')} "

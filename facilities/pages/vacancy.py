@@ -3,8 +3,8 @@ free slot (○) leads a signed-in visitor to the booking form with everything fi
 
 import streamlit as st
 
-from facilities.pages import common
-from facilities.services import catalog, vacancy
+from facilities.pages import _shared as shared
+from facilities.services import catalogue, vacancy
 from kernel.ui import action, md_escape, page_context
 from kernel.ui.maps import MapPoint, point_map
 
@@ -13,7 +13,7 @@ t, lang = ctx.t, ctx.lang
 st.title(t("nav.facilities_vacancy"))
 st.caption(t("vacancy.intro"))
 
-facilities = catalog.list_facilities(ctx.store)
+facilities = catalogue.list_facilities(ctx.store)
 if not facilities:
     st.info(t("vacancy.no_facilities"))
     st.stop()
@@ -36,7 +36,7 @@ facility_id = left.selectbox(t("vacancy.facility"), [f.id for f in facilities], 
                              format_func=lambda i: by_id[i].name(lang), key="vacancy_facility")
 today = ctx.clock.now().date()
 months = vacancy.months_shown(today)
-month = right.selectbox(t("vacancy.month"), months, format_func=lambda m: common.month_label(t, m),
+month = right.selectbox(t("vacancy.month"), months, format_func=lambda m: shared.month_label(t, m),
                         index=1 if today.day > 20 else 0, key="vacancy_month")
 facility = by_id[facility_id]
 
@@ -44,11 +44,11 @@ with action(ctx, rerun=False, stop=True):
     grid = vacancy.month_grid(ctx.store, ctx.clock, facility.id, month)
 
 st.subheader(md_escape(facility.name(lang)), anchor=False)
-st.caption(common.facility_facts(t, facility))
-st.markdown(common.legend(t))
+st.caption(shared.facility_facts(t, facility))
+st.markdown(shared.legend(t))
 signed_in = ctx.actor.signed_in
-st.html(common.grid_html(t, grid.days, common.facility_rows(t, grid),
-                         lambda room, day, block: common.book_href(t, room, day, block) if signed_in else None,
+st.html(shared.grid_html(t, grid.days, shared.facility_rows(t, grid),
+                         lambda room, day, block: shared.book_href(t, room, day, block) if signed_in else None,
                          t("vacancy.grid_label", facility=facility.name(lang))))
 st.caption(t("vacancy.free_count", count=grid.free_count()))
 if signed_in:
@@ -57,6 +57,6 @@ else:
     st.info(t("vacancy.sign_in_to_book"), icon=":material/login:")
 
 st.subheader(t("vacancy.rooms"), anchor=False)
-equipment = {e.code: e for e in catalog.list_equipment(ctx.store)}
-st.dataframe(common.rooms_frame(ctx, facility, equipment), hide_index=True, width="stretch")
+equipment = {e.code: e for e in catalogue.list_equipment(ctx.store)}
+st.dataframe(shared.rooms_frame(ctx, facility, equipment), hide_index=True, width="stretch")
 

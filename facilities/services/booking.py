@@ -2,9 +2,9 @@
 
 API for other parts of facilities (courses book rooms through here):
 
-    from facilities.services import booking, catalog
-    catalog.list_facilities(store, kind=None) -> list[Facility]   # .rooms, .blocks (am/pm/ev)
-    catalog.get_room(store, room_id) -> (Facility, Room)
+    from facilities.services import booking, catalogue
+    catalogue.list_facilities(store, kind=None) -> list[Facility]   # .rooms, .blocks (am/pm/ev)
+    catalogue.get_room(store, room_id) -> (Facility, Room)
     booking.book(store, clock, actor, room_id, day, block_code, *, purpose="", attendees=1,
                  party=None, addons=(), for_course=False) -> Booking
         raises booking.SlotTaken (a kernel.errors.Conflict) when the slot is already held,
@@ -29,8 +29,8 @@ from datetime import date, datetime, timedelta
 
 import duckdb
 
-from facilities.services import catalog
-from facilities.services.catalog import STAFF, Facility, Room
+from facilities.services import catalogue
+from facilities.services.catalogue import STAFF, Facility, Room
 from kernel.actor import Actor
 from kernel.clock import TOKYO, Clock
 from kernel.errors import Conflict, InvalidInput, Message, NotFound, PermissionDenied
@@ -127,7 +127,7 @@ def fee_arithmetic(room_yen: int, reduction_percent: int, addon_yens: list[int])
     return reduction_yen, total, tax
 
 
-def quote_for_profile(cur, room: Room, block_code: str, profile: catalog.Profile, party: str | None,
+def quote_for_profile(cur, room: Room, block_code: str, profile: catalogue.Profile, party: str | None,
            addons: tuple[str, ...]) -> Quote:
     residency = "resident" if profile.is_resident else "nonresident"
     party = party or ("group" if profile.group_name else "individual")
@@ -158,8 +158,8 @@ def quote_for_profile(cur, room: Room, block_code: str, profile: catalog.Profile
 def quote(store: Store, actor: Actor, room_id: int, block_code: str, *, party: str | None = None,
           addons: tuple[str, ...] | list[str] = ()) -> Quote:
     """What booking this block would cost the actor (an anonymous visitor sees the resident rate)."""
-    _, room = catalog.get_room(store, room_id)
-    profile = catalog.profile(store, actor.user_id) if actor.signed_in else catalog.Profile(0)
+    _, room = catalogue.get_room(store, room_id)
+    profile = catalogue.profile(store, actor.user_id) if actor.signed_in else catalogue.Profile(0)
     return quote_for_profile(store.cursor(), room, block_code, profile, party, tuple(addons))
 
 
@@ -223,7 +223,7 @@ def block_fees(store: Store, actor: Actor, room_ids: list[int]) -> dict[tuple[in
     """What one block of each room costs the actor, tax included, without add-ons: their rate
     (an anonymous visitor sees the resident rate), their usual party and their reduction.
     One query for every room at once (the free-room search shows a fee on every line)."""
-    profile = catalog.profile(store, actor.user_id) if actor.signed_in else catalog.Profile(0)
+    profile = catalogue.profile(store, actor.user_id) if actor.signed_in else catalogue.Profile(0)
     cur = store.cursor()
     residency = "resident" if profile.is_resident else "nonresident"
     party = "group" if profile.group_name else "individual"
@@ -240,7 +240,7 @@ def block_fees(store: Store, actor: Actor, room_ids: list[int]) -> dict[tuple[in
 
 
 def _check_rules(cur, clock: Clock, facility: Facility, room: Room, day: date, block_code: str, user_id: int,
-                 profile: catalog.Profile, attendees: int, for_course: bool) -> None:
+                 profile: catalogue.Profile, attendees: int, for_course: bool) -> None:
     now = clock.now()
     today = now.date()
     facility.block(block_code)
@@ -315,10 +315,10 @@ def book(store: Store, clock: Clock, actor: Actor, room_id: int, day: date, bloc
         raise PermissionDenied()
     if attendees < 1:
         raise InvalidInput("facilities.bad_attendees")
-    facility, room = catalog.get_room(store, room_id)
+    facility, room = catalogue.get_room(store, room_id)
 
     def work(cur) -> int:
-        profile = catalog.read_profile(cur, actor.user_id)
+        profile = catalogue.read_profile(cur, actor.user_id)
         _check_rules(cur, clock, facility, room, day, block_code, actor.user_id, profile, attendees, for_course)
         if for_course:
             fee = Quote("resident", "group", 0, None, None, 0, 0, (), 0, 0, 0)
@@ -455,7 +455,7 @@ def cancel(store: Store, clock: Clock, actor: Actor, booking_id: int) -> Booking
         booking = found[0]
         if booking.status not in LIVE:
             raise InvalidInput("facilities.not_live")
-        facility = catalog.get_facility(store, booking.facility_id)
+        facility = catalogue.get_facility(store, booking.facility_id)
         now = clock.now()
         if not staff and now >= cancel_deadline(facility, booking.day):
             raise BookingRefused("facilities.cancel_too_late", deadline=cancel_deadline(facility, booking.day))

@@ -28,7 +28,7 @@ from datetime import date, datetime
 
 import duckdb
 
-from facilities.services import booking, catalog, meetings
+from facilities.services import booking, catalogue, meetings
 from kernel.actor import Actor, Role
 from kernel.clock import Clock
 from kernel.errors import Conflict, InvalidInput, ManabiError, Message, NotFound, PermissionDenied
@@ -230,7 +230,7 @@ def find_course(store: Store, key: str | int) -> Course:
 def login_id(store: Store, login: str) -> int:
     """The user id of a lecturer's or participant's login, as staff type it at the counter."""
     try:
-        return catalog.user_id_for_login(store, login.strip().lower())
+        return catalogue.user_id_for_login(store, login.strip().lower())
     except NotFound:
         raise NotFound("courses.unknown_lecturer", lecturer=login) from None
 
@@ -357,7 +357,7 @@ def add_session(store: Store, clock: Clock, actor: Actor, course_id: int, *, roo
     if room_id is not None:
         if day is None or block_code is None:
             raise InvalidInput("courses.session_needs_day_block")
-        facility, room = catalog.get_room(store, room_id)
+        facility, room = catalogue.get_room(store, room_id)
         starts_at = booking.block_start(facility, day, block_code)
         ends_at = booking.block_end(facility, day, block_code)
         if starts_at <= clock.now():

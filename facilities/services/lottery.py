@@ -26,8 +26,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from facilities.services import booking, catalog, vacancy
-from facilities.services.catalog import STAFF
+from facilities.services import booking, catalogue, vacancy
+from facilities.services.catalogue import STAFF
 from kernel.actor import Actor
 from kernel.clock import TOKYO, Clock
 from kernel.errors import Conflict, InvalidInput, NotFound
@@ -148,7 +148,7 @@ def mark_slots(store: Store, clock: Clock, actor: Actor, month: str, room_ids: l
     if lottery.drawn:
         raise InvalidInput("lottery.already_drawn", month=month)
     days = [d for d in vacancy.month_days(vacancy.parse_month(month)) if d.isoweekday() in weekdays]
-    rooms = [catalog.get_room(store, r) for r in room_ids]
+    rooms = [catalogue.get_room(store, r) for r in room_ids]
 
     def work(cur) -> int:
         added = 0
@@ -287,7 +287,7 @@ def draw(store: Store, clock: Clock, actor: Actor, month: str, *, seed: str | No
         raise InvalidInput("lottery.too_early", day=lottery.draw_on)
     seed = seed or secrets.token_hex(16)
     confirm_by = datetime.combine(lottery.confirm_by + timedelta(days=1), datetime.min.time(), TOKYO)
-    facilities = {f.id: f for f in catalog.list_facilities(store)}
+    facilities = {f.id: f for f in catalogue.list_facilities(store)}
     rooms = {r.id: (f, r) for f in facilities.values() for r in f.rooms}
 
     first_day = date.fromisoformat(f"{month}-01")
@@ -305,7 +305,7 @@ def draw(store: Store, clock: Clock, actor: Actor, month: str, *, seed: str | No
             room_id, day, block = step.slot
             facility, room = rooms[room_id]
             party, purpose, attendees = details[(step.winner_id, room_id, day, block)]
-            profile = catalog.read_profile(cur, step.winner_id)
+            profile = catalogue.read_profile(cur, step.winner_id)
             fee = booking.quote_for_profile(cur, room, block, profile, party, ())
             booking_id = booking.insert_booking(
                 cur, clock, facility, room, day, block, step.winner_id, actor.user_id, fee, purpose=purpose,
@@ -370,7 +370,7 @@ def confirm(store: Store, clock: Clock, actor: Actor, booking_id: int) -> bookin
             raise InvalidInput("lottery.nothing_to_confirm")
         if now >= won.confirm_by:
             raise InvalidInput("lottery.confirm_too_late", deadline=won.confirm_by)
-        facility = catalog.get_facility(store, won.facility_id)
+        facility = catalogue.get_facility(store, won.facility_id)
         pay_by = None if won.total_yen == 0 else min(now + timedelta(days=facility.pay_within_days), won.starts)
         cur.execute("""UPDATE facilities_bookings SET status = 'confirmed', pay_by = ?,
                        paid_at = CASE WHEN total_yen = 0 THEN ? END,

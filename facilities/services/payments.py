@@ -20,7 +20,7 @@ import segno
 from facilities.services import booking as bookings
 from facilities.services import courses
 from facilities.services.booking import LIVE, Booking
-from facilities.services.catalog import STAFF
+from facilities.services.catalogue import STAFF
 from kernel import http
 from kernel.actor import Actor
 from kernel.clock import Clock

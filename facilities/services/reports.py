@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from facilities.services import vacancy
-from facilities.services.catalog import STAFF
+from facilities.services.catalogue import STAFF
 from kernel.actor import Actor
 from kernel.clock import Clock
 from kernel.csv_export import write_dict_csv

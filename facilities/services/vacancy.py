@@ -9,9 +9,9 @@ import calendar
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from facilities.services import booking, catalog
+from facilities.services import booking, catalogue
 from facilities.services.booking import OVERDUE, block_start
-from facilities.services.catalog import Facility, Room
+from facilities.services.catalogue import Facility, Room
 from kernel.actor import Actor
 from kernel.clock import Clock
 from kernel.errors import InvalidInput, Message
@@ -120,7 +120,7 @@ def month_grid(store: Store, clock: Clock, facility_id: int, month: str) -> Grid
     """Every room and block of one facility, day by day, for a month ('YYYY-MM')."""
     first = parse_month(month)
     days = month_days(first)
-    facility = catalog.get_facility(store, facility_id)
+    facility = catalogue.get_facility(store, facility_id)
     now = clock.now()
     facts = _month_facts(store, days[0], days[-1], [facility.id], now)
     return _grid(facility, days, now, *facts)
@@ -130,7 +130,7 @@ def all_month_grids(store: Store, clock: Clock, month: str) -> list[Grid]:
     """The month grid of every facility at once (one query per kind of fact)."""
     first = parse_month(month)
     days = month_days(first)
-    facilities = catalog.list_facilities(store)
+    facilities = catalogue.list_facilities(store)
     now = clock.now()
     facts = _month_facts(store, days[0], days[-1], [f.id for f in facilities], now)
     return [_grid(f, days, now, *facts) for f in facilities]
@@ -156,7 +156,7 @@ def room_availability(store: Store, clock: Clock, actor: Actor, room_id: int, fi
     blocks, lottery slots, the booking window of their residency, the monthly limit), so the
     form can mark and disable what would be refused. An anonymous visitor is asked as a
     resident with no bookings."""
-    facility, room = catalog.get_room(store, room_id)
+    facility, room = catalogue.get_room(store, room_id)
     now = clock.now()
     today = now.date()
     days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
@@ -164,7 +164,7 @@ def room_availability(store: Store, clock: Clock, actor: Actor, room_id: int, fi
         return {}
     taken, closures, lottery = _month_facts(store, first, last, [facility.id], now)
     grid = _grid(Facility(**{**facility.__dict__, "rooms": (room,)}), days, now, taken, closures, lottery)
-    profile = catalog.profile(store, actor.user_id) if actor.signed_in else catalog.Profile(0)
+    profile = catalogue.profile(store, actor.user_id) if actor.signed_in else catalogue.Profile(0)
     used = booking.blocks_used(store.cursor(), actor.user_id, facility.id, first, last) if actor.signed_in else {}
     blackout = {}  # day -> the reason staff gave (a room's own closure named over the facility's)
     for fid, closed_room, a, b, reason in sorted(closures, key=lambda c: c[1] is not None):
@@ -212,7 +212,7 @@ def search(store: Store, clock: Clock, *, people: int, days: list[date], blocks:
     if not days or not blocks:
         raise InvalidInput("facilities.search_needs_days")
     days = sorted(set(days))
-    facilities = catalog.list_facilities(store, kind=kind)
+    facilities = catalogue.list_facilities(store, kind=kind)
     now = clock.now()
     facts = _month_facts(store, days[0], days[-1], [f.id for f in facilities], now)
     found: list[Match] = []

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from icalendar import Calendar
 
-from facilities.services import booking, catalog, payments, vacancy
+from facilities.services import booking, catalogue, payments, vacancy
 from kernel.clock import SystemClock
 from kernel.store import Store
 from portal.services import accounts
@@ -30,7 +30,7 @@ def live(demo_db, tmp_path_factory):
     match = vacancy.search(store, clock, people=2, days=[today + timedelta(days=n) for n in range(15, 25)],
                            blocks=["pm"])[0]
     made = booking.book(store, clock, actor, match.room.id, match.day, "pm", purpose="route test", attendees=2)
-    token = catalog.calendar_token(store, clock, actor)
+    token = catalogue.calendar_token(store, clock, actor)
     store.close()
     with serve(db, folder) as base:
         yield base, made, token

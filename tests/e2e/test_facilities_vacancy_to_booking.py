@@ -10,7 +10,7 @@ import shutil
 import pytest
 from playwright.sync_api import Page, expect
 
-from facilities.services import catalog, vacancy
+from facilities.services import catalogue, vacancy
 from kernel.clock import clock_from_env
 from kernel.store import Store
 from tests.conftest import sign_in
@@ -25,7 +25,7 @@ def live(demo_db, tmp_path_factory):
     db = folder / "e2e.duckdb"
     shutil.copy(demo_db, db)
     store, clock = Store(db), clock_from_env()  # the pinned clock the server reads too
-    facility = catalog.list_facilities(store)[0]
+    facility = catalogue.list_facilities(store)[0]
     month = vacancy.months_shown(clock.now().date())[2]
     grid = vacancy.month_grid(store, clock, facility.id, month)
     frees = [(room, block, day) for (room, block), row in grid.states.items()

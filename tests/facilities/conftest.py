@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from facilities.services import catalog
+from facilities.services import catalogue
 from kernel.actor import Actor, Role
 from portal.services import accounts
 
@@ -65,20 +65,20 @@ def town(store, clock) -> Town:
     alice = make_user(store, clock, "alice", "resident")
     bob = make_user(store, clock, "bob", "resident")
     carol = make_user(store, clock, "carol", "resident")
-    catalog.add_equipment(store, clock, staff, "whiteboard", "ホワイトボード", "Whiteboard", 0)
-    catalog.add_equipment(store, clock, staff, "projector", "プロジェクター", "Projector", 500)
-    catalog.add_equipment(store, clock, staff, "sound", "音響設備", "Sound system", 1000)
-    catalog.add_reduction(store, clock, staff, "disability", "障がい者手帳", "Disability handbook", 100)
-    catalog.add_reduction(store, clock, staff, "community", "登録団体", "Registered group", 50)
-    facility_id = catalog.create_facility(
+    catalogue.add_equipment(store, clock, staff, "whiteboard", "ホワイトボード", "Whiteboard", 0)
+    catalogue.add_equipment(store, clock, staff, "projector", "プロジェクター", "Projector", 500)
+    catalogue.add_equipment(store, clock, staff, "sound", "音響設備", "Sound system", 1000)
+    catalogue.add_reduction(store, clock, staff, "disability", "障がい者手帳", "Disability handbook", 100)
+    catalogue.add_reduction(store, clock, staff, "community", "登録団体", "Registered group", 50)
+    facility_id = catalogue.create_facility(
         store, clock, staff, code="TEST", kind="centre", name_ja="テスト交流センター", name_en="Test Centre",
         lat=33.64, lon=130.69, closed_weekdays=[1], resident_days_ahead=90, nonresident_days_ahead=30,
         max_blocks_per_month=3, cancel_days_before=2)
-    room_id = catalog.add_room(store, clock, staff, facility_id, code="M1", name_ja="会議室", name_en="Meeting room",
+    room_id = catalogue.add_room(store, clock, staff, facility_id, code="M1", name_ja="会議室", name_en="Meeting room",
                                kind="room", capacity=20, equipment=["whiteboard", "projector"], fees=FEES)
-    hall_id = catalog.add_room(store, clock, staff, facility_id, code="H1", name_ja="ホール", name_en="Hall",
+    hall_id = catalogue.add_room(store, clock, staff, facility_id, code="H1", name_ja="ホール", name_en="Hall",
                                kind="hall", capacity=100, equipment=["sound"],
                                fees={k: v * 3 for k, v in FEES.items()})
-    catalog.save_profile(store, clock, bob, bob.user_id, is_resident=True, group_name="囲碁クラブ")
-    catalog.save_profile(store, clock, staff, carol.user_id, is_resident=False, group_name=None)
+    catalogue.save_profile(store, clock, bob, bob.user_id, is_resident=True, group_name="囲碁クラブ")
+    catalogue.save_profile(store, clock, staff, carol.user_id, is_resident=False, group_name=None)
     return Town(staff, alice, bob, carol, facility_id, room_id, hall_id)

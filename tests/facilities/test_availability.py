@@ -6,16 +6,16 @@ from datetime import timedelta
 
 import pytest
 
-from facilities.services import booking, catalog, vacancy
+from facilities.services import booking, catalogue, vacancy
 from facilities.services.booking import BookingRefused, SlotTaken
 from kernel.actor import ANONYMOUS
 from kernel.errors import Message
 from kernel.i18n import Translator
-from portal.runtime import catalogue
+from portal.runtime import catalogue as messages
 
 
 def _words(lang: str, message: Message) -> str:
-    t = Translator(lang, catalogue(), strict=True)
+    t = Translator(lang, messages(), strict=True)
     return t(message.key, **{k: t.value(v) for k, v in message.params.items()})
 
 
@@ -24,7 +24,7 @@ def test_each_reason_is_named_before_booking(store, clock, town):
     monday = town.next_open_day(today, weekday=1)
     tuesday = town.next_open_day(today)
     wednesday = tuesday + timedelta(days=1)
-    catalog.add_closure(store, clock, town.staff, town.facility_id, wednesday, wednesday, "空調工事",
+    catalogue.add_closure(store, clock, town.staff, town.facility_id, wednesday, wednesday, "空調工事",
                         room_id=town.room_id)
     booking.book(store, clock, town.bob, town.room_id, tuesday, "pm")
     far = today + timedelta(days=60)  # residents book 90 days ahead, non-residents 30
@@ -66,7 +66,7 @@ def test_the_answer_agrees_with_what_booking_does(store, clock, town, who):
     refuses, for the reason the answer gave."""
     actor = getattr(town, who)
     today = clock.now().date()
-    catalog.add_closure(store, clock, town.staff, town.facility_id, today + timedelta(days=9),
+    catalogue.add_closure(store, clock, town.staff, town.facility_id, today + timedelta(days=9),
                         today + timedelta(days=10), "館内点検")
     booked = next(d for d in (today + timedelta(days=n) for n in range(3, 10)) if d.isoweekday() != 1)
     booking.book(store, clock, town.bob, town.room_id, booked, "ev")
@@ -106,7 +106,7 @@ def test_refusals_read_as_words_not_codes(store, clock, town):
         far += timedelta(days=1)
     with pytest.raises(BookingRefused) as err:
         booking.book(store, clock, town.carol, town.room_id, far, "am")
-    opens = Translator("ja", catalogue()).date(far - timedelta(days=30))
+    opens = Translator("ja", messages()).date(far - timedelta(days=30))
     assert _words("ja", Message(err.value.key, err.value.params)).startswith(f"この枠の予約受付は {opens} から")
 
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from facilities.services import booking, catalog, vacancy
+from facilities.services import booking, catalogue, vacancy
 from facilities.services.booking import BookingRefused, SlotTaken, fee_arithmetic
 from kernel.errors import InvalidInput, NotFound, PermissionDenied
 from kernel.migrations import migrate
@@ -40,7 +40,7 @@ def test_quote_differs_for_resident_group_and_non_resident(store, clock, town):
 
 
 def test_quote_with_reduction_and_addon(store, clock, town):
-    catalog.save_profile(store, clock, town.staff, town.bob.user_id, is_resident=True, group_name="囲碁クラブ",
+    catalogue.save_profile(store, clock, town.staff, town.bob.user_id, is_resident=True, group_name="囲碁クラブ",
                          reduction_code="community", reduction_note="登録第12号")
     q = booking.quote(store, town.bob, town.room_id, "ev", addons=["projector"])
     assert (q.room_yen, q.reduction_percent, q.reduction_yen, q.addon_yen, q.total_yen) == (1100, 50, 550, 500, 1050)
@@ -49,17 +49,17 @@ def test_quote_with_reduction_and_addon(store, clock, town):
 
 
 def test_a_resident_sets_their_group_but_not_their_rate(store, clock, town):
-    catalog.save_profile(store, clock, town.carol, town.carol.user_id, is_resident=True, group_name="写真部",
+    catalogue.save_profile(store, clock, town.carol, town.carol.user_id, is_resident=True, group_name="写真部",
                          reduction_code="disability", reduction_note="me")
-    carol = catalog.profile(store, town.carol.user_id)
+    carol = catalogue.profile(store, town.carol.user_id)
     assert (carol.group_name, carol.is_resident, carol.reduction_code) == ("写真部", False, None)
     with pytest.raises(InvalidInput):
-        catalog.save_profile(store, clock, town.carol, town.alice.user_id, is_resident=True, group_name="x")
+        catalogue.save_profile(store, clock, town.carol, town.alice.user_id, is_resident=True, group_name="x")
 
 
 def test_a_reduction_needs_a_reason(store, clock, town):
     with pytest.raises(Exception) as err:
-        catalog.save_profile(store, clock, town.staff, town.alice.user_id, is_resident=True, group_name=None,
+        catalogue.save_profile(store, clock, town.staff, town.alice.user_id, is_resident=True, group_name=None,
                              reduction_code="disability", reduction_note=" ")
     assert err.value.key == "facilities.reason_needed"
 
@@ -105,7 +105,7 @@ def test_closed_weekday_and_blackout_are_refused(store, clock, town):
         booking.book(store, clock, town.alice, town.room_id, monday, "am")
     assert err.value.key == "facilities.closed_weekly"
     tuesday = town.next_open_day(clock.now().date())
-    catalog.add_closure(store, clock, town.staff, town.facility_id, tuesday, tuesday, "空調工事", room_id=town.room_id)
+    catalogue.add_closure(store, clock, town.staff, town.facility_id, tuesday, tuesday, "空調工事", room_id=town.room_id)
     with pytest.raises(BookingRefused) as err:
         booking.book(store, clock, town.alice, town.room_id, tuesday, "am")
     assert (err.value.key, err.value.params["reason"]) == ("facilities.closed_day", "空調工事")
@@ -222,10 +222,10 @@ def test_many_threads_racing_for_one_slot_on_a_real_file(tmp_path, clock):
     real = Store(tmp_path / "race.duckdb")
     migrate(real, clock, known_migrations())
     staff = make_user(real, clock, "staff01", "facility_staff")
-    catalog.add_equipment(real, clock, staff, "whiteboard", "ホワイトボード", "Whiteboard", 0)
-    facility_id = catalog.create_facility(real, clock, staff, code="RACE", kind="centre", name_ja="競争",
+    catalogue.add_equipment(real, clock, staff, "whiteboard", "ホワイトボード", "Whiteboard", 0)
+    facility_id = catalogue.create_facility(real, clock, staff, code="RACE", kind="centre", name_ja="競争",
                                           name_en="Race", lat=33.6, lon=130.7)
-    room_id = catalog.add_room(real, clock, staff, facility_id, code="M1", name_ja="会議室", name_en="Room",
+    room_id = catalogue.add_room(real, clock, staff, facility_id, code="M1", name_ja="会議室", name_en="Room",
                                kind="room", capacity=10, fees=FEES)
     racers = [make_user(real, clock, f"racer{n:02d}", "resident") for n in range(32)]
     day = weekdays_of(month_ahead(clock.now().date(), 1), 2)[1]

@@ -8,11 +8,11 @@ from datetime import timedelta
 import pytest
 from icalendar import Calendar
 
-from facilities.services import booking, calendar_feed, catalog, payments
+from facilities.services import booking, calendar_feed, catalogue, payments
 from facilities.services.payments import PaymentRejected, accept_provider_callback, sign
 from kernel.errors import InvalidInput, NotFound, PermissionDenied
 from kernel.i18n import Translator
-from portal.runtime import catalogue
+from portal.runtime import catalogue as messages
 
 SECRET = "test-secret"
 
@@ -122,7 +122,7 @@ def test_qr_code_carries_the_reference_and_amount(store, clock, town):
 
 
 def test_receipt_is_a_pdf_only_after_payment_and_only_for_its_owner(store, clock, town):
-    t = Translator("ja", catalogue())
+    t = Translator("ja", messages())
     made = _booked(store, clock, town)
     with pytest.raises(InvalidInput):
         payments.receipt_pdf(store, town.bob, made.id, t, "Bob")
@@ -137,8 +137,8 @@ def test_ics_feed_lists_live_bookings_behind_the_secret_token(store, clock, town
     dropped = _booked(store, clock, town, days=12)
     booking.cancel(store, clock, town.bob, dropped.id)
     _booked(store, clock, town, actor=town.alice, days=14)
-    token = catalog.calendar_token(store, clock, town.bob)
-    assert catalog.calendar_token(store, clock, town.bob) == token  # stable
+    token = catalogue.calendar_token(store, clock, town.bob)
+    assert catalogue.calendar_token(store, clock, town.bob) == token  # stable
     parsed = Calendar.from_ical(calendar_feed.ics_for_token(store, clock, token))
     events = list(parsed.walk("VEVENT"))
     assert [str(e["uid"]) for e in events] == [f"facilities-booking-{kept.id}@manabi.iizuka"]

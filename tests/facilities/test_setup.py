@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from facilities.services import booking, catalog, lottery, vacancy
+from facilities.services import booking, catalogue, lottery, vacancy
 from kernel.actor import ANONYMOUS
 from kernel.errors import InvalidInput, PermissionDenied
 from tests.facilities.conftest import month_ahead, weekdays_of
@@ -15,52 +15,52 @@ from tests.facilities.conftest import month_ahead, weekdays_of
 
 def test_rules_are_checked_and_saved(store, clock, town):
     with pytest.raises(PermissionDenied):
-        catalog.update_rules(store, clock, town.alice, town.facility_id, resident_days_ahead=90,
+        catalogue.update_rules(store, clock, town.alice, town.facility_id, resident_days_ahead=90,
                              nonresident_days_ahead=30, max_blocks_per_month=3, cancel_days_before=2,
                              closed_weekdays=[1])
     with pytest.raises(InvalidInput) as err:
-        catalog.update_rules(store, clock, town.staff, town.facility_id, resident_days_ahead=30,
+        catalogue.update_rules(store, clock, town.staff, town.facility_id, resident_days_ahead=30,
                              nonresident_days_ahead=60, max_blocks_per_month=3, cancel_days_before=2,
                              closed_weekdays=[1])
     assert err.value.key == "facilities.nonresident_earlier"
-    catalog.update_rules(store, clock, town.staff, town.facility_id, resident_days_ahead=120,
+    catalogue.update_rules(store, clock, town.staff, town.facility_id, resident_days_ahead=120,
                          nonresident_days_ahead=60, max_blocks_per_month=5, cancel_days_before=3,
                          closed_weekdays=[2, 2, 1])
-    facility = catalog.get_facility(store, town.facility_id)
+    facility = catalogue.get_facility(store, town.facility_id)
     assert (facility.resident_days_ahead, facility.max_blocks_per_month, facility.closed_weekdays) == (120, 5, (1, 2))
 
 
 def test_closures_need_a_reason_and_an_order(store, clock, town):
     today = clock.now().date()
     with pytest.raises(InvalidInput):
-        catalog.add_closure(store, clock, town.staff, town.facility_id, today, today - timedelta(days=1), "点検")
+        catalogue.add_closure(store, clock, town.staff, town.facility_id, today, today - timedelta(days=1), "点検")
     with pytest.raises(InvalidInput):
-        catalog.add_closure(store, clock, town.staff, town.facility_id, today, today, "  ")
+        catalogue.add_closure(store, clock, town.staff, town.facility_id, today, today, "  ")
     first = weekdays_of(month_ahead(today, 1), 2)[0]  # next month's first Tuesday, and two days on
     days = [first + timedelta(days=n) for n in range(3)]
-    closure = catalog.add_closure(store, clock, town.staff, town.facility_id, days[0], days[-1], "点検")
+    closure = catalogue.add_closure(store, clock, town.staff, town.facility_id, days[0], days[-1], "点検")
     month = f"{first:%Y-%m}"
     grid = vacancy.month_grid(store, clock, town.facility_id, month)
     assert {grid.states[(town.hall_id, "am")][d] for d in days} == {vacancy.CLOSED}
-    catalog.remove_closure(store, clock, town.staff, closure)
+    catalogue.remove_closure(store, clock, town.staff, closure)
     assert vacancy.month_grid(store, clock, town.facility_id, month).states[(town.hall_id, "am")][
         days[1]] == vacancy.FREE
 
 
 def test_a_changed_fee_is_what_the_next_booking_pays(store, clock, town):
-    catalog.set_fee(store, clock, town.staff, town.room_id, "pm", "resident", "individual", 650)
+    catalogue.set_fee(store, clock, town.staff, town.room_id, "pm", "resident", "individual", 650)
     assert booking.quote(store, town.alice, town.room_id, "pm").total_yen == 650
     with pytest.raises(InvalidInput):
-        catalog.set_fee(store, clock, town.staff, town.room_id, "pm", "resident", "individual", -1)
+        catalogue.set_fee(store, clock, town.staff, town.room_id, "pm", "resident", "individual", -1)
 
 
 def test_rooms_need_known_equipment_and_a_free_code(store, clock, town):
     with pytest.raises(InvalidInput) as err:
-        catalog.add_room(store, clock, town.staff, town.facility_id, code="X1", name_ja="x", name_en="x",
+        catalogue.add_room(store, clock, town.staff, town.facility_id, code="X1", name_ja="x", name_en="x",
                          kind="room", capacity=5, equipment=["teleporter"])
     assert err.value.key == "facilities.unknown_equipment"
     with pytest.raises(InvalidInput) as err:
-        catalog.add_room(store, clock, town.staff, town.facility_id, code="M1", name_ja="x", name_en="x",
+        catalogue.add_room(store, clock, town.staff, town.facility_id, code="M1", name_ja="x", name_en="x",
                          kind="room", capacity=5)
     assert err.value.key == "facilities.code_taken"
 
@@ -73,7 +73,7 @@ def test_marking_lottery_slots_leaves_out_booked_and_closed_ones(store, clock, t
                          apply_until=today + timedelta(days=8), draw_on=today + timedelta(days=11),
                          confirm_by=today + timedelta(days=15), open_on=today + timedelta(days=18))
     booking.book(store, clock, town.alice, town.room_id, saturdays[1], "ev")
-    catalog.add_closure(store, clock, town.staff, town.facility_id, saturdays[2], saturdays[2], "行事")
+    catalogue.add_closure(store, clock, town.staff, town.facility_id, saturdays[2], saturdays[2], "行事")
     added = lottery.mark_slots(store, clock, town.staff, month, [town.room_id], [6], ["ev"])
     days = {s.day for s in lottery.slots_of(store, month)}
     assert days == set(saturdays) - {saturdays[1], saturdays[2]} and added == len(saturdays) - 2

@@ -9,7 +9,7 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from facilities.services import booking, catalog
+from facilities.services import booking, catalogue
 from kernel import jobs
 from kernel.clock import TOKYO, FixedClock
 from kernel.migrations import migrate
@@ -47,11 +47,11 @@ def test_the_server_releases_overdue_bookings_and_passes_lapsed_offers_on_by_its
         migrate(store, earlier, known_migrations())
         staff = make_user(store, earlier, "staff01", "facility_staff")
         alice = make_user(store, earlier, "alice", "resident")
-        facility = catalog.create_facility(
+        facility = catalogue.create_facility(
             store, earlier, staff, code="TEST", kind="centre", name_ja="テスト交流センター", name_en="Test Centre",
             lat=33.64, lon=130.69, closed_weekdays=[], resident_days_ahead=90, nonresident_days_ahead=30,
             max_blocks_per_month=3, cancel_days_before=2)
-        room = catalog.add_room(store, earlier, staff, facility, code="M1", name_ja="会議室", name_en="Meeting room",
+        room = catalogue.add_room(store, earlier, staff, facility, code="M1", name_ja="会議室", name_en="Meeting room",
                                 kind="room", capacity=20, equipment=[], fees=FEES)
         unpaid = booking.book(store, earlier, alice, room, NOW.date() + timedelta(days=20), "am")
         assert unpaid.pay_by < NOW and unpaid.status == "confirmed"

@@ -73,9 +73,9 @@ import sys, threading, datetime
 from kernel.store import Store
 from kernel.clock import SystemClock
 from portal.services.accounts import actor_for
-from facilities.services import booking, catalog
+from facilities.services import booking, catalogue
 store, clock = Store(sys.argv[1]), SystemClock()
-rooms = [room for facility in catalog.list_facilities(store) for room in facility.rooms][:3]
+rooms = [room for facility in catalogue.list_facilities(store) for room in facility.rooms][:3]
 residents = [actor_for(store, uid) for (uid,) in store.query(
     "SELECT u.id FROM portal_users u JOIN portal_user_roles r ON r.user_id = u.id "
     "WHERE r.role = 'resident' ORDER BY u.id LIMIT 16")]
