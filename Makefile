@@ -6,8 +6,8 @@ STAMP  := $(VENV)/.installed
 PORT   ?= 8501
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Debian packages the browser tests need: Chromium, and CJK fonts so Japanese is not boxes;
-# wrk drives the live xAPI load in `manabi bench`.
-APT_PACKAGES := chromium fonts-noto-cjk wrk
+# wrk drives the live xAPI load in `manabi bench`; OpenJDK runs Spark for the lake's board (lake/).
+APT_PACKAGES := chromium fonts-noto-cjk wrk openjdk-17-jre-headless
 
 .PHONY: run test test-dates check lint system-deps clean
 

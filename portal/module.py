@@ -53,6 +53,8 @@ SPEC = ModuleSpec(
         "portal.pupil_names": lazy("portal.services.roster:pupil_names"),
         # Who left school longer ago than a kept period, for the modules' rules keeping pupils' data.
         "portal.pupils_left_longer_than": lazy("portal.services.roster:pupils_left_longer_than"),
+        # The yearly review's indicators of every module, for the lake's export to the prefecture.
+        "portal.indicators": lazy("portal.services.review:all_indicators"),
     },
     # The retention rules for personal data (portal/services/retention.py).
     nightly=lazy("portal.services.retention:apply"),
