@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from kernel import municipality
 from kernel.errors import StoreError
 from kernel.http import route
 from portal import session_cookie
@@ -21,6 +22,7 @@ async def healthz(request: Request) -> JSONResponse:
         runtime = open_runtime()
         versions = runtime.schema_versions()
         runtime.store.scalar("SELECT 1")
+        serves = municipality.code(runtime.store)
     except (StoreError, Exception) as exc:  # any failure here means "not healthy"
         return JSONResponse({"status": "error", "error": str(exc)}, status_code=503)
     return JSONResponse({
@@ -28,6 +30,9 @@ async def healthz(request: Request) -> JSONResponse:
         "version": __version__,
         "schema_version": sum(versions.values()),
         "schema": versions,
+        # Which municipality answers (shared use: `manabi tenants list` checks it is the one expected).
+        "municipality": serves,
+        "city": municipality.city_name("ja"),
     })
 
 

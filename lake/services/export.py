@@ -32,6 +32,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from kernel import municipality
 from kernel.clock import Clock
 from kernel.config import setting
 from kernel.errors import InvalidInput
@@ -41,7 +42,6 @@ from kernel.store import Store
 from lake.services import layout
 
 MIN_GROUP = 5
-DEFAULT_MUNICIPALITY = "40205"  # Iizuka (全国地方公共団体コード, without the check digit)
 SECRET_META = "lake:pseudonym_secret"  # used when MANABI_LAKE_SECRET is not set
 
 
@@ -54,14 +54,6 @@ class ExportResult:
     last_seq: int  # the committed seq after this run
     taken_back: int  # files of a run cut short, removed before this one
     seconds: float
-
-
-def municipality() -> str:
-    """This instance's municipality code (MANABI_MUNICIPALITY), the lake's partition key."""
-    code = setting("municipality", DEFAULT_MUNICIPALITY) or DEFAULT_MUNICIPALITY
-    if not layout.MUNICIPALITY_CODE.fullmatch(code):
-        raise InvalidInput("lake.bad_municipality", code=code)
-    return code
 
 
 def lake_secret(store: Store) -> bytes:
@@ -131,7 +123,7 @@ def export(store: Store, clock: Clock, lake: Path, *,
     """Export what is new since the last committed run. `moved` is told each file as it is
     moved into its partition (the crash test stops the process there)."""
     started = time.perf_counter()
-    code = municipality()
+    code = municipality.code(store)
     lake = Path(lake)
     with _exclusive(lake, code):
         done = layout.committed_seq(lake, code)

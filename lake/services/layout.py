@@ -20,6 +20,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from kernel.municipality import CODE as MUNICIPALITY_CODE
+
 STATEMENTS = "statements"
 DIMENSIONS = ("schools", "units", "indicators")
 STATE = "_state"
@@ -27,7 +29,6 @@ STAGING = "_staging"
 RESULTS = "_results"
 # part-<first seq>-<last seq>-<n>.parquet: a file names the run that wrote it.
 _PART = re.compile(r"part-(\d+)-(\d+)-\d+\.parquet")
-MUNICIPALITY_CODE = re.compile(r"[0-9]{5,6}")
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
+from kernel import municipality
 from kernel.actor import ANONYMOUS, Actor
 from kernel.errors import ManabiError
 from kernel.i18n import DEFAULT_LANGUAGE, LANGUAGES
@@ -116,6 +117,8 @@ def _current_actor(runtime: Runtime, t) -> Actor:
 
 def _sidebar(runtime: Runtime, actor: Actor, t) -> None:
     with st.sidebar:
+        # Whose portal this is (shared hosting serves many municipalities' side by side).
+        st.caption(t("shell.city", city=municipality.city_name(t.lang)))
         st.segmented_control(
             t("shell.language"),
             LANGUAGES,
@@ -132,7 +135,9 @@ def _sidebar(runtime: Runtime, actor: Actor, t) -> None:
 
 
 def run() -> None:
-    st.set_page_config(page_title="学び Manabi — 飯塚市", page_icon=":material/school:", layout="wide")
+    # The city's name from its settings: on shared hosting, each municipality's own.
+    st.set_page_config(page_title=f"学び Manabi — {municipality.city_name('ja')}", page_icon=":material/school:",
+                       layout="wide")
     runtime = open_runtime()
     lang = _language()
     if st.session_state.get(_LANG) is None:  # the segmented control was cleared
