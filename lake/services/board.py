@@ -216,3 +216,24 @@ def saved(lake: Path) -> dict | None:
     """The figures as last saved, or None."""
     path = Path(lake) / layout.RESULTS / "board.json"
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
+@dataclass(frozen=True)
+class BoardPage:
+    lake: Path | None  # None: this instance has no lake (MANABI_LAKE_DIR unset)
+    figures: dict | None  # as saved (save()), None: not computed yet
+
+
+def board_page(actor, clock: Clock, *, compute: bool = False) -> BoardPage:
+    """What the prefecture's board page shows: the figures last saved in MANABI_LAKE_DIR,
+    computed now with DuckDB when asked. For the board of education's administrators only."""
+    from kernel.config import setting
+
+    actor.require("city_admin")
+    folder = setting("lake_dir")
+    if not folder:
+        return BoardPage(None, None)
+    lake = Path(folder)
+    if compute:
+        save(lake, run(lake, "duckdb"), clock)
+    return BoardPage(lake, saved(lake))

@@ -105,17 +105,23 @@ def _take_back(lake: Path, code: str, done: int) -> int:
     return len(uncommitted)
 
 
-# The facts of each statement; {first} and {last} are integers, the pseudonyms a table.
+# The facts of each statement (analytics offers them, the portal its schools, as relations):
+# its pupil by pseudonym, its school by code, its month in Tokyo.
 _FACTS = """
-    SELECT CAST(s.id AS VARCHAR) AS statement_id, s.seq, s.ts, p.pupil, s.grade, s.class_name,
-           s.verb_id, s.object_id AS activity_id, s.unit_code, s.score_scaled, s.success, s.completion,
-           s.duration_s, CAST(s.voids_id AS VARCHAR) AS voids_id, s.voided,
-           coalesce(sc.code, 'none') AS school, strftime(s.ts AT TIME ZONE 'Asia/Tokyo', '%Y-%m') AS month
-    FROM analytics_statements s
-    JOIN lake_pupils p ON p.pupil_key = coalesce(s.learner_id, s.actor_key)
-    LEFT JOIN portal_schools sc ON sc.id = s.school_id
-    WHERE s.seq > {first} AND s.seq <= {last}
+    SELECT f.statement_id, f.seq, f.ts, p.pupil, f.grade, f.class_name, f.verb_id, f.activity_id, f.unit_code,
+           f.score_scaled, f.success, f.completion, f.duration_s, f.voids_id, f.voided,
+           coalesce(sc.code, 'none') AS school, strftime(f.ts AT TIME ZONE 'Asia/Tokyo', '%Y-%m') AS month
+    FROM lake_facts f
+    JOIN lake_pupils p ON p.pupil_key = f.pupil_key
+    LEFT JOIN lake_schools sc ON sc.id = f.school_id
 """
+
+
+def _offered(name: str):
+    offered = provided(name)
+    if offered is None:  # the portal runs without the module that owns them
+        raise InvalidInput("lake.not_offered", name=name)
+    return offered
 
 
 def export(store: Store, clock: Clock, lake: Path, *,
@@ -130,20 +136,21 @@ def export(store: Store, clock: Clock, lake: Path, *,
         taken_back = _take_back(lake, code, done)
         staging = lake / layout.STAGING / code
         staging.mkdir(parents=True)
-        last = int(store.scalar("SELECT coalesce(max(seq), 0) FROM analytics_statements") or 0)
-        if last < done:  # the lake holds more than this database: another database, or a restore
-            raise InvalidInput("lake.ahead_of_store", code=code, committed=done, stored=last)
         written = files = 0
         with store.own_cursor() as cur:
+            _offered("portal.schools")(cur).create_view("lake_schools", replace=True)
+            last = int(_offered("analytics.statement_facts")(cur, 0).aggregate("coalesce(max(seq), 0)").fetchone()[0])
+            if last < done:  # the lake holds more than this database: another database, or a restore
+                raise InvalidInput("lake.ahead_of_store", code=code, committed=done, stored=last)
             if last > done:
-                keys = [k for (k,) in cur.execute(
-                    "SELECT DISTINCT coalesce(learner_id, actor_key) FROM analytics_statements "
-                    "WHERE seq > ? AND seq <= ?", [done, last]).fetchall()]
+                facts = _offered("analytics.statement_facts")(cur, done, last)
+                facts.create_view("lake_facts", replace=True)
+                keys = [k for (k,) in cur.execute("SELECT DISTINCT pupil_key FROM lake_facts").fetchall()]
                 secret = lake_secret(store)
                 cur.register("lake_pupils", pa.table({"pupil_key": keys,
                                                       "pupil": [pseudonym(secret, k) for k in keys]}))
                 written = int(cur.execute(
-                    f"COPY ({_FACTS.format(first=done, last=last)}) TO '{_sql_path(staging / layout.STATEMENTS)}' "
+                    f"COPY ({_FACTS}) TO '{_sql_path(staging / layout.STATEMENTS)}' "
                     f"(FORMAT parquet, COMPRESSION zstd, PARTITION_BY (school, month), "
                     f"FILENAME_PATTERN 'part-{done + 1}-{last}-{{i}}')").fetchone()[0])
                 cur.unregister("lake_pupils")
@@ -169,10 +176,11 @@ def export(store: Store, clock: Clock, lake: Path, *,
 def _write_dimensions(store: Store, clock: Clock, cur, staging: Path) -> None:
     cur.execute(f"""COPY (SELECT code AS school, name_ja, name_en, kind,
                                  CASE WHEN pupils >= {MIN_GROUP} THEN pupils END AS pupils
-                          FROM portal_schools ORDER BY code)
+                          FROM lake_schools ORDER BY code)
                     TO '{_sql_path(staging / "schools.parquet")}' (FORMAT parquet)""")
-    cur.execute(f"""COPY (SELECT code AS unit_code, subject, grade, name_ja, name_en FROM analytics_units
-                          ORDER BY code) TO '{_sql_path(staging / "units.parquet")}' (FORMAT parquet)""")
+    _offered("analytics.units")(cur).create_view("lake_units", replace=True)
+    cur.execute(f"""COPY (SELECT * FROM lake_units ORDER BY unit_code)
+                    TO '{_sql_path(staging / "units.parquet")}' (FORMAT parquet)""")
     gather = provided("portal.indicators")
     found = gather(store, clock) if gather else []
     rows = [(i.measure, i.key, i.unit, year, value, i.target, i.higher_is_better)

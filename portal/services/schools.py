@@ -34,3 +34,8 @@ def add_schools(cur, schools: list[tuple[str, str, str, str, int]]) -> dict[str,
         "INSERT INTO portal_schools (code, name_ja, name_en, kind, pupils) VALUES (?, ?, ?, ?, ?)", schools
     )
     return dict(cur.execute("SELECT code, id FROM portal_schools").fetchall())
+
+
+def schools_relation(cur):
+    """The schools as a lazy DuckDB relation (offered as "portal.schools", for the lake's export)."""
+    return cur.sql("SELECT id, code, name_ja, name_en, kind, pupils FROM portal_schools")
