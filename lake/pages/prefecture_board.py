@@ -66,9 +66,10 @@ with by_school:
 with by_code:
     mastery = views["mastery"]
     if not mastery.is_empty():
-        st.altair_chart(alt.Chart(mastery).mark_bar().encode(
-            x=alt.X(f"unit_{lang}:N", title=t("lake.column.unit"), sort=None,
-                    axis=alt.Axis(labelAngle=-40, labelLimit=160)),
+        # Each unit a dot at its grade (unit names repeat from grade to grade), coloured by subject.
+        st.altair_chart(alt.Chart(mastery).mark_circle(size=90, opacity=0.8).encode(
+            x=alt.X("grade:O", title=t("lake.column.grade"), axis=alt.Axis(labelAngle=0)),
+            xOffset=alt.XOffset("subject:N"),
             y=alt.Y("mastery:Q", title=t("lake.column.mastery"), axis=alt.Axis(format="%"),
                     scale=alt.Scale(domain=[0, 1])),
             color=alt.Color("subject:N", title=t("lake.column.subject")),
@@ -76,7 +77,7 @@ with by_code:
                      alt.Tooltip(f"unit_{lang}:N", title=t("lake.column.unit")),
                      alt.Tooltip("pupils:Q", title=t("lake.column.pupils")),
                      alt.Tooltip("mastery:Q", title=t("lake.column.mastery"), format=".0%")],
-        ).properties(title=t("lake.board.chart_mastery"), height=320), width="stretch")
+        ).properties(title=t("lake.board.chart_mastery"), height=320, padding={"left": 12}), width="stretch")
     table(mastery, [("unit_code", "unit_code"), ("subject", "subject"), ("grade", "grade"), (f"unit_{lang}", "unit"),
                     ("municipalities", "municipalities"), ("pupils", "pupils"), ("mastery", "mastery"),
                     ("completion", "completion")], "mastery")
