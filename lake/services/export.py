@@ -8,7 +8,7 @@ files with Hive partitions (see layout.py), for the prefecture's board to read.
   seq when it starts (statements get rising seqs as they arrive, analytics/services/lrs.py).
 - Crash-safe: a run writes into _staging/, moves each whole file into its partition, and
   only then commits its last seq (_state/<code>.json, written by rename). A run cut short
-  leaves whole files only; readers skip files past the committed seq (layout.committed_files),
+  leaves whole files only; readers count no statement past the committed seq (board.py),
   and the next run takes them back before it starts, so nothing is ever there twice.
 - Voiding is a fact too: a voiding statement is exported with `voids_id`, and readers leave
   out what it voids (the lake is append-only; a statement voided later stays in its file).

@@ -9,8 +9,9 @@
     _staging/40205/                              (a run's files before they are moved in)
     _results/board.json                          (the board's figures, as last computed)
 
-Folders starting with "_" are not partitions: Spark and Hive readers skip them, and the
-board reads statement files through `committed_files` only.
+Folders starting with "_" are not partitions: Spark and Hive readers skip them. A reader
+counts a municipality's statements only up to its committed seq (a run cut short may have
+moved some files in; the next run takes them back).
 """
 
 from __future__ import annotations
@@ -68,13 +69,3 @@ def municipalities(lake: Path) -> list[str]:
     folder = lake / STATE
     return sorted(p.stem for p in folder.glob("*.json") if MUNICIPALITY_CODE.fullmatch(p.stem)) \
         if folder.is_dir() else []
-
-
-def committed_files(lake: Path) -> list[Path]:
-    """Every statement file of a committed run: a run cut short (its files moved in, its state
-    not yet written) is left out until the next export takes it back and does it again."""
-    files = []
-    for municipality in municipalities(lake):
-        done = committed_seq(lake, municipality)
-        files += [p.path for p in part_files(lake, municipality) if p.last_seq <= done]
-    return files
