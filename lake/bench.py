@@ -81,6 +81,7 @@ def synthesize(lake: Path, statements: int, municipalities: int) -> int:
     grades 1–9 at SCHOOLS_PER_MUNICIPALITY schools each, five subjects of three units a grade,
     a school year of timestamps, one statement in 100,000 voiding an earlier one."""
     shutil.rmtree(lake, ignore_errors=True)
+    (lake / layout.STATEMENTS).mkdir(parents=True)  # COPY makes no parent folders
     pupils = municipalities * SCHOOLS_PER_MUNICIPALITY * PUPILS_PER_SCHOOL
     con = duckdb.connect()
     try:

@@ -6,6 +6,7 @@ import polars as pl
 import streamlit as st
 
 from kernel.csv_export import write_csv_bytes
+from kernel.provided import provided
 from kernel.ui import page_context
 from lake.services import board
 
@@ -30,6 +31,12 @@ st.caption(t("lake.board.computed", engine=figures["engine"], at=figures["comput
              statements=f"{figures['statements']:,}", seconds=figures["seconds"]))
 
 views = {name: pl.DataFrame(rows, infer_schema_length=None) for name, rows in figures["views"].items()}
+# Subjects in the reader's language, as learning analytics names them (when it is part of the portal).
+subject_label = provided("analytics.subject_label")
+if subject_label is not None:
+    views = {name: frame.with_columns(pl.col("subject").map_elements(lambda s: subject_label(t, s),
+                                                                     return_dtype=pl.String))
+             if "subject" in frame.columns and not frame.is_empty() else frame for name, frame in views.items()}
 codes = sorted(set(views["board"]["municipality"].to_list()) if not views["board"].is_empty() else [])
 chosen = st.selectbox(t("lake.board.municipality_filter"), [None, *codes], key="lake_municipality",
                       format_func=lambda c: t("lake.board.all") if c is None else c)

@@ -36,6 +36,7 @@ def test_the_board_computes_and_shows_the_lake_figures(exported_lake, app_for, l
     assert len(board_rows) > 100
     school = "頴田小中学校" if lang == "ja" else "Kaita Compulsory School"
     assert school in set(board_rows.iloc[:, 1])
+    assert ("国語" if lang == "ja" else "Japanese") in set(board_rows.iloc[:, 3])  # subjects in the reader's words
     assert (board_rows.iloc[:, 6] >= 5).all()  # pupils: no group under five
     assert (exported_lake / "_results" / "board.json").is_file()
     # Shown again from what was saved, without computing.
