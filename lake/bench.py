@@ -86,6 +86,7 @@ def synthesize(lake: Path, statements: int, municipalities: int) -> int:
     con = duckdb.connect()
     try:
         con.execute("SET TimeZone = 'Asia/Tokyo'")
+        con.execute(f"SET partitioned_write_max_open_files = {export.MAX_OPEN_PARTITIONS}")
         con.execute(f"""CREATE TEMPORARY TABLE pupils AS
             SELECT p, 40100 + p % {municipalities} AS municipality,
                    'E' || lpad(CAST((p // {municipalities}) % {SCHOOLS_PER_MUNICIPALITY} AS VARCHAR), 2, '0') AS school,

@@ -42,6 +42,7 @@ from kernel.store import Store
 from lake.services import layout
 
 MIN_GROUP = 5
+MAX_OPEN_PARTITIONS = 4096
 SECRET_META = "lake:pseudonym_secret"  # used when MANABI_LAKE_SECRET is not set
 
 
@@ -147,6 +148,9 @@ def export(store: Store, clock: Clock, lake: Path, *,
                 facts.create_view("lake_facts", replace=True)
                 keys = [k for (k,) in cur.execute("SELECT DISTINCT pupil_key FROM lake_facts").fetchall()]
                 secret = lake_secret(store)
+                # One file per partition: past 100 open partitions DuckDB would close and reopen
+                # files, leaving many small ones (a first export spans every school and month).
+                cur.execute(f"SET partitioned_write_max_open_files = {MAX_OPEN_PARTITIONS}")
                 cur.register("lake_pupils", pa.table({"pupil_key": keys,
                                                       "pupil": [pseudonym(secret, k) for k in keys]}))
                 written = int(cur.execute(
