@@ -8,10 +8,10 @@ PORT   ?= 8501
 FONTS  := web/fonts/noto-sans-jp.css
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Debian packages the browser tests need: Chromium, and CJK fonts so Japanese is not boxes;
-# wrk drives the live xAPI load in `manabi bench`. Node.js and npm come with the machine (npm
-# installs axe-core, package.json, and the web font): Debian's npm conflicts with the machine's
-# nodejs, so it is not asked for here.
-APT_PACKAGES := chromium fonts-noto-cjk wrk
+# wrk drives the live xAPI load in `manabi bench`; OpenJDK runs Spark for the lake's board (lake/).
+# Node.js and npm come with the machine (npm installs axe-core, package.json, and the web font):
+# Debian's npm conflicts with the machine's nodejs, so it is not asked for here.
+APT_PACKAGES := chromium fonts-noto-cjk wrk openjdk-17-jre-headless
 NODE_STAMP   := node_modules/.installed
 
 .PHONY: install run test test-dates check lint system-deps clean

@@ -27,7 +27,12 @@ SPEC = ModuleSpec(
               # The portal's school roster import: the learners the dashboards group by.
               "analytics.apply_roster": lazy("analytics.services.roster:apply_roster"),
               # The retention rule for a pupil's learning records after leaving school (portal retention).
-              "analytics.apply_retention": lazy("analytics.services.retention:apply_retention")},
+              "analytics.apply_retention": lazy("analytics.services.retention:apply_retention"),
+              # The learning facts and units, for the lake's export to the prefecture (lake/).
+              "analytics.statement_facts": lazy("analytics.services.facts:statement_facts"),
+              "analytics.units": lazy("analytics.services.facts:units"),
+              # A subject (as MEXT names it) in the reader's language, for pages of other modules.
+              "analytics.subject_label": lazy("analytics.services.roster:subject_label")},
     demo=lazy("analytics.demo:load"),
     # Each night: the day's statements reordered for the dashboards (analytics/services/clustering.py).
     jobs=(Job("analytics.cluster", NIGHTLY, lazy("analytics.services.clustering:nightly"),

@@ -45,6 +45,11 @@ app.add_typer(mail_app, name="mail")
 from portal.cli_roster import roster_app, schools_classes  # noqa: E402
 
 app.add_typer(roster_app, name="roster")
+
+# Many municipalities on one host (shared use): portal/cli_tenants.py.
+from portal.cli_tenants import tenants_app  # noqa: E402
+
+app.add_typer(tenants_app, name="tenants")
 schools_app.command("classes")(schools_classes)
 
 

@@ -361,8 +361,10 @@ def serve_commands(runtime: Any, run: Callable[[list[str]], int]) -> CommandServ
 # ---------------------------------------------------------------- the command line's side
 
 # Run here even while a server serves the database: they never open it (help, the version),
-# open their own (bench), refuse to (restore), or are the server (serve).
-_RUN_HERE = {"serve", "restore", "bench"}
+# open their own (bench, tenants: each municipality's), refuse to (restore), or are the server
+# (serve); the lake's board reads only the lake's files (and may start Spark: not in the server).
+_RUN_HERE = {"serve", "restore", "bench", "tenants"}
+_RUN_HERE_SUB = {("lake", "board")}
 
 
 def served_socket(argv: list[str]) -> Path | None:
@@ -383,7 +385,7 @@ def served_socket(argv: list[str]) -> Path | None:
             break
     else:
         return None  # no command: help or the version
-    if argv[position] in _RUN_HERE or "--help" in argv:
+    if argv[position] in _RUN_HERE or tuple(argv[position:position + 2]) in _RUN_HERE_SUB or "--help" in argv:
         return None
     path = socket_path(load_settings(db).db_path)
     return path if is_live(path) else None

@@ -57,6 +57,10 @@ SPEC = ModuleSpec(
         "portal.pupils_left_longer_than": lazy("portal.services.roster:pupils_left_longer_than"),
         # A demo account's session as if it had signed in, for benchmarks of signed-in pages.
         "portal.demo_session": lazy("portal.services.accounts:demo_session"),
+        # The yearly review's indicators of every module, for the lake's export to the prefecture.
+        "portal.indicators": lazy("portal.services.review:all_indicators"),
+        # The schools' codes and names, for the lake's export.
+        "portal.schools": lazy("portal.services.schools:schools_relation"),
     },
     # The retention rules for personal data (portal/services/retention.py).
     nightly=lazy("portal.services.retention:apply"),

@@ -15,7 +15,7 @@ from kernel import jobs, provided
 from kernel.migrations import Migration, discover
 from kernel.module import ModuleSpec
 
-MODULE_NAMES = ("portal", "school_ict", "analytics", "library_ebooks", "facilities", "archive")
+MODULE_NAMES = ("portal", "school_ict", "analytics", "library_ebooks", "facilities", "archive", "lake")
 
 KERNEL_CATALOGUE = Path(__file__).resolve().parent.parent / "kernel" / "messages.toml"
 

@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from kernel import municipality
 from kernel.errors import StoreError
 from kernel.http import route
 from portal import session_cookie, webfonts
@@ -20,6 +21,7 @@ async def healthz(request: Request) -> JSONResponse:
     try:
         runtime = open_runtime()
         versions = runtime.schema_versions()  # a read: the database answers
+        serves = municipality.code(runtime.store)
     except (StoreError, Exception) as exc:  # any failure here means "not healthy"
         return JSONResponse({"status": "error", "error": str(exc)}, status_code=503)
     return JSONResponse({
@@ -27,6 +29,9 @@ async def healthz(request: Request) -> JSONResponse:
         "version": __version__,
         "schema_version": sum(versions.values()),
         "schema": versions,
+        # Which municipality answers (shared use: `manabi tenants list` checks it is the one expected).
+        "municipality": serves,
+        "city": municipality.city_name("ja"),
     })
 
 

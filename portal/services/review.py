@@ -42,12 +42,19 @@ class ReviewRow:
         return self.this_year - self.last_year
 
 
+def all_indicators(store: Store, clock: Clock) -> list[Indicator]:
+    """Every module's indicators in the plan's order. Offered as "portal.indicators" (the lake's
+    export carries them to the prefecture)."""
+    indicators = [i for spec in all_modules() if spec.indicators for i in spec.indicators(store, clock)]
+    indicators.sort(key=lambda i: (MEASURES.index(i.measure), i.key))
+    return indicators
+
+
 def review(store: Store, clock: Clock, actor: Actor) -> tuple[int, list[ReviewRow]]:
     """The current fiscal year and one row per indicator, in the plan's measure order."""
     actor.require(Role.CITY_ADMIN, Role.SCHOOL_ADMIN)
     year = fiscal_year(clock.now().date())
-    indicators = [i for spec in all_modules() if spec.indicators for i in spec.indicators(store, clock)]
-    indicators.sort(key=lambda i: (MEASURES.index(i.measure), i.key))
+    indicators = all_indicators(store, clock)
     return year, [ReviewRow(i.measure, i, i.value(year), i.value(year - 1)) for i in indicators]
 
 

@@ -43,3 +43,8 @@ def school_id_for_code(store: Store, code: str) -> int:
     if school_id is None:
         raise NotFound("accounts.no_such_school", school=code)
     return school_id
+
+
+def schools_relation(cur):
+    """The schools as a lazy DuckDB relation (offered as "portal.schools", for the lake's export)."""
+    return cur.sql("SELECT id, code, name_ja, name_en, kind, pupils FROM portal_schools")

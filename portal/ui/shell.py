@@ -14,6 +14,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
+from kernel import municipality
 from kernel.actor import ANONYMOUS, Actor
 from kernel.errors import ManabiError
 from kernel.i18n import DEFAULT_LANGUAGE, LANGUAGES
@@ -129,6 +130,8 @@ def _current_actor(runtime: Runtime, t) -> Actor:
 
 def _sidebar(runtime: Runtime, actor: Actor, t) -> None:
     with st.sidebar:
+        # Whose portal this is (shared hosting serves many municipalities' side by side).
+        st.caption(t("shell.city", city=municipality.city_name(t.lang)))
         st.segmented_control(
             t("shell.language"),
             LANGUAGES,
@@ -191,8 +194,10 @@ def _refusal_page(t, actor: Actor, offered: dict[str, list]) -> st.Page | None:
 
 
 def run() -> None:
-    # The tab's icon is our own file: a Material icon name would be fetched from a font host.
-    st.set_page_config(page_title="学び Manabi — 飯塚市", page_icon=str(_FAVICON), layout="wide")
+    # The city's name from its settings: on shared hosting, each municipality's own. The tab's
+    # icon is our own file: a Material icon name would be fetched from a font host.
+    st.set_page_config(page_title=f"学び Manabi — {municipality.city_name('ja')}", page_icon=str(_FAVICON),
+                       layout="wide")
     _web_font()
     runtime = open_runtime()
     lang = _language()

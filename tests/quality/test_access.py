@@ -52,6 +52,8 @@ PAGE_ACCESS: dict[str, set[str]] = {
     "learning": {"teacher", "school_admin"},
     "learning-board": {"city_admin"},
     "learning-records": {"school_admin", "city_admin"},
+    # The prefecture's board over the lake of every municipality's pseudonymous learning facts.
+    "prefecture-board": {"city_admin"},
     # E-library: the catalogue is public; loans and the reader are the resident's own.
     "library-catalogue": EVERYONE,
     "library-book": EVERYONE,

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-MODULES = ("school_ict", "analytics", "library_ebooks", "facilities", "archive")
+MODULES = ("school_ict", "analytics", "library_ebooks", "facilities", "archive", "lake")
 
 
 def _sources(folder: Path):
