@@ -89,11 +89,11 @@ def _refusal_page(lang: str, exc, back: str) -> str:
     from html import escape
     from pathlib import Path
 
-    from facilities.module import SPEC
     from kernel.i18n import Translator, load_catalogue
 
-    kernel_messages = Path(__file__).resolve().parent.parent / "kernel" / "messages.toml"
-    t = Translator(lang, load_catalogue([*SPEC.catalogue_files, kernel_messages]), strict=False)
+    here = Path(__file__).resolve().parent
+    t = Translator(lang, load_catalogue([*sorted(here.glob("messages*.toml")), here.parent / "kernel" / "messages.toml"]),
+                   strict=False)
     back += "?lang=en" if lang == "en" else ""
     return (f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
