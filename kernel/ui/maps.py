@@ -68,7 +68,9 @@ def point_map(ctx: PageContext, points: list[MapPoint], *, key: str, height: int
     paper = alt.Data(values=[{"type": "Feature", "properties": {}, "geometry": {"type": "Polygon", "coordinates": [[
         [extent.west, extent.south], [extent.west, extent.north], [extent.east, extent.north],
         [extent.east, extent.south], [extent.west, extent.south]]]}}])
-    background = alt.Chart(paper).mark_geoshape(fill=_PAPER, stroke="#C9C4B5", strokeWidth=1)
+    # The paper, the towns and the names' white halo are decoration: left out of what a screen
+    # reader is told (Vega's aria), which the points and their names carry.
+    background = alt.Chart(paper).mark_geoshape(fill=_PAPER, stroke="#C9C4B5", strokeWidth=1, aria=False)
 
     # Pixels of the frame, near enough over a city (Mercator is all but linear across 20 km).
     # The frame comes out about 640 px wide in the page's column beside the sidebar.
@@ -100,10 +102,10 @@ def point_map(ctx: PageContext, points: list[MapPoint], *, key: str, height: int
     if towns:
         town_data = alt.Data(values=towns)
         town_layers = [
-            alt.Chart(town_data).mark_square(size=30, color="#8A8579", opacity=0.8)
+            alt.Chart(town_data).mark_square(size=30, color="#8A8579", opacity=0.8, aria=False)
             .encode(longitude="lon:Q", latitude="lat:Q"),
             alt.Chart(town_data).mark_text(align="left", baseline="middle", color="#5F5A4E", fontStyle="italic",
-                                           fontSize=13).encode(longitude="name_lon:Q", latitude="name_lat:Q", text="name:N"),
+                                           fontSize=13, aria=False).encode(longitude="name_lon:Q", latitude="name_lat:Q", text="name:N"),
         ]
 
     used = {p.group for p in points}
@@ -127,7 +129,7 @@ def point_map(ctx: PageContext, points: list[MapPoint], *, key: str, height: int
     # The name twice: a thick white copy under the dark one keeps it legible over other marks.
     at_label = {"longitude": "label_lon:Q", "latitude": "label_lat:Q", "text": "shown:N"}
     halo = alt.Chart(data).mark_text(align="left", baseline="middle", fontSize=13, stroke="white", strokeWidth=4,
-                                     strokeJoin="round", limit=_LABEL_WIDTH).encode(**at_label)
+                                     strokeJoin="round", limit=_LABEL_WIDTH, aria=False).encode(**at_label)
     names = alt.Chart(data).mark_text(align="left", baseline="middle", fontSize=13, color="#1F1F1F",
                                       fontWeight="bold", limit=_LABEL_WIDTH).encode(**at_label)
     chart = (alt.layer(background, *town_layers, dots, halo, names)
