@@ -179,13 +179,13 @@ def _refused(t, actor: Actor, path: str, spec: PageSpec | None) -> None:
         st.page_link(home, label=t("shell.go_home"), icon=":material/home:")
 
 
-def _refusal_page(t, actor: Actor, offered: dict[str, list]) -> st.Page | None:
+def _refusal_page(t, actor: Actor, offered: set[str]) -> st.Page | None:
     """A hidden page at an address the visitor may not open (or that does not exist), saying
     why. Without it Streamlit runs the home page with an English "Page not found" box, or none."""
     asked = _asked_page()
     if not asked or not _PAGE_PATH.fullmatch(asked) or asked == "sign-in":
         return None
-    if any(p.url_path == asked for pages in offered.values() for p in pages):
+    if asked in offered:  # the visitor's own page (the home page's address too: its st.Page says "")
         return None
     spec = next((p for m in all_modules() for p in m.pages if p.url_path == asked), None)
     title = t(spec.title_key) if spec else t("shell.not_found_title")
@@ -215,9 +215,11 @@ def run() -> None:
     set_context(PageContext(runtime.store, runtime.clock, actor, t))
 
     sections: dict[str, list] = {g: [] for g in GROUPS}
+    offered: set[str] = set()
     for spec in all_modules():
         for page in spec.pages:
             if page.allows(frozenset(actor.roles), actor.signed_in):
+                offered.add(page.url_path)
                 sections[page.group].append(
                     st.Page(page.script, title=t(page.title_key), url_path=page.url_path,
                             icon=page.icon, default=page.default,
@@ -230,7 +232,7 @@ def run() -> None:
     # The home page links to what this visitor may open, group by group.
     st.session_state[NAV_PAGES] = sections
     navigation = {t(f"group.{g}"): pages for g, pages in sections.items() if pages}
-    refusal = _refusal_page(t, actor, sections)
+    refusal = _refusal_page(t, actor, offered)
     if refusal is not None:
         navigation[t("group.home")] = [*navigation.get(t("group.home"), []), refusal]
     page = st.navigation(navigation, position="sidebar", expanded=True)

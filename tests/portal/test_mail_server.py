@@ -62,7 +62,7 @@ def borrow_due_soon(db, user_id: int) -> int:
         then = FixedClock(datetime.fromisoformat(TEST_NOW) - timedelta(days=12, hours=12))
         for (title_id,) in store.query("SELECT id FROM library_ebooks_titles ORDER BY id"):
             try:
-                return lending.borrow(store, then, actor, title_id)
+                return lending.borrow(store, then, actor, title_id).id
             except ManabiError:
                 continue
         raise AssertionError("no title to borrow in the demo city")
