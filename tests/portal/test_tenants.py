@@ -87,7 +87,7 @@ def route_requests(markers: dict) -> list[tuple[str, dict]]:
                 continue
             path = route.path
             for name, value in (("{id:int}", "1"), ("{loan:int}", "1"), ("{item_id:int}", "1"),
-                                ("{media_id:int}", "1"), ("{index:int}", "0"), ("{fmt:str}", "json"),
+                                ("{media_id:int}", "1"), ("{session_id:int}", "1"), ("{index:int}", "0"), ("{fmt:str}", "json"),
                                 ("{slug}", "1"), ("{token}", "1"), ("{code}", "1"), ("{name}", "1"),
                                 ("{size}", "400"), ("{region}", "full"), ("{rotation}", "0"),
                                 ("{quality}", "default.jpg")):
