@@ -246,7 +246,7 @@ async def _statements(request: Request, rc, client: lrs.Client, reading: bool) -
         if not parts and len(body) <= SMALL_BODY and live_writes.one_line_object(body):
             # One statement as apps send it: checked and stored by the group writer.
             writer = live_writes.writer_for(rc.store, rc.clock)
-            return _answer(200, [await asyncio.wrap_future(writer.submit_body(client, body))])
+            return _answer(200, [await writer.stored_body(client, body)])
         sent = await _off_loop_if_large(body, parse_statements, body)
         if len(sent) == 1 and not parts:
             return _answer(200, [await _store_one(rc, client, body, sent[0])])
@@ -304,7 +304,7 @@ async def statement_lane(scope, receive, send):
     if body is None or not live_writes.one_line_object(body):
         return replaying(read, receive)
     try:
-        statement_id = await asyncio.wrap_future(live_writes.writer_for(rc.store, rc.clock).submit_body(client, body))
+        statement_id = await live_writes.writer_for(rc.store, rc.clock).stored_body(client, body)
     except ManabiError as exc:
         refused = _refusal(exc)
         if refused is None:

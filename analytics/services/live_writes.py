@@ -21,6 +21,8 @@ Also here: the writes under way, for X-Experience-API-Consistent-Through.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import queue
 import threading
 import weakref
@@ -75,9 +77,50 @@ def consistent_through(clock: Clock) -> str:
 @dataclass
 class _Pending:
     client_id: int
-    answer: Future  # its id once committed, or the exception that refused it
+    # Its id once committed, or the exception that refused it: a thread's Future, or an asyncio
+    # one of the request's event loop (settled there, a batch's at a time: _Answers).
+    answer: Future | asyncio.Future
     row: tuple | None = None  # lrs.statement_row of the validated statement
     body: bytes | None = None  # or the statement's JSON as sent, to be checked with its batch
+    settled: bool = False
+
+
+class _Answers:
+    """A batch's answers, handed over once the batch is done. The requests on an event loop get
+    theirs in one call on that loop: a wake-up of the loop per request (and a thread Future chained
+    to an asyncio one) cost the loop, which also reads and answers every request, about a tenth
+    of a request's time."""
+
+    def __init__(self) -> None:
+        self._on_loops: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future, object, bool]]] = {}
+
+    def give(self, pending: _Pending, value: object, failed: bool = False) -> None:
+        if pending.settled:
+            return
+        pending.settled = True
+        answer = pending.answer
+        if isinstance(answer, asyncio.Future):
+            self._on_loops.setdefault(answer.get_loop(), []).append((answer, value, failed))
+        elif failed:
+            answer.set_exception(value)
+        else:
+            answer.set_result(value)
+
+    def hand_over(self) -> None:
+        for loop, answers in self._on_loops.items():
+            with contextlib.suppress(RuntimeError):  # the loop has closed: nobody waits for these
+                loop.call_soon_threadsafe(_settle, answers)
+        self._on_loops = {}
+
+
+def _settle(answers: list[tuple[asyncio.Future, object, bool]]) -> None:
+    for answer, value, failed in answers:
+        if answer.done():  # the request was cancelled (its client went away)
+            continue
+        if failed:
+            answer.set_exception(value)
+        else:
+            answer.set_result(value)
 
 
 class GroupWriter:
@@ -109,6 +152,13 @@ class GroupWriter:
         self._waiting.put(_Pending(client.id, answer, body=body))
         return answer
 
+    async def stored_body(self, client: lrs.Client, body: bytes) -> str:
+        """submit_body for a request on an event loop: its id once its batch has committed
+        (the error that refused it is raised)."""
+        answer = asyncio.get_running_loop().create_future()
+        self._waiting.put(_Pending(client.id, answer, body=body))
+        return await answer
+
     def _run(self) -> None:
         while True:
             batch = [self._waiting.get()]
@@ -117,16 +167,17 @@ class GroupWriter:
                     batch.append(self._waiting.get_nowait())
                 except queue.Empty:
                     break
+            answers = _Answers()
             try:
-                batch = _check_bodies(batch)
+                batch = _check_bodies(batch, answers)
                 if batch:
-                    self._write(batch)
+                    self._write(batch, answers)
             except BaseException as exc:  # noqa: BLE001 - the thread must outlive any one batch
                 for pending in batch:
-                    if not pending.answer.done():
-                        pending.answer.set_exception(exc)
+                    answers.give(pending, exc, failed=True)
+            answers.hand_over()
 
-    def _write(self, batch: list[_Pending]) -> None:
+    def _write(self, batch: list[_Pending], answers: _Answers) -> None:
         with under_way(self._clock) as now, \
                 self._store.lock("analytics.statements"), stored_ids.kept_for(self._store):
             try:
@@ -139,17 +190,17 @@ class GroupWriter:
                     try:
                         self._store.write(lambda cur, one=pending: _insert(cur, [one], now))
                     except Exception as exc:  # noqa: BLE001 - its own answer (ManabiError: 400/409/503)
-                        pending.answer.set_exception(exc)
+                        answers.give(pending, exc, failed=True)
                     else:
-                        self._done([pending])
+                        self._done([pending], answers)
                 return
-        self._done(batch)
+        self._done(batch, answers)
 
-    def _done(self, committed: list[_Pending]) -> None:
+    def _done(self, committed: list[_Pending], answers: _Answers) -> None:
         self.batches += 1
         self.statements += len(committed)
         for pending in committed:
-            pending.answer.set_result(pending.row[0])
+            answers.give(pending, pending.row[0])
 
 
 def one_line_object(body: bytes) -> bool:
@@ -158,7 +209,7 @@ def one_line_object(body: bytes) -> bool:
     return body[:1] == b"{" and b"\n" not in body and b"\r" not in body
 
 
-def _check_bodies(batch: list[_Pending]) -> list[_Pending]:
+def _check_bodies(batch: list[_Pending], answers: _Answers) -> list[_Pending]:
     """The batch with every body checked into its row, less the requests that were refused
     (their futures have the error). The bodies are read as the lines of one JSONL text by the
     compiled reader that reads bulk files (statement_lines), without Python's per-statement
@@ -177,7 +228,7 @@ def _check_bodies(batch: list[_Pending]) -> list[_Pending]:
         try:
             pending.row = _checked_row(pending.body) if index is None else _usual_row(facts, index, pending.body)
         except InvalidInput as exc:
-            pending.answer.set_exception(exc)
+            answers.give(pending, exc, failed=True)
     return [pending for pending in batch if pending.row is not None]
 
 
