@@ -134,8 +134,9 @@ def _learners_from_devices(ctx: DemoContext, schools: list[tuple]) -> list[tuple
     store, today = _InTransaction(ctx.cur), ctx.clock.now().date()
     learners = []
     for school_id, *_ in schools:
-        for room_id, _school, grade, class_name, *_counts in classrooms(store, school_id, today):
-            learners += [(pseudonym, school_id, grade, class_name) for pseudonym, _ready in pupils(store, room_id, today)]
+        for room in classrooms(store, school_id, today):
+            learners += [(pseudonym, school_id, room.grade, room.class_name)
+                         for pseudonym, _ready in pupils(store, room.id, today)]
     return learners
 
 

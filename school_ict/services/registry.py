@@ -195,11 +195,16 @@ def history(store: Store, actor: Actor, asset_tag: str) -> list[Event]:
 
 @dataclass(frozen=True)
 class Classroom:
+    """A class of a school and its active pupils. Offered to the other modules as
+    "school_ict.classrooms" (services/rosters.py), there with `tablets_ready` counted: the
+    pupils whose own tablet is assigned, not in repair, still supported."""
+
     id: int
     school_id: int
     grade: int
     class_name: str
     pupils: int
+    tablets_ready: int | None = None  # counted only where offered (rosters.classrooms_with_readiness)
 
 
 def list_classrooms(store: Store, actor: Actor, school_id: int | None = None) -> list[Classroom]:
