@@ -23,7 +23,7 @@ from analytics.services import lrs, texts
 from analytics.services.lrs import CURRICULUM_EXTENSION, Client
 from kernel.clock import TOKYO
 from kernel.module import DemoContext
-from kernel.provided import provided
+from kernel.provided import offered_view, provided
 
 HOME_PAGE = "https://manabi.city.iizuka.lg.jp"
 ACTIVITY_BASE = "https://manabi.city.iizuka.lg.jp/xapi/activities/units"
@@ -78,7 +78,8 @@ def _grades(kind: str) -> range:
 
 def load(ctx: DemoContext) -> None:
     cur = ctx.cur
-    schools = cur.execute("SELECT id, code, kind, pupils FROM portal_schools ORDER BY id").fetchall()
+    offered_view(cur, "portal.schools")
+    schools = cur.execute("SELECT id, code, kind, pupils FROM offered_schools ORDER BY id").fetchall()
     client_id = cur.execute(
         "INSERT INTO analytics_xapi_clients (name, api_key, secret_hash, created_at) VALUES (?, ?, ?, ?) "
         "RETURNING id",

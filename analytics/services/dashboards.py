@@ -437,7 +437,7 @@ def board_view(store: Store, actor: Actor, lang: str = "ja") -> pl.DataFrame:
     """Schools and grades per unit: pupils, mean mastery, completion. No learner ids; a
     school-grade-unit group of fewer than MIN_GROUP pupils is left out."""
     actor.require("city_admin")
-    offered_view(store.cursor(), "portal.schools", "offered_schools")
+    offered_view(store.cursor(), "portal.schools")
     return _frame(store, f"""
         WITH per_pupil AS (
             SELECT school_id, grade, unit_code, learner_id, avg(score_scaled) AS mastery,

@@ -59,7 +59,7 @@ def import_learners(store: Store, actor: Actor, text: str) -> int:
     A school administrator may load only their own school's pupils."""
     actor.require("city_admin", "school_admin")
     rows = _rows(text, LEARNER_COLUMNS)
-    offered_view(store.cursor(), "portal.schools", "offered_schools")
+    offered_view(store.cursor(), "portal.schools")
     schools = dict(store.query("SELECT code, id FROM offered_schools"))
     problems, records, seen = [], [], set()
     for number, row in enumerate(rows, start=2):  # row 1 is the header

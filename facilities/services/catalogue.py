@@ -397,13 +397,13 @@ def user_names(store: Store, user_ids: list[int]) -> dict[int, str]:
     """Display names for staff views (never shown to the public)."""
     if not user_ids:
         return {}
-    offered_view(store.cursor(), "portal.users", "offered_users")
+    offered_view(store.cursor(), "portal.users")
     return dict(store.query("SELECT id, display_name FROM offered_users WHERE id IN (SELECT unnest(?))",
                             [list(user_ids)]))
 
 
 def user_id_for_login(store: Store, login: str) -> int:
-    offered_view(store.cursor(), "portal.users", "offered_users")
+    offered_view(store.cursor(), "portal.users")
     row = store.query("SELECT id FROM offered_users WHERE login = ?", [login])
     if not row:
         raise NotFound("facilities.unknown_user", login=login)

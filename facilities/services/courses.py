@@ -190,7 +190,7 @@ def _sessions(cur, course_ids: list[int]) -> dict[int, list[Session]]:
 
 
 def _courses(cur, where: str = "TRUE", params: list | None = None) -> list[Course]:
-    offered_view(cur, "portal.users", "offered_users")
+    offered_view(cur, "portal.users")
     cursor = cur.execute(_COURSE_SQL + f" WHERE {where} ORDER BY c.registration_closes, c.code", params or [])
     names = [d[0] for d in cursor.description]
     rows = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
@@ -295,7 +295,7 @@ def participants(store: Store, actor: Actor, course_id: int) -> list[Participant
     if not _may_see_participants(actor, course):
         raise PermissionDenied()
     regs = _registrations(store.cursor(), "r.course_id = ?", [course_id])
-    offered_view(store.cursor(), "portal.users", "offered_users")
+    offered_view(store.cursor(), "portal.users")
     users = {uid: (login, name, email) for uid, login, name, email in store.query(
         "SELECT id, login, display_name, email FROM offered_users WHERE id IN (SELECT unnest(?))",
         [[r.user_id for r in regs]])}
@@ -330,7 +330,7 @@ def create_course(store: Store, clock: Clock, actor: Actor, *, code: str, title_
         raise InvalidInput("courses.bad_window")
 
     def work(cur) -> int:
-        offered_view(cur, "portal.users", "offered_users")
+        offered_view(cur, "portal.users")
         if not cur.execute("SELECT 1 FROM offered_users WHERE id = ? AND NOT disabled", [lecturer_id]).fetchone():
             raise NotFound("courses.unknown_lecturer", lecturer=lecturer_id)
         if facility_id is not None and not cur.execute(
@@ -627,7 +627,7 @@ def join_link_for(store: Store, clock: Clock, user_id: int, session_id: int,
     session = row[0]
     if session["status"] != "planned" or session["course_status"] != "published":
         raise NoJoinLink("courses.session_cancelled")
-    offered_view(store.cursor(), "portal.users", "offered_users")
+    offered_view(store.cursor(), "portal.users")
     user = store.query("SELECT id, display_name, coalesce(email, '') FROM offered_users WHERE id = ? AND NOT disabled",
                        [user_id])
     if not user:
@@ -671,7 +671,7 @@ class OnlineSession:
 def online_sessions(store: Store, actor: Actor, clock: Clock, *, include_past: bool = False) -> list[OnlineSession]:
     """Every planned online course session, with who may join it (staff and administrators)."""
     actor.require(*STAFF)
-    offered_view(store.cursor(), "portal.users", "offered_users")
+    offered_view(store.cursor(), "portal.users")
     rows = store.query_dicts(
         """SELECT s.id, c.code, c.title_ja, c.title_en, s.starts_at, s.ends_at, u.login AS lecturer,
                   list(p.login ORDER BY p.login) FILTER (WHERE p.login IS NOT NULL) AS logins
@@ -701,7 +701,7 @@ def attendance(store: Store, actor: Actor, course_id: int) -> list[AttendanceRow
     course = get_course(store, course_id)
     if not _may_see_participants(actor, course):
         raise PermissionDenied()
-    offered_view(store.cursor(), "portal.users", "offered_users")
+    offered_view(store.cursor(), "portal.users")
     rows = store.query(
         """SELECT s.id, s.starts_at, r.user_id, coalesce(u.display_name, '?'), j.first_at
            FROM facilities_course_sessions s

@@ -26,7 +26,7 @@ def status_counts(store: Store, actor: Actor, school_id: int | None = None) -> l
 def schools_overview(store: Store, actor: Actor) -> list[dict]:
     """One row per visible school: its devices by status, for the board's fleet view."""
     school_id = school_scope(actor, None)
-    offered_view(store.cursor(), "portal.schools", "offered_schools")
+    offered_view(store.cursor(), "portal.schools")
     return store.query_dicts(
         """SELECT s.id AS school_id, s.code, s.name_ja, s.name_en, s.pupils,
                   count(d.id) AS devices,
@@ -45,7 +45,7 @@ def class_readiness(store: Store, clock, actor: Actor, school_id: int | None = N
     and tablets held by the class not seen for NOT_SEEN_DAYS days or more."""
     school_id = school_scope(actor, school_id)
     cutoff = clock.now() - timedelta(days=NOT_SEEN_DAYS)
-    offered_view(store.cursor(), "portal.schools", "offered_schools")
+    offered_view(store.cursor(), "portal.schools")
     return store.query_dicts(
         """SELECT c.id AS classroom_id, s.code AS school_code, c.grade, c.class_name,
                   count(p.id) AS pupils,
@@ -79,7 +79,7 @@ def past_support_end(store: Store, clock, actor: Actor, school_id: int | None = 
     security updates, so they need replacing (or taking out of use). Oldest end first."""
     school_id = school_scope(actor, school_id)
     today = clock.now().astimezone(TOKYO).date()
-    offered_view(store.cursor(), "portal.schools", "offered_schools")
+    offered_view(store.cursor(), "portal.schools")
     return store.query_dicts(
         """SELECT d.asset_tag, d.kind, d.model, d.status, d.support_end, s.code AS school_code,
                   p.pseudonym AS pupil, c.grade, c.class_name

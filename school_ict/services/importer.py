@@ -128,7 +128,7 @@ def _parse_dates(frame: pl.DataFrame) -> pl.DataFrame:
 
 def validate(store: Store, actor: Actor, frame: pl.DataFrame) -> tuple[pl.DataFrame, list[RowProblem]]:
     """The frame with school ids, matched device ids and parsed values, and every problem."""
-    offered_view(store.cursor(), "portal.schools", "offered_schools")
+    offered_view(store.cursor(), "portal.schools")
     schools = pl.DataFrame(store.query("SELECT id, code, name_ja, name_en FROM offered_schools"),
                            schema={"id": pl.Int64, "code": pl.Utf8, "name_ja": pl.Utf8, "name_en": pl.Utf8},
                            orient="row")

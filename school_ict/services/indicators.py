@@ -92,7 +92,7 @@ def _replacements_due(store: Store, clock: Clock) -> tuple[tuple[int, float | No
 
 def indicators(store: Store, clock: Clock) -> list[Indicator]:
     years = _years(clock)
-    offered_view(store.cursor(), "portal.schools", "offered_schools")  # pupils per school (4-1-2)
+    offered_view(store.cursor(), "portal.schools")  # pupils per school (4-1-2)
     tablets = _recorded(store, clock, tuple((y, _available_share(store, "pupil_tablet", _until(clock, y)))
                                             for y in years))
     teacher_tablets = _recorded(store, clock, tuple((y, _available_share(store, "teacher_tablet",

@@ -37,7 +37,7 @@ def peaks(store: Store, clock, actor: Actor, days: int = 30) -> list[dict]:
     school_id = school_scope(actor, None)
     since = clock.now() - timedelta(days=days)
     goal = target(store)
-    offered_view(store.cursor(), "portal.schools", "offered_schools")
+    offered_view(store.cursor(), "portal.schools")
     rows = store.query_dicts(
         """SELECT s.id AS school_id, s.code, s.name_ja, s.name_en, s.pupils,
                   max(n.mbps_down) AS peak_down, max(n.mbps_up) AS peak_up
@@ -74,7 +74,7 @@ def import_samples(store: Store, actor: Actor, data: bytes | str) -> int:
     missing = [c for c in ("school", "timestamp", "mbps_down", "mbps_up") if c not in frame.columns]
     if missing:
         raise ImportRejected([RowProblem(1, "ict.network.missing_columns", {"columns": ", ".join(missing)})])
-    offered_view(store.cursor(), "portal.schools", "offered_schools")
+    offered_view(store.cursor(), "portal.schools")
     schools = pl.DataFrame(store.query("SELECT upper(code), id FROM offered_schools"),
                            schema={"key": pl.Utf8, "school_id": pl.Int64}, orient="row")
     frame = (frame.with_row_index("line", offset=2)

@@ -25,7 +25,7 @@ def replacement_plan(store: Store, actor: Actor, unit_prices: dict[str, int], sc
     for kind, price in unit_prices.items():
         if kind not in KINDS or price < 0:
             raise InvalidInput("ict.error.bad_price", kind=kind)
-    offered_view(store.cursor(), "portal.schools", "offered_schools")
+    offered_view(store.cursor(), "portal.schools")
     rows = store.query_dicts(
         f"""SELECT {FISCAL_YEAR_SQL.format(col="d.support_end")} AS fiscal_year, s.id AS school_id,
                    s.code AS school_code,

@@ -112,8 +112,7 @@ class BulkResult:
 
 
 def _portal_views(cur) -> None:
-    offered_view(cur, "portal.schools", "offered_schools")
-    offered_view(cur, "portal.users", "offered_users")
+    offered_view(cur, "portal.schools", "portal.users")
 
 
 def _device_row(cur, where: str, params: list) -> Device | None:
@@ -269,7 +268,7 @@ def register_device(store: Store, clock, actor: Actor, *, asset_tag: str, serial
         raise InvalidInput("ict.error.missing_fields")
 
     def work(cur):
-        offered_view(cur, "portal.schools", "offered_schools")
+        offered_view(cur, "portal.schools")
         if cur.execute("SELECT 1 FROM offered_schools WHERE id = ?", [school_id]).fetchone() is None:
             raise NotFound("ict.error.no_such_school", school=school_id)
         clash = cur.execute("SELECT asset_tag, serial FROM school_ict_devices WHERE asset_tag = ? OR serial = ?",
@@ -315,8 +314,7 @@ def _resolve_target(cur, device: Device, pupil: str | None, teacher: str | None,
     if teacher is not None:
         if device.kind != "teacher_tablet":
             raise TransitionRefused("ict.error.wrong_kind_teacher", tag=device.asset_tag)
-        offered_view(cur, "portal.users", "offered_users")
-        offered_view(cur, "portal.user_roles", "offered_user_roles")
+        offered_view(cur, "portal.users", "portal.user_roles")
         row = cur.execute(
             """SELECT u.id, u.school_id FROM offered_users u JOIN offered_user_roles r ON r.user_id = u.id
                WHERE u.login = ? AND r.role = 'teacher' AND NOT u.disabled""", [teacher.strip().lower()]).fetchone()
@@ -494,7 +492,7 @@ class SchoolRef:
 def list_schools(store: Store, actor: Actor) -> list[SchoolRef]:
     """The schools the actor may look at (all for the board, else their own)."""
     school_id = school_scope(actor, None)
-    offered_view(store.cursor(), "portal.schools", "offered_schools")
+    offered_view(store.cursor(), "portal.schools")
     return [SchoolRef(*row) for row in store.query(
         "SELECT id, code, name_ja, name_en, pupils FROM offered_schools WHERE (? IS NULL OR id = ?) ORDER BY code",
         [school_id, school_id])]
@@ -511,7 +509,7 @@ def classroom_id(store: Store, school_id: int, grade: int, class_name: str) -> i
 def find_school(store: Store, text: str) -> int | None:
     """A school by code or name (Japanese or English), as `manabi devices schools` prints them."""
     text = text.strip()
-    offered_view(store.cursor(), "portal.schools", "offered_schools")
+    offered_view(store.cursor(), "portal.schools")
     return store.scalar(
         """SELECT id FROM offered_schools WHERE upper(code) = upper(?) OR name_ja = ? OR lower(name_en) = lower(?)""",
         [text, text, text])

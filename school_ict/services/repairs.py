@@ -93,7 +93,7 @@ def close_repair(store: Store, clock, actor: Actor, repair_id: int, outcome: str
 
 def list_repairs(store: Store, actor: Actor, school_id: int | None = None, *, open_only: bool = False) -> list[Repair]:
     school_id = school_scope(actor, school_id)
-    offered_view(store.cursor(), "portal.schools", "offered_schools")
+    offered_view(store.cursor(), "portal.schools")
     return [Repair(*row) for row in store.query(
         """SELECT r.id, d.asset_tag, s.code, r.model, r.opened_at, r.opened_by, r.symptom, p.pseudonym, r.cause,
                   r.state, r.closed_at, r.resolution
@@ -110,7 +110,7 @@ def breakage(store: Store, actor: Actor, school_id: int | None = None) -> list[d
     registry keeps no census per term, and retired devices no longer break."""
     school_id = school_scope(actor, school_id)
     term, fiscal_year = TERM_SQL.format(col="r.opened_at"), FISCAL_YEAR_SQL.format(col="r.opened_at")
-    offered_view(store.cursor(), "portal.schools", "offered_schools")
+    offered_view(store.cursor(), "portal.schools")
     return store.query_dicts(
         f"""WITH fleet AS (
                 SELECT school_id, model, count(*) AS devices FROM school_ict_devices
