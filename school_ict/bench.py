@@ -84,6 +84,7 @@ def run(store: Store, clock: Clock) -> list[dict]:
          "unit": "s", "goal": 2.0},
     ]
     prices = planning.DEFAULT_UNIT_PRICES
+    first_school = min(s.id for s in registry.list_schools(store, SYSTEM))
     queries: dict[str, Callable[[], object]] = {
         "status counts (city)": lambda: dashboard.status_counts(store, SYSTEM),
         "schools overview": lambda: dashboard.schools_overview(store, SYSTEM),
@@ -91,8 +92,7 @@ def run(store: Store, clock: Clock) -> list[dict]:
         "not seen 14+ days (city)": lambda: dashboard.not_seen_devices(store, clock, SYSTEM),
         "device count (city)": lambda: registry.count_devices(store, SYSTEM),
         "device table (city, first 500 as the page shows)": lambda: registry.device_frame(store, SYSTEM, limit=500),
-        "device list (one school, all)": lambda: registry.list_devices(
-            store, SYSTEM, school_id=min(s.id for s in registry.list_schools(store, SYSTEM))),
+        "device list (one school, all)": lambda: registry.list_devices(store, SYSTEM, school_id=first_school),
         "breakage per term": lambda: repairs.breakage(store, SYSTEM),
         "replacement plan": lambda: planning.replacement_plan(store, SYSTEM, prices),
         "network peaks (30 days)": lambda: network.peaks(store, clock, SYSTEM),
