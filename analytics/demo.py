@@ -23,7 +23,7 @@ from analytics.services import lrs, texts
 from analytics.services.lrs import CURRICULUM_EXTENSION, Client
 from kernel.clock import TOKYO
 from kernel.module import DemoContext
-from kernel.provided import provided
+from kernel.provided import offered_view, provided
 
 HOME_PAGE = "https://manabi.city.iizuka.lg.jp"
 ACTIVITY_BASE = "https://manabi.city.iizuka.lg.jp/xapi/activities/units"
@@ -78,7 +78,8 @@ def _grades(kind: str) -> range:
 
 def load(ctx: DemoContext) -> None:
     cur = ctx.cur
-    schools = cur.execute("SELECT id, code, kind, pupils FROM portal_schools ORDER BY id").fetchall()
+    offered_view(cur, "portal.schools")
+    schools = cur.execute("SELECT id, code, kind, pupils FROM offered_schools ORDER BY id").fetchall()
     client_id = cur.execute(
         "INSERT INTO analytics_xapi_clients (name, api_key, secret_hash, created_at) VALUES (?, ?, ?, ?) "
         "RETURNING id",
@@ -134,8 +135,9 @@ def _learners_from_devices(ctx: DemoContext, schools: list[tuple]) -> list[tuple
     store, today = _InTransaction(ctx.cur), ctx.clock.now().date()
     learners = []
     for school_id, *_ in schools:
-        for room_id, _school, grade, class_name, *_counts in classrooms(store, school_id, today):
-            learners += [(pseudonym, school_id, grade, class_name) for pseudonym, _ready in pupils(store, room_id, today)]
+        for room in classrooms(store, school_id, today):
+            learners += [(pseudonym, school_id, room.grade, room.class_name)
+                         for pseudonym, _ready in pupils(store, room.id, today)]
     return learners
 
 

@@ -18,6 +18,7 @@ from PIL import Image, ImageDraw
 from archive.services import images, items
 from kernel.actor import Actor
 from kernel.module import DemoContext
+from kernel.provided import offered_view
 
 CC_BY = "http://creativecommons.org/licenses/by/4.0/"
 PDM = "http://creativecommons.org/publicdomain/mark/1.0/"
@@ -181,9 +182,10 @@ def picture(kind: str, seed: int, width: int, height: int) -> bytes:
 
 
 def _actor(cur, login: str) -> Actor:
-    row = cur.execute("SELECT id, login, display_name FROM portal_users WHERE login = ?", [login]).fetchone()
+    offered_view(cur, "portal.users", "portal.user_roles")  # the portal's accounts, as offered (kernel.provided)
+    row = cur.execute("SELECT id, login, display_name FROM offered_users WHERE login = ?", [login]).fetchone()
     roles = frozenset(r for (r,) in cur.execute(
-        "SELECT role FROM portal_user_roles WHERE user_id = ?", [row[0]]).fetchall())
+        "SELECT role FROM offered_user_roles WHERE user_id = ?", [row[0]]).fetchall())
     return Actor(user_id=row[0], login=row[1], display_name=row[2], roles=roles)
 
 

@@ -15,6 +15,7 @@ from datetime import date, datetime, time, timedelta
 from facilities.services import booking, catalogue, meetings
 from kernel.clock import TOKYO
 from kernel.module import DemoContext
+from kernel.provided import offered_view
 
 # code, title ja/en, description ja/en, lecturer login, capacity, fee, facility kind or code,
 # room sessions (weeks ahead, block), online sessions (days ahead, hour, hours), online with room,
@@ -97,7 +98,8 @@ def _free_day(cur, facility: catalogue.Facility, room_id: int, around: date, blo
 def load(ctx: DemoContext) -> None:
     cur, now = ctx.cur, ctx.clock.now()
     today = now.date()
-    users = dict(cur.execute("SELECT login, id FROM portal_users").fetchall())
+    offered_view(cur, "portal.users")
+    users = dict(cur.execute("SELECT login, id FROM offered_users").fetchall())
     residents = [users[f"resident{n:02d}"] for n in range(1, 100) if f"resident{n:02d}" in users]
     staff_id = users.get("facility01") or next(iter(users.values()))
     free_fee = booking.Quote("resident", "group", 0, None, None, 0, 0, (), 0, 0, 0)

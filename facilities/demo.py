@@ -15,6 +15,7 @@ from data import city
 from facilities.services.booking import TAX_PERCENT
 from kernel.clock import TOKYO
 from kernel.module import DemoContext
+from kernel.provided import offered_view
 
 BLOCKS = (("am", time(9), time(12)), ("pm", time(13), time(17)), ("ev", time(18), time(22)))
 
@@ -87,6 +88,14 @@ def _individual(yen: int, kind: str) -> int:
     return int(round(yen * 0.3, -1)) if kind in ("court", "gym", "studio") else yen
 
 
+def _residents(cur, but: str = "") -> list[int]:
+    """The residents' account ids (the portal's accounts, as offered), in the order they were made."""
+    offered_view(cur, "portal.users", "portal.user_roles")
+    return [r[0] for r in cur.execute(
+        """SELECT u.id FROM offered_users u JOIN offered_user_roles r ON r.user_id = u.id
+           WHERE r.role = 'resident' AND u.login <> ? ORDER BY u.id""", [but]).fetchall()]
+
+
 def load(ctx: DemoContext, years_back: int | None = None) -> None:
     """`years_back` overrides how much booking history to make (the benchmark asks for five)."""
     cur, _rng, now = ctx.cur, ctx.rng, ctx.clock.now()
@@ -140,9 +149,7 @@ def load(ctx: DemoContext, years_back: int | None = None) -> None:
                  "床改修工事 / Floor maintenance"])
 
     # Profiles: most residents live in the city; some are groups; a few have a reduction.
-    residents = [r[0] for r in cur.execute(
-        """SELECT u.id FROM portal_users u JOIN portal_user_roles r ON r.user_id = u.id
-           WHERE r.role = 'resident' ORDER BY u.id""").fetchall()]
+    residents = _residents(cur)
     groups = ("飯塚コーラス会", "立岩囲碁クラブ", "穂波ヨガ教室", "筑豊写真同好会", "嘉麻川テニス会", "子ども食堂いいづか")
     for n, user_id in enumerate(residents):
         group = groups[n % len(groups)] if n % 3 == 0 else None
@@ -255,9 +262,7 @@ def _lottery(ctx: DemoContext, facility_ids: dict[str, int], today: date) -> Non
     taken = set(cur.execute("SELECT room_id, day, block_code FROM facilities_slots").fetchall())
     slots = [s for s in slots if (s[1], s[2], s[3]) not in taken]
     cur.executemany("INSERT INTO facilities_lottery_slots VALUES (?, ?, ?, ?)", slots)
-    residents = [r[0] for r in cur.execute(
-        """SELECT u.id FROM portal_users u JOIN portal_user_roles r ON r.user_id = u.id
-           WHERE r.role = 'resident' AND u.login <> 'resident01' ORDER BY u.id""").fetchall()]
+    residents = _residents(cur, but="resident01")
     apps = []
     popular = slots[: max(4, len(slots) // 4)]
     for user in residents[: 12 if ctx.small else 200]:

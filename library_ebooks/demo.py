@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from kernel.errors import ManabiError
 from kernel.module import DemoContext
+from kernel.provided import offered_view
 from library_ebooks.demo_books import PICTURE_BOOKS, SHELF, make_epub, make_picture_book
 from library_ebooks.services.catalogue import insert_book
 from library_ebooks.services.epub import parse_epub
@@ -36,7 +37,8 @@ BROWSER_ONLY = {"kuma"}  # the publisher allows reading in the browser only (no 
 
 def load(ctx: DemoContext) -> None:
     cur, now = ctx.cur, ctx.clock.now()
-    librarian = cur.execute("SELECT id FROM portal_users WHERE login = 'librarian01'").fetchone()
+    offered_view(cur, "portal.users", "portal.user_roles")  # the portal's accounts, as offered (kernel.provided)
+    librarian = cur.execute("SELECT id FROM offered_users WHERE login = 'librarian01'").fetchone()
     librarian_id = librarian[0] if librarian else None
     title_ids = {}
     for book in SHELF:
@@ -57,9 +59,9 @@ def load(ctx: DemoContext) -> None:
             )
 
     residents = [row[0] for row in cur.execute(
-        """SELECT u.id FROM portal_users u JOIN portal_user_roles r ON r.user_id = u.id
+        """SELECT u.id FROM offered_users u JOIN offered_user_roles r ON r.user_id = u.id
            WHERE r.role = 'resident' ORDER BY u.login""").fetchall()]
-    resident = dict(cur.execute("SELECT login, id FROM portal_users WHERE login LIKE 'resident%'").fetchall())
+    resident = dict(cur.execute("SELECT login, id FROM offered_users WHERE login LIKE 'resident%'").fetchall())
 
     # A month of past loans (returned), for the circulation chart. They end before any
     # current loan starts, so they never compete with today's copies.

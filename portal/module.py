@@ -59,8 +59,12 @@ SPEC = ModuleSpec(
         "portal.demo_session": lazy("portal.services.accounts:demo_session"),
         # The yearly review's indicators of every module, for the lake's export to the prefecture.
         "portal.indicators": lazy("portal.services.review:all_indicators"),
-        # The schools' codes and names, for the lake's export.
+        # Relations the modules read (kernel.provided.offered_view), never the portal's tables:
+        # the schools (id, code, name_ja, name_en, kind, pupils), the accounts without anything
+        # secret (id, login, display_name, email, school_id, disabled) and their roles (user_id, role).
         "portal.schools": lazy("portal.services.schools:schools_relation"),
+        "portal.users": lazy("portal.services.accounts:users_relation"),
+        "portal.user_roles": lazy("portal.services.accounts:user_roles_relation"),
     },
     # The retention rules for personal data (portal/services/retention.py).
     nightly=lazy("portal.services.retention:apply"),

@@ -194,7 +194,8 @@ def demo_roster(store, clock, rng) -> dict[str, str] | None:
         org = f"ORG-{code}"
         rows["orgs.csv"].append({"sourcedId": org, "name": name, "type": "school", "identifier": code})
         courses = set()
-        for room_id, _school, grade, class_name, *_counts in classrooms(store, school_id, today):
+        for room in classrooms(store, school_id, today):
+            room_id, grade, class_name = room.id, room.grade, room.class_name
             grade_code = _GRADE_CODES[grade - 1]
             course = f"C-{code}-{grade}"
             if course not in courses:

@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 from kernel.actor import SYSTEM
 from kernel.clock import Clock
+from kernel.provided import offered_view
 from kernel.store import Store
 from school_ict.services import dashboard, importer, network, planning, registry, repairs, usage
 
@@ -28,8 +29,9 @@ class _RollBack(Exception):
 
 def google_admin_export(store: Store, rows: int = IMPORT_ROWS) -> bytes:
     """A Google Admin ChromeOS export: half the city's existing tablets (by serial), half new."""
-    codes = [r[0] for r in store.query("SELECT code FROM portal_schools ORDER BY code")] or ["E01"]
-    known = store.query("""SELECT d.serial, s.code FROM school_ict_devices d JOIN portal_schools s ON s.id = d.school_id
+    offered_view(store.cursor(), "portal.schools")
+    codes = [r[0] for r in store.query("SELECT code FROM offered_schools ORDER BY code")] or ["E01"]
+    known = store.query("""SELECT d.serial, s.code FROM school_ict_devices d JOIN offered_schools s ON s.id = d.school_id
                            WHERE d.kind = 'pupil_tablet' ORDER BY d.id LIMIT ?""", [rows // 2])
     lines = ["Serial Number,Annotated Asset ID,Annotated User,Annotated Location,Org Unit Path,Model,OS Version,"
              "Last Sync,Auto Update Expiration,Status"]
@@ -82,6 +84,7 @@ def run(store: Store, clock: Clock) -> list[dict]:
          "unit": "s", "goal": 2.0},
     ]
     prices = planning.DEFAULT_UNIT_PRICES
+    first_school = min(s.id for s in registry.list_schools(store, SYSTEM))
     queries: dict[str, Callable[[], object]] = {
         "status counts (city)": lambda: dashboard.status_counts(store, SYSTEM),
         "schools overview": lambda: dashboard.schools_overview(store, SYSTEM),
@@ -89,8 +92,7 @@ def run(store: Store, clock: Clock) -> list[dict]:
         "not seen 14+ days (city)": lambda: dashboard.not_seen_devices(store, clock, SYSTEM),
         "device count (city)": lambda: registry.count_devices(store, SYSTEM),
         "device table (city, first 500 as the page shows)": lambda: registry.device_frame(store, SYSTEM, limit=500),
-        "device list (one school, all)": lambda: registry.list_devices(
-            store, SYSTEM, school_id=store.scalar("SELECT min(id) FROM portal_schools")),
+        "device list (one school, all)": lambda: registry.list_devices(store, SYSTEM, school_id=first_school),
         "breakage per term": lambda: repairs.breakage(store, SYSTEM),
         "replacement plan": lambda: planning.replacement_plan(store, SYSTEM, prices),
         "network peaks (30 days)": lambda: network.peaks(store, clock, SYSTEM),

@@ -1,8 +1,8 @@
 """School ICT demo rows: classrooms, pupils, the city's fleet with a realistic mix of
 statuses, repairs, a term of usage and a year of network samples.
 
-At `city` scale the counts are the plan's: 9,923 pupil tablets (one per pupil in
-portal_schools), 320 e-blackboards (one per ordinary classroom), 830 teacher tablets.
+At `city` scale the counts are the plan's: 9,923 pupil tablets (one per pupil the
+portal's schools count), 320 e-blackboards (one per ordinary classroom), 830 teacher tablets.
 Rows go in through DataFrames (one INSERT per table), so the city loads in seconds
 and the small scale in well under one.
 """
@@ -16,6 +16,7 @@ import polars as pl
 from data import city
 from kernel.clock import TOKYO
 from kernel.module import DemoContext
+from kernel.provided import offered_view
 from school_ict.services import usage
 
 # (model, kind, share of its kind, purchase window start, support end): GIGA-school tablets
@@ -63,9 +64,10 @@ def _insert(cur, table: str, frame: pl.DataFrame) -> None:
 
 def load(ctx: DemoContext) -> None:
     cur, rng, now = ctx.cur, ctx.rng, ctx.clock.now()
-    schools = cur.execute("SELECT id, code, kind, pupils FROM portal_schools ORDER BY code").fetchall()
+    offered_view(cur, "portal.schools", "portal.users", "portal.user_roles")  # the portal's, as offered (kernel.provided)
+    schools = cur.execute("SELECT id, code, kind, pupils FROM offered_schools ORDER BY code").fetchall()
     teachers = cur.execute(
-        """SELECT u.school_id, u.id FROM portal_users u JOIN portal_user_roles r ON r.user_id = u.id
+        """SELECT u.school_id, u.id FROM offered_users u JOIN offered_user_roles r ON r.user_id = u.id
            WHERE r.role = 'teacher' AND u.school_id IS NOT NULL ORDER BY u.login""").fetchall()
     boards_total = SMALL_BLACKBOARDS if ctx.small else city.E_BLACKBOARDS
     teacher_total = SMALL_TEACHER_TABLETS if ctx.small else city.TEACHER_TABLETS
@@ -172,7 +174,7 @@ def load(ctx: DemoContext) -> None:
         SELECT d.id, ?, NULL, 'demo', 'check_out', 'in_stock', 'assigned',
                coalesce(p.pseudonym, u.login, c.grade || '-' || c.class_name)
         FROM school_ict_devices d LEFT JOIN school_ict_pupils p ON p.id = d.pupil_id
-        LEFT JOIN portal_users u ON u.id = d.teacher_id LEFT JOIN school_ict_classrooms c ON c.id = d.classroom_id
+        LEFT JOIN offered_users u ON u.id = d.teacher_id LEFT JOIN school_ict_classrooms c ON c.id = d.classroom_id
         WHERE d.status = 'assigned'""", [handed_out])
 
     _repairs(cur, rng, now)
@@ -240,7 +242,7 @@ def _network(cur, now: datetime, salt: int) -> None:
         SELECT s.id, h.at,
                round(load * (0.6 + (hash(s.id, h.at, {salt}) % 100) / 100.0 * 0.8), 1) AS down,
                round(load * 0.25 * (0.6 + (hash(h.at, s.id, {salt}) % 100) / 100.0 * 0.8), 1) AS up
-        FROM portal_schools s, hours h,
+        FROM offered_schools s, hours h,
              LATERAL (SELECT CASE WHEN isodow(h.at) <= 5 AND hour(h.at) BETWEEN 8 AND 15
                                   THEN s.pupils * (0.35 + (hash(s.id, {salt}) % 50) / 100.0)
                                   ELSE 5 + s.pupils * 0.01 END AS load)""", [start, end])

@@ -28,7 +28,7 @@ from kernel.config import setting
 from kernel.csv_export import write_csv_bytes
 from kernel.errors import NotFound, PermissionDenied
 from kernel.migrations import get_meta
-from kernel.provided import provided
+from kernel.provided import offered_view, provided
 from kernel.store import Store
 
 MIN_GROUP = 5  # the board never sees a group smaller than this
@@ -437,6 +437,7 @@ def board_view(store: Store, actor: Actor, lang: str = "ja") -> pl.DataFrame:
     """Schools and grades per unit: pupils, mean mastery, completion. No learner ids; a
     school-grade-unit group of fewer than MIN_GROUP pupils is left out."""
     actor.require("city_admin")
+    offered_view(store.cursor(), "portal.schools")
     return _frame(store, f"""
         WITH per_pupil AS (
             SELECT school_id, grade, unit_code, learner_id, avg(score_scaled) AS mastery,
@@ -448,7 +449,7 @@ def board_view(store: Store, actor: Actor, lang: str = "ja") -> pl.DataFrame:
         SELECT sc.name_{_lang(lang)} AS school, p.grade, u.subject, u.name_{_lang(lang)} AS unit, p.unit_code,
                count(*) AS pupils, round(avg(p.mastery), 3) AS mastery, round(avg(p.completion), 3) AS completion
         FROM per_pupil p JOIN analytics_units u ON u.code = p.unit_code
-        JOIN portal_schools sc ON sc.id = p.school_id
+        JOIN offered_schools sc ON sc.id = p.school_id
         GROUP BY ALL HAVING count(*) >= {MIN_GROUP}
         ORDER BY p.grade, p.unit_code, school""", [])
 

@@ -16,6 +16,7 @@ import polars as pl
 
 from kernel.actor import Actor
 from kernel.errors import ImportRejected, InvalidInput, RowProblem
+from kernel.provided import offered_view
 from kernel.store import Store
 
 LEARNER_COLUMNS = ("learner_id", "school_code", "grade", "class")
@@ -58,7 +59,8 @@ def import_learners(store: Store, actor: Actor, text: str) -> int:
     A school administrator may load only their own school's pupils."""
     actor.require("city_admin", "school_admin")
     rows = _rows(text, LEARNER_COLUMNS)
-    schools = dict(store.query("SELECT code, id FROM portal_schools"))
+    offered_view(store.cursor(), "portal.schools")
+    schools = dict(store.query("SELECT code, id FROM offered_schools"))
     problems, records, seen = [], [], set()
     for number, row in enumerate(rows, start=2):  # row 1 is the header
         school_id = schools.get(row["school_code"].upper())

@@ -19,20 +19,25 @@ st.title(t("courses.classes.title"))
 st.caption(t("courses.classes.intro"))
 KIND_KEYS = {"class": "courses.classes.kind_class", "english": "courses.classes.kind_english"}
 
+
+def class_label(room) -> str:
+    return t("courses.classes.class_label", grade=room.grade, name=room.class_name)
+
+
 with action(ctx, rerun=False, stop=True):
     rooms = classes.classrooms(ctx.store, ctx.clock, actor)
 if not rooms:
     st.info(t("courses.classes.no_registry"))
     st.stop()
 by_id = {r.id: r for r in rooms}
-st.dataframe(pd.DataFrame([{t("courses.classes.class"): r.label(lang), t("courses.classes.pupils"): r.pupils,
+st.dataframe(pd.DataFrame([{t("courses.classes.class"): class_label(r), t("courses.classes.pupils"): r.pupils,
                             t("courses.classes.tablets_ready"): f"{r.tablets_ready} / {r.pupils}"} for r in rooms]),
              hide_index=True, width="stretch", height=min(38 + 35 * len(rooms), 320))
 
 with st.form("open_class"):
     st.subheader(t("courses.classes.open"), anchor=False)
     left, right = st.columns(2)
-    classroom_id = left.selectbox(t("courses.classes.class"), list(by_id), format_func=lambda i: by_id[i].label(lang))
+    classroom_id = left.selectbox(t("courses.classes.class"), list(by_id), format_func=lambda i: class_label(by_id[i]))
     kind = right.radio(t("courses.classes.kind"), list(KIND_KEYS), format_func=lambda k: t(KIND_KEYS[k]),
                        horizontal=True)
     title = st.text_input(t("courses.classes.lesson_title"))
@@ -55,7 +60,7 @@ if not lessons:
     st.caption(t("courses.classes.none"))
 for lesson in lessons:
     with st.container(border=True, key=f"lesson_{lesson.id}"):
-        st.markdown(f"**{md_escape(lesson.title)}** · {t(KIND_KEYS[lesson.kind])} · {md_escape(lesson.classroom.label(lang))}  \n"
+        st.markdown(f"**{md_escape(lesson.title)}** · {t(KIND_KEYS[lesson.kind])} · {md_escape(class_label(lesson.classroom))}  \n"
                     f"{t.datetime(lesson.starts_at, 'short')}–{t.time(lesson.ends_at)}")
         if lesson.classroom.tablets_ready < lesson.classroom.pupils:
             st.warning(t("courses.classes.not_ready", count=lesson.classroom.pupils - lesson.classroom.tablets_ready),

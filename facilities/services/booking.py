@@ -141,7 +141,10 @@ def quote_for_profile(cur, room: Room, block_code: str, profile: catalogue.Profi
     addon_yens = []
     for code in addons:
         if code not in room.equipment:
-            raise InvalidInput("facilities.addon_not_here", equipment=code)
+            # Named as people know it (a code not in the list is shown as it was given).
+            names = cur.execute("SELECT name_ja, name_en FROM facilities_equipment WHERE code = ?", [code]).fetchone()
+            name_ja, name_en = names or (code, code)
+            raise InvalidInput("facilities.addon_not_here", equipment_ja=name_ja, equipment_en=name_en)
         price = cur.execute("SELECT addon_yen FROM facilities_equipment WHERE code = ?", [code]).fetchone()
         addon_yens.append(price[0] if price else 0)
     percent, reason = 0, None

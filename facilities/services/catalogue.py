@@ -14,6 +14,7 @@ from datetime import date, time
 from kernel.actor import Actor
 from kernel.clock import Clock
 from kernel.errors import InvalidInput, NotFound
+from kernel.provided import offered_view
 from kernel.store import Store
 
 STAFF = ("facility_staff", "city_admin")
@@ -396,12 +397,14 @@ def user_names(store: Store, user_ids: list[int]) -> dict[int, str]:
     """Display names for staff views (never shown to the public)."""
     if not user_ids:
         return {}
-    return dict(store.query("SELECT id, display_name FROM portal_users WHERE id IN (SELECT unnest(?))",
+    offered_view(store.cursor(), "portal.users")
+    return dict(store.query("SELECT id, display_name FROM offered_users WHERE id IN (SELECT unnest(?))",
                             [list(user_ids)]))
 
 
 def user_id_for_login(store: Store, login: str) -> int:
-    row = store.query("SELECT id FROM portal_users WHERE login = ?", [login])
+    offered_view(store.cursor(), "portal.users")
+    row = store.query("SELECT id FROM offered_users WHERE login = ?", [login])
     if not row:
         raise NotFound("facilities.unknown_user", login=login)
     return row[0][0]

@@ -34,6 +34,7 @@ from kernel.clock import Clock
 from kernel.errors import Conflict, InvalidInput, ManabiError, Message, NotFound, PermissionDenied
 from kernel.migrations import get_meta
 from kernel.outbox import notify
+from kernel.provided import offered_view
 from kernel.store import Store
 
 STAFF = ("facility_staff", "city_admin")
@@ -155,11 +156,12 @@ class ParticipantRow:
 
 # --- reading -----------------------------------------------------------------------------
 
+# Lecturers and participants are the portal's accounts, as "portal.users" offers them.
 _COURSE_SQL = """
 SELECT c.*, coalesce(u.display_name, '') AS lecturer_name,
        (SELECT count(*) FROM facilities_course_registrations r
          WHERE r.course_id = c.id AND r.status = 'waitlisted') AS waitlisted
-FROM facilities_courses c LEFT JOIN portal_users u ON u.id = c.lecturer_id
+FROM facilities_courses c LEFT JOIN offered_users u ON u.id = c.lecturer_id
 """
 
 _SESSION_SQL = """
@@ -188,6 +190,7 @@ def _sessions(cur, course_ids: list[int]) -> dict[int, list[Session]]:
 
 
 def _courses(cur, where: str = "TRUE", params: list | None = None) -> list[Course]:
+    offered_view(cur, "portal.users")
     cursor = cur.execute(_COURSE_SQL + f" WHERE {where} ORDER BY c.registration_closes, c.code", params or [])
     names = [d[0] for d in cursor.description]
     rows = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
@@ -292,8 +295,9 @@ def participants(store: Store, actor: Actor, course_id: int) -> list[Participant
     if not _may_see_participants(actor, course):
         raise PermissionDenied()
     regs = _registrations(store.cursor(), "r.course_id = ?", [course_id])
+    offered_view(store.cursor(), "portal.users")
     users = {uid: (login, name, email) for uid, login, name, email in store.query(
-        "SELECT id, login, display_name, email FROM portal_users WHERE id IN (SELECT unnest(?))",
+        "SELECT id, login, display_name, email FROM offered_users WHERE id IN (SELECT unnest(?))",
         [[r.user_id for r in regs]])}
     links = dict(store.query(
         """SELECT j.participant, sum(j.links) FROM facilities_meeting_joins j
@@ -326,7 +330,8 @@ def create_course(store: Store, clock: Clock, actor: Actor, *, code: str, title_
         raise InvalidInput("courses.bad_window")
 
     def work(cur) -> int:
-        if not cur.execute("SELECT 1 FROM portal_users WHERE id = ? AND NOT disabled", [lecturer_id]).fetchone():
+        offered_view(cur, "portal.users")
+        if not cur.execute("SELECT 1 FROM offered_users WHERE id = ? AND NOT disabled", [lecturer_id]).fetchone():
             raise NotFound("courses.unknown_lecturer", lecturer=lecturer_id)
         if facility_id is not None and not cur.execute(
                 "SELECT 1 FROM facilities_facilities WHERE id = ?", [facility_id]).fetchone():
@@ -622,7 +627,8 @@ def join_link_for(store: Store, clock: Clock, user_id: int, session_id: int,
     session = row[0]
     if session["status"] != "planned" or session["course_status"] != "published":
         raise NoJoinLink("courses.session_cancelled")
-    user = store.query("SELECT id, display_name, coalesce(email, '') FROM portal_users WHERE id = ? AND NOT disabled",
+    offered_view(store.cursor(), "portal.users")
+    user = store.query("SELECT id, display_name, coalesce(email, '') FROM offered_users WHERE id = ? AND NOT disabled",
                        [user_id])
     if not user:
         raise NoJoinLink()
@@ -665,14 +671,15 @@ class OnlineSession:
 def online_sessions(store: Store, actor: Actor, clock: Clock, *, include_past: bool = False) -> list[OnlineSession]:
     """Every planned online course session, with who may join it (staff and administrators)."""
     actor.require(*STAFF)
+    offered_view(store.cursor(), "portal.users")
     rows = store.query_dicts(
         """SELECT s.id, c.code, c.title_ja, c.title_en, s.starts_at, s.ends_at, u.login AS lecturer,
                   list(p.login ORDER BY p.login) FILTER (WHERE p.login IS NOT NULL) AS logins
            FROM facilities_course_sessions s
            JOIN facilities_courses c ON c.id = s.course_id
-           LEFT JOIN portal_users u ON u.id = c.lecturer_id
+           LEFT JOIN offered_users u ON u.id = c.lecturer_id
            LEFT JOIN facilities_course_registrations r ON r.course_id = c.id AND r.status = 'registered'
-           LEFT JOIN portal_users p ON p.id = r.user_id
+           LEFT JOIN offered_users p ON p.id = r.user_id
            WHERE s.meeting_room IS NOT NULL AND s.status = 'planned' AND (? OR s.ends_at > ?)
            GROUP BY ALL ORDER BY s.starts_at, s.id""", [include_past, clock.now()])
     return [OnlineSession(r["id"], r["code"], r["title_ja"], r["title_en"], r["starts_at"], r["ends_at"],
@@ -694,11 +701,12 @@ def attendance(store: Store, actor: Actor, course_id: int) -> list[AttendanceRow
     course = get_course(store, course_id)
     if not _may_see_participants(actor, course):
         raise PermissionDenied()
+    offered_view(store.cursor(), "portal.users")
     rows = store.query(
         """SELECT s.id, s.starts_at, r.user_id, coalesce(u.display_name, '?'), j.first_at
            FROM facilities_course_sessions s
            JOIN facilities_course_registrations r ON r.course_id = s.course_id AND r.status = 'registered'
-           LEFT JOIN portal_users u ON u.id = r.user_id
+           LEFT JOIN offered_users u ON u.id = r.user_id
            LEFT JOIN facilities_meeting_joins j ON j.kind = 'course' AND j.session_id = s.id
                  AND j.participant = CAST(r.user_id AS VARCHAR)
            WHERE s.course_id = ? AND s.meeting_room IS NOT NULL AND s.status = 'planned'

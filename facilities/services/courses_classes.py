@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from facilities.services import meetings
 from facilities.services.courses import meeting_config, record_join
@@ -31,22 +32,11 @@ KINDS = ("class", "english")
 
 
 @dataclass(frozen=True)
-class Classroom:
-    id: int
-    school_id: int
-    grade: int
-    class_name: str
-    pupils: int
-    tablets_ready: int  # pupils whose own tablet is assigned, not in repair, still supported
-
-    def label(self, lang: str) -> str:
-        return f"{self.grade}年{self.class_name}組" if lang == "ja" else f"Grade {self.grade}, class {self.class_name}"
-
-
-@dataclass(frozen=True)
 class ClassSession:
     id: int
-    classroom: Classroom
+    # School ICT's Classroom, as "school_ict.classrooms" offers it: id, school_id, grade,
+    # class_name, pupils, and tablets_ready (own tablet assigned, not in repair, still supported).
+    classroom: Any
     teacher_id: int
     kind: str
     title: str
@@ -73,16 +63,15 @@ def _teacher(actor: Actor) -> None:
         raise PermissionDenied()
 
 
-def classrooms(store: Store, clock: Clock, actor: Actor) -> list[Classroom]:
+def classrooms(store: Store, clock: Clock, actor: Actor) -> list[Any]:
     """The classrooms of the teacher's own school, with pupils and ready tablets."""
     _teacher(actor)
     if not _registry_present(store):
         return []
-    rows = provided("school_ict.classrooms")(store, actor.school_id, clock.now().date())
-    return [Classroom(*row) for row in rows]
+    return provided("school_ict.classrooms")(store, actor.school_id, clock.now().date())
 
 
-def _classroom(store: Store, clock: Clock, actor: Actor, classroom_id: int) -> Classroom:
+def _classroom(store: Store, clock: Clock, actor: Actor, classroom_id: int) -> Any:
     for room in classrooms(store, clock, actor):
         if room.id == classroom_id:
             return room

@@ -443,3 +443,13 @@ def list_users(store: Store, by: Actor, *, role: str | None = None, search: str 
 
 def count_users(store: Store) -> int:
     return int(store.scalar("SELECT count(*) FROM portal_users") or 0)
+
+
+def users_relation(cur):
+    """The accounts as a lazy DuckDB relation, nothing secret in it (offered as "portal.users")."""
+    return cur.sql("SELECT id, login, display_name, email, school_id, disabled FROM portal_users")
+
+
+def user_roles_relation(cur):
+    """Each account's roles, one row a role (offered as "portal.user_roles")."""
+    return cur.sql("SELECT user_id, role FROM portal_user_roles")

@@ -46,5 +46,5 @@ def school_id_for_code(store: Store, code: str) -> int:
 
 
 def schools_relation(cur):
-    """The schools as a lazy DuckDB relation (offered as "portal.schools", for the lake's export)."""
+    """The schools as a lazy DuckDB relation (offered as "portal.schools")."""
     return cur.sql("SELECT id, code, name_ja, name_en, kind, pupils FROM portal_schools")

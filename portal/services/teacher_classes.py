@@ -155,7 +155,7 @@ def known_classes(store: Store, school_id: int, today: date) -> list[SchoolClass
     found: set[SchoolClass] = set()
     classrooms = provided.provided("school_ict.classrooms")
     if classrooms:
-        found |= {SchoolClass(int(row[2]), str(row[3])) for row in classrooms(store, school_id, today)}
+        found |= {SchoolClass(int(room.grade), str(room.class_name)) for room in classrooms(store, school_id, today)}
     roster = provided.provided("analytics.classes")
     if roster:
         found |= {SchoolClass(int(g), str(n)) for g, n in roster(store, school_id)}

@@ -1,6 +1,6 @@
 """Who may see and change which school's devices.
 
-A teacher and a school's ICT admin work on their own school only (portal_users.school_id);
+A teacher and a school's ICT admin work on their own school only (their account's school, actor.school_id);
 the board of education (city_admin) sees and manages every school. Every service asks
 here, so a page parameter or a CLI flag can never widen what an actor sees.
 """

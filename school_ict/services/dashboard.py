@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from kernel.actor import Actor
 from kernel.clock import TOKYO
+from kernel.provided import offered_view
 from kernel.store import Store
 from school_ict.services.access import school_scope
 
@@ -25,6 +26,7 @@ def status_counts(store: Store, actor: Actor, school_id: int | None = None) -> l
 def schools_overview(store: Store, actor: Actor) -> list[dict]:
     """One row per visible school: its devices by status, for the board's fleet view."""
     school_id = school_scope(actor, None)
+    offered_view(store.cursor(), "portal.schools")
     return store.query_dicts(
         """SELECT s.id AS school_id, s.code, s.name_ja, s.name_en, s.pupils,
                   count(d.id) AS devices,
@@ -33,7 +35,7 @@ def schools_overview(store: Store, actor: Actor) -> list[dict]:
                   count(d.id) FILTER (d.status = 'in_repair') AS in_repair,
                   count(d.id) FILTER (d.status = 'lost') AS lost,
                   count(d.id) FILTER (d.status = 'retired') AS retired
-           FROM portal_schools s LEFT JOIN school_ict_devices d ON d.school_id = s.id
+           FROM offered_schools s LEFT JOIN school_ict_devices d ON d.school_id = s.id
            WHERE (? IS NULL OR s.id = ?)
            GROUP BY ALL ORDER BY s.code""", [school_id, school_id])
 
@@ -43,6 +45,7 @@ def class_readiness(store: Store, clock, actor: Actor, school_id: int | None = N
     and tablets held by the class not seen for NOT_SEEN_DAYS days or more."""
     school_id = school_scope(actor, school_id)
     cutoff = clock.now() - timedelta(days=NOT_SEEN_DAYS)
+    offered_view(store.cursor(), "portal.schools")
     return store.query_dicts(
         """SELECT c.id AS classroom_id, s.code AS school_code, c.grade, c.class_name,
                   count(p.id) AS pupils,
@@ -50,7 +53,7 @@ def class_readiness(store: Store, clock, actor: Actor, school_id: int | None = N
                   count(d.id) FILTER (d.status = 'assigned' AND (d.last_seen_at IS NULL OR d.last_seen_at < ?))
                       AS not_seen
            FROM school_ict_classrooms c
-           JOIN portal_schools s ON s.id = c.school_id
+           JOIN offered_schools s ON s.id = c.school_id
            LEFT JOIN school_ict_pupils p ON p.classroom_id = c.id AND p.active
            LEFT JOIN school_ict_devices d ON d.pupil_id = p.id
            WHERE (? IS NULL OR c.school_id = ?)
@@ -76,10 +79,11 @@ def past_support_end(store: Store, clock, actor: Actor, school_id: int | None = 
     security updates, so they need replacing (or taking out of use). Oldest end first."""
     school_id = school_scope(actor, school_id)
     today = clock.now().astimezone(TOKYO).date()
+    offered_view(store.cursor(), "portal.schools")
     return store.query_dicts(
         """SELECT d.asset_tag, d.kind, d.model, d.status, d.support_end, s.code AS school_code,
                   p.pseudonym AS pupil, c.grade, c.class_name
-           FROM school_ict_devices d JOIN portal_schools s ON s.id = d.school_id
+           FROM school_ict_devices d JOIN offered_schools s ON s.id = d.school_id
            LEFT JOIN school_ict_pupils p ON p.id = d.pupil_id
            LEFT JOIN school_ict_classrooms c ON c.id = coalesce(d.classroom_id, p.classroom_id)
            WHERE d.support_end < ? AND d.status NOT IN ('retired', 'lost')

@@ -19,6 +19,7 @@ import polars as pl
 
 from kernel.actor import Actor
 from kernel.errors import ImportRejected, InvalidInput, RowProblem
+from kernel.provided import offered_view
 from kernel.store import Store
 from school_ict.services.access import require_manage, sees_all
 from school_ict.services.registry import KINDS
@@ -127,7 +128,8 @@ def _parse_dates(frame: pl.DataFrame) -> pl.DataFrame:
 
 def validate(store: Store, actor: Actor, frame: pl.DataFrame) -> tuple[pl.DataFrame, list[RowProblem]]:
     """The frame with school ids, matched device ids and parsed values, and every problem."""
-    schools = pl.DataFrame(store.query("SELECT id, code, name_ja, name_en FROM portal_schools"),
+    offered_view(store.cursor(), "portal.schools")
+    schools = pl.DataFrame(store.query("SELECT id, code, name_ja, name_en FROM offered_schools"),
                            schema={"id": pl.Int64, "code": pl.Utf8, "name_ja": pl.Utf8, "name_en": pl.Utf8},
                            orient="row")
     lookup = pl.concat([

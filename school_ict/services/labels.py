@@ -11,6 +11,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from kernel.actor import Actor
 from kernel.errors import InvalidInput
+from kernel.provided import offered_view
 from kernel.store import Store
 from school_ict.services.access import school_scope
 
@@ -38,8 +39,9 @@ def label_rows(store: Store, actor: Actor, tags: list[str]) -> list[tuple[str, s
     if len(tags) > MAX_LABELS:
         raise InvalidInput("ict.error.too_many_labels", limit=MAX_LABELS)
     school_id = school_scope(actor, None)
+    offered_view(store.cursor(), "portal.schools")
     rows = store.query(
-        """SELECT d.asset_tag, s.code, s.name_ja FROM school_ict_devices d JOIN portal_schools s ON s.id = d.school_id
+        """SELECT d.asset_tag, s.code, s.name_ja FROM school_ict_devices d JOIN offered_schools s ON s.id = d.school_id
            WHERE d.asset_tag IN (SELECT unnest(?::VARCHAR[])) AND (? IS NULL OR d.school_id = ?)""",
         [tags, school_id, school_id])
     by_tag = {r[0]: r for r in rows}

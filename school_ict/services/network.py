@@ -10,6 +10,7 @@ import polars as pl
 from kernel.actor import Actor
 from kernel.clock import TOKYO
 from kernel.errors import ImportRejected, InvalidInput, RowProblem
+from kernel.provided import offered_view
 from kernel.store import Store
 from school_ict.services.access import require_board, require_manage, school_scope
 
@@ -36,10 +37,11 @@ def peaks(store: Store, clock, actor: Actor, days: int = 30) -> list[dict]:
     school_id = school_scope(actor, None)
     since = clock.now() - timedelta(days=days)
     goal = target(store)
+    offered_view(store.cursor(), "portal.schools")
     rows = store.query_dicts(
         """SELECT s.id AS school_id, s.code, s.name_ja, s.name_en, s.pupils,
                   max(n.mbps_down) AS peak_down, max(n.mbps_up) AS peak_up
-           FROM portal_schools s JOIN school_ict_network_samples n ON n.school_id = s.id
+           FROM offered_schools s JOIN school_ict_network_samples n ON n.school_id = s.id
            WHERE n.sampled_at >= ? AND (? IS NULL OR s.id = ?)
            GROUP BY ALL ORDER BY s.code""", [since, school_id, school_id])
     for row in rows:
@@ -72,7 +74,8 @@ def import_samples(store: Store, actor: Actor, data: bytes | str) -> int:
     missing = [c for c in ("school", "timestamp", "mbps_down", "mbps_up") if c not in frame.columns]
     if missing:
         raise ImportRejected([RowProblem(1, "ict.network.missing_columns", {"columns": ", ".join(missing)})])
-    schools = pl.DataFrame(store.query("SELECT upper(code), id FROM portal_schools"),
+    offered_view(store.cursor(), "portal.schools")
+    schools = pl.DataFrame(store.query("SELECT upper(code), id FROM offered_schools"),
                            schema={"key": pl.Utf8, "school_id": pl.Int64}, orient="row")
     frame = (frame.with_row_index("line", offset=2)
              .with_columns(pl.col("school").str.strip_chars().str.to_uppercase().alias("key"),

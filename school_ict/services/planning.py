@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from kernel.actor import Actor
 from kernel.errors import InvalidInput
+from kernel.provided import offered_view
 from kernel.store import Store
 from school_ict.services.access import require_manage, school_scope
 from school_ict.services.registry import KINDS
@@ -24,11 +25,12 @@ def replacement_plan(store: Store, actor: Actor, unit_prices: dict[str, int], sc
     for kind, price in unit_prices.items():
         if kind not in KINDS or price < 0:
             raise InvalidInput("ict.error.bad_price", kind=kind)
+    offered_view(store.cursor(), "portal.schools")
     rows = store.query_dicts(
         f"""SELECT {FISCAL_YEAR_SQL.format(col="d.support_end")} AS fiscal_year, s.id AS school_id,
                    s.code AS school_code,
                    s.name_ja, s.name_en, d.kind, count(*) AS devices
-            FROM school_ict_devices d JOIN portal_schools s ON s.id = d.school_id
+            FROM school_ict_devices d JOIN offered_schools s ON s.id = d.school_id
             WHERE d.support_end IS NOT NULL AND d.status NOT IN ('retired', 'lost')
               AND (? IS NULL OR d.school_id = ?)
             GROUP BY ALL ORDER BY fiscal_year, school_code, d.kind""", [school_id, school_id])

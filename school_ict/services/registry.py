@@ -18,6 +18,7 @@ import polars as pl
 
 from kernel.actor import Actor
 from kernel.errors import InvalidInput, ManabiError, NotFound
+from kernel.provided import offered_view
 from kernel.store import Store
 from school_ict.services.access import require_hand_out, require_manage, school_scope
 from school_ict.services.errors import DeviceNotFound, TransitionRefused
@@ -41,11 +42,12 @@ _DEVICE_COLUMNS = """
     p.pseudonym AS pupil, u.login AS teacher_login, u.display_name AS teacher_name,
     c.grade AS class_grade, c.class_name AS class_name
 """
+# The portal's schools and accounts are joined as offered (kernel.provided): _portal_views first.
 _DEVICE_FROM = """
     FROM school_ict_devices d
-    JOIN portal_schools s ON s.id = d.school_id
+    JOIN offered_schools s ON s.id = d.school_id
     LEFT JOIN school_ict_pupils p ON p.id = d.pupil_id
-    LEFT JOIN portal_users u ON u.id = d.teacher_id
+    LEFT JOIN offered_users u ON u.id = d.teacher_id
     LEFT JOIN school_ict_classrooms c ON c.id = d.classroom_id
 """
 
@@ -109,7 +111,12 @@ class BulkResult:
 # ---------------------------------------------------------------- reading
 
 
+def _portal_views(cur) -> None:
+    offered_view(cur, "portal.schools", "portal.users")
+
+
 def _device_row(cur, where: str, params: list) -> Device | None:
+    _portal_views(cur)
     row = cur.execute(f"SELECT {_DEVICE_COLUMNS} {_DEVICE_FROM} WHERE {where}", params).fetchone()
     return None if row is None else Device(*row)
 
@@ -159,6 +166,7 @@ def list_devices(store: Store, actor: Actor, *, school_id: int | None = None, st
                  kind: str | None = None, search: str | None = None, limit: int | None = None) -> list[Device]:
     where, params = _device_filter(actor, school_id, status, kind, search)
     sql = f"SELECT {_DEVICE_COLUMNS} {_DEVICE_FROM} WHERE {where} ORDER BY s.code, d.asset_tag"
+    _portal_views(store.cursor())
     if limit:
         sql += f" LIMIT {int(limit)}"
     return [Device(*row) for row in store.query(sql, params)]
@@ -176,12 +184,14 @@ def device_frame(store: Store, actor: Actor, *, school_id: int | None = None, st
               {_DEVICE_FROM} WHERE {where} ORDER BY s.code, d.asset_tag"""
     if limit:
         sql += f" LIMIT {int(limit)}"
+    _portal_views(store.cursor())
     return store.cursor().execute(sql, params).pl()
 
 
 def count_devices(store: Store, actor: Actor, *, school_id: int | None = None, status: str | None = None,
                   kind: str | None = None, search: str | None = None) -> int:
     where, params = _device_filter(actor, school_id, status, kind, search)
+    _portal_views(store.cursor())
     return int(store.scalar(f"SELECT count(*) {_DEVICE_FROM} WHERE {where}", params))
 
 
@@ -195,11 +205,16 @@ def history(store: Store, actor: Actor, asset_tag: str) -> list[Event]:
 
 @dataclass(frozen=True)
 class Classroom:
+    """A class of a school and its active pupils. Offered to the other modules as
+    "school_ict.classrooms" (services/rosters.py), there with `tablets_ready` counted: the
+    pupils whose own tablet is assigned, not in repair, still supported."""
+
     id: int
     school_id: int
     grade: int
     class_name: str
     pupils: int
+    tablets_ready: int | None = None  # counted only where offered (rosters.classrooms_with_readiness)
 
 
 def list_classrooms(store: Store, actor: Actor, school_id: int | None = None) -> list[Classroom]:
@@ -253,7 +268,8 @@ def register_device(store: Store, clock, actor: Actor, *, asset_tag: str, serial
         raise InvalidInput("ict.error.missing_fields")
 
     def work(cur):
-        if cur.execute("SELECT 1 FROM portal_schools WHERE id = ?", [school_id]).fetchone() is None:
+        offered_view(cur, "portal.schools")
+        if cur.execute("SELECT 1 FROM offered_schools WHERE id = ?", [school_id]).fetchone() is None:
             raise NotFound("ict.error.no_such_school", school=school_id)
         clash = cur.execute("SELECT asset_tag, serial FROM school_ict_devices WHERE asset_tag = ? OR serial = ?",
                             [asset_tag, serial]).fetchone()
@@ -298,8 +314,9 @@ def _resolve_target(cur, device: Device, pupil: str | None, teacher: str | None,
     if teacher is not None:
         if device.kind != "teacher_tablet":
             raise TransitionRefused("ict.error.wrong_kind_teacher", tag=device.asset_tag)
+        offered_view(cur, "portal.users", "portal.user_roles")
         row = cur.execute(
-            """SELECT u.id, u.school_id FROM portal_users u JOIN portal_user_roles r ON r.user_id = u.id
+            """SELECT u.id, u.school_id FROM offered_users u JOIN offered_user_roles r ON r.user_id = u.id
                WHERE u.login = ? AND r.role = 'teacher' AND NOT u.disabled""", [teacher.strip().lower()]).fetchone()
         if row is None:
             raise NotFound("ict.error.no_such_teacher", teacher=teacher)
@@ -475,8 +492,9 @@ class SchoolRef:
 def list_schools(store: Store, actor: Actor) -> list[SchoolRef]:
     """The schools the actor may look at (all for the board, else their own)."""
     school_id = school_scope(actor, None)
+    offered_view(store.cursor(), "portal.schools")
     return [SchoolRef(*row) for row in store.query(
-        "SELECT id, code, name_ja, name_en, pupils FROM portal_schools WHERE (? IS NULL OR id = ?) ORDER BY code",
+        "SELECT id, code, name_ja, name_en, pupils FROM offered_schools WHERE (? IS NULL OR id = ?) ORDER BY code",
         [school_id, school_id])]
 
 
@@ -491,6 +509,7 @@ def classroom_id(store: Store, school_id: int, grade: int, class_name: str) -> i
 def find_school(store: Store, text: str) -> int | None:
     """A school by code or name (Japanese or English), as `manabi devices schools` prints them."""
     text = text.strip()
+    offered_view(store.cursor(), "portal.schools")
     return store.scalar(
-        """SELECT id FROM portal_schools WHERE upper(code) = upper(?) OR name_ja = ? OR lower(name_en) = lower(?)""",
+        """SELECT id FROM offered_schools WHERE upper(code) = upper(?) OR name_ja = ? OR lower(name_en) = lower(?)""",
         [text, text, text])

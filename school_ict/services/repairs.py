@@ -9,6 +9,7 @@ from datetime import datetime
 from kernel.actor import Actor
 from kernel.errors import InvalidInput, Message, NotFound
 from kernel.outbox import notify
+from kernel.provided import offered_view
 from kernel.store import Store
 from school_ict.services.access import require_hand_out, require_manage, school_scope
 from school_ict.services.errors import TransitionRefused
@@ -92,11 +93,12 @@ def close_repair(store: Store, clock, actor: Actor, repair_id: int, outcome: str
 
 def list_repairs(store: Store, actor: Actor, school_id: int | None = None, *, open_only: bool = False) -> list[Repair]:
     school_id = school_scope(actor, school_id)
+    offered_view(store.cursor(), "portal.schools")
     return [Repair(*row) for row in store.query(
         """SELECT r.id, d.asset_tag, s.code, r.model, r.opened_at, r.opened_by, r.symptom, p.pseudonym, r.cause,
                   r.state, r.closed_at, r.resolution
            FROM school_ict_repairs r JOIN school_ict_devices d ON d.id = r.device_id
-           JOIN portal_schools s ON s.id = r.school_id LEFT JOIN school_ict_pupils p ON p.id = r.pupil_id
+           JOIN offered_schools s ON s.id = r.school_id LEFT JOIN school_ict_pupils p ON p.id = r.pupil_id
            WHERE (? IS NULL OR r.school_id = ?) AND (NOT ? OR r.state = 'open')
            ORDER BY r.opened_at DESC""", [school_id, school_id, open_only])]
 
@@ -108,6 +110,7 @@ def breakage(store: Store, actor: Actor, school_id: int | None = None) -> list[d
     registry keeps no census per term, and retired devices no longer break."""
     school_id = school_scope(actor, school_id)
     term, fiscal_year = TERM_SQL.format(col="r.opened_at"), FISCAL_YEAR_SQL.format(col="r.opened_at")
+    offered_view(store.cursor(), "portal.schools")
     return store.query_dicts(
         f"""WITH fleet AS (
                 SELECT school_id, model, count(*) AS devices FROM school_ict_devices
@@ -117,7 +120,7 @@ def breakage(store: Store, actor: Actor, school_id: int | None = None) -> list[d
                 FROM school_ict_repairs r WHERE (? IS NULL OR r.school_id = ?) GROUP BY ALL)
             SELECT b.fiscal_year, b.term, s.code AS school_code, b.model, b.repairs, f.devices,
                    round(100.0 * b.repairs / f.devices, 1) AS per_100
-            FROM broken b JOIN fleet f USING (school_id, model) JOIN portal_schools s ON s.id = b.school_id
+            FROM broken b JOIN fleet f USING (school_id, model) JOIN offered_schools s ON s.id = b.school_id
             ORDER BY b.fiscal_year DESC, b.term DESC, per_100 DESC, s.code, b.model""",
         [school_id, school_id, school_id, school_id])
 

@@ -10,14 +10,15 @@ from datetime import date
 import polars as pl
 
 from kernel.store import Store
+from school_ict.services.registry import Classroom
 
 # A pupil's tablet is ready when it is assigned to them and still supported.
 _READY = "d.pupil_id = p.id AND d.status = 'assigned' AND (d.support_end IS NULL OR d.support_end > ?)"
 
 
-def classrooms_with_readiness(store: Store, school_id: int, today: date) -> list[tuple]:
-    """(classroom id, school id, grade, class name, pupils, pupils with a ready tablet)."""
-    return store.query(
+def classrooms_with_readiness(store: Store, school_id: int, today: date) -> list[Classroom]:
+    """A school's classrooms, each with its active pupils and those with a ready tablet."""
+    return [Classroom(*row) for row in store.query(
         f"""SELECT c.id, c.school_id, c.grade, c.class_name,
                    count(DISTINCT p.id) AS pupils,
                    count(DISTINCT p.id) FILTER (WHERE d.id IS NOT NULL) AS ready
@@ -25,7 +26,7 @@ def classrooms_with_readiness(store: Store, school_id: int, today: date) -> list
             LEFT JOIN school_ict_pupils p ON p.classroom_id = c.id AND p.active
             LEFT JOIN school_ict_devices d ON {_READY}
             WHERE c.school_id = ? GROUP BY ALL ORDER BY c.grade, c.class_name""",
-        [today, school_id])
+        [today, school_id])]
 
 
 def pupils_with_readiness(store: Store, classroom_id: int, today: date) -> list[tuple[str, bool]]:

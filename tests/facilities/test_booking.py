@@ -10,9 +10,11 @@ import pytest
 from facilities.services import booking, catalogue, vacancy
 from facilities.services.booking import BookingRefused, SlotTaken, fee_arithmetic
 from kernel.errors import InvalidInput, NotFound, PermissionDenied
+from kernel.i18n import Translator
 from kernel.migrations import migrate
 from kernel.store import Store
 from portal.modules import known_migrations
+from portal.runtime import catalogue as messages
 from tests.facilities.conftest import FEES, make_user, month_ahead, weekdays_of
 
 # --- fees ---------------------------------------------------------------------------------
@@ -46,6 +48,13 @@ def test_quote_with_reduction_and_addon(store, clock, town):
     assert (q.room_yen, q.reduction_percent, q.reduction_yen, q.addon_yen, q.total_yen) == (1100, 50, 550, 500, 1050)
     assert q.tax_yen == 1050 * 10 // 110
     assert q.reduction_reason == "登録第12号"
+
+
+def test_an_addon_the_room_lacks_is_refused_by_its_name(store, clock, town):
+    with pytest.raises(InvalidInput) as refused:
+        booking.quote(store, town.bob, town.room_id, "pm", addons=["sound"])
+    assert Translator("ja", messages(), strict=True).error(refused.value) == "この部屋では音響設備を利用できません。"
+    assert Translator("en", messages(), strict=True).error(refused.value) == "Sound system is not available in this room."
 
 
 def test_a_resident_sets_their_group_but_not_their_rate(store, clock, town):
