@@ -93,6 +93,8 @@ def synthesize(lake: Path, statements: int, municipalities: int) -> int:
     con = duckdb.connect()
     try:
         con.execute("SET TimeZone = 'Asia/Tokyo'")
+        # What does not fit in memory spills beside the lake, not into the folder it was run from.
+        con.execute(f"SET temp_directory = '{lake.parent / 'spill'}'")
         con.execute(f"SET partitioned_write_max_open_files = {export.MAX_OPEN_PARTITIONS}")
         con.execute(f"""CREATE TEMPORARY TABLE pupils AS
             SELECT p, 40100 + p % {municipalities} AS municipality,

@@ -118,6 +118,12 @@ _FACTS = """
 """
 
 
+def _temporary_view(cur, name: str, relation) -> None:
+    """The relation as a view of this cursor only (a relation's create_view would write a lasting
+    view into the municipality's database)."""
+    cur.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {relation.sql_query()}")
+
+
 def _offered(name: str):
     offered = provided(name)
     if offered is None:  # the portal runs without the module that owns them
@@ -139,13 +145,13 @@ def export(store: Store, clock: Clock, lake: Path, *,
         staging.mkdir(parents=True)
         written = files = 0
         with store.own_cursor() as cur:
-            _offered("portal.schools")(cur).create_view("lake_schools", replace=True)
+            _temporary_view(cur, "lake_schools", _offered("portal.schools")(cur))
             last = int(_offered("analytics.statement_facts")(cur, 0).aggregate("coalesce(max(seq), 0)").fetchone()[0])
             if last < done:  # the lake holds more than this database: another database, or a restore
                 raise InvalidInput("lake.ahead_of_store", code=code, committed=done, stored=last)
             if last > done:
                 facts = _offered("analytics.statement_facts")(cur, done, last)
-                facts.create_view("lake_facts", replace=True)
+                _temporary_view(cur, "lake_facts", facts)
                 keys = [k for (k,) in cur.execute("SELECT DISTINCT pupil_key FROM lake_facts").fetchall()]
                 secret = lake_secret(store)
                 # One file per partition: past 100 open partitions DuckDB would close and reopen
@@ -183,7 +189,7 @@ def _write_dimensions(store: Store, clock: Clock, cur, staging: Path) -> None:
                                  CASE WHEN pupils >= {MIN_GROUP} THEN pupils END AS pupils
                           FROM lake_schools ORDER BY code)
                     TO '{_sql_path(staging / "schools.parquet")}' (FORMAT parquet)""")
-    _offered("analytics.units")(cur).create_view("lake_units", replace=True)
+    _temporary_view(cur, "lake_units", _offered("analytics.units")(cur))
     cur.execute(f"""COPY (SELECT * FROM lake_units ORDER BY unit_code)
                     TO '{_sql_path(staging / "units.parquet")}' (FORMAT parquet)""")
     gather = provided("portal.indicators")

@@ -44,6 +44,8 @@ def test_export_twice_gives_no_duplicate_and_a_third_only_what_is_new(city, cloc
     again = export.export(city, clock, lake)
     assert (again.statements, again.files, again.first_seq) == (0, 0, None)
     assert len(lake_facts(lake)) == first.statements
+    # The export's views were its cursor's own: none is left in the municipality's database.
+    assert city.scalar("SELECT count(*) FROM duckdb_views() WHERE NOT internal AND view_name LIKE 'lake%'") == 0
 
     for pupil in some_pupils(city, 4, "E01") + some_pupils(city, 3, "J01"):
         send(city, clock, pupil, "8201001110000000", 0.5)
