@@ -30,6 +30,9 @@ BENCH_MUNICIPALITIES = int(os.environ.get("MANABI_BENCH_MUNICIPALITIES", "6"))
 SCHOOLS_PER_MUNICIPALITY = 20
 PUPILS_PER_SCHOOL = 400
 EXPORT_RUNS = 3
+# The synthetic lake is written this many statements per COPY (a file each per partition), so that
+# a lake of hundreds of millions needs no more memory than one of twenty.
+SYNTHETIC_CHUNK = 20_000_000
 
 
 def _size_mb(folder: Path) -> float:
@@ -96,27 +99,32 @@ def synthesize(lake: Path, statements: int, municipalities: int) -> int:
         # What does not fit in memory spills beside the lake, not into the folder it was run from.
         con.execute(f"SET temp_directory = '{lake.parent / 'spill'}'")
         con.execute(f"SET partitioned_write_max_open_files = {export.MAX_OPEN_PARTITIONS}")
+        con.execute("SET preserve_insertion_order = false")  # a lake's rows have no order to keep
         con.execute(f"""CREATE TEMPORARY TABLE pupils AS
             SELECT p, 40100 + p % {municipalities} AS municipality,
                    'E' || lpad(CAST((p // {municipalities}) % {SCHOOLS_PER_MUNICIPALITY} AS VARCHAR), 2, '0') AS school,
                    CAST(1 + (p // ({municipalities} * {SCHOOLS_PER_MUNICIPALITY})) % 9 AS INTEGER) AS grade
             FROM range({pupils}) t(p)""")
-        con.execute(f"""COPY (
-            SELECT 'S' || i AS statement_id, i AS seq,
-                   TIMESTAMPTZ '2025-04-07 08:30:00+09' + to_seconds((i * 7919) % 31104000) AS ts,
-                   'P' || p.p AS pupil, p.grade, '1' AS class_name,
-                   'http://adlnet.gov/expapi/verbs/completed' AS verb_id,
-                   'https://apps.example.jp/units/' || (i % 15) AS activity_id,
-                   '8' || CAST(1 + i % 5 AS VARCHAR) || lpad(CAST(p.grade AS VARCHAR), 2, '0')
-                       || lpad(CAST(1 + (i // 5) % 3 AS VARCHAR), 3, '0') || '110000000' AS unit_code,
-                   ((i * 2654435761) % 1000) / 1000.0 AS score_scaled, CAST(NULL AS BOOLEAN) AS success,
-                   (i % 7) <> 0 AS completion, CAST(60 + (i * 31) % 1200 AS DOUBLE) AS duration_s,
-                   CASE WHEN i % 100000 = 0 THEN 'S' || (i - 1) END AS voids_id, false AS voided,
-                   CAST(p.municipality AS VARCHAR) AS municipality, p.school,
-                   strftime(TIMESTAMPTZ '2025-04-07 08:30:00+09' + to_seconds((i * 7919) % 31104000), '%Y-%m') AS month
-            FROM range(1, {statements} + 1) s(i) JOIN pupils p ON p.p = (i * 48271) % {pupils})
-            TO '{lake / layout.STATEMENTS}' (FORMAT parquet, COMPRESSION zstd,
-                PARTITION_BY (municipality, school, month), FILENAME_PATTERN 'part-1-{statements}-{{i}}')""")
+        # Each chunk's files are named by its seqs; OVERWRITE_OR_IGNORE lets a chunk write into
+        # the partitions an earlier one made (it keeps their files: the names differ).
+        for low in range(1, statements + 1, SYNTHETIC_CHUNK):
+            high = min(low + SYNTHETIC_CHUNK - 1, statements)
+            con.execute(f"""COPY (
+                SELECT 'S' || i AS statement_id, i AS seq,
+                       TIMESTAMPTZ '2025-04-07 08:30:00+09' + to_seconds((i * 7919) % 31104000) AS ts,
+                       'P' || p.p AS pupil, p.grade, '1' AS class_name,
+                       'http://adlnet.gov/expapi/verbs/completed' AS verb_id,
+                       'https://apps.example.jp/units/' || (i % 15) AS activity_id,
+                       '8' || CAST(1 + i % 5 AS VARCHAR) || lpad(CAST(p.grade AS VARCHAR), 2, '0')
+                           || lpad(CAST(1 + (i // 5) % 3 AS VARCHAR), 3, '0') || '110000000' AS unit_code,
+                       ((i * 2654435761) % 1000) / 1000.0 AS score_scaled, CAST(NULL AS BOOLEAN) AS success,
+                       (i % 7) <> 0 AS completion, CAST(60 + (i * 31) % 1200 AS DOUBLE) AS duration_s,
+                       CASE WHEN i % 100000 = 0 THEN 'S' || (i - 1) END AS voids_id, false AS voided,
+                       CAST(p.municipality AS VARCHAR) AS municipality, p.school,
+                       strftime(TIMESTAMPTZ '2025-04-07 08:30:00+09' + to_seconds((i * 7919) % 31104000), '%Y-%m') AS month
+                FROM range({low}, {high} + 1) s(i) JOIN pupils p ON p.p = (i * 48271) % {pupils})
+                TO '{lake / layout.STATEMENTS}' (FORMAT parquet, COMPRESSION zstd,
+                    PARTITION_BY (municipality, school, month), OVERWRITE_OR_IGNORE, FILENAME_PATTERN 'part-{low}-{high}-{{i}}')""")
         for code in range(40100, 40100 + municipalities):
             for kind, sql in (
                     ("schools", f"""SELECT DISTINCT school, '第' || school || '小学校' AS name_ja,
