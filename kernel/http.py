@@ -13,6 +13,8 @@ import itertools
 import json
 import os
 import re
+import socket
+from asyncio import base_events
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import cache
@@ -269,3 +271,30 @@ def json_answer(status: int, body: bytes, headers: list[tuple[bytes, bytes]]) ->
              "headers": [(b"content-length", str(len(body)).encode()), (b"content-type", b"application/json"),
                          *headers]},
             {"type": "http.response.body", "body": body}]
+
+
+# --- the server's connections --------------------------------------------------------------------
+
+
+def answer_without_delay() -> None:
+    """Turn Nagle's algorithm off on every TCP connection the server accepts from now on.
+
+    Streamlit binds its listening socket itself without naming the protocol (`socket.socket(family)`,
+    proto 0), and asyncio sets TCP_NODELAY only on sockets whose proto is IPPROTO_TCP. Without it,
+    an answer written in two parts (uvicorn writes the headers, then the body) held its second part
+    until the client acknowledged the first, which clients delay by up to 40 ms: every request to the
+    portal, pages' files and learning apps' statements alike, took 40 to 60 ms more than its work.
+    asyncio calls this hook for each connection's socket; a stream socket of either IP family gets
+    TCP_NODELAY whatever its proto says."""
+    if getattr(base_events._set_nodelay, "manabi", False):
+        return
+    asyncio_sets_nodelay = base_events._set_nodelay
+
+    def set_nodelay(sock: socket.socket) -> None:
+        if sock.family in (socket.AF_INET, socket.AF_INET6) and sock.type == socket.SOCK_STREAM:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        else:
+            asyncio_sets_nodelay(sock)
+
+    set_nodelay.manabi = True
+    base_events._set_nodelay = set_nodelay

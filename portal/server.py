@@ -13,7 +13,7 @@ from starlette.middleware import Middleware
 from streamlit.runtime.pages_manager import PagesManager
 
 from kernel import jobs
-from kernel.http import FastLanes, lanes_of
+from kernel.http import FastLanes, answer_without_delay, lanes_of
 from portal import command_socket
 from portal.auth import auth_secrets
 from portal.cli import run_command
@@ -21,6 +21,9 @@ from portal.modules import all_jobs, all_modules
 from portal.runtime import open_runtime
 from portal.services import mail
 from portal.ui.document import DocumentLanguage
+
+# Before uvicorn accepts a connection (it imports this file first): see answer_without_delay.
+answer_without_delay()
 
 runtime = open_runtime()
 
