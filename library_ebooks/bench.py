@@ -2,7 +2,10 @@
 
 - import rate: EPUBs per second, covers and search terms included (goal ≥ 150/s). Import
   finds each cover and reads its header; the thumbnail is made when the cover is first
-  shown, so a second figure times import plus one view of every cover;
+  shown, so a second figure times import plus one view of every cover. The corpus rate is
+  also given per CPU-second of the process: on a shared machine the wall-clock figure falls
+  with the others' load (2 cores at load 5: 105–230 books/s, CPU time ~42 ms a round
+  throughout), that one much less;
 - the reading app's first spread of a 200-page fixed-layout picture book: what the
   server does before the two pages show (manifest and both pages), goal < 1 s;
 - search latency on 100,000 generated titles (goal < 50 ms);
@@ -55,22 +58,31 @@ def _resident(number: int) -> Actor:
     return Actor(user_id=10_000 + number, login=f"bench{number}", roles=frozenset({Role.RESIDENT}))
 
 
-def _import_rate(clock: Clock, paths: list[Path], rounds: int = 1, *, show_covers: bool = False) -> float:
-    """Books per second importing `paths` into a fresh database, `rounds` times; with
-    `show_covers`, each title's cover is then shown once (the first view makes the
-    thumbnails import leaves for later) inside the timing too."""
-    elapsed = 0.0
+def _import_rates(clock: Clock, paths: list[Path], rounds: int = 1, *, show_covers: bool = False
+                  ) -> tuple[float, float]:
+    """Books per second importing `paths` into a fresh database, `rounds` times: on the wall
+    clock, and per CPU-second of this process (its own threads and DuckDB's), which other
+    work on a shared machine hardly changes. With `show_covers`, each title's cover is then
+    shown once (the first view makes the thumbnails import leaves for later) inside the
+    timing too."""
+    elapsed = cpu = 0.0
     for _ in range(rounds):
         store = _fresh_store(clock)
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         results = catalogue.import_files(store, clock, LIBRARIAN, paths)
         if show_covers:
             for result in results:
                 if result.status == "imported":
                     catalogue.cover(store, result.title_id)
         elapsed += time.perf_counter() - started
+        cpu += time.process_time() - cpu_started
         store.close()
-    return round(len(paths) * rounds / elapsed, 1)
+    return round(len(paths) * rounds / elapsed, 1), round(len(paths) * rounds / max(cpu, 1e-6), 1)
+
+
+def _import_rate(clock: Clock, paths: list[Path], rounds: int = 1, *, show_covers: bool = False) -> float:
+    """Books per second on the wall clock (see _import_rates)."""
+    return _import_rates(clock, paths, rounds, show_covers=show_covers)[0]
 
 
 def bench_import(clock: Clock) -> list[dict]:
@@ -82,8 +94,13 @@ def bench_import(clock: Clock) -> list[dict]:
     catalogue.search(_fresh_store(clock), clock, "猫")
     if corpus:
         fixed = sum(parse_epub(p.read_bytes(), make_thumbnail=False).layout == "pre-paginated" for p in corpus)
+        wall, cpu = _import_rates(clock, corpus, rounds=CORPUS_ROUNDS)
         rows.append({"name": f"EPUB import, corpus ({len(corpus)} real books, {fixed} fixed-layout; covers found + index)",
-                     "figure": _import_rate(clock, corpus, rounds=CORPUS_ROUNDS), "unit": "books/s", "goal": "≥ 150"})
+                     "figure": wall, "unit": "books/s", "goal": "≥ 150"})
+        # The same import per CPU-second: when the figure above misses while this one does
+        # not, other work on the machine took the time, not the import.
+        rows.append({"name": "EPUB import, corpus, per CPU-second of this process (other load hardly counts)",
+                     "figure": cpu, "unit": "books/s", "goal": "—"})
         rows.append({"name": "EPUB import, corpus, then every cover shown once (thumbnails made)",
                      "figure": _import_rate(clock, corpus, rounds=CORPUS_ROUNDS, show_covers=True), "unit": "books/s",
                      "goal": "—"})
