@@ -22,8 +22,6 @@ import contextlib
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -40,6 +38,7 @@ from kernel.actor import SYSTEM
 from kernel.clock import Clock
 from kernel.page_client import StreamlitSession
 from kernel.provided import provided
+from kernel.served import end_group, free_port
 from kernel.store import Store
 
 WRK_CONNECTIONS = 64
@@ -126,12 +125,6 @@ def run_wrk(base: str, script: Path, seconds: int = WRK_SECONDS, connections: in
     return result
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def group_cpu_seconds(group: int) -> float:
     """CPU time (user and system) of the live processes of a process group, from /proc: the
     figure that the machine's other work does not change as much as it changes rates."""
@@ -161,24 +154,7 @@ def started(command: list[str], base: str, log: Path, ready_path: str, env: dict
             time.sleep(0.3)
         yield process.pid  # its process group
     finally:
-        _end_group(process)
-
-
-def _end_group(process: subprocess.Popen) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        process.wait(timeout=15)
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        try:
-            os.killpg(process.pid, 0)
-        except ProcessLookupError:
-            return
-        time.sleep(0.1)
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
-    process.wait(timeout=15)
+        end_group(process)
 
 
 def _measured(group: int, base: str, script: Path, seconds: int) -> dict:

@@ -3,7 +3,6 @@ local SMTP server (aiosmtpd, in this process) by the same sender the server runs
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
@@ -11,15 +10,10 @@ from datetime import timedelta
 
 from kernel.clock import Clock
 from kernel.outbox import notify
+from kernel.served import free_port
 from kernel.store import Store
 
 MAILS = 1_000
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class _Counter:
@@ -53,7 +47,7 @@ def run(store: Store, clock: Clock) -> list[dict]:
     per_mail_ms = (time.perf_counter() - started) * 1000 / MAILS
 
     # The SMTP server runs in its own process, as a real one would (not sharing our GIL).
-    port = _free_port()
+    port = free_port()
     sink = subprocess.Popen([sys.executable, "-m", "portal.bench", "sink", str(port)], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, text=True)
     try:

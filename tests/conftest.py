@@ -16,7 +16,6 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -29,6 +28,7 @@ import pytest
 
 from kernel.clock import TOKYO, FixedClock
 from kernel.migrations import migrate
+from kernel.served import free_port  # noqa: F401 - the tests import it from here
 from kernel.store import Store
 from portal.demo import DEMO_PASSWORD
 from portal.modules import known_migrations
@@ -112,12 +112,6 @@ def run_async(coroutine):
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(asyncio.run, coroutine).result()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def start_server(db: Path, log: Path, *, port: int | None = None, **env: str) -> tuple[subprocess.Popen, str]:
