@@ -11,7 +11,7 @@ import typer
 
 from archive.services import exports, importer, items
 from kernel.actor import SYSTEM
-from kernel.cli import JSON_OPTION, cli_state, emit
+from kernel.cli import JSON_OPTION, cli_state, emit, emit_rejected
 from kernel.errors import ImportRejected
 
 app = typer.Typer(help="The cultural-heritage archive: list, import, export.", no_args_is_help=True)
@@ -60,8 +60,7 @@ def import_csv(
                                      read_image=read_image if images_dir else None, progress=progress)
     except ImportRejected as exc:
         if as_json:
-            emit({"ok": False, "rows": exc.params.get("rows", 0),
-                  "errors": [{"line": p.row, "reason": t(p.key, **p.params)} for p in exc.problems]}, as_json=True)
+            emit_rejected(t, exc)
             raise typer.Exit(1) from exc
         raise
     emit({"ok": True, "rows": result.rows, "errors": [], "ids": result.item_ids}, as_json=as_json,
