@@ -31,7 +31,7 @@ from pathlib import Path
 
 import polars as pl
 
-from kernel import csv_import, provided
+from kernel import csv_import, offers, provided
 from kernel.actor import Actor, Role
 from kernel.clock import Clock
 from kernel.errors import InvalidInput, NotFound, PermissionDenied
@@ -721,8 +721,8 @@ def _apply(cur, clock: Clock, wanted: _Wanted, records, now: dict, preview: Prev
     classes = [(school_ids[c["school"]], c["grade"], c["class_name"]) for c in wanted.classes.values()]
     enrolled = [(sid, school_ids[p["school"]], p["grade"], p["class_name"]) for sid, p in wanted.pupils.items()]
     leavers = [p["id"] for p in preview.leaving_pupils]
-    for name in ("school_ict.apply_roster", "analytics.apply_roster"):
-        follow = provided.provided(name)
+    for offer in (offers.SCHOOL_ICT_APPLY_ROSTER, offers.ANALYTICS_APPLY_ROSTER):
+        follow = provided.provided(offer)
         if follow:
             follow(cur, classes, enrolled, leavers, moment)
 
