@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from archive.services import images, items
+from archive.services import images, items, media, places_sets
 from kernel import csv_import
 from kernel.actor import Actor, Role
 from kernel.clock import Clock
@@ -179,15 +179,15 @@ def _store_rows(cur, clock: Clock, actor: Actor, rows: list[_Row], set_ids: dict
     for row in rows:
         if row.place:
             if row.place[0] not in place_ids:
-                place_ids[row.place[0]] = items.insert_place(cur, *row.place)
+                place_ids[row.place[0]] = places_sets.insert_place(cur, *row.place)
             row.values["place_id"] = place_ids[row.place[0]]
     ids = items.insert_items_bulk(cur, clock, actor, [(row.values, row.status) for row in rows])
     for item_id, row in zip(ids, rows, strict=True):
         if row.image:
-            items.insert_image(cur, clock, actor, item_id, row.image, file_name=row.image_name,
+            media.insert_image(cur, clock, actor, item_id, row.image, file_name=row.image_name,
                                rights_uri=row.values["rights"])
     memberships = [(set_ids[row.set_slug], item_id) for item_id, row in zip(ids, rows, strict=True)
                    if row.set_slug]
     for set_id, item_id in memberships:
-        items.put_in_set(cur, clock, actor, set_id, item_id)
+        places_sets.put_in_set(cur, clock, actor, set_id, item_id)
     return ids
