@@ -34,6 +34,7 @@ from pathlib import Path
 import httpx
 
 from analytics.services import lrs
+from kernel import offers
 from kernel.actor import SYSTEM
 from kernel.clock import Clock
 from kernel.page_client import StreamlitSession
@@ -286,7 +287,7 @@ def run(store: Store, clock: Clock, seconds: int = WRK_SECONDS) -> list[dict]:
         return [{"name": "live xAPI load: skipped, Debian's wrk is not installed (make .venv/.installed)",
                  "figure": 0, "unit": "—", "goal": "—"}]
     made = lrs.add_client(store, clock, SYSTEM, f"bench live {uuid.uuid4().hex[:6]}")
-    demo_session = provided("portal.demo_session")
+    demo_session = provided(offers.PORTAL_DEMO_SESSION)
     cookie = demo_session(store, clock, PAGE_LOGIN) if demo_session else None
     store.checkpoint()
     timestamp = lrs.xapi_time(clock.now())

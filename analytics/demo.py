@@ -21,6 +21,7 @@ import polars as pl
 
 from analytics.services import lrs, texts
 from analytics.services.lrs import CURRICULUM_EXTENSION, Client
+from kernel import offers
 from kernel.clock import TOKYO
 from kernel.module import DemoContext
 from kernel.provided import offered_view, provided
@@ -93,7 +94,7 @@ def load(ctx: DemoContext) -> None:
 
     learners = _learners_from_devices(ctx, schools) or _own_learners(schools)
     cur.executemany("INSERT INTO analytics_learners VALUES (?, ?, ?, ?)", learners)
-    homerooms = provided("portal.demo_homerooms")
+    homerooms = provided(offers.PORTAL_DEMO_HOMEROOMS)
     if homerooms:
         classes: dict[int, set[tuple[int, str]]] = {}
         for _, school_id, grade, class_name in learners:
@@ -129,7 +130,7 @@ def _learners_from_devices(ctx: DemoContext, schools: list[tuple]) -> list[tuple
     """The pupils of school ICT's registry, in their classrooms: the learner id a learning
     app sends is the pupil's pseudonym on their tablet (P-E01-0001), so that a pupil's
     learning and their tablet's repairs meet. Empty when school ICT is not present."""
-    classrooms, pupils = provided("school_ict.classrooms"), provided("school_ict.pupils")
+    classrooms, pupils = provided(offers.SCHOOL_ICT_CLASSROOMS), provided(offers.SCHOOL_ICT_PUPILS)
     if not classrooms or not pupils:
         return []
     store, today = _InTransaction(ctx.cur), ctx.clock.now().date()
@@ -143,7 +144,7 @@ def _learners_from_devices(ctx: DemoContext, schools: list[tuple]) -> list[tuple
 
 def _no_tablet_no_drill(ctx: DemoContext, learners: list[tuple], days: list[date], counts) -> None:
     """A pupil whose tablet is in repair does no drills that week (school ICT's repairs)."""
-    repair_weeks = provided("school_ict.repair_weeks")
+    repair_weeks = provided(offers.SCHOOL_ICT_REPAIR_WEEKS)
     if not repair_weeks or not days:
         return
     weeks = repair_weeks(_InTransaction(ctx.cur), [x[0] for x in learners], days[0], days[-1])

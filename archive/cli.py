@@ -9,9 +9,9 @@ from pathlib import Path
 
 import typer
 
-from archive.services import exports, importer, items
+from archive.services import exports, importer, reading
 from kernel.actor import SYSTEM
-from kernel.cli import JSON_OPTION, cli_state, emit
+from kernel.cli import JSON_OPTION, cli_state, emit, emit_rejected
 from kernel.errors import ImportRejected
 
 app = typer.Typer(help="The cultural-heritage archive: list, import, export.", no_args_is_help=True)
@@ -24,7 +24,7 @@ def list_items(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """List items with id, identifier, title and status (every state)."""
-    found = items.list_items(cli_state(ctx).store(), SYSTEM, status)
+    found = reading.list_items(cli_state(ctx).store(), SYSTEM, status)
     emit([{"id": s.id, "identifier": s.identifier, "title_ja": s.title_ja, "title_en": s.title_en,
            "status": s.status, "type": s.type, "date": s.date_text} for s in found],
          as_json=as_json, lines=[f"{s.id}\t{s.identifier}\t{s.title_ja}\t{s.status}" for s in found])
@@ -60,8 +60,7 @@ def import_csv(
                                      read_image=read_image if images_dir else None, progress=progress)
     except ImportRejected as exc:
         if as_json:
-            emit({"ok": False, "rows": exc.params.get("rows", 0),
-                  "errors": [{"line": p.row, "reason": t(p.key, **p.params)} for p in exc.problems]}, as_json=True)
+            emit_rejected(t, exc)
             raise typer.Exit(1) from exc
         raise
     emit({"ok": True, "rows": result.rows, "errors": [], "ids": result.item_ids}, as_json=as_json,

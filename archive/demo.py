@@ -15,7 +15,7 @@ from datetime import timedelta
 import polars as pl
 from PIL import Image, ImageDraw
 
-from archive.services import images, items
+from archive.services import images, items, media, places_sets
 from kernel.actor import Actor
 from kernel.module import DemoContext
 from kernel.provided import offered_view
@@ -212,8 +212,8 @@ def load(ctx: DemoContext) -> None:
     cur, clock = ctx.cur, ctx.clock
     curator, admin = _actor(cur, "curator01"), _actor(cur, "admin")
     size = (480, 360) if ctx.small else (1200, 900)
-    place_ids = {key: items.insert_place(cur, *values) for key, values in PLACES.items()}
-    set_ids = {slug: items.insert_set(cur, slug, ja, en, dja, den, is_demo=True)
+    place_ids = {key: places_sets.insert_place(cur, *values) for key, values in PLACES.items()}
+    set_ids = {slug: places_sets.insert_set(cur, slug, ja, en, dja, den, is_demo=True)
                for slug, ja, en, dja, den in SETS}
     ids = {}
     for n, (identifier, kind, title_ja, title_en, date_text, subj_ja, subj_en, desc_ja, desc_en, place, sets,
@@ -227,14 +227,14 @@ def load(ctx: DemoContext) -> None:
         assert not problems, (identifier, problems)
         item_id = items.insert_item(cur, clock, curator, values, is_demo=True)
         ids[identifier] = item_id
-        items.insert_image(cur, clock, curator, item_id, images.renditions(picture(drawing, n, *size)),
+        media.insert_image(cur, clock, curator, item_id, images.renditions(picture(drawing, n, *size)),
                            file_name=f"{identifier.lower()}.png", rights_uri=rights_uri,
                            label_ja=title_ja, label_en=title_en)
         if link:
-            items.insert_link(cur, clock, curator, item_id, link[0], link[1], rights_uri=rights_uri,
+            media.insert_link(cur, clock, curator, item_id, link[0], link[1], rights_uri=rights_uri,
                               label_ja=link[2], label_en=link[3])
         for slug in sets:
-            items.put_in_set(cur, clock, curator, set_ids[slug], item_id)
+            places_sets.put_in_set(cur, clock, curator, set_ids[slug], item_id)
         steps = {"draft": [], "review": [(curator, "submit")],
                  "published": [(curator, "submit"), (admin, "publish")],
                  "withdrawn": [(curator, "submit"), (admin, "publish"), (admin, "withdraw")]}[status]
@@ -244,7 +244,7 @@ def load(ctx: DemoContext) -> None:
                  ("IZK-DEMO-006", "IZK-DEMO-007"), ("IZK-DEMO-006", "IZK-DEMO-008"),
                  ("IZK-DEMO-004", "IZK-DEMO-005"), ("IZK-DEMO-009", "IZK-DEMO-010"),
                  ("IZK-DEMO-011", "IZK-DEMO-012")):
-        items.insert_relation(cur, clock, curator, ids[a], ids[b])
+        places_sets.insert_relation(cur, clock, curator, ids[a], ids[b])
     # Views over the past year, for the curators' report (counts only).
     today = clock.now().date()
     published = [r[0] for r in cur.execute("SELECT id FROM archive_items WHERE status = 'published'").fetchall()]

@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from archive.services import exports, iiif, items, oai
+from archive.services import exports, iiif, media, oai
 from kernel.actor import ANONYMOUS
 from kernel.errors import NotFound, PermissionDenied
 from kernel.http import KIB, route, route_context
@@ -64,10 +64,10 @@ async def collection(request: Request) -> Response:
     return _json(document)
 
 
-async def media(request: Request) -> Response:
+async def media_bytes(request: Request) -> Response:
     rc = route_context()
     try:
-        found = await run_in_threadpool(items.media_file, rc.store, ANONYMOUS, request.path_params["media_id"],
+        found = await run_in_threadpool(media.media_file, rc.store, ANONYMOUS, request.path_params["media_id"],
                                         request.path_params["size"])
     except NotFound:
         return _not_found()
@@ -96,7 +96,7 @@ async def image_request(request: Request) -> Response:
     try:
         size = await run_in_threadpool(iiif.image_size_for, rc.store, p["media_id"], p["region"], p["size"],
                                        p["rotation"], p["quality"])
-        found = await run_in_threadpool(items.media_file, rc.store, ANONYMOUS, p["media_id"], size)
+        found = await run_in_threadpool(media.media_file, rc.store, ANONYMOUS, p["media_id"], size)
     except (NotFound, PermissionDenied):
         return _not_found()
     return Response(found.data, media_type=found.mime, headers={**CORS, "Cache-Control": "public, max-age=3600"})
@@ -132,7 +132,7 @@ def routes() -> list[Route]:
         route("/iiif/collection", collection, methods=["GET"]),
         route("/iiif/collection/{slug}", collection, methods=["GET"]),
         route("/iiif/{item_id:int}/manifest", manifest, methods=["GET"]),
-        route("/archive/media/{media_id:int}/{size}.jpg", media, methods=["GET"]),
+        route("/archive/media/{media_id:int}/{size}.jpg", media_bytes, methods=["GET"]),
         route("/iiif/image/{media_id:int}/info.json", image_info, methods=["GET"]),
         route("/iiif/image/{media_id:int}/{region}/{size}/{rotation}/{quality}", image_request, methods=["GET"]),
         route("/archive/export.{fmt:str}", export, methods=["GET"]),

@@ -11,6 +11,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 
 from facilities.services import calendar_feed, courses, courses_calendar, courses_classes, payments
+from kernel import offers
 from kernel.errors import ManabiError, NotFound
 from kernel.http import KIB, route, route_context
 from kernel.provided import provided
@@ -64,7 +65,7 @@ async def _join(request: Request, make_link, back: str) -> Response:
     recorded), and the browser goes straight on to the room; a refusal is a page saying why."""
     rc = route_context()
     lang = "en" if request.query_params.get("lang") == "en" else "ja"
-    find_actor = provided("portal.request_actor")
+    find_actor = provided(offers.PORTAL_REQUEST_ACTOR)
     actor = await run_in_threadpool(find_actor, rc.store, rc.clock, request.cookies) if find_actor else None
     if actor is None:
         return RedirectResponse("/sign-in" + ("?lang=en" if lang == "en" else ""), status_code=303)

@@ -73,4 +73,10 @@ def fail(t: Translator, exc: ManabiError) -> None:
     sys.exit(1)
 
 
+def emit_rejected(t: Translator, exc: ImportRejected) -> None:
+    """A rejected import as JSON (--json): nothing stored, every bad row with its line and reason."""
+    emit({"ok": False, "rows": exc.params.get("rows", 0),
+          "errors": [{"line": p.row, "reason": t(p.key, **p.params)} for p in exc.problems]}, as_json=True)
+
+
 JSON_OPTION = typer.Option(False, "--json", help="Print the result as JSON.")

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from kernel import offers
 from kernel.clock import Clock
 
 OUTBOX_TABLE = """
@@ -83,7 +84,7 @@ def notify(cur, clock: Clock, recipient: int | str, kind: str, params: dict | No
     address, turned off, a duplicate, or no portal in this process)."""
     from kernel.provided import provided
 
-    deliver = provided("portal.notify")
+    deliver = provided(offers.PORTAL_NOTIFY)
     if deliver is None:
         return None
     return deliver(cur, clock, recipient, kind, params or {}, dedupe_key=dedupe_key)

@@ -179,9 +179,10 @@ def demo_roster(store, clock, rng) -> dict[str, str] | None:
     """The demo city's roster as bundle files (CSV texts): school ICT's classrooms and pupils
     (their pseudonyms as sourcedIds, so that the learning records and tablets they have meet
     them) with made-up names and kana. None when school ICT is not part of the portal."""
+    from kernel import offers
     from kernel.provided import provided
 
-    classrooms, pupils = provided("school_ict.classrooms"), provided("school_ict.pupils")
+    classrooms, pupils = provided(offers.SCHOOL_ICT_CLASSROOMS), provided(offers.SCHOOL_ICT_PUPILS)
     if not classrooms or not pupils:
         return None
     today = clock.now().date()

@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 
 from kernel.actor import SYSTEM
-from kernel.cli import JSON_OPTION, cli_state, emit
+from kernel.cli import JSON_OPTION, cli_state, emit, emit_rejected
 from kernel.errors import ImportRejected, NotFound
 
 app = typer.Typer(no_args_is_help=True, help="School devices: list, import, check out/in, audit, plans, labels.")
@@ -95,8 +95,7 @@ def import_cmd(
     except ImportRejected as exc:
         if not as_json:
             raise
-        emit({"ok": False, "rows": exc.params.get("rows", 0),
-              "errors": [{"line": p.row, "reason": t(p.key, **p.params)} for p in exc.problems]}, as_json=True)
+        emit_rejected(t, exc)
         sys.exit(1)
     key = "ict.import.checked" if dry_run else "ict.import.stored"
     emit({"ok": True, "rows": result.rows, "errors": [], "created": result.created, "updated": result.updated,

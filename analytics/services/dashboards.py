@@ -22,6 +22,7 @@ from datetime import date, timedelta
 import numpy as np
 import polars as pl
 
+from kernel import offers
 from kernel.actor import Actor
 from kernel.clock import Clock
 from kernel.config import setting
@@ -88,7 +89,7 @@ def scope(store: Store, actor: Actor) -> Scope:
     school = teacher_school(actor)
     if actor.has("school_admin"):
         return Scope(school, None)
-    taught = provided("portal.teacher_classes")
+    taught = provided(offers.PORTAL_TEACHER_CLASSES)
     rows = taught(store, actor.user_id) if taught else []
     return Scope(school, frozenset((int(g), str(c)) for s, g, c in rows if s == school))
 
@@ -118,7 +119,7 @@ def pupil_labels(store: Store, actor: Actor, grade: int, class_name: str) -> dic
     school roster ("portal.pupil_names"); empty for anyone else, who sees pseudonyms. Only the
     pages use it: exports and the board view stay pseudonymous."""
     school = _own_class(store, actor, grade, class_name)
-    names = provided("portal.pupil_names")
+    names = provided(offers.PORTAL_PUPIL_NAMES)
     if not names:
         return {}
     labels = {learner: f"{name}（{kana}）" if kana else name
@@ -300,7 +301,7 @@ def repair_explaining(spans: list[tuple[date, date | None]], last_active: date |
 
 def _repair_spans(store: Store, learner_ids: list[str], today: date) -> dict[str, list[tuple[date, date | None]]]:
     """Each pupil's tablet repairs open at some time this school year (none without school ICT)."""
-    offered = provided("school_ict.repair_spans")
+    offered = provided(offers.SCHOOL_ICT_REPAIR_SPANS)
     if offered is None or not learner_ids:
         return {}
     return offered(store, learner_ids, school_year_start(today), today)
@@ -314,7 +315,7 @@ def school_year_start(today: date) -> date:
 def _repair_weeks(store: Store, learner_ids: list[str], today: date) -> dict[str, list[date]] | None:
     """Weeks of this school year in which each pupil's tablet was in repair, from school
     ICT; None when school ICT is not part of the portal."""
-    offered = provided("school_ict.repair_weeks")
+    offered = provided(offers.SCHOOL_ICT_REPAIR_WEEKS)
     if offered is None:
         return None
     return offered(store, learner_ids, school_year_start(today), today) if learner_ids else {}

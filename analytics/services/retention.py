@@ -28,6 +28,7 @@ import polars as pl
 import zstandard
 
 from analytics.services import lrs
+from kernel import offers
 from kernel.clock import Clock
 from kernel.provided import provided
 from kernel.store import Store
@@ -39,7 +40,7 @@ _BLOCKS_AT_ONCE = 2000  # zstd blocks read per query (about 20 KB each)
 def apply_retention(store: Store, clock: Clock, kept: timedelta) -> int:
     """Remove the learning records of pupils who left school more than `kept` ago;
     returns how many statements went (0 when the portal offers no roster)."""
-    left_longer_than = provided("portal.pupils_left_longer_than")
+    left_longer_than = provided(offers.PORTAL_PUPILS_LEFT_LONGER_THAN)
     if left_longer_than is None:
         return 0
     today = clock.now().date()

@@ -7,15 +7,14 @@ MEXT's 16-digit 学習指導要領コード with subject and grade.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Callable
 
 import polars as pl
 
+from kernel import csv_import
 from kernel.actor import Actor
-from kernel.errors import ImportRejected, InvalidInput, RowProblem
+from kernel.errors import InvalidInput, RowProblem
 from kernel.provided import offered_view
 from kernel.store import Store
 
@@ -42,11 +41,13 @@ def subject_label(t: Callable[[str], str], subject: str) -> str:
     return t(f"analytics.subject.{key}") if key else subject
 
 
-def _rows(text: str, columns: tuple[str, ...]) -> list[dict]:
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    if reader.fieldnames is None or [c.strip() for c in reader.fieldnames] != list(columns):
+def _rows(text: str, columns: tuple[str, ...]) -> list[tuple[int, dict]]:
+    """The records by line, each with every column (a short record's missing cells empty,
+    a long record's extra cells left out)."""
+    table = csv_import.read_rows(csv_import.decode_text(text))
+    if table.header != list(columns):
         raise InvalidInput("analytics.roster.bad_header", expected=",".join(columns))
-    return [{k.strip(): (v or "").strip() for k, v in row.items() if k} for row in reader]
+    return [(line, dict(zip(columns, cells + [""] * len(columns), strict=False))) for line, cells in table.records]
 
 
 def _grade(value: str) -> int | None:
@@ -62,7 +63,7 @@ def import_learners(store: Store, actor: Actor, text: str) -> int:
     offered_view(store.cursor(), "portal.schools")
     schools = dict(store.query("SELECT code, id FROM offered_schools"))
     problems, records, seen = [], [], set()
-    for number, row in enumerate(rows, start=2):  # row 1 is the header
+    for number, row in rows:
         school_id = schools.get(row["school_code"].upper())
         grade = _grade(row["grade"])
         if not _LEARNER_ID.match(row["learner_id"]):
@@ -80,8 +81,7 @@ def import_learners(store: Store, actor: Actor, text: str) -> int:
         else:
             seen.add(row["learner_id"])
             records.append((row["learner_id"], school_id, grade, row["class"]))
-    if problems:
-        raise ImportRejected(problems)
+    csv_import.reject(problems)
     if not records:
         raise InvalidInput("analytics.roster.empty")
 
@@ -107,7 +107,7 @@ def import_units(store: Store, actor: Actor, text: str) -> int:
     actor.require("city_admin")
     rows = _rows(text, UNIT_COLUMNS)
     problems, records, seen = [], [], set()
-    for number, row in enumerate(rows, start=2):
+    for number, row in rows:
         grade = _grade(row["grade"])
         if not _UNIT_CODE.match(row["code"]):
             problems.append(RowProblem(number, "analytics.units.bad_code", {"value": row["code"]}))
@@ -120,8 +120,7 @@ def import_units(store: Store, actor: Actor, text: str) -> int:
         else:
             seen.add(row["code"])
             records.append((row["code"], row["subject"], grade, row["name_ja"], row["name_en"]))
-    if problems:
-        raise ImportRejected(problems)
+    csv_import.reject(problems)
     if not records:
         raise InvalidInput("analytics.roster.empty")
 

@@ -9,7 +9,7 @@ import html
 
 import streamlit as st
 
-from archive.services import eras, items, rights, text
+from archive.services import eras, items, media, rights, text
 from kernel.errors import ManabiError
 from kernel.ui import PageContext, md_escape
 from kernel.ui.maps import MapPoint, point_map
@@ -54,7 +54,7 @@ def thumbnail(ctx: PageContext, media_id: int | None, *, size: str = "thumb", ca
         st.caption(ctx.t("archive.item.no_image"))
         return
     try:
-        found = items.media_file(ctx.store, ctx.actor, media_id, size)
+        found = media.media_file(ctx.store, ctx.actor, media_id, size)
     except ManabiError:
         st.caption(ctx.t("archive.item.no_image"))
         return

@@ -5,7 +5,7 @@ from contextlib import suppress
 import streamlit as st
 
 from archive.pages import _shared as ui
-from archive.services import items
+from archive.services import items, reading, search
 from kernel.errors import ManabiError
 from kernel.ui import action, md_escape, page_context
 
@@ -26,7 +26,7 @@ asked = st.query_params.get("item")
 if asked is not None:
     st.button(t("archive.browse.back"), icon=":material/arrow_back:", on_click=close_item, key="archive_back")
     try:
-        item = items.get_item(ctx.store, ctx.actor, int(asked))
+        item = reading.get_item(ctx.store, ctx.actor, int(asked))
     except (ManabiError, ValueError):
         st.error(t("archive.error.no_item", item=asked))
         st.stop()
@@ -35,14 +35,14 @@ if asked is not None:
     if item.status == "published" and item.id not in seen:
         seen.add(item.id)
         with suppress(ManabiError):  # a lost count must not stop anyone from looking
-            items.record_view(ctx.store, ctx.clock, item.id)
+            search.record_view(ctx.store, ctx.clock, item.id)
     ui.show_item(ctx, item)
     if item.status == "published":
         with st.expander(t("archive.item.in_class"), icon=":material/qr_code_2:"):
             # The address pupils open on their tablets: this page, in the visitor's language.
             page_url = (st.context.url or "").split("?")[0] or "/archive"
             address = f"{page_url}?item={item.id}&lang={ctx.lang}"
-            st.image(items.share_qr_png(address), width=220, alt=t("archive.item.qr_alt"))
+            st.image(search.share_qr_png(address), width=220, alt=t("archive.item.qr_alt"))
             st.code(address, language=None)
             st.caption(t("archive.item.in_class_help"))
     if item.related:
@@ -58,7 +58,7 @@ if asked is not None:
 st.title(t("archive.browse.title"))
 st.caption(t("archive.browse.intro"))
 
-sets = items.list_sets(ctx.store, ctx.actor)
+sets = reading.list_sets(ctx.store, ctx.actor)
 set_titles = {s.id: s.title(ctx.lang) for s in sets}
 query = st.text_input(t("archive.browse.search"), key="archive_query", placeholder=t("archive.browse.placeholder"))
 
@@ -78,7 +78,7 @@ with facet_col:
 
 page_no = int(st.session_state.get("archive_page", 1)) - 1
 with action(ctx, rerun=False, stop=True):
-    result = items.search(ctx.store, ctx.actor, query, types=types or None, era=era, set_id=set_id, status=status,
+    result = search.search(ctx.store, ctx.actor, query, types=types or None, era=era, set_id=set_id, status=status,
                           limit=PAGE_SIZE, offset=page_no * PAGE_SIZE)
 if page_no and not result.items and result.total:  # the filters changed under a later page: back to 1
     st.session_state["archive_page"] = 1

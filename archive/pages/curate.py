@@ -3,7 +3,7 @@
 import streamlit as st
 
 from archive.pages import _shared as ui
-from archive.services import items, rights
+from archive.services import items, media, places_sets, reading, rights, search
 from kernel.errors import ManabiError
 from kernel.ui import action, flash, md_escape, page_context, show_error
 
@@ -12,7 +12,7 @@ t = ctx.t
 is_curator = ctx.actor.has("curator")
 
 st.title(t("archive.curate.title"))
-counts = items.counts_by_status(ctx.store, ctx.actor)
+counts = search.counts_by_status(ctx.store, ctx.actor)
 for column, status in zip(st.columns(len(items.STATUSES)), items.STATUSES, strict=True):
     column.metric(ui.status_label(ctx, status), t.number(counts.get(status, 0)))
 
@@ -49,7 +49,7 @@ with list_tab:
     status = st.selectbox(t("archive.field.status"), ["all", *items.STATUSES], key="curate_status",
                           index=2 if not is_curator else 0,  # the administrator comes to review
                           format_func=lambda s: t("archive.browse.any") if s == "all" else ui.status_label(ctx, s))
-    listed = items.list_items(ctx.store, ctx.actor, None if status == "all" else status)
+    listed = reading.list_items(ctx.store, ctx.actor, None if status == "all" else status)
     st.dataframe(
         [{"ID": s.id, t("archive.field.identifier"): s.identifier, t("archive.field.title"): s.title(ctx.lang),
           t("archive.field.status"): ui.status_label(ctx, s.status), t("archive.curate.updated"): t.datetime(s.updated_at)}
@@ -64,7 +64,7 @@ with list_tab:
     if kept is not None and kept not in by_id:
         # The item being worked on left the filtered list (someone changed its state): keep it
         # chosen, so that a step pressed on it is answered for it, not for another item.
-        by_id.update({s.id: s for s in items.summaries(ctx.store, ctx.actor, [kept])})
+        by_id.update({s.id: s for s in reading.summaries(ctx.store, ctx.actor, [kept])})
     if st.session_state.get("curate_item") in by_id:
         # The labels carry each item's state, which a step just changed: written back, the choice
         # is sent to the browser with the new labels and stays on its item (a keyed choice
@@ -72,7 +72,7 @@ with list_tab:
         st.session_state["curate_item"] = st.session_state["curate_item"]
     chosen = st.selectbox(t("archive.curate.choose"), list(by_id), key="curate_item",
                           format_func=lambda i: f"{by_id[i].identifier} — {by_id[i].title(ctx.lang)} ({ui.status_label(ctx, by_id[i].status)})")
-    item = items.get_item(ctx.store, ctx.actor, chosen)
+    item = reading.get_item(ctx.store, ctx.actor, chosen)
 
     st.subheader(md_escape(f"{item.identifier} — {item.title(ctx.lang)}"))
     st.caption(t("archive.curate.state", status=ui.status_label(ctx, item.status)))
@@ -112,7 +112,7 @@ with list_tab:
         if not editable:
             st.info(t("archive.curate.not_editable"))
         else:
-            changed = ui.item_form(ctx, f"edit_{item.id}", item.as_input(), items.list_places(ctx.store))
+            changed = ui.item_form(ctx, f"edit_{item.id}", item.as_input(), places_sets.list_places(ctx.store))
             if changed is not None:
                 act(items.update_item, item.id, changed, done=t("archive.curate.saved"))
     with media_tab:
@@ -121,7 +121,7 @@ with list_tab:
             label = medium.label(ctx.lang) or (medium.url or "")
             left.write(f"{t(f'archive.link.{medium.kind}')} — {label} · {rights.short_name(medium.rights)}")
             if editable and right.button(t("archive.curate.remove"), key=f"curate_rm_{medium.id}"):
-                act(items.remove_media, medium.id, done=t("archive.curate.saved"))
+                act(media.remove_media, medium.id, done=t("archive.curate.saved"))
         if editable:
             with st.form(f"image_{item.id}", clear_on_submit=True):
                 upload = st.file_uploader(t("archive.curate.image"), type=["jpg", "jpeg", "png", "tif", "tiff", "webp"])
@@ -130,7 +130,7 @@ with list_tab:
                 media_rights = st.selectbox(t("archive.field.rights"), [None, *rights.COMMON],
                                             format_func=lambda u: t("archive.curate.item_rights") if u is None else rights.short_name(u))
                 if st.form_submit_button(t("archive.curate.add_image")) and upload is not None:
-                    act(items.add_image, item.id, upload.getvalue(), file_name=upload.name, rights_uri=media_rights,
+                    act(media.add_image, item.id, upload.getvalue(), file_name=upload.name, rights_uri=media_rights,
                         label_ja=label_ja or None, label_en=label_en or None, done=t("archive.curate.saved"))
             with st.form(f"link_{item.id}", clear_on_submit=True):
                 kind = st.selectbox(t("archive.curate.link_kind"), items.LINK_KINDS,
@@ -138,27 +138,27 @@ with list_tab:
                 url = st.text_input(t("archive.curate.url"))
                 link_label = st.text_input(t("archive.curate.label_ja"), key=f"link_label_{item.id}")
                 if st.form_submit_button(t("archive.curate.add_link")):
-                    act(items.add_link, item.id, kind, url, label_ja=link_label or None, done=t("archive.curate.saved"))
+                    act(media.add_link, item.id, kind, url, label_ja=link_label or None, done=t("archive.curate.saved"))
     with links_tab:
-        sets = items.list_sets(ctx.store, ctx.actor)
+        sets = reading.list_sets(ctx.store, ctx.actor)
         if is_curator and sets:
             set_titles = {s.id: s.title(ctx.lang) for s in sets}
             target = st.selectbox(t("archive.field.collection"), list(set_titles), format_func=set_titles.get,
                                   key="curate_set")
             if st.button(t("archive.curate.add_to_set"), key="curate_add_set"):
-                act(items.add_to_set, target, item.id, done=t("archive.curate.saved"))
+                act(places_sets.add_to_set, target, item.id, done=t("archive.curate.saved"))
         if is_curator:
-            others = {s.id: s for s in items.list_items(ctx.store, ctx.actor) if s.id != item.id}
+            others = {s.id: s for s in reading.list_items(ctx.store, ctx.actor) if s.id != item.id}
             other = st.selectbox(t("archive.field.relation"), list(others), key="curate_relate",
                                  format_func=lambda i: f"{others[i].identifier} — {others[i].title(ctx.lang)}")
             if st.button(t("archive.curate.relate"), key="curate_relate_btn"):
-                act(items.relate, item.id, other, done=t("archive.curate.saved"))
+                act(places_sets.relate, item.id, other, done=t("archive.curate.saved"))
     with history_tab:
         st.dataframe(
             [{t("archive.curate.when"): t.datetime(h.at), t("archive.curate.who"): h.actor_login,
               t("archive.curate.what"): t(f"archive.action.{h.action}") if t.has(f"archive.action.{h.action}") else h.action,
               t("archive.curate.detail"): ", ".join(f"{k}={v}" for k, v in h.detail.items())}
-             for h in items.history(ctx.store, ctx.actor, item.id)],
+             for h in reading.history(ctx.store, ctx.actor, item.id)],
             hide_index=True, width="stretch",
         )
 
@@ -166,7 +166,7 @@ with new_tab:
     if not is_curator:
         st.info(t("archive.curate.curators_only"))
     else:
-        created = ui.item_form(ctx, "new_item", None, items.list_places(ctx.store))
+        created = ui.item_form(ctx, "new_item", None, places_sets.list_places(ctx.store))
         if created is not None:
             try:
                 new_id = items.create_item(ctx.store, ctx.clock, ctx.actor, created)
@@ -178,7 +178,7 @@ with new_tab:
                 st.rerun()
 
 with places_tab:
-    places = items.list_places(ctx.store)
+    places = places_sets.list_places(ctx.store)
     st.dataframe([{t("archive.field.place"): p.name(ctx.lang), t("archive.curate.lat"): p.latitude,
                    t("archive.curate.lon"): p.longitude} for p in places], hide_index=True, width="stretch")
     if is_curator:
@@ -190,9 +190,9 @@ with places_tab:
             lon = b.number_input(t("archive.curate.lon"), -180.0, 180.0, 130.69, format="%.5f")
             if st.form_submit_button(t("archive.curate.add_place")):
                 with action(ctx, done=t("archive.curate.saved")):
-                    items.add_place(ctx.store, ctx.actor, name_ja, name_en or None, lat, lon)
+                    places_sets.add_place(ctx.store, ctx.actor, name_ja, name_en or None, lat, lon)
     st.dataframe([{"slug": s.slug, t("archive.field.collection"): s.title(ctx.lang), t("archive.curate.count"): s.items}
-                  for s in items.list_sets(ctx.store, ctx.actor)], hide_index=True, width="stretch")
+                  for s in reading.list_sets(ctx.store, ctx.actor)], hide_index=True, width="stretch")
     if is_curator:
         with st.form("new_set", clear_on_submit=True):
             slug = st.text_input("slug", help=t("archive.curate.slug_help"))
@@ -201,4 +201,4 @@ with places_tab:
             set_en = b.text_input(t("archive.field.title_en"))
             if st.form_submit_button(t("archive.curate.add_set")):
                 with action(ctx, done=t("archive.curate.saved")):
-                    items.create_set(ctx.store, ctx.actor, slug, set_ja, set_en or None)
+                    places_sets.create_set(ctx.store, ctx.actor, slug, set_ja, set_en or None)

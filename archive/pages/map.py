@@ -5,7 +5,7 @@ from pathlib import Path
 import streamlit as st
 
 from archive.pages import _shared as ui
-from archive.services import items
+from archive.services import items, search
 from kernel.ui import md_escape, page_context
 from kernel.ui.maps import MapPoint, point_map
 
@@ -21,7 +21,7 @@ types = left.multiselect(t("archive.field.type"), items.TYPES, key="archive_map_
                          format_func=lambda k: ui.type_label(ctx, k), placeholder=t("archive.browse.any"))
 era = right.selectbox(t("archive.browse.era"), [None, *ui.ERA_KEYS], key="archive_map_era",
                       format_func=lambda k: t("archive.browse.any") if k is None else ui.era_label(ctx, k))
-result = items.search(ctx.store, ctx.actor, "", types=types or None, era=era, limit=10_000)
+result = search.search(ctx.store, ctx.actor, "", types=types or None, era=era, limit=10_000)
 # Staff see every state in lists, but the map is the public's: published only.
 placed = [s for s in result.items if s.latitude is not None and s.status == "published"]
 st.caption(t("archive.map.count", count=t.number(len(placed))))

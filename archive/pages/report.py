@@ -6,7 +6,7 @@ import altair as alt
 import streamlit as st
 
 from archive.pages import _shared as ui
-from archive.services import items
+from archive.services import items, search
 from kernel.ui import page_context, show_chart
 
 ctx = page_context("curator", "city_admin")
@@ -18,8 +18,8 @@ today = ctx.clock.now().date()
 fiscal = today.year if today.month >= 4 else today.year - 1
 years = list(range(fiscal, fiscal - 5, -1))
 year = st.selectbox(t("archive.report.year"), years, format_func=lambda y: t("archive.report.fiscal", year=y))
-total, per_item, per_month = items.views_report(ctx.store, ctx.actor, date(year, 4, 1), date(year + 1, 3, 31))
-counts = items.counts_by_status(ctx.store, ctx.actor)
+total, per_item, per_month = search.views_report(ctx.store, ctx.actor, date(year, 4, 1), date(year + 1, 3, 31))
+counts = search.counts_by_status(ctx.store, ctx.actor)
 a, b = st.columns(2)
 a.metric(t("archive.report.views"), t.number(total))
 b.metric(t("archive.report.published"), t.number(counts.get("published", 0)))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from archive.services import iiif, items, text
+from archive.services import iiif, reading, text
 from kernel.actor import ANONYMOUS
 from kernel.csv_export import write_dict_csv
 from kernel.store import Store
@@ -26,8 +26,8 @@ CSV_COLUMNS = (
 def records(store: Store, base: str) -> list[dict]:
     """One record per published item, in identifier order."""
     out = []
-    ordered = [s.id for s in sorted(items.list_items(store, ANONYMOUS), key=lambda s: s.identifier)]
-    for item in items.get_items(store, ANONYMOUS, ordered):
+    ordered = [s.id for s in sorted(reading.list_items(store, ANONYMOUS), key=lambda s: s.identifier)]
+    for item in reading.get_items(store, ANONYMOUS, ordered):
         urls = iiif.item_urls(base, item.id)
         out.append({
             "dcterms:identifier": item.identifier,

@@ -11,7 +11,7 @@ the display size.
 
 from __future__ import annotations
 
-from archive.services import items, rights, text
+from archive.services import media, reading, rights, text
 from kernel.actor import ANONYMOUS
 from kernel.errors import NotFound
 from kernel.store import Store
@@ -65,7 +65,7 @@ def image_service_url(base: str, media_id: int) -> str:
 
 def image_info(store: Store, base: str, media_id: int) -> dict:
     """IIIF Image API 3 info.json, level 0: the fixed sizes the archive stores and may serve."""
-    sizes = items.media_sizes(store, ANONYMOUS, media_id)
+    sizes = media.media_sizes(store, ANONYMOUS, media_id)
     width, height = max(sizes.values())
     return {
         "@context": IMAGE_CONTEXT,
@@ -81,7 +81,7 @@ def image_info(store: Store, base: str, media_id: int) -> dict:
 
 def image_size_for(store: Store, media_id: int, region: str, size: str, rotation: str, quality: str) -> str:
     """Which stored size a level-0 request asks for ('thumb', 'display' or 'full'); NotFound otherwise."""
-    sizes = items.media_sizes(store, ANONYMOUS, media_id)
+    sizes = media.media_sizes(store, ANONYMOUS, media_id)
     if region != "full" or rotation != "0" or quality != "default.jpg":
         raise NotFound("archive.error.no_media", media=media_id)
     if size == "max":
@@ -94,7 +94,7 @@ def image_size_for(store: Store, media_id: int, region: str, size: str, rotation
 
 def manifest(store: Store, base: str, item_id: int) -> dict:
     """The manifest of a published item (NotFound for any other)."""
-    item = items.get_item(store, ANONYMOUS, item_id)
+    item = reading.get_item(store, ANONYMOUS, item_id)
     base = base.rstrip("/")
     urls = item_urls(base, item.id)
     document: dict = {
@@ -210,7 +210,7 @@ def _optional_parts(item, base: str, manifest_url: str) -> dict:
 
 def collection(store: Store, base: str, slug: str) -> dict:
     """A collection of the published items of one item set."""
-    item_set, members = items.get_set(store, ANONYMOUS, slug)
+    item_set, members = reading.get_set(store, ANONYMOUS, slug)
     base = base.rstrip("/")
     document = {
         "@context": CONTEXT,
@@ -235,5 +235,5 @@ def top_collection(store: Store, base: str) -> dict:
         "type": "Collection",
         "label": {"ja": ["飯塚市 デジタルアーカイブ"], "en": ["Iizuka City digital archive"]},
         "items": [{"id": f"{base}/iiif/collection/{s.slug}", "type": "Collection", "label": _lang(s.title_ja, s.title_en)}
-                  for s in items.list_sets(store, ANONYMOUS) if s.items],
+                  for s in reading.list_sets(store, ANONYMOUS) if s.items],
     }

@@ -15,12 +15,11 @@ The sample is data/archive_import_sample.csv (the README describes its columns).
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from archive.services import images, items
+from archive.services import images, items, media, places_sets
+from kernel import csv_import
 from kernel.actor import Actor, Role
 from kernel.clock import Clock
 from kernel.errors import ImportRejected, InvalidInput, RowProblem
@@ -49,15 +48,6 @@ class _Row:
     set_slug: str | None
     image: list[images.Rendition] | None
     image_name: str | None
-
-
-def _decode(data: bytes) -> str:
-    for encoding in ("utf-8-sig", "cp932"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise ImportRejected([RowProblem(1, "archive.import.not_text")], rows=0)
 
 
 def _split(value: str) -> list[str]:
@@ -94,18 +84,18 @@ def import_csv(store: Store, clock: Clock, actor: Actor, data: bytes, *,
         row, found = _checked_row(actor, line_no, cell, set_ids, taken, first_line, read_image)
         problems += [RowProblem(line_no, key, params) for key, params in found]
         rows.append(row)
-    if problems:
-        raise ImportRejected(problems, rows=total)
-    item_ids = store.write(lambda cur: _store_rows(cur, clock, actor, rows, set_ids))
+    item_ids = csv_import.store_all(store, problems, lambda cur: _store_rows(cur, clock, actor, rows, set_ids),
+                                    rows=total)
     return ImportResult(len(item_ids), item_ids)
 
 
 def _records(data: bytes) -> tuple[list[str], list[tuple[int, dict]]]:
     """The header and the non-blank rows by their first line in the file (a row of the
     wrong width kept as {"__width__": n}); ImportRejected when the file itself is wrong."""
-    reader = csv.reader(io.StringIO(_decode(data), newline=""))
-    header = [h.strip().lower() for h in next(reader, [])]
-    missing = [c for c in REQUIRED if c not in header]
+    table = csv_import.read_rows(csv_import.decode_text(data, unreadable_key="archive.import.not_text"),
+                                 lower_header=True)
+    header = table.header
+    missing = table.missing(REQUIRED)
     unknown = [c for c in header if c and c not in COLUMNS]
     if missing or unknown:
         problems = [RowProblem(1, "archive.import.missing_columns", {"columns": ", ".join(missing)})] if missing else []
@@ -113,15 +103,9 @@ def _records(data: bytes) -> tuple[list[str], list[tuple[int, dict]]]:
             problems.append(RowProblem(1, "archive.import.unknown_columns", {"columns": ", ".join(unknown)}))
         raise ImportRejected(problems, rows=0)
     records: list[tuple[int, dict]] = []
-    line = reader.line_num
-    for cells in reader:
-        start, line = line + 1, reader.line_num
-        if not any(c.strip() for c in cells):
-            continue
-        if len(cells) != len(header):
-            records.append((start, {"__width__": str(len(cells))}))
-            continue
-        records.append((start, {h: c.strip() for h, c in zip(header, cells, strict=True)}))
+    for start, cells in table.records:
+        values = table.values(cells)
+        records.append((start, values if values is not None else {"__width__": str(len(cells))}))
     if not records:
         raise ImportRejected([RowProblem(1, "archive.import.empty")], rows=0)
     if len(records) > MAX_ROWS:
@@ -195,15 +179,15 @@ def _store_rows(cur, clock: Clock, actor: Actor, rows: list[_Row], set_ids: dict
     for row in rows:
         if row.place:
             if row.place[0] not in place_ids:
-                place_ids[row.place[0]] = items.insert_place(cur, *row.place)
+                place_ids[row.place[0]] = places_sets.insert_place(cur, *row.place)
             row.values["place_id"] = place_ids[row.place[0]]
     ids = items.insert_items_bulk(cur, clock, actor, [(row.values, row.status) for row in rows])
     for item_id, row in zip(ids, rows, strict=True):
         if row.image:
-            items.insert_image(cur, clock, actor, item_id, row.image, file_name=row.image_name,
+            media.insert_image(cur, clock, actor, item_id, row.image, file_name=row.image_name,
                                rights_uri=row.values["rights"])
     memberships = [(set_ids[row.set_slug], item_id) for item_id, row in zip(ids, rows, strict=True)
                    if row.set_slug]
     for set_id, item_id in memberships:
-        items.put_in_set(cur, clock, actor, set_id, item_id)
+        places_sets.put_in_set(cur, clock, actor, set_id, item_id)
     return ids

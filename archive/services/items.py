@@ -1,8 +1,9 @@
-"""Items, their media, places, sets and relations; the publishing workflow; who sees what.
+"""Items: their values and checks, writing them, the publishing workflow; who sees what.
 
 The rule that everything else leans on: a visitor who is not staff (curator or city
-administrator) sees published items only. Every read here takes the actor and applies
-`_visible(actor)`; pages, routes, exports and the map all read through these functions.
+administrator) sees published items only. Every read (reading, media, search) takes the
+actor and applies `visible(actor)`; pages, routes, exports and the map all read through
+those functions. Media are in media.py, places, sets and relations in places_sets.py.
 
 Workflow: draft → review → published → withdrawn (→ review again). Only curators create
 and edit (in draft or withdrawn); a curator submits; a *second* curator (not the one who
@@ -15,12 +16,12 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field, fields
-from datetime import date, datetime
+from datetime import datetime
 
-from archive.services import eras, images, rights, text
+from archive.services import eras, rights, text
 from kernel.actor import Actor, Role
 from kernel.clock import Clock
-from kernel.errors import InvalidInput, ManabiError, Message, NotFound, PermissionDenied
+from kernel.errors import InvalidInput, ManabiError, Message, NotFound
 from kernel.store import Store
 
 TYPES = ("object", "document", "photograph", "building", "site")
@@ -208,7 +209,7 @@ def is_staff(actor: Actor) -> bool:
     return actor.signed_in and actor.has(*STAFF)
 
 
-def _visible(actor: Actor, alias: str = "i") -> str:
+def visible(actor: Actor, alias: str = "i") -> str:
     """The SQL condition for the items `actor` may see."""
     return "true" if is_staff(actor) else f"{alias}.status = 'published'"
 
@@ -280,7 +281,7 @@ def _search_tokens(cur, values: dict, place: tuple | None = None) -> str:
     )
 
 
-def _log(cur, clock: Clock, actor: Actor, item_id: int, action: str, **detail: object) -> None:
+def log_change(cur, clock: Clock, actor: Actor, item_id: int, action: str, **detail: object) -> None:
     cur.execute(
         "INSERT INTO archive_history (item_id, changed_at, actor_id, actor_login, action, detail) VALUES (?, ?, ?, ?, ?, ?)",
         [item_id, clock.now(), actor.user_id, actor.login or "system", action,
@@ -288,7 +289,7 @@ def _log(cur, clock: Clock, actor: Actor, item_id: int, action: str, **detail: o
     )
 
 
-def _require_curator(actor: Actor) -> None:
+def require_curator(actor: Actor) -> None:
     actor.require(Role.CURATOR)
 
 
@@ -317,7 +318,7 @@ def insert_item(cur, clock: Clock, actor: Actor, values: dict, *, is_demo: bool 
             VALUES ({", ".join("?" for _ in _COLUMNS)}, 'draft', ?, ?, ?, ?, ?) RETURNING id""",
         [*(values[c] for c in _COLUMNS), is_demo, actor.user_id, now, now, _search_tokens(cur, values)],
     ).fetchone()[0]
-    _log(cur, clock, actor, item_id, action, identifier=values["identifier"])
+    log_change(cur, clock, actor, item_id, action, identifier=values["identifier"])
     return item_id
 
 
@@ -379,7 +380,7 @@ def insert_items_bulk(cur, clock: Clock, actor: Actor, rows: list[tuple[dict, st
 
 def create_item(store: Store, clock: Clock, actor: Actor, data: ItemInput) -> int:
     """A new item, as a draft. Curators only."""
-    _require_curator(actor)
+    require_curator(actor)
     values, problems = check_input(data)
     _raise_first(problems)
     return store.write(lambda cur: insert_item(cur, clock, actor, values))
@@ -387,7 +388,7 @@ def create_item(store: Store, clock: Clock, actor: Actor, data: ItemInput) -> in
 
 def update_item(store: Store, clock: Clock, actor: Actor, item_id: int, data: ItemInput) -> None:
     """Change an item's fields; only in draft or withdrawn. Records which fields changed."""
-    _require_curator(actor)
+    require_curator(actor)
     values, problems = check_input(data)
     _raise_first(problems)
 
@@ -409,7 +410,7 @@ def update_item(store: Store, clock: Clock, actor: Actor, item_id: int, data: It
             f"UPDATE archive_items SET {', '.join(f'{c} = ?' for c in _COLUMNS)}, updated_at = ?, search_tokens = ? WHERE id = ?",
             [*(values[c] for c in _COLUMNS), clock.now(), _search_tokens(cur, values), item_id],
         )
-        _log(cur, clock, actor, item_id, "edited", fields=changed)
+        log_change(cur, clock, actor, item_id, "edited", fields=changed)
 
     store.write(work)
 
@@ -467,7 +468,7 @@ def move(cur, clock: Clock, actor: Actor, item_id: int, action: str) -> str:
         sets.update(published_by=actor.user_id, published_at=now)
     cur.execute(f"UPDATE archive_items SET {', '.join(f'{k} = ?' for k in sets)} WHERE id = ?",
                 [*sets.values(), item_id])
-    _log(cur, clock, actor, item_id, action, **{"from": status, "to": to})
+    log_change(cur, clock, actor, item_id, action, **{"from": status, "to": to})
     return to
 
 
@@ -493,7 +494,7 @@ def withdraw(store: Store, clock: Clock, actor: Actor, item_id: int) -> None:
 
 def delete_draft(store: Store, clock: Clock, actor: Actor, item_id: int) -> None:
     """Delete a draft that was never published, with its media. Curators."""
-    _require_curator(actor)
+    require_curator(actor)
 
     def work(cur) -> None:
         row = cur.execute("SELECT status, published_at FROM archive_items WHERE id = ?", [item_id]).fetchone()
@@ -506,484 +507,6 @@ def delete_draft(store: Store, clock: Clock, actor: Actor, item_id: int) -> None
                               ("archive_relations", "item_a = ? OR item_b = ?")):
             cur.execute(f"DELETE FROM {table} WHERE {column}", [item_id] * column.count("?"))
         cur.execute("DELETE FROM archive_items WHERE id = ?", [item_id])
-        _log(cur, clock, actor, item_id, "deleted")
+        log_change(cur, clock, actor, item_id, "deleted")
 
     store.write(work)
-
-
-# ---------------------------------------------------------------------------- media
-
-
-def _editable_item(cur, item_id: int) -> None:
-    row = cur.execute("SELECT status FROM archive_items WHERE id = ?", [item_id]).fetchone()
-    if row is None:
-        raise NotFound("archive.error.no_item", item=item_id)
-    if row[0] not in EDITABLE:
-        raise NotEditable(status=Message(f"archive.status.{row[0]}"))
-
-
-def _next_position(cur, item_id: int) -> int:
-    return cur.execute("SELECT coalesce(max(position), 0) + 1 FROM archive_media WHERE item_id = ?",
-                       [item_id]).fetchone()[0]
-
-
-def insert_image(cur, clock: Clock, actor: Actor, item_id: int, made: list[images.Rendition], *,
-                 file_name: str, rights_uri: str, label_ja: str | None = None, label_en: str | None = None) -> int:
-    display = next(r for r in made if r.size == "display")
-    media_id = cur.execute(
-        """INSERT INTO archive_media (item_id, position, kind, label_ja, label_en, rights, width, height,
-               file_name, created_at) VALUES (?, ?, 'image', ?, ?, ?, ?, ?, ?, ?) RETURNING id""",
-        [item_id, _next_position(cur, item_id), text.plain(label_ja), text.plain(label_en), rights_uri,
-         display.width, display.height, text.plain(file_name), clock.now()],
-    ).fetchone()[0]
-    cur.executemany(
-        "INSERT INTO archive_media_files VALUES (?, ?, ?, ?, ?, ?)",
-        [[media_id, r.size, r.mime, r.width, r.height, r.data] for r in made],
-    )
-    _log(cur, clock, actor, item_id, "image_added", media=media_id, file=file_name)
-    return media_id
-
-
-def add_image(store: Store, clock: Clock, actor: Actor, item_id: int, data: bytes, *, file_name: str,
-              rights_uri: str | None = None, label_ja: str | None = None, label_en: str | None = None) -> int:
-    """Add an image (Pillow makes the sizes). Its rights default to the item's."""
-    _require_curator(actor)
-    made = images.renditions(data, file_name)
-    uri = rights.canonical(rights_uri) if rights_uri else None
-
-    def work(cur) -> int:
-        _editable_item(cur, item_id)
-        item_rights = cur.execute("SELECT rights FROM archive_items WHERE id = ?", [item_id]).fetchone()[0]
-        return insert_image(cur, clock, actor, item_id, made, file_name=file_name, rights_uri=uri or item_rights,
-                            label_ja=label_ja, label_en=label_en)
-
-    return store.write(work)
-
-
-def insert_link(cur, clock: Clock, actor: Actor, item_id: int, kind: str, url: str, *, rights_uri: str,
-                label_ja: str | None = None, label_en: str | None = None) -> int:
-    if kind not in LINK_KINDS:
-        raise InvalidInput("archive.error.bad_link_kind", kind=kind)
-    url = (url or "").strip()
-    if not re.match(r"^https?://[^\s<>\"']+$", url):
-        raise InvalidInput("archive.error.bad_url", url=url or "—")
-    media_id = cur.execute(
-        """INSERT INTO archive_media (item_id, position, kind, url, label_ja, label_en, rights, created_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""",
-        [item_id, _next_position(cur, item_id), kind, url, text.plain(label_ja), text.plain(label_en),
-         rights_uri, clock.now()],
-    ).fetchone()[0]
-    _log(cur, clock, actor, item_id, "link_added", media=media_id, kind=kind, url=url)
-    return media_id
-
-
-def add_link(store: Store, clock: Clock, actor: Actor, item_id: int, kind: str, url: str, *,
-             label_ja: str | None = None, label_en: str | None = None, rights_uri: str | None = None) -> int:
-    """Link a 3D model, a panorama or a video hosted elsewhere."""
-    _require_curator(actor)
-    uri = rights.canonical(rights_uri) if rights_uri else None
-
-    def work(cur) -> int:
-        _editable_item(cur, item_id)
-        item_rights = cur.execute("SELECT rights FROM archive_items WHERE id = ?", [item_id]).fetchone()[0]
-        return insert_link(cur, clock, actor, item_id, kind, url, rights_uri=uri or item_rights,
-                           label_ja=label_ja, label_en=label_en)
-
-    return store.write(work)
-
-
-def remove_media(store: Store, clock: Clock, actor: Actor, media_id: int) -> None:
-    _require_curator(actor)
-
-    def work(cur) -> None:
-        row = cur.execute("SELECT item_id FROM archive_media WHERE id = ?", [media_id]).fetchone()
-        if row is None:
-            raise NotFound("archive.error.no_media", media=media_id)
-        _editable_item(cur, row[0])
-        cur.execute("DELETE FROM archive_media_files WHERE media_id = ?", [media_id])
-        cur.execute("DELETE FROM archive_media WHERE id = ?", [media_id])
-        _log(cur, clock, actor, row[0], "media_removed", media=media_id)
-
-    store.write(work)
-
-
-@dataclass(frozen=True)
-class MediaFile:
-    mime: str
-    width: int
-    height: int
-    data: bytes
-    file_name: str | None
-
-
-def media_file(store: Store, actor: Actor, media_id: int, size: str) -> MediaFile:
-    """An image's bytes, if the actor may see its item; the full size only where rights allow."""
-    if size not in images.SIZES:
-        raise NotFound("archive.error.no_media", media=media_id)
-    row = store.cursor().execute(
-        f"""SELECT f.mime, f.width, f.height, f.data, m.rights, m.file_name
-            FROM archive_media m JOIN archive_items i ON i.id = m.item_id
-            JOIN archive_media_files f ON f.media_id = m.id AND f.size = ?
-            WHERE m.id = ? AND {_visible(actor)}""",
-        [size, media_id],
-    ).fetchone()
-    if row is None:
-        raise NotFound("archive.error.no_media", media=media_id)
-    if size == "full" and not rights.allows_download(row[4]) and not is_staff(actor):
-        raise PermissionDenied("archive.error.no_download")
-    return MediaFile(row[0], row[1], row[2], bytes(row[3]), row[5])
-
-
-def media_sizes(store: Store, actor: Actor, media_id: int) -> dict[str, tuple[int, int]]:
-    """The sizes of an image the actor may fetch: size → (width, height). The full size is
-    left out where the rights allow no download (and the actor is not staff)."""
-    rows = store.query(
-        f"""SELECT f.size, f.width, f.height, m.rights FROM archive_media m
-            JOIN archive_items i ON i.id = m.item_id JOIN archive_media_files f ON f.media_id = m.id
-            WHERE m.id = ? AND {_visible(actor)}""", [media_id])
-    if not rows:
-        raise NotFound("archive.error.no_media", media=media_id)
-    return {size: (w, h) for size, w, h, uri in rows
-            if size != "full" or rights.allows_download(uri) or is_staff(actor)}
-
-
-# ---------------------------------------------------------------------------- places, sets, relations
-
-
-def insert_place(cur, name_ja: str, name_en: str | None, latitude: float, longitude: float) -> int:
-    name_ja = text.plain(name_ja)
-    if not name_ja:
-        raise InvalidInput("archive.error.place_name_required")
-    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
-        raise InvalidInput("archive.error.bad_coordinates", lat=latitude, lon=longitude)
-    found = cur.execute("SELECT id FROM archive_places WHERE name_ja = ?", [name_ja]).fetchone()
-    if found:
-        return found[0]
-    return cur.execute(
-        "INSERT INTO archive_places (name_ja, name_en, latitude, longitude) VALUES (?, ?, ?, ?) RETURNING id",
-        [name_ja, text.plain(name_en), latitude, longitude],
-    ).fetchone()[0]
-
-
-def add_place(store: Store, actor: Actor, name_ja: str, name_en: str | None, latitude: float,
-              longitude: float) -> int:
-    """A place (site or building) with coordinates; the same Japanese name gives the same place."""
-    _require_curator(actor)
-    return store.write(lambda cur: insert_place(cur, name_ja, name_en, latitude, longitude))
-
-
-def list_places(store: Store) -> list[Place]:
-    return [Place(*r) for r in store.query(
-        "SELECT id, name_ja, name_en, latitude, longitude FROM archive_places ORDER BY name_ja")]
-
-
-def insert_set(cur, slug: str, title_ja: str, title_en: str | None = None, description_ja: str | None = None,
-               description_en: str | None = None, *, is_demo: bool = False) -> int:
-    if not re.match(r"^[a-z0-9][a-z0-9-]{0,63}$", slug or ""):
-        raise InvalidInput("archive.error.bad_slug", slug=slug or "—")
-    if cur.execute("SELECT 1 FROM archive_sets WHERE slug = ?", [slug]).fetchone():
-        raise InvalidInput("archive.error.slug_taken", slug=slug)
-    title = text.plain(title_ja)
-    if not title:
-        raise InvalidInput("archive.error.title_required")
-    return cur.execute(
-        """INSERT INTO archive_sets (slug, title_ja, title_en, description_ja, description_en, is_demo)
-           VALUES (?, ?, ?, ?, ?, ?) RETURNING id""",
-        [slug, title, text.plain(title_en), text.rich(description_ja), text.rich(description_en), is_demo],
-    ).fetchone()[0]
-
-
-def create_set(store: Store, actor: Actor, slug: str, title_ja: str, title_en: str | None = None,
-               description_ja: str | None = None, description_en: str | None = None) -> int:
-    _require_curator(actor)
-    return store.write(lambda cur: insert_set(cur, slug, title_ja, title_en, description_ja, description_en))
-
-
-def put_in_set(cur, clock: Clock, actor: Actor, set_id: int, item_id: int) -> None:
-    if not cur.execute("SELECT 1 FROM archive_sets WHERE id = ?", [set_id]).fetchone():
-        raise NotFound("archive.error.no_set", set=set_id)
-    if not cur.execute("SELECT 1 FROM archive_items WHERE id = ?", [item_id]).fetchone():
-        raise NotFound("archive.error.no_item", item=item_id)
-    position = cur.execute("SELECT coalesce(max(position), 0) + 1 FROM archive_set_items WHERE set_id = ?",
-                           [set_id]).fetchone()[0]
-    cur.execute("INSERT INTO archive_set_items VALUES (?, ?, ?) ON CONFLICT DO NOTHING", [set_id, item_id, position])
-    _log(cur, clock, actor, item_id, "added_to_set", set=set_id)
-
-
-def add_to_set(store: Store, clock: Clock, actor: Actor, set_id: int, item_id: int) -> None:
-    _require_curator(actor)
-    store.write(lambda cur: put_in_set(cur, clock, actor, set_id, item_id))
-
-
-def remove_from_set(store: Store, clock: Clock, actor: Actor, set_id: int, item_id: int) -> None:
-    _require_curator(actor)
-
-    def work(cur) -> None:
-        cur.execute("DELETE FROM archive_set_items WHERE set_id = ? AND item_id = ?", [set_id, item_id])
-        _log(cur, clock, actor, item_id, "removed_from_set", set=set_id)
-
-    store.write(work)
-
-
-def list_sets(store: Store, actor: Actor) -> list[ItemSet]:
-    """Every set, with the number of items the actor may see in it."""
-    rows = store.query(
-        f"""SELECT s.id, s.slug, s.title_ja, s.title_en, s.description_ja, s.description_en,
-                   count(i.id) FILTER (WHERE {_visible(actor)})
-            FROM archive_sets s LEFT JOIN archive_set_items si ON si.set_id = s.id
-            LEFT JOIN archive_items i ON i.id = si.item_id
-            GROUP BY ALL ORDER BY s.id"""
-    )
-    return [ItemSet(*r) for r in rows]
-
-
-def get_set(store: Store, actor: Actor, slug: str) -> tuple[ItemSet, list[Summary]]:
-    found = [s for s in list_sets(store, actor) if s.slug == slug]
-    if not found:
-        raise NotFound("archive.error.no_set", set=slug)
-    ids = [r[0] for r in store.query(
-        "SELECT item_id FROM archive_set_items WHERE set_id = ? ORDER BY position, item_id", [found[0].id])]
-    return found[0], summaries(store, actor, ids)
-
-
-def relate(store: Store, clock: Clock, actor: Actor, item_id: int, other_id: int) -> None:
-    """Mark two items as related (both ways)."""
-    _require_curator(actor)
-    store.write(lambda cur: insert_relation(cur, clock, actor, item_id, other_id))
-
-
-def insert_relation(cur, clock: Clock, actor: Actor, item_id: int, other_id: int) -> None:
-    if item_id == other_id:
-        raise InvalidInput("archive.error.self_relation")
-    for one in (item_id, other_id):
-        if not cur.execute("SELECT 1 FROM archive_items WHERE id = ?", [one]).fetchone():
-            raise NotFound("archive.error.no_item", item=one)
-    a, b = sorted((item_id, other_id))
-    cur.execute("INSERT INTO archive_relations VALUES (?, ?) ON CONFLICT DO NOTHING", [a, b])
-    _log(cur, clock, actor, item_id, "related", other=other_id)
-
-
-# ---------------------------------------------------------------------------- reading
-
-
-_SUMMARY_SQL = """
-    SELECT i.id, i.identifier, i.title_ja, i.title_en, i.type, i.date_text, i.year_from, i.year_to, i.status,
-           (SELECT m.id FROM archive_media m WHERE m.item_id = i.id AND m.kind = 'image'
-            ORDER BY m.position, m.id LIMIT 1) AS thumb_id,
-           p.latitude, p.longitude, p.name_ja, p.name_en, i.updated_at
-    FROM archive_items i LEFT JOIN archive_places p ON p.id = i.place_id
-"""
-
-
-def summaries(store: Store, actor: Actor, ids: list[int]) -> list[Summary]:
-    """Summaries of the given items that the actor may see, in the given order."""
-    if not ids:
-        return []
-    rows = store.query(f"{_SUMMARY_SQL} WHERE i.id IN (SELECT unnest(?)) AND {_visible(actor)}", [ids])
-    by_id = {r[0]: Summary(*r) for r in rows}
-    return [by_id[i] for i in ids if i in by_id]
-
-
-def list_items(store: Store, actor: Actor, status: str | None = None) -> list[Summary]:
-    """All items the actor may see (staff: every state), newest change first."""
-    if status is not None and status not in STATUSES:
-        raise InvalidInput("archive.error.bad_status", status=status, statuses=", ".join(STATUSES))
-    rows = store.query(
-        f"{_SUMMARY_SQL} WHERE {_visible(actor)} AND (? IS NULL OR i.status = ?) ORDER BY i.id",
-        [status, status],
-    )
-    return [Summary(*r) for r in rows]
-
-
-def get_item(store: Store, actor: Actor, item_id: int) -> Item:
-    """One item with its media, place, sets and related items; NotFound unless the actor may see it."""
-    found = get_items(store, actor, [item_id])
-    if not found:
-        raise NotFound("archive.error.no_item", item=item_id)
-    return found[0]
-
-
-def get_items(store: Store, actor: Actor, ids: list[int]) -> list[Item]:
-    """Several items at once (exports, OAI-PMH pages), in the order asked, leaving out those
-    the actor may not see. A handful of queries whatever the number of items."""
-    if not ids:
-        return []
-    cur = store.cursor()
-    rows = cur.execute(
-        f"""SELECT i.id, identifier, title_ja, title_en, creator_ja, creator_en, date_text, year_from, year_to,
-                   type, subjects_ja, subjects_en, description_ja, description_en, format, source, coverage,
-                   rights, status, place_id, created_by, submitted_by, published_at, updated_at
-            FROM archive_items i WHERE i.id IN (SELECT unnest(?)) AND {_visible(actor)}""",
-        [ids],
-    ).fetchall()
-    if not rows:
-        return []
-    found_ids = [r[0] for r in rows]
-    places = {r[0]: Place(*r) for r in cur.execute(
-        """SELECT id, name_ja, name_en, latitude, longitude FROM archive_places
-           WHERE id IN (SELECT unnest(?))""", [[r[19] for r in rows if r[19] is not None]]).fetchall()}
-    media: dict[int, list[Medium]] = {}
-    for m in cur.execute(
-            """SELECT id, item_id, kind, url, label_ja, label_en, rights, width, height FROM archive_media
-               WHERE item_id IN (SELECT unnest(?)) ORDER BY position, id""", [found_ids]).fetchall():
-        media.setdefault(m[1], []).append(Medium(*m))
-    sets_of: dict[int, list[int]] = {}
-    for item_id, set_id in cur.execute(
-            "SELECT item_id, set_id FROM archive_set_items WHERE item_id IN (SELECT unnest(?)) ORDER BY set_id",
-            [found_ids]).fetchall():
-        sets_of.setdefault(item_id, []).append(set_id)
-    sets = {s.id: s for s in list_sets(store, actor)} if sets_of else {}
-    related_of: dict[int, list[int]] = {}
-    for a, b in cur.execute(
-            """SELECT item_a, item_b FROM archive_relations
-               WHERE item_a IN (SELECT unnest(?)) OR item_b IN (SELECT unnest(?)) ORDER BY item_a, item_b""",
-            [found_ids, found_ids]).fetchall():
-        related_of.setdefault(a, []).append(b)
-        related_of.setdefault(b, []).append(a)
-    related_summaries = {s.id: s for s in summaries(store, actor, sorted({i for v in related_of.values() for i in v}))}
-    by_id = {}
-    for row in rows:
-        item_id = row[0]
-        by_id[item_id] = Item(
-            id=item_id, identifier=row[1], title_ja=row[2], title_en=row[3], creator_ja=row[4],
-            creator_en=row[5], date_text=row[6], year_from=row[7], year_to=row[8], type=row[9],
-            subjects_ja=list(row[10] or []), subjects_en=list(row[11] or []), description_ja=row[12],
-            description_en=row[13], format=row[14], source=row[15], coverage=row[16], rights=row[17],
-            status=row[18], place=places.get(row[19]), media=media.get(item_id, []),
-            sets=[sets[s] for s in sets_of.get(item_id, []) if s in sets],
-            related=[related_summaries[r] for r in sorted(related_of.get(item_id, [])) if r in related_summaries],
-            created_by=row[20], submitted_by=row[21], published_at=row[22], updated_at=row[23],
-        )
-    return [by_id[i] for i in ids if i in by_id]
-
-
-def history(store: Store, actor: Actor, item_id: int) -> list[HistoryEntry]:
-    """Every recorded change of an item, newest first. Staff only."""
-    actor.require(*STAFF)
-    return [HistoryEntry(at, login, action, json.loads(detail) if detail else {})
-            for at, login, action, detail in store.query(
-                "SELECT changed_at, actor_login, action, detail FROM archive_history WHERE item_id = ? ORDER BY id DESC",
-                [item_id])]
-
-
-# ---------------------------------------------------------------------------- search and facets
-
-
-@dataclass(frozen=True)
-class SearchResult:
-    items: list[Summary]
-    total: int
-    facets: dict[str, dict[str, int]]  # 'type' | 'era' | 'set' → value → count
-
-
-def search(store: Store, actor: Actor, query: str = "", *, types: list[str] | None = None,
-           era: str | None = None, set_id: int | None = None, status: str | None = None,
-           limit: int = 24, offset: int = 0) -> SearchResult:
-    """Items matching `query` (Japanese-aware: the query is cut into words by MeCab, and
-    every word must be one of the item's words; or the whole query appears in a title),
-    filtered by type, era facet and set, with facet counts. The public sees published only."""
-    words = list(dict.fromkeys(text.tokens(query or "", query=True)))
-    needle = text.normal(query or "").strip()
-    params: list[object] = []
-    condition = "true"
-    if needle:
-        word_match = " AND ".join("contains(i.search_tokens, ?)" for _ in words) or "false"
-        params += [f" {w} " for w in words]
-        condition = f"(({word_match}) OR contains(lower(i.title_ja || ' ' || coalesce(i.title_en, '')), ?))"
-        params.append(needle)
-    rows = store.query(
-        f"""SELECT i.id, i.type, i.year_from, i.year_to,
-                   list(si.set_id) FILTER (WHERE si.set_id IS NOT NULL) AS sets,
-                   contains(lower(i.title_ja || ' ' || coalesce(i.title_en, '')), ?) AS in_title
-            FROM archive_items i LEFT JOIN archive_set_items si ON si.item_id = i.id
-            WHERE {_visible(actor)} AND (? IS NULL OR i.status = ?) AND {condition}
-            GROUP BY ALL""",
-        [needle or "\x00", status, status, *params],
-    )
-
-    # Each row once: (id, type, year_from, year_to, set ids, title match, era facets).
-    rows = [(*r[:4], r[4] or [], r[5], eras.era_facet(r[2], r[3])) for r in rows]
-
-    def keep(row, skip: str | None = None) -> bool:
-        """Whether a row passes the chosen filters, leaving out `skip` (for that facet's counts)."""
-        if skip != "type" and types and row[1] not in types:
-            return False
-        if skip != "era" and era and era not in row[6]:
-            return False
-        return skip == "set" or set_id is None or set_id in row[4]
-
-    facets: dict[str, dict[str, int]] = {"type": {}, "era": {}, "set": {}}
-    for row in rows:
-        if keep(row, "type"):
-            facets["type"][row[1]] = facets["type"].get(row[1], 0) + 1
-        if keep(row, "era"):
-            for key in row[6]:
-                facets["era"][key] = facets["era"].get(key, 0) + 1
-        if keep(row, "set"):
-            for s in row[4]:
-                facets["set"][str(s)] = facets["set"].get(str(s), 0) + 1
-    hits = [r for r in rows if keep(r)]
-    # Title matches first, then by date (undated last), then by id.
-    hits.sort(key=lambda r: (not r[5], r[2] if r[2] is not None else 10**6, r[0]))
-    page = [r[0] for r in hits[offset:offset + limit]]
-    return SearchResult(summaries(store, actor, page), len(hits), facets)
-
-
-def share_qr_png(url: str) -> bytes:
-    """A QR code (PNG) of an item's address, for a teacher to show the class."""
-    import io
-
-    import segno
-
-    buffer = io.BytesIO()
-    segno.make(url, error="m").save(buffer, kind="png", scale=8, border=2)
-    return buffer.getvalue()
-
-
-# ---------------------------------------------------------------------------- views
-
-
-def record_view(store: Store, clock: Clock, item_id: int) -> None:
-    """Count one view of a published item today (no visitor data is kept)."""
-    today = clock.now().date()
-
-    def work(cur) -> None:
-        if not cur.execute("SELECT 1 FROM archive_items WHERE id = ? AND status = 'published'", [item_id]).fetchone():
-            return
-        cur.execute(
-            """INSERT INTO archive_views VALUES (?, ?, 1)
-               ON CONFLICT (item_id, day) DO UPDATE SET views = archive_views.views + 1""",
-            [item_id, today],
-        )
-
-    store.write(work)
-
-
-@dataclass(frozen=True)
-class ViewRow:
-    item_id: int
-    identifier: str
-    title_ja: str
-    title_en: str | None
-    views: int
-
-    def title(self, lang: str) -> str:
-        return self.title_en if lang == "en" and self.title_en else self.title_ja
-
-
-def views_report(store: Store, actor: Actor, start: date, end: date) -> tuple[int, list[ViewRow], list[tuple[date, int]]]:
-    """Views from `start` to `end` (inclusive): the total, per item (most viewed first), per month."""
-    actor.require(*STAFF)
-    per_item = [ViewRow(*r) for r in store.query(
-        """SELECT i.id, i.identifier, i.title_ja, i.title_en, sum(v.views)::INTEGER
-           FROM archive_views v JOIN archive_items i ON i.id = v.item_id
-           WHERE v.day BETWEEN ? AND ? GROUP BY ALL ORDER BY 5 DESC, 1""", [start, end])]
-    per_month = [(r[0], r[1]) for r in store.query(
-        """SELECT date_trunc('month', day)::DATE, sum(views)::INTEGER FROM archive_views
-           WHERE day BETWEEN ? AND ? GROUP BY 1 ORDER BY 1""", [start, end])]
-    return sum(r.views for r in per_item), per_item, per_month
-
-
-def counts_by_status(store: Store, actor: Actor) -> dict[str, int]:
-    actor.require(*STAFF)
-    return {s: n for s, n in store.query("SELECT status, count(*) FROM archive_items GROUP BY 1")}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 
-from archive.services import iiif, items, text
+from archive.services import iiif, items, reading, text
 from kernel.actor import ANONYMOUS
 from kernel.errors import NotFound
 from kernel.store import Store
@@ -111,7 +111,7 @@ def _selection(store: Store, from_day: str | None, until_day: str | None, set_sl
         members = {item_id for (item_id,) in store.query(
             """SELECT si.item_id FROM archive_set_items si JOIN archive_sets s ON s.id = si.set_id
                WHERE s.slug = ?""", [set_slug])}
-    for summary in items.list_items(store, ANONYMOUS):  # published only
+    for summary in reading.list_items(store, ANONYMOUS):  # published only
         day = summary.updated_at.astimezone(UTC).strftime("%Y-%m-%d")
         if (from_day and day < from_day) or (until_day and day > until_day):
             continue
@@ -175,7 +175,7 @@ def _answer(root, request, store: Store, base: str, verb: str, args: dict[str, s
     if verb == "ListSets":
         if "resumptionToken" in args:
             raise OaiError("badResumptionToken", "sets come in one list")
-        for s in items.list_sets(store, ANONYMOUS):
+        for s in reading.list_sets(store, ANONYMOUS):
             if s.items:
                 entry = _el(body, "set")
                 _el(entry, "setSpec", s.slug)
@@ -209,7 +209,7 @@ def _answer(root, request, store: Store, base: str, verb: str, args: dict[str, s
     chosen = _selection(store, from_day or None, until_day or None, set_slug or None)
     if not chosen:
         raise OaiError("noRecordsMatch", "no published items match")
-    for item in items.get_items(store, ANONYMOUS, chosen[offset:offset + PAGE]):
+    for item in reading.get_items(store, ANONYMOUS, chosen[offset:offset + PAGE]):
         if verb == "ListRecords":
             _record(body, item, base)
         else:
@@ -224,10 +224,10 @@ def _answer(root, request, store: Store, base: str, verb: str, args: dict[str, s
 def _find(store: Store, oai_identifier: str) -> items.Item:
     prefix = f"oai:{REPOSITORY}:"
     identifier = oai_identifier[len(prefix):] if oai_identifier.startswith(prefix) else None
-    found = [s for s in items.list_items(store, ANONYMOUS) if s.identifier == identifier]
+    found = [s for s in reading.list_items(store, ANONYMOUS) if s.identifier == identifier]
     if not found:
         raise OaiError("idDoesNotExist", "no published item has this identifier")
     try:
-        return items.get_item(store, ANONYMOUS, found[0].id)
+        return reading.get_item(store, ANONYMOUS, found[0].id)
     except NotFound as exc:
         raise OaiError("idDoesNotExist", "no published item has this identifier") from exc

@@ -22,6 +22,7 @@ from typing import Any
 
 from facilities.services import meetings
 from facilities.services.courses import meeting_config, record_join
+from kernel import offers
 from kernel.actor import Actor, Role
 from kernel.clock import Clock
 from kernel.errors import InvalidInput, NotFound, PermissionDenied
@@ -53,7 +54,7 @@ class PupilLink:
 
 def _registry_present(store: Store) -> bool:
     """School ICT offers the class rosters (kernel.provided); without it, no classes."""
-    return provided("school_ict.classrooms") is not None
+    return provided(offers.SCHOOL_ICT_CLASSROOMS) is not None
 
 
 def _teacher(actor: Actor) -> None:
@@ -68,7 +69,7 @@ def classrooms(store: Store, clock: Clock, actor: Actor) -> list[Any]:
     _teacher(actor)
     if not _registry_present(store):
         return []
-    return provided("school_ict.classrooms")(store, actor.school_id, clock.now().date())
+    return provided(offers.SCHOOL_ICT_CLASSROOMS)(store, actor.school_id, clock.now().date())
 
 
 def _classroom(store: Store, clock: Clock, actor: Actor, classroom_id: int) -> Any:
@@ -143,7 +144,7 @@ def pupil_links(store: Store, clock: Clock, actor: Actor, session_id: int) -> li
     """One member link per active pupil of the class, for the teacher to hand out."""
     session, meeting_room = _session(store, clock, actor, session_id)
     config = meeting_config(store)
-    pupils = provided("school_ict.pupils")(store, session.classroom.id, clock.now().date())
+    pupils = provided(offers.SCHOOL_ICT_PUPILS)(store, session.classroom.id, clock.now().date())
     links = []
     for pseudonym, ready in pupils:
         who = meetings.Participant(f"pupil:{pseudonym}", pseudonym, moderator=False)

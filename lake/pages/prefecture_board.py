@@ -5,6 +5,7 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
+from kernel import offers
 from kernel.csv_export import write_csv_bytes
 from kernel.provided import provided
 from kernel.ui import page_context
@@ -32,7 +33,7 @@ st.caption(t("lake.board.computed", engine=figures["engine"], at=figures["comput
 
 views = {name: pl.DataFrame(rows, infer_schema_length=None) for name, rows in figures["views"].items()}
 # Subjects in the reader's language, as learning analytics names them (when it is part of the portal).
-subject_label = provided("analytics.subject_label")
+subject_label = provided(offers.ANALYTICS_SUBJECT_LABEL)
 if subject_label is not None:
     views = {name: frame.with_columns(pl.col("subject").map_elements(lambda s: subject_label(t, s),
                                                                      return_dtype=pl.String))

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from kernel import municipality
+from kernel import municipality, offers
 from kernel.clock import Clock
 from kernel.config import setting
 from kernel.errors import InvalidInput
@@ -124,10 +124,10 @@ def _temporary_view(cur, name: str, relation) -> None:
     cur.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {relation.sql_query()}")
 
 
-def _offered(name: str):
-    offered = provided(name)
+def _offered(offer: offers.Offer[offers.F]) -> offers.F:
+    offered = provided(offer)
     if offered is None:  # the portal runs without the module that owns them
-        raise InvalidInput("lake.not_offered", name=name)
+        raise InvalidInput("lake.not_offered", name=offer.name)
     return offered
 
 
@@ -145,12 +145,12 @@ def export(store: Store, clock: Clock, lake: Path, *,
         staging.mkdir(parents=True)
         written = files = 0
         with store.own_cursor() as cur:
-            _temporary_view(cur, "lake_schools", _offered("portal.schools")(cur))
-            last = int(_offered("analytics.statement_facts")(cur, 0).aggregate("coalesce(max(seq), 0)").fetchone()[0])
+            _temporary_view(cur, "lake_schools", _offered(offers.PORTAL_SCHOOLS)(cur))
+            last = int(_offered(offers.ANALYTICS_STATEMENT_FACTS)(cur, 0).aggregate("coalesce(max(seq), 0)").fetchone()[0])
             if last < done:  # the lake holds more than this database: another database, or a restore
                 raise InvalidInput("lake.ahead_of_store", code=code, committed=done, stored=last)
             if last > done:
-                facts = _offered("analytics.statement_facts")(cur, done, last)
+                facts = _offered(offers.ANALYTICS_STATEMENT_FACTS)(cur, done, last)
                 _temporary_view(cur, "lake_facts", facts)
                 keys = [k for (k,) in cur.execute("SELECT DISTINCT pupil_key FROM lake_facts").fetchall()]
                 secret = lake_secret(store)
@@ -189,10 +189,10 @@ def _write_dimensions(store: Store, clock: Clock, cur, staging: Path) -> None:
                                  CASE WHEN pupils >= {MIN_GROUP} THEN pupils END AS pupils
                           FROM lake_schools ORDER BY code)
                     TO '{_sql_path(staging / "schools.parquet")}' (FORMAT parquet)""")
-    _temporary_view(cur, "lake_units", _offered("analytics.units")(cur))
+    _temporary_view(cur, "lake_units", _offered(offers.ANALYTICS_UNITS)(cur))
     cur.execute(f"""COPY (SELECT * FROM lake_units ORDER BY unit_code)
                     TO '{_sql_path(staging / "units.parquet")}' (FORMAT parquet)""")
-    gather = provided("portal.indicators")
+    gather = provided(offers.PORTAL_INDICATORS)
     found = gather(store, clock) if gather else []
     rows = [(i.measure, i.key, i.unit, year, value, i.target, i.higher_is_better)
             for i in found for year, value in i.series]

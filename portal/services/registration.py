@@ -34,6 +34,7 @@ from functools import cache
 from pathlib import Path
 from urllib.parse import urlencode
 
+from kernel import offers
 from kernel.actor import Actor, Role
 from kernel.clock import TOKYO, Clock
 from kernel.errors import Conflict, InvalidInput, ManabiError, Message, NotFound
@@ -197,7 +198,7 @@ def _new_login(cur, email: str) -> str:
 
 def _record_residency(cur, now: datetime, user_id: int, is_resident: bool) -> None:
     """Tell facilities (when it is part of this portal) which rates apply."""
-    record = provided("facilities.record_residency")
+    record = provided(offers.FACILITIES_RECORD_RESIDENCY)
     if record is not None:
         record(cur, now, user_id, is_resident)
 
@@ -476,11 +477,11 @@ def leave(store: Store, clock: Clock, actor: Actor, password: str) -> None:
     now = clock.now()
 
     def work(cur) -> None:
-        open_items = provided("facilities.open_commitments")
+        open_items = provided(offers.FACILITIES_OPEN_COMMITMENTS)
         items = list(open_items(cur, now, actor.user_id)) if open_items else []
         if items:
             raise SettleFirst(items)
-        end_loans = provided("library_ebooks.end_for_leaving")
+        end_loans = provided(offers.LIBRARY_EBOOKS_END_FOR_LEAVING)
         if end_loans is not None:
             end_loans(cur, now, actor.user_id)
         email, name = cur.execute("SELECT email, display_name FROM portal_users WHERE id = ?",

@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from kernel import offers
 from kernel.actor import Actor, Role
 from kernel.clock import Clock
 from kernel.provided import provided
@@ -115,9 +116,9 @@ def _left_accounts(cur, now: datetime) -> int:
     return len(ids)
 
 
-def _offered_rule(name: str, store: Store, clock: Clock) -> tuple[int, str | None]:
+def _offered_rule(rule: offers.Offer[offers.RetentionRule], store: Store, clock: Clock) -> tuple[int, str | None]:
     """A rule another module applies to its own data (each in a transaction of its own)."""
-    apply_there = provided(name)
+    apply_there = provided(rule)
     if apply_there is None:
         return 0, "not_offered"
     return int(apply_there(store, clock, PUPIL_RECORDS_KEPT) or 0), None
@@ -147,8 +148,9 @@ def apply(store: Store, clock: Clock) -> dict[str, int]:
     removed = store.write(work)
     notes = {}
     # Learning records first, then the registry: both read the roster's leaving dates.
-    for key, name in (("pupil_records", "analytics.apply_retention"), ("pupil_devices", "school_ict.apply_retention")):
-        removed[key], notes[key] = _offered_rule(name, store, clock)
+    for key, rule in (("pupil_records", offers.ANALYTICS_APPLY_RETENTION),
+                      ("pupil_devices", offers.SCHOOL_ICT_APPLY_RETENTION)):
+        removed[key], notes[key] = _offered_rule(rule, store, clock)
     store.write(lambda cur: cur.executemany(
         "INSERT INTO portal_retention_runs VALUES (?, ?, ?, ?)",
         [[now, key, count, notes.get(key)] for key, count in removed.items()]))

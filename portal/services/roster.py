@@ -31,7 +31,7 @@ from pathlib import Path
 
 import polars as pl
 
-from kernel import provided
+from kernel import csv_import, offers, provided
 from kernel.actor import Actor, Role
 from kernel.clock import Clock
 from kernel.errors import InvalidInput, NotFound, PermissionDenied
@@ -98,19 +98,11 @@ def _files(source: str | Path | bytes) -> dict[str, str]:
         return _zip_files(zipfile.ZipFile(io.BytesIO(source)))
     path = Path(source)
     if path.is_dir():
-        return {p.name: _text(p.read_bytes()) for p in path.iterdir() if p.suffix == ".csv"}
+        return {p.name: csv_import.decode_text(p.read_bytes()) for p in path.iterdir() if p.suffix == ".csv"}
     if path.is_file() and zipfile.is_zipfile(path):
         with zipfile.ZipFile(path) as archive:
             return _zip_files(archive)
     raise InvalidInput("roster.not_a_bundle", path=str(source))
-
-
-def _text(data: bytes) -> str:
-    """UTF-8 as the binding says; Shift_JIS (cp932) as Excel in Japan saves it is read too."""
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp932", errors="replace")
 
 
 def _zip_files(archive: zipfile.ZipFile) -> dict[str, str]:
@@ -118,29 +110,28 @@ def _zip_files(archive: zipfile.ZipFile) -> dict[str, str]:
     for info in archive.infolist():
         name = info.filename.rsplit("/", 1)[-1]
         if name.endswith(".csv") and not info.is_dir():
-            found[name] = _text(archive.read(info))
+            found[name] = csv_import.decode_text(archive.read(info))
     return found
 
 
 def _table(name: str, text: str, problems: list[Problem]) -> list[tuple[int, dict]] | None:
     # U+001F separates a record's stored values; it has no place in a roster.
     text = text.replace(_SEP, " ") if _SEP in text else text
-    reader = csv.reader(io.StringIO(text))
-    header = [h.strip() for h in next(reader, [])]
+    table = csv_import.read_rows(text)
+    header = table.header
     wanted = spec.MANIFEST_COLUMNS if name == "manifest.csv" else spec.COLUMNS[name]
     # The Japan Profile's columns may be left out; the binding's own may not.
-    missing = [c for c in wanted if c not in header and not c.startswith("metadata.")]
+    missing = table.missing(c for c in wanted if not c.startswith("metadata."))
     if missing:
         problems.append(Problem(name, 1, "roster.missing_columns", {"columns": ", ".join(missing)}))
         return None
     rows = []
-    for line, values in enumerate(reader, start=2):
-        if not any(v.strip() for v in values):
+    for line, cells in table.records:
+        values = table.values(cells)
+        if values is None:
+            problems.append(Problem(name, line, "roster.bad_width", {"found": len(cells), "wanted": len(header)}))
             continue
-        if len(values) != len(header):
-            problems.append(Problem(name, line, "roster.bad_width", {"found": len(values), "wanted": len(header)}))
-            continue
-        rows.append((line, {h: v.strip() for h, v in zip(header, values, strict=True)}))
+        rows.append((line, values))
     return rows
 
 
@@ -730,8 +721,8 @@ def _apply(cur, clock: Clock, wanted: _Wanted, records, now: dict, preview: Prev
     classes = [(school_ids[c["school"]], c["grade"], c["class_name"]) for c in wanted.classes.values()]
     enrolled = [(sid, school_ids[p["school"]], p["grade"], p["class_name"]) for sid, p in wanted.pupils.items()]
     leavers = [p["id"] for p in preview.leaving_pupils]
-    for name in ("school_ict.apply_roster", "analytics.apply_roster"):
-        follow = provided.provided(name)
+    for offer in (offers.SCHOOL_ICT_APPLY_ROSTER, offers.ANALYTICS_APPLY_ROSTER):
+        follow = provided.provided(offer)
         if follow:
             follow(cur, classes, enrolled, leavers, moment)
 

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from kernel import provided
+from kernel import offers, provided
 from kernel.actor import Actor, Role
 from kernel.errors import InvalidInput, NotFound, PermissionDenied
 from kernel.store import Store
@@ -153,10 +153,10 @@ def known_classes(store: Store, school_id: int, today: date) -> list[SchoolClass
     """The classes the modules know at a school (school ICT's classrooms, the learning
     roster's classes) together with those already assigned: what the admin page offers."""
     found: set[SchoolClass] = set()
-    classrooms = provided.provided("school_ict.classrooms")
+    classrooms = provided.provided(offers.SCHOOL_ICT_CLASSROOMS)
     if classrooms:
         found |= {SchoolClass(int(room.grade), str(room.class_name)) for room in classrooms(store, school_id, today)}
-    roster = provided.provided("analytics.classes")
+    roster = provided.provided(offers.ANALYTICS_CLASSES)
     if roster:
         found |= {SchoolClass(int(g), str(n)) for g, n in roster(store, school_id)}
     found |= {SchoolClass(g, n) for g, n in store.query(

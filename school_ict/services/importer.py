@@ -8,7 +8,6 @@ whole columns (polars), never row by row in Python, so 10,000 rows take millisec
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from kernel import csv_import
 from kernel.actor import Actor
 from kernel.errors import ImportRejected, InvalidInput, RowProblem
 from kernel.provided import offered_view
@@ -77,24 +77,18 @@ def read_table(data: bytes | str | Path, fmt: str) -> pl.DataFrame:
     """The file as text columns named by FIELDS, plus `line` (its line number in the file)."""
     if fmt not in FORMATS:
         raise InvalidInput("ict.error.bad_format", format=fmt, formats=", ".join(FORMATS))
-    raw = Path(data).read_bytes() if isinstance(data, Path) else data.encode() if isinstance(data, str) else data
-    if raw.startswith(b"\xef\xbb\xbf"):  # Excel's UTF-8 byte-order mark
-        raw = raw[3:]
-    try:
-        frame = pl.read_csv(io.BytesIO(raw), infer_schema=False, truncate_ragged_lines=True)
-    except (pl.exceptions.PolarsError, UnicodeDecodeError) as exc:
-        raise ImportRejected([RowProblem(1, "ict.import.unreadable", {"detail": str(exc)[:200]})]) from exc
+    frame = csv_import.read_frame(data, unreadable_key="ict.import.unreadable", truncate_ragged_lines=True)
     mapping = GOOGLE_COLUMNS if fmt == "google-admin" else GENERIC_COLUMNS
     chosen: dict[str, str] = {}
-    for column in frame.columns:
+    for column in frame.columns[1:]:  # after `line`
         target = mapping.get(_norm(column))
         if target and target not in chosen.values():
             chosen[column] = target
-    frame = frame.select([pl.col(c).str.strip_chars().alias(f) for c, f in chosen.items()])
+    frame = frame.select("line", *[pl.col(c).str.strip_chars().alias(f) for c, f in chosen.items()])
     for name in FIELDS:
         if name not in frame.columns:
             frame = frame.with_columns(pl.lit(None, dtype=pl.Utf8).alias(name))
-    frame = frame.select(FIELDS).with_columns(
+    frame = frame.select("line", *FIELDS).with_columns(
         [pl.when(pl.col(f) == "").then(None).otherwise(pl.col(f)).alias(f) for f in FIELDS])
     if "serial" not in chosen.values():
         raise ImportRejected([RowProblem(1, "ict.import.no_serial_column")])
@@ -104,7 +98,7 @@ def read_table(data: bytes | str | Path, fmt: str) -> pl.DataFrame:
         frame = frame.with_columns(
             pl.lit("pupil_tablet").alias("kind"),
             pl.coalesce("school", pl.col("org_unit").str.split("/").list.last()).alias("school"))
-    return frame.with_row_index("line", offset=2).with_columns(pl.col("line").cast(pl.Int64))
+    return frame
 
 
 def _parse_dates(frame: pl.DataFrame) -> pl.DataFrame:
@@ -179,14 +173,7 @@ def validate(store: Store, actor: Actor, frame: pl.DataFrame) -> tuple[pl.DataFr
         # A school's ICT admin imports their own school's devices only.
         checks.append((pl.coalesce("school_id", "registered_school") != own_school, "ict.import.not_your_school",
                        {"serial": pl.col("serial")}))
-    found = []
-    for condition, key, params in checks:
-        hits = frame.filter(condition.fill_null(False)).select(
-            "line", *[expr.cast(pl.Utf8).alias(name) for name, expr in params.items()])
-        found += [RowProblem(row["line"], key, {k: v for k, v in row.items() if k != "line"})
-                  for row in hits.iter_rows(named=True)]
-    found.sort(key=lambda p: p.row)
-    return frame, found
+    return frame, csv_import.frame_problems(frame, checks)
 
 
 def import_devices(store: Store, clock, actor: Actor, data: bytes | str | Path, fmt: str, *, dry_run: bool = False,
@@ -199,8 +186,7 @@ def import_devices(store: Store, clock, actor: Actor, data: bytes | str | Path, 
     say("validate", 0.4)
     frame, problems = validate(store, actor, frame)
     result = ImportResult(rows=frame.height, dry_run=dry_run, problems=problems)
-    if problems:
-        raise ImportRejected(problems, rows=frame.height)
+    csv_import.reject(problems, rows=frame.height)
     result.created = frame.filter(pl.col("device_id").is_null()).height
     result.updated = frame.height - result.created
     if dry_run or not frame.height:

@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 
 import polars as pl
 
+from kernel import csv_import
 from kernel.actor import Actor
 from kernel.clock import TOKYO
 from kernel.errors import ImportRejected, InvalidInput, RowProblem
@@ -65,34 +66,25 @@ def import_samples(store: Store, actor: Actor, data: bytes | str) -> int:
     """A traffic CSV (school, timestamp, mbps_down, mbps_up); all or nothing, bad lines named.
     A sample already stored for the same school and time is replaced."""
     require_board(actor)
-    raw = data.encode() if isinstance(data, str) else data
-    try:
-        frame = pl.read_csv(raw, infer_schema=False)
-    except pl.exceptions.PolarsError as exc:
-        raise ImportRejected([RowProblem(1, "ict.import.unreadable", {"detail": str(exc)[:200]})]) from exc
-    frame = frame.rename({c: c.strip().lower() for c in frame.columns})
+    frame = csv_import.read_frame(data, unreadable_key="ict.import.unreadable", lower_names=True)
     missing = [c for c in ("school", "timestamp", "mbps_down", "mbps_up") if c not in frame.columns]
     if missing:
         raise ImportRejected([RowProblem(1, "ict.network.missing_columns", {"columns": ", ".join(missing)})])
     offered_view(store.cursor(), "portal.schools")
     schools = pl.DataFrame(store.query("SELECT upper(code), id FROM offered_schools"),
                            schema={"key": pl.Utf8, "school_id": pl.Int64}, orient="row")
-    frame = (frame.with_row_index("line", offset=2)
-             .with_columns(pl.col("school").str.strip_chars().str.to_uppercase().alias("key"),
+    frame = (frame.with_columns(pl.col("school").str.strip_chars().str.to_uppercase().alias("key"),
                            pl.col("timestamp").str.strip_chars().str.to_datetime(strict=False, time_zone="Asia/Tokyo")
                            .alias("at"),
                            pl.col("mbps_down").cast(pl.Float64, strict=False).alias("down"),
                            pl.col("mbps_up").cast(pl.Float64, strict=False).alias("up"))
              .join(schools, on="key", how="left").sort("line"))
-    problems = [RowProblem(r["line"], "ict.import.unknown_school", {"school": r["school"]})
-                for r in frame.filter(pl.col("school_id").is_null()).iter_rows(named=True)]
-    problems += [RowProblem(r["line"], "ict.import.bad_date", {"value": r["timestamp"], "column": "timestamp"})
-                 for r in frame.filter(pl.col("at").is_null()).iter_rows(named=True)]
-    problems += [RowProblem(r["line"], "ict.network.bad_number", {})
-                 for r in frame.filter(pl.col("down").is_null() | pl.col("up").is_null()
-                                       | (pl.col("down") < 0) | (pl.col("up") < 0)).iter_rows(named=True)]
-    if problems:
-        raise ImportRejected(sorted(problems, key=lambda p: p.row), rows=frame.height)
+    problems = csv_import.frame_problems(frame, [
+        (pl.col("school_id").is_null(), "ict.import.unknown_school", {"school": pl.col("school")}),
+        (pl.col("at").is_null(), "ict.import.bad_date", {"value": pl.col("timestamp"), "column": pl.lit("timestamp")}),
+        (pl.col("down").is_null() | pl.col("up").is_null() | (pl.col("down") < 0) | (pl.col("up") < 0),
+         "ict.network.bad_number", {}),
+    ])
     rows = frame.select("school_id", "at", "down", "up").unique(["school_id", "at"], keep="last")
 
     def work(cur) -> None:
@@ -100,5 +92,5 @@ def import_samples(store: Store, actor: Actor, data: bytes | str) -> int:
         cur.execute("INSERT OR REPLACE INTO school_ict_network_samples SELECT * FROM _samples")
         cur.unregister("_samples")
 
-    store.write(work)
+    csv_import.store_all(store, problems, work, rows=frame.height)
     return frame.height

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from kernel import offers
 from kernel.clock import Clock
 from kernel.provided import provided
 from kernel.store import Store
@@ -22,7 +23,7 @@ ERASED = "—"
 
 def apply_retention(store: Store, clock: Clock, kept: timedelta) -> int:
     """Erase the pupils who left more than `kept` ago and hold no device; returns how many."""
-    left_longer_than = provided("portal.pupils_left_longer_than")
+    left_longer_than = provided(offers.PORTAL_PUPILS_LEFT_LONGER_THAN)
     if left_longer_than is None:
         return 0
     today = clock.now().date()

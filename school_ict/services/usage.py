@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from kernel import csv_import
 from kernel.actor import Actor
 from kernel.errors import ImportRejected, RowProblem
 from kernel.store import Store
@@ -39,12 +40,7 @@ def import_usage(store: Store, actor: Actor, data: bytes | str) -> int:
     Each device's last-seen time moves forward to its latest active day."""
     require_manage(actor, actor.school_id if not actor.has("city_admin") else None)
     school_id = school_scope(actor, None)
-    raw = data.encode() if isinstance(data, str) else data
-    try:
-        frame = pl.read_csv(raw, infer_schema=False)
-    except pl.exceptions.PolarsError as exc:
-        raise ImportRejected([RowProblem(1, "ict.import.unreadable", {"detail": str(exc)[:200]})]) from exc
-    frame = frame.rename({c: c.strip().lower() for c in frame.columns})
+    frame = csv_import.read_frame(data, unreadable_key="ict.import.unreadable", lower_names=True)
     key = "asset_tag" if "asset_tag" in frame.columns else "serial" if "serial" in frame.columns else None
     if key is None or not {"date", "active_minutes"} <= set(frame.columns):
         raise ImportRejected([RowProblem(1, "ict.network.missing_columns",
@@ -52,20 +48,15 @@ def import_usage(store: Store, actor: Actor, data: bytes | str) -> int:
     devices = pl.DataFrame(
         store.query(f"SELECT {key}, id FROM school_ict_devices WHERE (? IS NULL OR school_id = ?)",
                     [school_id, school_id]), schema={"k": pl.Utf8, "device_id": pl.Int64}, orient="row")
-    frame = (frame.with_row_index("line", offset=2)
-             .with_columns(pl.col(key).str.strip_chars().alias("k"),
+    frame = (frame.with_columns(pl.col(key).str.strip_chars().alias("k"),
                            pl.col("date").str.strip_chars().str.to_date(strict=False).alias("day"),
                            pl.col("active_minutes").cast(pl.Int64, strict=False).alias("minutes"))
              .join(devices, on="k", how="left").sort("line"))
-    problems = [RowProblem(r["line"], "ict.error.no_such_device", {"tag": r["k"]})
-                for r in frame.filter(pl.col("device_id").is_null()).iter_rows(named=True)]
-    problems += [RowProblem(r["line"], "ict.import.bad_date", {"value": r["date"], "column": "date"})
-                 for r in frame.filter(pl.col("day").is_null()).iter_rows(named=True)]
-    problems += [RowProblem(r["line"], "ict.network.bad_number", {})
-                 for r in frame.filter(pl.col("minutes").is_null() | ~pl.col("minutes").is_between(0, 1440))
-                 .iter_rows(named=True)]
-    if problems:
-        raise ImportRejected(sorted(problems, key=lambda p: p.row), rows=frame.height)
+    problems = csv_import.frame_problems(frame, [
+        (pl.col("device_id").is_null(), "ict.error.no_such_device", {"tag": pl.col("k")}),
+        (pl.col("day").is_null(), "ict.import.bad_date", {"value": pl.col("date"), "column": pl.lit("date")}),
+        (pl.col("minutes").is_null() | ~pl.col("minutes").is_between(0, 1440), "ict.network.bad_number", {}),
+    ])
     rows = frame.select("device_id", "day", "minutes").unique(["device_id", "day"], keep="last")
 
     def work(cur) -> None:
@@ -79,5 +70,5 @@ def import_usage(store: Store, actor: Actor, data: bytes | str) -> int:
         cur.unregister("_usage")
         refresh_weekly(cur, weeks)
 
-    store.write(work)
+    csv_import.store_all(store, problems, work, rows=frame.height)
     return frame.height

@@ -6,7 +6,7 @@ import io
 
 from PIL import Image
 
-from archive.services import items
+from archive.services import items, media
 from kernel.actor import Actor
 
 CURATOR = Actor(user_id=101, login="curator_a", display_name="学芸員 A", roles=frozenset({"curator"}))
@@ -38,7 +38,7 @@ def make_item(store, clock, status: str = "draft", identifier: str = "IZK-T-001"
     """An item in the given state, taken there through the real workflow."""
     item_id = items.create_item(store, clock, CURATOR, item_input(identifier, **overrides))
     if image:
-        items.add_image(store, clock, CURATOR, item_id, png(), file_name="main.png")
+        media.add_image(store, clock, CURATOR, item_id, png(), file_name="main.png")
     if status in ("review", "published", "withdrawn"):
         items.submit(store, clock, CURATOR, item_id)
     if status in ("published", "withdrawn"):

@@ -9,7 +9,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from archive.services import iiif, items
+from archive.services import iiif, items, media, places_sets, reading
 from kernel.errors import NotFound
 from tests.archive.helpers import ADMIN, CURATOR, make_item, png
 
@@ -34,12 +34,12 @@ def test_the_schema_rejects_the_real_invalid_files(path):
 
 
 def _published_with_everything(store, clock) -> int:
-    place = items.add_place(store, CURATOR, "旧伊藤伝右衛門邸", "Former Ito Den'emon Residence", 33.6392, 130.6866)
+    place = places_sets.add_place(store, CURATOR, "旧伊藤伝右衛門邸", "Former Ito Den'emon Residence", 33.6392, 130.6866)
     item_id = make_item(store, clock, "draft", place_id=place)
-    items.add_link(store, clock, CURATOR, item_id, "panorama", "https://example.org/pano", label_ja="3Dパノラマ")
-    items.add_link(store, clock, CURATOR, item_id, "video", "https://example.org/video")
-    set_id = items.create_set(store, CURATOR, "ito-denemon", "旧伊藤伝右衛門邸", "Ito residence")
-    items.add_to_set(store, clock, CURATOR, set_id, item_id)
+    media.add_link(store, clock, CURATOR, item_id, "panorama", "https://example.org/pano", label_ja="3Dパノラマ")
+    media.add_link(store, clock, CURATOR, item_id, "video", "https://example.org/video")
+    set_id = places_sets.create_set(store, CURATOR, "ito-denemon", "旧伊藤伝右衛門邸", "Ito residence")
+    places_sets.add_to_set(store, clock, CURATOR, set_id, item_id)
     items.submit(store, clock, CURATOR, item_id)
     items.publish(store, clock, ADMIN, item_id)
     return item_id
@@ -82,7 +82,7 @@ def test_no_manifest_for_an_item_that_is_not_published(store, clock, status):
 def test_collections_hold_published_items_only_and_are_valid(store, clock):
     published = _published_with_everything(store, clock)
     draft = make_item(store, clock, "draft", "IZK-T-002")
-    items.add_to_set(store, clock, CURATOR, 1, draft)
+    places_sets.add_to_set(store, clock, CURATOR, 1, draft)
     collection = iiif.collection(store, BASE, "ito-denemon")
     validate(collection)
     assert [m["id"] for m in collection["items"]] == [f"{BASE}/iiif/{published}/manifest"]
@@ -102,7 +102,7 @@ def test_script_in_a_title_does_not_reach_the_manifest(store, clock):
 
 def _published_with_big_image(store, clock, identifier: str, rights_uri: str) -> int:
     item_id = make_item(store, clock, "draft", identifier, image=False, rights=rights_uri)
-    media_id = items.add_image(store, clock, CURATOR, item_id, png(1600, 1200), file_name="big.png")
+    media_id = media.add_image(store, clock, CURATOR, item_id, png(1600, 1200), file_name="big.png")
     items.submit(store, clock, CURATOR, item_id)
     items.publish(store, clock, ADMIN, item_id)
     return media_id
@@ -125,6 +125,6 @@ def test_image_service_level0_lists_only_the_sizes_rights_allow(store, clock):
         iiif.image_size_for(store, closed_media, "full", "1600,1200", "0", "default.jpg")
     with pytest.raises(NotFound):
         iiif.image_size_for(store, open_media, "0,0,10,10", "max", "0", "default.jpg")
-    draft_media = items.get_item(store, CURATOR, make_item(store, clock, "draft", "IZK-T-003")).images[0].id
+    draft_media = reading.get_item(store, CURATOR, make_item(store, clock, "draft", "IZK-T-003")).images[0].id
     with pytest.raises(NotFound):
         iiif.image_info(store, BASE, draft_media)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from archive.services import exports, importer, items
+from archive.services import exports, importer, places_sets, reading
 from kernel.actor import ANONYMOUS, SYSTEM
 from kernel.errors import ImportRejected, PermissionDenied
 from tests.archive.helpers import ADMIN, CURATOR, RESIDENT, make_item, png
@@ -25,18 +25,18 @@ def run(store, clock, body: str, actor=CURATOR, images: dict | None = None, enco
 
 
 def test_the_sample_file_imports(store, clock):
-    items.create_set(store, CURATOR, "nagasaki-kaido", "長崎街道")
-    items.create_set(store, CURATOR, "coal-mining", "炭鉱")
+    places_sets.create_set(store, CURATOR, "nagasaki-kaido", "長崎街道")
+    places_sets.create_set(store, CURATOR, "coal-mining", "炭鉱")
     result = importer.import_csv(store, clock, CURATOR, SAMPLE.read_bytes())
     assert result.rows == 2
-    found = {s.identifier: s for s in items.list_items(store, CURATOR)}
+    found = {s.identifier: s for s in reading.list_items(store, CURATOR)}
     assert found["IZK-CSV-001"].status == "draft" and found["IZK-CSV-002"].status == "review"
     assert found["IZK-CSV-001"].latitude == pytest.approx(33.6445)
     assert (found["IZK-CSV-001"].year_from, found["IZK-CSV-001"].year_to) == (1778, 1868)
 
 
 def test_a_good_file_with_images_stores_everything(store, clock):
-    items.create_set(store, CURATOR, "tateiwa", "立岩遺跡")
+    places_sets.create_set(store, CURATOR, "tateiwa", "立岩遺跡")
     body = HEADER + (
         "IZK-C-1,石包丁,Stone knife,object,弥生時代,<p>説明</p>,石包丁|出土品,33.65,130.68,立岩遺跡,"
         f"{CC},knife.png,review,tateiwa\n"
@@ -44,11 +44,11 @@ def test_a_good_file_with_images_stores_everything(store, clock):
     )
     result = run(store, clock, body, images={"knife.png": png()})
     assert result.rows == 2
-    knife = items.get_item(store, CURATOR, result.item_ids[0])
+    knife = reading.get_item(store, CURATOR, result.item_ids[0])
     assert knife.subjects_ja == ["石包丁", "出土品"] and knife.status == "review"
     assert knife.place.name_ja == "立岩遺跡" and len(knife.images) == 1
     assert [s.slug for s in knife.sets] == ["tateiwa"]
-    assert [e.action for e in items.history(store, CURATOR, knife.id)][-1] == "imported"
+    assert [e.action for e in reading.history(store, CURATOR, knife.id)][-1] == "imported"
 
 
 def test_a_bad_file_stores_nothing_and_names_every_bad_line(store, clock):
@@ -73,7 +73,7 @@ def test_a_bad_file_stores_nothing_and_names_every_bad_line(store, clock):
         6: {"image_missing"},
         7: {"bad_width"},
     }
-    assert [s.identifier for s in items.list_items(store, CURATOR)] == ["IZK-TAKEN"]
+    assert [s.identifier for s in reading.list_items(store, CURATOR)] == ["IZK-TAKEN"]
 
 
 def test_a_quoted_newline_keeps_line_numbers_right(store, clock):
@@ -90,7 +90,7 @@ def test_missing_columns_and_shift_jis(store, clock):
         run(store, clock, "identifier,title_ja\nIZK-1,題\n")
     assert caught.value.problems[0].row == 1 and "type" in caught.value.problems[0].params["columns"]
     result = run(store, clock, f"identifier,title_ja,type,rights\nIZK-SJ-1,飯塚宿,document,{CC}\n", encoding="cp932")
-    assert items.get_item(store, CURATOR, result.item_ids[0]).title_ja == "飯塚宿"
+    assert reading.get_item(store, CURATOR, result.item_ids[0]).title_ja == "飯塚宿"
 
 
 def test_only_the_admin_may_import_straight_to_published(store, clock):
@@ -103,13 +103,13 @@ def test_only_the_admin_may_import_straight_to_published(store, clock):
     with pytest.raises(PermissionDenied):  # the administrator publishes but does not create items
         run(store, clock, body, actor=ADMIN)
     result = run(store, clock, body, actor=SYSTEM)
-    assert items.get_item(store, ANONYMOUS, result.item_ids[0]).status == "published"
+    assert reading.get_item(store, ANONYMOUS, result.item_ids[0]).status == "published"
 
 
 def test_scripts_in_csv_cells_are_made_inert(store, clock):
     body = ("identifier,title_ja,type,rights,description_ja\n"
             f'IZK-X-1,"<script>alert(1)</script>石包丁",object,{CC},"<img src=x onerror=alert(1)>説明"\n')
-    item = items.get_item(store, CURATOR, run(store, clock, body).item_ids[0])
+    item = reading.get_item(store, CURATOR, run(store, clock, body).item_ids[0])
     assert item.title_ja == "石包丁" and "onerror" not in item.description_ja
 
 

@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from archive.services import items, oai
+from archive.services import oai, places_sets
 from tests.archive.helpers import CURATOR, make_item
 
 NS = {"o": oai.OAI, "dc": oai.DC, "oai_dc": oai.OAI_DC}
@@ -45,8 +45,8 @@ def test_list_records_has_published_items_only(store, clock):
 def test_sets_dates_and_errors(store, clock):
     first = make_item(store, clock, "published", "IZK-O-1")
     make_item(store, clock, "published", "IZK-O-2")
-    set_id = items.create_set(store, CURATOR, "tateiwa", "立岩遺跡", "Tateiwa")
-    items.add_to_set(store, clock, CURATOR, set_id, first)
+    set_id = places_sets.create_set(store, CURATOR, "tateiwa", "立岩遺跡", "Tateiwa")
+    places_sets.add_to_set(store, clock, CURATOR, set_id, first)
     doc = ask(store, clock, verb="ListIdentifiers", metadataPrefix="oai_dc", set="tateiwa")
     assert [e.text for e in doc.findall("o:ListIdentifiers/o:header/o:identifier", NS)] == ["oai:iizuka-manabi:IZK-O-1"]
     assert [e.text for e in ask(store, clock, verb="ListSets").findall("o:ListSets/o:set/o:setSpec", NS)] == ["tateiwa"]

@@ -34,11 +34,11 @@ def by_label(widgets, label):
 
 def demo_id(identifier: str) -> int:
     """The id of a demo item, read through the service as the operator would."""
-    from archive.services import items
+    from archive.services import reading
     from kernel.actor import SYSTEM
     from portal.runtime import open_runtime
 
-    return next(s.id for s in items.list_items(open_runtime().store, SYSTEM) if s.identifier == identifier)
+    return next(s.id for s in reading.list_items(open_runtime().store, SYSTEM) if s.identifier == identifier)
 
 
 def test_public_search_in_japanese_narrows_the_list(app_for):
