@@ -57,6 +57,11 @@ _STYLE = (b"<style>@media (prefers-color-scheme: light) {"
           b' [data-testid="stCheckbox"] label:has(input:focus-visible)'
           b' { outline: 2px solid currentColor !important; outline-offset: 2px; border-radius: 4px; }'
           b' [data-testid="stMain"]:focus-visible { outline: 2px solid currentColor !important; outline-offset: -4px; }'
+          # A table's toolbar shows on hover only: its buttons took the keyboard's focus unseen. A
+          # table (a canvas) takes the focus with no mark until a cell is chosen: its frame is marked.
+          b' [data-testid="stElementToolbar"]:focus-within { opacity: 1 !important; }'
+          b' [data-testid="stDataFrameResizable"]:focus-within'
+          b' { outline: 2px solid rgba(49, 51, 63, 0.8); outline-offset: 2px; }'
           b'</style>')
 
 

@@ -23,7 +23,8 @@ _FOCUSED = """() => {
   if (!e || e === document.body) return null;
   // Where a control draws its ring: Streamlit's inputs and lists on their wrapper, a radio or
   // a checkbox (a hidden input) on its label.
-  const box = e.closest('[data-baseweb="select"], [data-testid="stMultiSelect"], [data-testid="stDateInputField"]')
+  const box = e.closest('[data-baseweb="select"], [data-testid="stMultiSelect"], [data-testid="stDateInputField"], '
+    + '[data-testid="stDataFrameResizable"]')
     || e.closest('[data-baseweb="input"], [data-baseweb="textarea"], label') || e;
   const r = box.getBoundingClientRect();
   const parts = [];
