@@ -20,7 +20,7 @@
     }).join("");
     patterns.push({ re: new RegExp("^" + source + "$"), names, ja: rule.ja });
   }
-  const ATTRIBUTES = ["aria-label", "title", "placeholder"];
+  const ATTRIBUTES = ["aria-label", "aria-valuetext", "title", "placeholder"];
   // Texts people wrote (Markdown, code, what they type) are never touched.
   // A button's label is Markdown too (Streamlit's "Upload"); a date's parts are editable (yyyy).
   const SKIP = '[data-testid="stMarkdownContainer"]:not(button [data-testid="stMarkdownContainer"]), '

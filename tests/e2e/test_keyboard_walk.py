@@ -138,6 +138,8 @@ def test_a_resident_fills_the_booking_form_with_the_keyboard_alone(live, page: P
                 break
             keys.press("ArrowUp" if now < wanted else "ArrowDown", wait=40)
         assert now == wanted, (part, now, wanted)
+        spoken = page.evaluate("() => document.activeElement.getAttribute('aria-valuetext')")
+        assert not re.search("[A-Za-z]", spoken or ""), f"the {part} is read out in English: {spoken}"
     keys.tab_to(lambda s: s.role == "combobox" and s.name == "時間帯", limit=5)  # moving on takes the day
     _wait_for_run(page)
     expect(page.locator('[data-testid="stDateInput"] input')).to_have_value(day.isoformat())
