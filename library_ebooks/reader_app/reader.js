@@ -123,6 +123,8 @@
     const atStart = current === 0, atEnd = current === spreads.length - 1;
     $(rtl ? "turn-right" : "turn-left").disabled = atStart;
     $(rtl ? "turn-left" : "turn-right").disabled = atEnd;
+    // A button disabled under the keyboard's focus drops it to nowhere: the page takes it.
+    if (document.activeElement && document.activeElement.disabled) { stage.focus(); }
     updateAloud();
     // Read ahead: the next spread's pages are fetched while this one is read.
     if (!atEnd) { spreads[current + 1].forEach(fetchPage); }

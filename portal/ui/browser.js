@@ -20,12 +20,16 @@
     }).join("");
     patterns.push({ re: new RegExp("^" + source + "$"), names, ja: rule.ja });
   }
-  const ATTRIBUTES = ["aria-label", "title", "placeholder"];
+  const ATTRIBUTES = ["aria-label", "aria-valuetext", "title", "placeholder"];
   // Texts people wrote (Markdown, code, what they type) are never touched.
   // A button's label is Markdown too (Streamlit's "Upload"); a date's parts are editable (yyyy).
   const SKIP = '[data-testid="stMarkdownContainer"]:not(button [data-testid="stMarkdownContainer"]), '
     + '[data-testid="stIconMaterial"], [translate="no"], code, pre, textarea, '
     + '[contenteditable="true"]:not([role="spinbutton"]), noscript';
+
+  // A heading's link (Streamlit puts it inside the heading's Markdown) is Streamlit's, not text
+  // people wrote: its aria-label is worded all the same.
+  const HEADING_LINKS = '[data-testid="stHeaderActionElements"] [aria-label]';
 
   const language = () => (new URLSearchParams(window.location.search).get("lang") === "en" ? "en" : "ja");
   // Streamlit's date picker (react-aria) and number formats follow the browser's language, not
@@ -96,7 +100,10 @@
       if (parent && !parent.closest(SKIP)) wordText(root, lang);
       return;
     }
-    if (root.nodeType !== Node.ELEMENT_NODE || root.closest(SKIP)) return;
+    if (root.nodeType !== Node.ELEMENT_NODE) return;
+    if (root.matches(HEADING_LINKS)) wordAttributes(root, lang);
+    root.querySelectorAll(HEADING_LINKS).forEach((e) => wordAttributes(e, lang));
+    if (root.closest(SKIP)) return;
     wordAttributes(root, lang);
     const walker = document.createTreeWalker(root, NodeFilter.SHOW_ELEMENT | NodeFilter.SHOW_TEXT, {
       acceptNode: (n) => (n.nodeType === Node.ELEMENT_NODE && n.matches(SKIP)
@@ -120,7 +127,9 @@
     for (const m of mutations) {
       if (m.type === "childList") m.addedNodes.forEach((n) => word(n, lang));
       else if (m.type === "characterData") word(m.target, lang);
-      else if (m.type === "attributes") { if (!m.target.closest(SKIP)) wordAttributes(m.target, lang); }
+      else if (m.type === "attributes") {
+        if (!m.target.closest(SKIP) || m.target.matches(HEADING_LINKS)) wordAttributes(m.target, lang);
+      }
     }
   }
 

@@ -47,7 +47,22 @@ def _script_tag() -> bytes:
 # Streamlit greys captions with opacity 0.6: 3.7:1 on white, under WCAG AA's 4.5:1. The text
 # colour at 80 % reads at 6.7:1 (5.9:1 on the sidebar's grey). Dark theme's captions pass as they are.
 _STYLE = (b"<style>@media (prefers-color-scheme: light) {"
-          b' [data-testid="stApp"] [data-testid="stCaptionContainer"] { opacity: 1; color: rgba(49, 51, 63, 0.8); } }</style>')
+          b' [data-testid="stApp"] [data-testid="stCaptionContainer"] { opacity: 1; color: rgba(49, 51, 63, 0.8); } }'
+          # A focus that can be seen (WCAG 2.4.7): Streamlit 1.67 draws none on its navigation links,
+          # page links, element toolbars, radio options or the main area (which takes the focus for
+          # scrolling). The ring is drawn in the text's own colour, so it reads on any theme.
+          b' [data-testid="stSidebarNavLink"]:focus-visible, [data-testid="stPageLink-NavLink"]:focus-visible,'
+          b' [data-testid="stBaseButton-elementToolbar"]:focus-visible,'
+          b' [data-testid="stRadio"] label:has(input:focus-visible),'
+          b' [data-testid="stCheckbox"] label:has(input:focus-visible)'
+          b' { outline: 2px solid currentColor !important; outline-offset: 2px; border-radius: 4px; }'
+          b' [data-testid="stMain"]:focus-visible { outline: 2px solid currentColor !important; outline-offset: -4px; }'
+          # A table's toolbar shows on hover only: its buttons took the keyboard's focus unseen. A
+          # table (a canvas) takes the focus with no mark until a cell is chosen: its frame is marked.
+          b' [data-testid="stElementToolbar"]:focus-within { opacity: 1 !important; }'
+          b' [data-testid="stDataFrameResizable"]:focus-within'
+          b' { outline: 2px solid rgba(49, 51, 63, 0.8); outline-offset: 2px; }'
+          b'</style>')
 
 
 def rewrite_document(html: bytes, lang: str) -> bytes:

@@ -268,3 +268,56 @@ def test_swipes_turn_pages_the_books_way(library, browser):
     page.evaluate(SWIPE, 20)  # a tap-sized move turns nothing
     expect(spread).to_have_attribute("data-pages", "1")
     phone.close()
+
+
+def test_pages_turn_with_the_keyboard_alone_and_every_control_shows_its_focus(library, page: Page, artifacts):
+    """The keyboard walk of the reading app (issue 21, item 4): the arrow keys turn the pages in
+    the book's direction wherever the focus is (but in a list), Tab reaches every control with a
+    focus that can be seen, and Enter / Space on the turn buttons turn too. A turn button that
+    goes disabled under the focus (the last page) hands the focus to the page, not to nowhere."""
+    from tests.e2e.keyboard import Keyboard
+
+    base, tokens = library
+    open_app(page, base, tokens["page-blanche-bitmaps-in-spine.epub"][0])  # left to right
+    from_the_start(page)
+    spread, status = page.locator("#spread"), page.locator("#status")
+    keys = Keyboard(page)
+    assert keys.focused().role == "region"  # the page itself has the focus when the app opens
+    keys.press("ArrowRight")
+    expect(spread).to_have_attribute("data-pages", "1")
+    keys.press("ArrowLeft")
+    expect(spread).to_have_attribute("data-pages", "0")
+
+    # Every control in turn, forwards, each with a focus that can be seen.
+    names = []
+    for _ in range(12):
+        stop = keys.tab_to(lambda s: True)
+        if stop.role == "region" and names:
+            break
+        names.append(stop.name)
+    for control in ("拡大", "縮小", "背景", "次へ"):
+        assert any(control in n for n in names), (control, names)
+    assert keys.unseen == [], "focus not visible on:\n" + "\n".join(keys.unseen)
+
+    # On the next-page button: Enter and Space press it; the arrows still turn from there.
+    keys.tab_to(lambda s: s.name == "次へ")
+    keys.press("Enter")
+    expect(spread).to_have_attribute("data-pages", "1")
+    keys.press("Space")
+    expect(status).to_contain_text("3")
+    keys.press("ArrowLeft")
+    expect(spread).to_have_attribute("data-pages", "1")
+    # To the end: the button goes disabled, the focus goes to the page, and the keys go on.
+    keys.press("End", wait=300)
+    expect(page.get_by_role("button", name="次へ")).to_be_disabled()
+    assert keys.focused() is not None and keys.focused().role == "region", keys.focused()
+    keys.check_visible(keys.focused())
+    assert keys.unseen == []
+    page.screenshot(path=str(artifacts / "library_ebooks_reader_app_keyboard_end.png"))
+    keys.press("ArrowLeft")
+    expect(page.get_by_role("button", name="次へ")).to_be_enabled()
+    # Shift+Tab goes back to the previous-page button, and Space turns back once more.
+    keys.tab_to(lambda s: s.name == "前へ", back=True, limit=12)
+    before = spread.get_attribute("data-pages")
+    keys.press("Space")
+    expect(spread).not_to_have_attribute("data-pages", before)

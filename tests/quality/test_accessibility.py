@@ -76,7 +76,8 @@ _STREAMLIT_ENGLISH = """(texts) => {
   for (const el of document.querySelectorAll('[aria-label], [title], [placeholder]')) {
     for (const a of ['aria-label', 'title', 'placeholder']) {
       const v = (el.getAttribute(a) || '').trim();
-      if (english.has(v) && !el.closest(skip)) found.push(a + '=' + v);
+      const headingLink = el.closest('[data-testid="stHeaderActionElements"]');  // Streamlit's, in Markdown
+      if (english.has(v) && (!el.closest(skip) || headingLink)) found.push(a + '=' + v);
     }
   }
   return found;
