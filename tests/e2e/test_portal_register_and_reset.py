@@ -84,8 +84,8 @@ def test_register_confirm_sign_in_then_reset_the_password(mailbox, page: Page, a
     page.get_by_label("お名前").fill("飯塚 花子")
     page.get_by_label("ふりがな").fill("いいづか はなこ")
     page.get_by_label("住所").fill("福岡県飯塚市新立岩5-5")
-    for part, value in (("year", "1990"), ("month", "04"), ("day", "01")):  # the date field's segments
-        page.get_by_role("spinbutton", name=f"{part}, 生年月日").click()
+    for part, value in (("年", "1990"), ("月", "04"), ("日", "01")):  # the date field's segments, named in Japanese
+        page.get_by_role("spinbutton", name=f"{part}、生年月日").click()
         page.keyboard.type(value)
     page.get_by_text("市内に住んでいる").click()
     page.get_by_label("メールアドレス").fill(EMAIL)
