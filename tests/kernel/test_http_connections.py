@@ -38,11 +38,11 @@ def accepted_nodelay() -> int:
     return asyncio.run(main())
 
 
-def test_streamlits_socket_gets_no_nodelay_from_asyncio_alone_but_does_with_the_hook():
+def test_streamlits_socket_gets_nodelay_with_the_hook():
     # Why the hook exists: Streamlit binds with proto 0, and asyncio sets TCP_NODELAY only for
-    # IPPROTO_TCP. (Should either change, this first half fails and the hook may go.)
-    if not getattr(asyncio.base_events._set_nodelay, "manabi", False):
-        assert accepted_nodelay() == 0
+    # IPPROTO_TCP. (Should Streamlit name the protocol one day, this fails and the hook may go.)
+    with _bind_socket("127.0.0.1", 0, 1) as bound:
+        assert bound.proto == 0
     answer_without_delay()
     assert accepted_nodelay() != 0
     answer_without_delay()  # a second call keeps one hook
