@@ -11,6 +11,7 @@ import socket
 from streamlit.web.server.starlette.starlette_server import _bind_socket
 
 from kernel.http import answer_without_delay
+from tests.conftest import run_async
 
 
 def accepted_nodelay() -> int:
@@ -35,7 +36,7 @@ def accepted_nodelay() -> int:
             finally:
                 writer.close()
 
-    return asyncio.run(main())
+    return run_async(main())
 
 
 def test_streamlits_socket_gets_nodelay_with_the_hook():
