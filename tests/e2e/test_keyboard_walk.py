@@ -102,13 +102,18 @@ def test_a_resident_books_from_the_month_grid_with_the_keyboard_alone(live, page
     expect(page.get_by_role("combobox", name="施設と部屋")).to_have_value(f"{facility.name_ja} — {room.name_ja}")
     expect(page.locator('[data-testid="stDateInput"] input')).to_have_value(day.isoformat())
     expect(page.get_by_role("combobox", name="時間帯")).to_have_value(re.compile(f"^{BLOCKS[block]} .* ○ 空き$"))
+    book_from_the_keyboard(page, keys, artifacts / "keyboard-book-submit-focused.png", "Space", 200,
+                           f"{facility.name_ja} {room.name_ja} .* {BLOCKS[block]}")
+
+
+def book_from_the_keyboard(page: Page, keys, screenshot, key: str, limit: int, booked: str) -> None:
+    """Tab to 予約する, press `key` on it, and see the booking made; no stop without visible focus."""
     keys.tab_to(lambda s: s.tag == "BUTTON" and s.name.endswith("予約する") and s.part.startswith("stBaseButton"),
-                limit=200)
-    page.screenshot(path=str(artifacts / "keyboard-book-submit-focused.png"))
-    keys.press("Space")
+                limit=limit)
+    page.screenshot(path=str(screenshot))
+    keys.press(key)
     expect(page.locator("h1")).to_have_text("わたしの施設予約", timeout=30_000)
-    expect(page.get_by_text(re.compile(f"予約しました: {facility.name_ja} {room.name_ja} .* {BLOCKS[block]}"))) \
-        .to_be_visible()
+    expect(page.get_by_text(re.compile(f"予約しました: {booked}"))).to_be_visible()
     assert keys.unseen == [], "focus not visible on:\n" + "\n".join(keys.unseen)
 
 
@@ -163,11 +168,5 @@ def test_a_resident_fills_the_booking_form_with_the_keyboard_alone(live, page: P
     back = keys.tab_to(lambda s: s.tag == "INPUT" and s.name.startswith("利用人数"), back=True, limit=10)
     assert back.name.startswith("利用人数")
     keys.press("ArrowUp", wait=200)  # a number field counts up with the arrow
-    keys.tab_to(lambda s: s.tag == "BUTTON" and s.name.endswith("予約する") and s.part.startswith("stBaseButton"),
-                limit=60)
-    page.screenshot(path=str(artifacts / "keyboard-book-form-submit-focused.png"))
-    keys.press("Enter")
-    expect(page.locator("h1")).to_have_text("わたしの施設予約", timeout=30_000)
-    expect(page.get_by_text(re.compile(f"予約しました: {facility.name_ja} {room.name_ja} .* {BLOCKS[block]}"))) \
-        .to_be_visible()
-    assert keys.unseen == [], "focus not visible on:\n" + "\n".join(keys.unseen)
+    book_from_the_keyboard(page, keys, artifacts / "keyboard-book-form-submit-focused.png", "Enter", 60,
+                           f"{facility.name_ja} {room.name_ja} .* {BLOCKS[block]}")
