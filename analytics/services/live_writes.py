@@ -179,9 +179,10 @@ class GroupWriter:
 
     def _write(self, batch: list[_Pending], answers: _Answers) -> None:
         with under_way(self._clock) as now, \
-                self._store.lock("analytics.statements"), stored_ids.kept_for(self._store):
+                self._store.lock("analytics.statements"), stored_ids.kept_for(self._store) as kept:
             try:
                 self._store.write(lambda cur: _insert(cur, batch, now))
+                kept.committed()
             except Exception:
                 if len(batch) == 1:
                     raise
@@ -189,6 +190,7 @@ class GroupWriter:
                 for pending in batch:
                     try:
                         self._store.write(lambda cur, one=pending: _insert(cur, [one], now))
+                        kept.committed()
                     except Exception as exc:  # noqa: BLE001 - its own answer (ManabiError: 400/409/503)
                         answers.give(pending, exc, failed=True)
                     else:

@@ -386,7 +386,7 @@ def insert_incoming(cur, incoming: str, client_id: int, now: datetime,
         _insert_rows(cur, (rows or incoming) if fresh == incoming else fresh, first, client_id, now,
                      placed=rows is not None)
         if (kept := stored_ids.in_use()) is not None:
-            kept.add(cur, fresh, whole_batch=fresh == incoming, count=count, last_seq=first + count - 1, voids=targets)
+            kept.add(cur, fresh, whole_batch=fresh == incoming, last_seq=first + count - 1, voids=targets)
         if fresh == incoming and texts_in_order is not None:
             texts.save_packed(cur, first, texts_in_order())
         elif texts_as_sent:
@@ -482,9 +482,9 @@ def insert_live(cur, rows: list[tuple], client_id: int, now: datetime) -> None:
     inside the caller's transaction under the statements lock: insert_incoming's rules with the
     fewest queries, since for a batch of an app's size each query's fixed cost is most of the
     work. What Python already holds (the ids, the texts, whom each voids) is not asked of DuckDB;
-    what it must ask (the table's shape and next seq, the batch ids' hashes, the learners' places
-    on the roster) is one query, the stored voiding statements naming its ids are known to the
-    store's hashes (stored_ids.StoredIds.named_by_voiding), and
+    what it must ask (whether the stored ids' hashes and last seq still describe the table, the
+    batch ids' hashes, the learners' places on the roster) is one query, the stored voiding
+    statements naming its ids are known to the store's hashes (StoredIds.named_by_voiding), and
     the rows go in as one list parameter per column (a registered Arrow table cost 1.4 to 2 ms
     of CPU a batch to register and scan, a VALUES list of literals 0.13 ms a row).
 
@@ -509,18 +509,16 @@ def insert_live(cur, rows: list[tuple], client_id: int, now: datetime) -> None:
     kept = stored_ids.in_use()
     voided_before = "NULL" if kept else \
         f"(SELECT list(voids_id::VARCHAR) FROM analytics_statements WHERE voids_id IN ({ids}))"
-    count, last_seq, last_text_seq, hashes, voided_before, places, stored_voids_voiding = cur.execute(
-        f"SELECT (SELECT count(*) FROM analytics_statements), "
-        f"(SELECT seq FROM analytics_statements ORDER BY seq DESC LIMIT 1), "
-        f"(SELECT last_seq FROM analytics_statement_texts ORDER BY last_seq DESC LIMIT 1), "
-        f"list_transform([{ids}]::UUID[], lambda i: hash(i)), {voided_before}, {places_of}, {voids_voiding}").fetchone()
+    written_past = kept.written_past() if kept else "1"
+    past, hashes, voided_before, places, stored_voids_voiding = cur.execute(
+        f"SELECT {written_past}, list_transform([{ids}]::UUID[], lambda i: hash(i)), {voided_before}, {places_of}, "
+        f"{voids_voiding}").fetchone()
     # A voiding statement may not void another voiding one (stored, or of this batch).
     if stored_voids_voiding or any(by_id[t][voids] is not None for t in targets if t in by_id):
         raise InvalidStatement("object.id", "void_voiding")
     hashes = np.asarray(hashes, dtype=np.uint64)
     maybe = list(by_id) if kept is None else [
-        row[0] for row, maybe in zip(rows, kept.maybe_among(cur, (count, int(last_seq or 0)), hashes),
-                                     strict=True) if maybe]
+        row[0] for row, maybe in zip(rows, kept.maybe_among(cur, past, hashes), strict=True) if maybe]
     if kept is not None:  # the hashes describe the table now (maybe_among read them if not)
         voided_before = [i for i in by_id if str(uuid.UUID(i)) in kept.named_by_voiding]
     existing = dict(cur.execute("SELECT id::VARCHAR, seq FROM analytics_statements "
@@ -535,7 +533,7 @@ def insert_live(cur, rows: list[tuple], client_id: int, now: datetime) -> None:
         rows, hashes = [rows[n] for n in fresh], hashes[fresh]
         if not rows:
             return
-    first = max(int(last_seq or 0), int(last_text_seq or 0)) + 1  # as next_seq
+    first = kept.describes + 1 if kept else next_seq(cur)  # past every stored seq, as next_seq
     placed = {learner_id: place for learner_id, *place in places or []}
     unplaced = (None, None, None)
     stored = f"{_sql_text(now.isoformat())}::TIMESTAMPTZ"
@@ -555,7 +553,7 @@ def insert_live(cur, rows: list[tuple], client_id: int, now: datetime) -> None:
                 "FROM (SELECT unnest(?::BIGINT[]) AS seq, unnest(?::VARCHAR[]) AS raw)", [columns[0], columns[-1]])
     if kept is not None:
         kept.batch_hashes = hashes
-        kept.add(cur, "", whole_batch=True, count=len(rows), last_seq=first + len(rows) - 1, voids=targets)
+        kept.add(cur, "", whole_batch=True, last_seq=first + len(rows) - 1, voids=targets)
     # Voiding: what this batch voids, and statements of it that a stored voiding one named before they came.
     targets += voided_before or []
     if targets:
@@ -668,8 +666,10 @@ def write_statements(store: Store, work: Callable[[duckdb.DuckDBPyConnection], T
     """Run `work` in a transaction while no other writer of statements runs: no index keeps
     ids unique (see migration analytics 004), so a writer's check of the stored ids must not
     race another's insert."""
-    with store.lock("analytics.statements"), stored_ids.kept_for(store):
-        return store.write(work)
+    with store.lock("analytics.statements"), stored_ids.kept_for(store) as kept:
+        done = store.write(work)
+        kept.committed()
+        return done
 
 
 

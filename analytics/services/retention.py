@@ -13,7 +13,7 @@ What goes, for each such learner id, in one transaction under the statements loc
   seq range; a block left with nothing is deleted. Blocks are updated in place, so the texts
   stay in seq order and the statements in the dashboards' order (a DELETE moves no other row:
   the clustering of analytics/services/clustering.py stays valid; the stored ids' hashes of
-  stored_ids.py see the row count change and are read again by the next writer);
+  stored_ids.py are read again by the next writer);
 - attachment bytes that only removed statements named (by sha2);
 - their state and agent profile documents, and the log of who viewed their records.
 """
@@ -27,7 +27,7 @@ import numpy as np
 import polars as pl
 import zstandard
 
-from analytics.services import lrs
+from analytics.services import lrs, stored_ids
 from kernel import offers
 from kernel.clock import Clock
 from kernel.provided import provided
@@ -70,6 +70,8 @@ def remove_learners(cur, learners: list[str]) -> int:
                            AND seq NOT IN (SELECT seq FROM _gone)""").fetchone()[0]:
         pass
     removed = cur.execute("SELECT count(*) FROM _gone").fetchone()[0]
+    if removed and (kept := stored_ids.in_use()) is not None:
+        kept.forget()  # voiding statements among the removed ones may be named in its hashes
     named = _remove_texts(cur)
     cur.execute("DELETE FROM analytics_statements WHERE seq IN (SELECT seq FROM _gone)")
     _remove_attachments(cur, named)

@@ -11,9 +11,13 @@ for the hashes to be read: the import's process has them only if it read them be
 
 The hashes may only err towards "maybe stored" (a hash shared by two ids, a statement deleted,
 a batch rolled back after its hashes were added): those ids are then looked up. So that none
-is missing, the hashes are taken to describe the table only while its row count and last seq
-are the ones they were read or last added at; a statement written any other way (demo data, a
-migration, SQL by hand) changes them and the hashes are read again (1.3 s at 20 million).
+is missing, the hashes are taken to describe the table only while no statement or text has a
+seq past the last one they were read or added at. Every writer numbers its statements after
+every stored seq (lrs.next_seq), so a statement written any other way (demo data, a migration,
+SQL by hand) lies past it and the hashes are read again (1.3 s at 20 million); a writer that
+deletes statements says so (forget), since the voiding ones kept here may be among them.
+Checking "nothing past seq n" is a query DuckDB answers from the last row group's statistics;
+the table's row count and last seq, asked before, cost a live batch three times as much.
 Used only by writers holding the statements lock (lrs.write_statements).
 """
 
@@ -42,7 +46,11 @@ class StoredIds:
     def __init__(self) -> None:
         self.runs: list[np.ndarray] = []  # sorted, the first the largest
         self.few: set[int] = set()
-        self.describes: tuple[int, int] | None = None  # (rows, last seq) of the table they are of
+        # The last seq (of statements and texts) they account for; None: to be read.
+        self.describes: int | None = None
+        # Added to by a write not yet committed (see add): if it rolls back, they are read again,
+        # since the voiding statements it named (named_by_voiding) were not stored after all.
+        self.uncommitted = False
         self.batch_hashes: np.ndarray | None = None  # of the batch maybe_stored last looked at
         # The ids named by stored voiding statements (few), kept with the hashes: a statement that
         # arrives after its voiding one is stored voided, and a small batch need not scan voids_id.
@@ -52,7 +60,7 @@ class StoredIds:
         """The ids of table `incoming` (id VARCHAR, n) that may be stored already; None when
         the hashes do not describe the table and are not to be read for this batch (a file's:
         reading them costs more than the one scan it would spare)."""
-        if _shape(cur) != self.describes:
+        if not self.up_to_date(cur):
             if not read_if_stale:
                 self.describes = None  # nor added to (see add)
                 return None
@@ -66,11 +74,24 @@ class StoredIds:
         return [r[0] for r in cur.execute(f"SELECT DISTINCT id FROM {incoming} WHERE n IN (SELECT unnest(?))",
                                           [places[maybe].tolist()]).fetchall()]
 
-    def maybe_among(self, cur, shape: tuple[int, int], hashes: np.ndarray) -> np.ndarray:
-        """For a batch whose ids' hashes (DuckDB's hash() of each UUID) and the table's shape
-        (see _shape) the caller read in its transaction: which of them may be stored already.
-        (The live writer reads them with its other facts in one query: lrs.insert_live.)"""
-        if shape != self.describes:
+    def up_to_date(self, cur) -> bool:
+        """Whether the hashes describe the table (see the module's note)."""
+        return self.describes is not None and not self.uncommitted and \
+            not cur.execute(f"SELECT {self.written_past()}").fetchone()[0]
+
+    def written_past(self) -> str:
+        """SQL of how many statements and texts lie past the seq the hashes account for (0:
+        they describe the table), for the caller to ask with its other facts."""
+        return "1" if self.describes is None or self.uncommitted else (
+            f"(SELECT count(*) FROM analytics_statements WHERE seq > {int(self.describes)}) + "
+            f"(SELECT count(*) FROM analytics_statement_texts WHERE last_seq > {int(self.describes)})")
+
+    def maybe_among(self, cur, written_past: int, hashes: np.ndarray) -> np.ndarray:
+        """For a batch whose ids' hashes (DuckDB's hash() of each UUID) and written_past() the
+        caller read in its transaction: which of them may be stored already. (The live writer
+        reads them with its other facts in one query: lrs.insert_live.) Afterwards describes
+        is the last seq stored."""
+        if written_past or self.describes is None or self.uncommitted:
             self._read(cur)
         self.batch_hashes = hashes
         return self._maybe(hashes)
@@ -85,9 +106,9 @@ class StoredIds:
                       if len(batch) <= FEW else np.isin(batch, np.fromiter(self.few, dtype=np.uint64)))
         return maybe
 
-    def add(self, cur, fresh: str, whole_batch: bool, count: int, last_seq: int, voids: list | None = None) -> None:
-        """The ids of table `fresh`, just inserted: count statements, the last with last_seq
-        (when the hashes described the table before). whole_batch: fresh is the batch
+    def add(self, cur, fresh: str, whole_batch: bool, last_seq: int, voids: list | None = None) -> None:
+        """The ids of table `fresh`, just inserted, the last with last_seq (when the hashes
+        described the table before). whole_batch: fresh is the batch
         maybe_stored looked at, whose hashes it has. voids: the ids its voiding statements name
         (all of them, or more)."""
         if self.describes is None:
@@ -109,8 +130,18 @@ class StoredIds:
             added = np.sort(np.concatenate(self.runs[1:]))
             self.runs = ([np.sort(np.concatenate([self.runs[0], added]))] if len(added) * 4 > len(self.runs[0])
                          else [self.runs[0], added])
-        # The seqs of a batch follow every stored one (lrs.next_seq).
-        self.describes = (self.describes[0] + count, last_seq)
+        # The seqs of a batch follow every stored one (lrs.next_seq); after a rolled-back batch
+        # they may follow seqs no longer stored, which is no matter.
+        self.describes = max(self.describes, last_seq)
+        self.uncommitted = True
+
+    def committed(self) -> None:
+        """The write that added to them has committed (called after Store.write returns)."""
+        self.uncommitted = False
+
+    def forget(self) -> None:
+        """Statements were deleted: read the hashes again before the next write."""
+        self.describes = None
 
     def _read(self, cur) -> None:
         hashes = np.asarray(cur.execute("SELECT hash(id) AS h FROM analytics_statements").fetchnumpy()["h"],
@@ -118,14 +149,11 @@ class StoredIds:
         self.runs, self.few = ([np.sort(hashes)] if len(hashes) else []), set()
         self.named_by_voiding = {v for (v,) in cur.execute(
             "SELECT DISTINCT voids_id::VARCHAR FROM analytics_statements WHERE voids_id IS NOT NULL").fetchall()}
-        self.describes = _shape(cur)
-
-
-def _shape(cur) -> tuple[int, int]:
-    """The table's row count and last seq (a top-1 query: pruned by statistics, see lrs.next_seq)."""
-    rows, last = cur.execute("SELECT (SELECT count(*) FROM analytics_statements), "
-                             "(SELECT seq FROM analytics_statements ORDER BY seq DESC LIMIT 1)").fetchone()
-    return int(rows), int(last or 0)
+        # As lrs.next_seq: top-1 queries, pruned by statistics.
+        self.describes = int(cur.execute(
+            "SELECT coalesce(greatest((SELECT seq FROM analytics_statements ORDER BY seq DESC LIMIT 1), "
+            "(SELECT last_seq FROM analytics_statement_texts ORDER BY last_seq DESC LIMIT 1)), 0)").fetchone()[0])
+        self.uncommitted = False
 
 
 _of_store: weakref.WeakKeyDictionary[Store, StoredIds] = weakref.WeakKeyDictionary()

@@ -72,3 +72,46 @@ def test_a_batch_of_new_ids_is_not_looked_up_and_a_stored_one_is(store, clock, c
 
     lrs.write_statements(store, look)
     assert seen == [[stored["id"]]]
+
+
+def test_after_a_rolled_back_write_a_statement_written_by_hand_in_its_seqs_is_found(store, clock, client):
+    """The rolled-back batch took seqs past the stored ones; a statement then written by hand
+    numbers itself from the table (lrs.next_seq), below them, and must not be hidden."""
+    lrs.store_statements(store, clock, client, [pupil(1)])
+
+    def write_then_fail(cur):
+        cur.register("incoming", lrs.rows_frame([lrs.statement_row(pupil(n)) for n in range(2, 6)]))
+        lrs.insert_incoming(cur, "incoming", client.id, clock.now())
+        raise RuntimeError("the write fails after the insert")
+
+    with pytest.raises(RuntimeError):
+        lrs.write_statements(store, write_then_fail)
+    by_hand = pupil(7)
+    seq = lrs.next_seq(store.cursor())
+    store.query("INSERT INTO analytics_statements SELECT * REPLACE (?::UUID AS id, ? AS seq) "
+                "FROM analytics_statements LIMIT 1", [by_hand["id"], seq])
+    store.query("INSERT INTO analytics_statement_texts VALUES (?, ?, NULL, ?)", [seq, seq, json.dumps(by_hand)])
+    changed = copy.deepcopy(by_hand)
+    changed["result"]["score"]["scaled"] = 0.1
+    with pytest.raises(lrs.StatementConflict):
+        lrs.store_statements(store, clock, client, [changed])
+
+
+def test_a_statement_named_by_a_removed_voiding_one_is_not_stored_voided(store, clock, client):
+    """Retention removed a voiding statement (with its learner's records): a statement that
+    arrives later with the id it named is not voided by it. (Through the live writer, which
+    knows the stored voiding statements from the hashes' keeper.)"""
+    from analytics.services import live_writes, retention
+
+    writer = live_writes.writer_for(store, clock)
+    target = str(uuid.uuid4())
+    leaver = pupil(1)
+    voiding = {**leaver, "id": str(uuid.uuid4()), "verb": {"id": "http://adlnet.gov/expapi/verbs/voided"},
+               "object": {"objectType": "StatementRef", "id": target}}
+    voiding.pop("result")
+    writer.submit(client, voiding).result(timeout=30)
+    lrs.write_statements(store, lambda cur: retention.remove_learners(cur, ["p1"]))
+    assert lrs.statement_count(store) == 0
+    later = pupil(2) | {"id": target}
+    writer.submit(client, later).result(timeout=30)
+    assert lrs.get_statement(store, target)["id"] == target
