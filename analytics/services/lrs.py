@@ -21,7 +21,6 @@ from datetime import UTC, datetime
 from typing import TypeVar
 
 import duckdb
-import numpy as np
 import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -483,7 +482,7 @@ def insert_live(cur, rows: list[tuple], client_id: int, now: datetime) -> None:
     fewest queries, since for a batch of an app's size each query's fixed cost is most of the
     work. What Python already holds (the ids, the texts, whom each voids) is not asked of DuckDB;
     what it must ask (whether the stored ids' hashes and last seq still describe the table, the
-    batch ids' hashes, the learners' places on the roster) is one query, the stored voiding
+    learners' places on the roster) is one query, the stored voiding
     statements naming its ids are known to the store's hashes (StoredIds.named_by_voiding), and
     the rows go in as one list parameter per column (a registered Arrow table cost 1.4 to 2 ms
     of CPU a batch to register and scan, a VALUES list of literals 0.13 ms a row).
@@ -498,7 +497,7 @@ def insert_live(cur, rows: list[tuple], client_id: int, now: datetime) -> None:
         if earlier is not row and not same_content(earlier[-1], row[-1]):
             raise InvalidStatement("id", "batch_twice", id=row[0])
     rows = list(by_id.values())
-    ids = _uuid_list(list(by_id))  # each parsed as a UUID: nothing else reaches the SQL
+    hashes = stored_ids.hashes_of(list(by_id))  # each parsed as a UUID: nothing else reaches the SQL
     voids, learner = index["voids_id"], index["learner_id"]
     targets = sorted({row[voids] for row in rows if row[voids] is not None})
     learners = sorted({row[learner] for row in rows if row[learner] is not None})
@@ -508,19 +507,18 @@ def insert_live(cur, rows: list[tuple], client_id: int, now: datetime) -> None:
                  f"WHERE learner_id IN ({', '.join(map(_sql_text, learners))}))") if learners else "NULL"
     kept = stored_ids.in_use()
     voided_before = "NULL" if kept else \
-        f"(SELECT list(voids_id::VARCHAR) FROM analytics_statements WHERE voids_id IN ({ids}))"
+        f"(SELECT list(voids_id::VARCHAR) FROM analytics_statements WHERE voids_id IN ({_uuid_list(list(by_id))}))"
     written_past = kept.written_past() if kept else "1"
-    past, hashes, voided_before, places, stored_voids_voiding = cur.execute(
-        f"SELECT {written_past}, list_transform([{ids}]::UUID[], lambda i: hash(i)), {voided_before}, {places_of}, "
-        f"{voids_voiding}").fetchone()
+    past, voided_before, places, stored_voids_voiding = cur.execute(
+        f"SELECT {written_past}, {voided_before}, {places_of}, {voids_voiding}").fetchone()
     # A voiding statement may not void another voiding one (stored, or of this batch).
     if stored_voids_voiding or any(by_id[t][voids] is not None for t in targets if t in by_id):
         raise InvalidStatement("object.id", "void_voiding")
-    hashes = np.asarray(hashes, dtype=np.uint64)
     maybe = list(by_id) if kept is None else [
         row[0] for row, maybe in zip(rows, kept.maybe_among(cur, past, hashes), strict=True) if maybe]
     if kept is not None:  # the hashes describe the table now (maybe_among read them if not)
-        voided_before = [i for i in by_id if str(uuid.UUID(i)) in kept.named_by_voiding]
+        named = kept.named_by_voiding
+        voided_before = [i for i in by_id if str(uuid.UUID(i)) in named] if named else []
     existing = dict(cur.execute("SELECT id::VARCHAR, seq FROM analytics_statements "
                                 f"WHERE id IN ({_uuid_list(maybe)})", _uuid_params(maybe)).fetchall()) if maybe else {}
     if existing:

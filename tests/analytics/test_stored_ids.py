@@ -115,3 +115,16 @@ def test_a_statement_named_by_a_removed_voiding_one_is_not_stored_voided(store, 
     later = pupil(2) | {"id": target}
     writer.submit(client, later).result(timeout=30)
     assert lrs.get_statement(store, target)["id"] == target
+
+
+def test_the_hashes_worked_out_in_python_are_duckdbs_own(store):
+    """stored_ids.hashes_of must give what `SELECT hash(id)` gives, or a stored id would be
+    taken for new: random ids, and the ones at the edges of the 128-bit range."""
+    edges = ["00000000-0000-0000-0000-000000000000", "ffffffff-ffff-ffff-ffff-ffffffffffff",
+             "80000000-0000-0000-8000-000000000000", "7fffffff-ffff-ffff-7fff-ffffffffffff",
+             "6F9619FF-8B86-D011-B42D-00CF4FC964FF"]
+    ids = edges + [str(uuid.uuid4()) for _ in range(2000)] + [str(uuid.uuid1()) for _ in range(100)]
+    duckdb_hashes = [h for (h,) in store.query("SELECT hash(i::UUID) FROM unnest(?::VARCHAR[]) AS t(i)", [ids])]
+    assert stored_ids.hashes_of(ids).tolist() == duckdb_hashes
+    with pytest.raises(ValueError):
+        stored_ids.hashes_of(["not-a-uuid'; DROP TABLE analytics_statements; --"])
