@@ -476,7 +476,7 @@ def _mark_voided(cur, incoming: str, of_batch: str, small: bool, targets: list) 
                     "AND NOT voided AND voids_id IS NULL", _uuid_params(targets))
 
 
-def insert_live(cur, rows: list[tuple], client_id: int, now: datetime) -> None:
+def insert_live(cur, rows: list[tuple], client_id: int, now: datetime, in_flight: bool = False) -> None:
     """The few statements (ROW_COLUMNS rows) of a live batch (analytics/services/live_writes.py),
     inside the caller's transaction under the statements lock: insert_incoming's rules with the
     fewest queries, since for a batch of an app's size each query's fixed cost is most of the
@@ -489,7 +489,8 @@ def insert_live(cur, rows: list[tuple], client_id: int, now: datetime) -> None:
 
     The same id twice with other content (in the batch or stored) raises StatementConflict or
     InvalidStatement for the whole batch, as insert_incoming does; the caller then tries the
-    statements one by one."""
+    statements one by one. in_flight: the batch will commit while the writer prepares others
+    (stored_ids.StoredIds.flying); stored_ids.Stale when the hashes must be read first."""
     index = {name: i for i, name in enumerate(ROW_COLUMNS)}
     by_id: dict[str, tuple] = {}
     for row in rows:  # the same id twice in the batch: fine when the content is the same (kept once)
@@ -514,6 +515,8 @@ def insert_live(cur, rows: list[tuple], client_id: int, now: datetime) -> None:
     # A voiding statement may not void another voiding one (stored, or of this batch).
     if stored_voids_voiding or any(by_id[t][voids] is not None for t in targets if t in by_id):
         raise InvalidStatement("object.id", "void_voiding")
+    if in_flight and past:
+        raise stored_ids.Stale()  # read with batches in flight, the hashes would miss theirs
     maybe = list(by_id) if kept is None else [
         row[0] for row, maybe in zip(rows, kept.maybe_among(cur, past, hashes), strict=True) if maybe]
     if kept is not None:  # the hashes describe the table now (maybe_among read them if not)
@@ -551,7 +554,7 @@ def insert_live(cur, rows: list[tuple], client_id: int, now: datetime) -> None:
                 "FROM (SELECT unnest(?::BIGINT[]) AS seq, unnest(?::VARCHAR[]) AS raw)", [columns[0], columns[-1]])
     if kept is not None:
         kept.batch_hashes = hashes
-        kept.add(cur, "", whole_batch=True, last_seq=first + len(rows) - 1, voids=targets)
+        kept.add(cur, "", whole_batch=True, last_seq=first + len(rows) - 1, voids=targets, in_flight=in_flight)
     # Voiding: what this batch voids, and statements of it that a stored voiding one named before they came.
     targets += voided_before or []
     if targets:
@@ -665,6 +668,7 @@ def write_statements(store: Store, work: Callable[[duckdb.DuckDBPyConnection], T
     ids unique (see migration analytics 004), so a writer's check of the stored ids must not
     race another's insert."""
     with store.lock("analytics.statements"), stored_ids.kept_for(store) as kept:
+        kept.wait_landed()  # the live writer's batches still committing
         done = store.write(work)
         kept.committed()
         return done

@@ -19,6 +19,11 @@ deletes statements says so (forget), since the voiding ones kept here may be amo
 Checking "nothing past seq n" is a query DuckDB answers from the last row group's statistics;
 the table's row count and last seq, asked before, cost a live batch three times as much.
 Used only by writers holding the statements lock (lrs.write_statements).
+
+The live writer may leave a batch committing while it prepares the next in a transaction of its
+own (analytics/services/live_writes.py): such batches are "in flight" here. Their ids are known
+(an id sent again while its first is in flight waits for it), and any other writer waits until
+none is in flight (wait_landed), so that what it reads of the table is all there is.
 """
 
 from __future__ import annotations
@@ -40,6 +45,10 @@ RUNS = 8
 FEW = 1000
 
 
+class Stale(Exception):
+    """The hashes do not describe the table, and a batch in flight keeps them from being read."""
+
+
 class StoredIds:
     """The hashes of a store's statement ids (see the module's note)."""
 
@@ -55,6 +64,31 @@ class StoredIds:
         # The ids named by stored voiding statements (few), kept with the hashes: a statement that
         # arrives after its voiding one is stored voided, and a small batch need not scan voids_id.
         self.named_by_voiding: set[str] = set()
+        # The live writer's batches committing while it prepares others (see the module's note).
+        self.in_flight_ids: set[str] = set()
+        self._in_flight = 0
+        self._landing = threading.Condition()  # (an RLock: forget is called within landed)
+
+    def flying(self, ids: list[str]) -> None:
+        """A batch of these ids is prepared and goes to its COMMIT while others are prepared."""
+        with self._landing:
+            self._in_flight += 1
+            self.in_flight_ids.update(ids)
+
+    def landed(self, ids: list[str], committed: bool) -> None:
+        """A batch in flight has committed, or not: then the hashes and last seq it added say
+        more than the table holds, and are read again before the next write."""
+        with self._landing:
+            self._in_flight -= 1
+            self.in_flight_ids.difference_update(ids)
+            if not committed:
+                self.forget()
+            self._landing.notify_all()
+
+    def wait_landed(self) -> None:
+        """Until no batch is in flight (every one committed or rolled back)."""
+        with self._landing:
+            self._landing.wait_for(lambda: self._in_flight == 0)
 
     def maybe_stored(self, cur, incoming: str, read_if_stale: bool = True) -> list[str] | None:
         """The ids of table `incoming` (id VARCHAR, n) that may be stored already; None when
@@ -106,9 +140,11 @@ class StoredIds:
                       if len(batch) <= FEW else np.isin(batch, np.fromiter(self.few, dtype=np.uint64)))
         return maybe
 
-    def add(self, cur, fresh: str, whole_batch: bool, last_seq: int, voids: list | None = None) -> None:
+    def add(self, cur, fresh: str, whole_batch: bool, last_seq: int, voids: list | None = None,
+            in_flight: bool = False) -> None:
         """The ids of table `fresh`, just inserted, the last with last_seq (when the hashes
-        described the table before). whole_batch: fresh is the batch
+        described the table before). in_flight: the batch will be committed while others are
+        prepared (flying, landed), else by the caller (committed). whole_batch: fresh is the batch
         maybe_stored looked at, whose hashes it has. voids: the ids its voiding statements name
         (all of them, or more)."""
         if self.describes is None:
@@ -131,17 +167,22 @@ class StoredIds:
             self.runs = ([np.sort(np.concatenate([self.runs[0], added]))] if len(added) * 4 > len(self.runs[0])
                          else [self.runs[0], added])
         # The seqs of a batch follow every stored one (lrs.next_seq); after a rolled-back batch
-        # they may follow seqs no longer stored, which is no matter.
-        self.describes = max(self.describes, last_seq)
-        self.uncommitted = True
+        # they may follow seqs no longer stored, which is no matter. (Under the landing lock: a
+        # batch in flight that fails makes them be read again meanwhile, see landed.)
+        with self._landing:
+            if self.describes is not None:
+                self.describes = max(self.describes, last_seq)
+        self.uncommitted = self.uncommitted or not in_flight
 
     def committed(self) -> None:
         """The write that added to them has committed (called after Store.write returns)."""
         self.uncommitted = False
 
     def forget(self) -> None:
-        """Statements were deleted: read the hashes again before the next write."""
-        self.describes = None
+        """Statements were deleted, or a write rolled back: read the hashes again before the next
+        write."""
+        with self._landing:
+            self.describes = None
 
     def _read(self, cur) -> None:
         hashes = np.asarray(cur.execute("SELECT hash(id) AS h FROM analytics_statements").fetchnumpy()["h"],
@@ -183,11 +224,17 @@ _of_store_lock = threading.Lock()
 _in_use = threading.local()
 
 
+def kept_of(store: Store) -> StoredIds:
+    """The store's hashes (their batches in flight are for anyone; the rest for writers holding
+    the statements lock, see kept_for)."""
+    with _of_store_lock:
+        return _of_store.setdefault(store, StoredIds())
+
+
 @contextmanager
 def kept_for(store: Store) -> Iterator[StoredIds]:
     """The store's hashes, for the writer in this block (which holds the statements lock)."""
-    with _of_store_lock:
-        kept = _of_store.setdefault(store, StoredIds())
+    kept = kept_of(store)
     _in_use.kept = kept
     try:
         yield kept

@@ -4,8 +4,10 @@ requests gathered into one transaction, each answered on its own."""
 from __future__ import annotations
 
 import json
+import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -131,3 +133,65 @@ def test_a_statement_arriving_after_its_voiding_one_is_stored_voided(store, cloc
                                            for s in (late, other)]] == [late["id"], other["id"]]
     assert is_voided(store, late["id"]) and not is_voided(store, other["id"])
     assert lrs.statement_count(store) == (4 if first_by == "writer" else 5)
+
+
+def test_under_load_batches_in_flight_keep_every_rule(store, clock, app):
+    """Many apps at once, so that batches commit while the next are prepared (PIPELINE): each
+    statement stored once though apps send some twice (the second often while the first is in
+    flight, or in the same batch), a changed resend refused, a POST of several (another writer) among them; and a
+    reader never sees a statement before one with a lower seq (the batches commit in order),
+    which an export following seqs relies on."""
+    writer = live_writes.GroupWriter(store, clock)
+    writer.submit(app, statement(0)).result(timeout=30)
+    sent = [statement(n) for n in range(1, 1201)]
+    gaps: list[tuple] = []
+    stop = threading.Event()
+
+    def read_while_writing() -> None:
+        cur = store.open_cursor()
+        while not stop.is_set():
+            low, high, count = cur.execute("SELECT min(seq), max(seq), count(*) FROM analytics_statements").fetchone()
+            if count != high - low + 1:
+                gaps.append((low, high, count))
+
+    def number(s: dict) -> int:
+        return int(s["actor"]["account"]["name"][1:])
+
+    def changed_again(s: dict) -> bool:  # sent again at once, changed (and by no other app)
+        return number(s) % 100 == 1 and number(s) % 3 != 0
+
+    def app_posting(part: list[dict]) -> list:
+        answers = []
+        for s in part:
+            futures = [writer.submit_body(app, json.dumps(s).encode())]
+            if changed_again(s):
+                futures.append(writer.submit_body(app, json.dumps({**s, "result": {"score": {"scaled": 0.1}}}).encode()))
+            for future in futures:
+                try:
+                    answers.append(future.result(timeout=60))
+                except lrs.StatementConflict:
+                    answers.append("conflict")
+        return answers
+
+    reader = threading.Thread(target=read_while_writing)
+    reader.start()
+    with ThreadPoolExecutor(max_workers=32) as apps:
+        # Every third statement is sent again by the next app, about when the first app sends it.
+        parts = [[s for pair in zip(sent[n::32], sent[(n - 1) % 32::32], strict=False) for s in
+                  (pair[0], *([pair[1]] if number(pair[1]) % 3 == 0 else []))] for n in range(32)]
+        # Another writer of statements among them: POSTs of several, now and then.
+        several = [apps.submit(lambda n: (time.sleep(n / 100), lrs.store_statements(
+            store, clock, app, [statement(2000 + 2 * n), statement(2001 + 2 * n)])), n) for n in range(10)]
+        answered = [a for answers in apps.map(app_posting, parts) for a in answers]
+        for future in several:
+            future.result(timeout=60)
+    stop.set()
+    reader.join()
+    assert writer.batches < writer.statements  # batches did form
+    assert answered.count("conflict") == len([s for s in sent if changed_again(s)])
+    assert sorted(set(answered) - {"conflict"}) == sorted(s["id"] for s in sent)
+    stored = store.query("SELECT id::VARCHAR, count(*) FROM analytics_statements GROUP BY id HAVING count(*) > 1")
+    assert stored == []
+    assert lrs.statement_count(store) == 1 + len(sent) + 20
+    assert store.scalar("SELECT count(DISTINCT seq) FROM analytics_statements") == 1 + len(sent) + 20
+    assert gaps == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import threading
 import uuid
 
 import pytest
@@ -128,3 +129,20 @@ def test_the_hashes_worked_out_in_python_are_duckdbs_own(store):
     assert stored_ids.hashes_of(ids).tolist() == duckdb_hashes
     with pytest.raises(ValueError):
         stored_ids.hashes_of(["not-a-uuid'; DROP TABLE analytics_statements; --"])
+
+
+def test_another_writer_waits_for_the_live_batches_in_flight(store, clock, client):
+    """A batch in flight (prepared, committing while the live writer prepares the next) is not
+    yet seen by other transactions: a POST of several waits until it has landed, else it would
+    number its statements from the table as if the batch's seqs were free."""
+    lrs.store_statements(store, clock, client, [pupil(1)])
+    kept = stored_ids.kept_of(store)
+    kept.flying(["an id in flight"])
+    done = threading.Event()
+    writing = threading.Thread(target=lambda: (lrs.store_statements(store, clock, client, [pupil(2)]), done.set()))
+    writing.start()
+    assert not done.wait(0.5)
+    kept.landed(["an id in flight"], committed=True)
+    assert done.wait(10)
+    writing.join()
+    assert lrs.statement_count(store) == 2

@@ -4,6 +4,7 @@ retried on conflicts, transactions all or nothing."""
 from __future__ import annotations
 
 import threading
+import time
 
 import duckdb
 import pytest
@@ -175,3 +176,28 @@ def test_a_key_another_writer_committed_meanwhile_is_seen_on_the_retry(tmp_path)
     assert taken.value.key == "slot.taken"
     assert attempts == [1, 2]
     racing.close()
+
+
+def test_a_background_checkpoint_keeps_the_log_short_and_commits_do_not_checkpoint(tmp_path):
+    """Store.checkpoint_in_background: past its size the log is checkpointed by the store's own
+    thread (and emptied), while commits go on; DuckDB's threshold no longer makes a COMMIT do it."""
+    store = Store(tmp_path / "checkpointed.duckdb")
+    store.cursor().execute("CREATE TABLE lines (n BIGINT, text VARCHAR)")
+    store.checkpoint()
+    log = tmp_path / "checkpointed.duckdb.wal"
+    thread = store.checkpoint_in_background(past_bytes=256 * 1024, every=0.05)
+    assert store.scalar("SELECT current_setting('checkpoint_threshold')") != "16.0 MiB"
+    sizes = []
+    for n in range(200):
+        with store.transaction() as cur:
+            cur.execute("INSERT INTO lines SELECT range, repeat('x', 200) FROM range(?, ? + 50)", [n * 50, n * 50])
+        sizes.append(log.stat().st_size if log.exists() else 0)
+    deadline = time.monotonic() + 10
+    while log.exists() and log.stat().st_size > 256 * 1024 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert max(sizes) > 256 * 1024  # the log did grow past the size …
+    assert (log.stat().st_size if log.exists() else 0) <= 256 * 1024  # … and was checkpointed
+    assert store.scalar("SELECT count(*) FROM lines") == 200 * 50
+    store.close()
+    thread.join(timeout=5)
+    assert not thread.is_alive()
