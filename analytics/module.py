@@ -26,6 +26,7 @@ SPEC = ModuleSpec(
     provides={"analytics.classes": lazy("analytics.services.dashboards:school_classes"),
               # The portal's school roster import: the learners the dashboards group by.
               "analytics.apply_roster": lazy("analytics.services.roster:apply_roster"),
+              "analytics.statements_held": lazy("analytics.services.lrs:statements_held"),
               # The retention rule for a pupil's learning records after leaving school (portal retention).
               "analytics.apply_retention": lazy("analytics.services.retention:apply_retention"),
               # The learning facts and units, for the lake's export to the prefecture (lake/).

@@ -8,6 +8,7 @@ this portal). A row type a module owns is `Any` here: the kernel imports no modu
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Generic, Protocol, TypeVar
@@ -81,6 +82,9 @@ SCHOOL_ICT_APPLY_RETENTION: Offer[RetentionRule] = Offer("school_ict.apply_reten
 
 ANALYTICS_CLASSES: Offer[Callable[[Store, int], list[tuple[int, str]]]] = Offer("analytics.classes")
 ANALYTICS_APPLY_ROSTER: Offer[RosterFollower] = Offer("analytics.apply_roster")
+# A block in which the roster's transaction runs, so that statements being written meanwhile
+# are stamped with the class their learner is in after it (analytics.services.lrs).
+ANALYTICS_STATEMENTS_HELD: Offer[Callable[[Store], AbstractContextManager]] = Offer("analytics.statements_held")
 ANALYTICS_APPLY_RETENTION: Offer[RetentionRule] = Offer("analytics.apply_retention")
 ANALYTICS_STATEMENT_FACTS: Offer[StatementFacts] = Offer("analytics.statement_facts")
 ANALYTICS_UNITS: Offer[Relation] = Offer("analytics.units")

@@ -7,6 +7,7 @@ StatementConflict), inserts the new rows in one set-based INSERT and marks voide
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import hmac
@@ -15,7 +16,7 @@ import re
 import secrets
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TypeVar
@@ -667,11 +668,21 @@ def write_statements(store: Store, work: Callable[[duckdb.DuckDBPyConnection], T
     """Run `work` in a transaction while no other writer of statements runs: no index keeps
     ids unique (see migration analytics 004), so a writer's check of the stored ids must not
     race another's insert."""
-    with store.lock("analytics.statements"), stored_ids.kept_for(store) as kept:
-        kept.wait_landed()  # the live writer's batches still committing
+    with statements_held(store) as kept:
         done = store.write(work)
         kept.committed()
         return done
+
+
+@contextlib.contextmanager
+def statements_held(store: Store) -> Iterator[stored_ids.StoredIds]:
+    """No other writer of statements runs in the block, and the live writer's batches have all
+    committed before it starts. A transaction that changes what a statement is stamped with
+    (the roster: a learner's class) runs in such a block, else a live batch begun before it
+    commits could commit after it with the old stamp. Offered as "analytics.statements_held"."""
+    with store.lock("analytics.statements"), stored_ids.kept_for(store) as kept:
+        kept.wait_landed()  # the live writer's batches still committing
+        yield kept
 
 
 

@@ -18,6 +18,7 @@ is the pseudonym every module knows them by; only this table holds their name.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import re
@@ -616,7 +617,11 @@ def _import_alone(store: Store, clock: Clock, source, dry_run: bool) -> ImportRe
     result = ImportResult(True, _counts(wanted), [], preview, dry_run)
     if dry_run or not preview.changed:
         return result
-    store.write(lambda cur: _apply(cur, clock, wanted, records, now, preview))
+    # The modules that follow the roster may ask their writers to stand still meanwhile
+    # (analytics: statements stamped with a learner's class).
+    held = provided.provided(offers.ANALYTICS_STATEMENTS_HELD)
+    with held(store) if held else contextlib.nullcontext():
+        store.write(lambda cur: _apply(cur, clock, wanted, records, now, preview))
     result.stored = True
     return result
 

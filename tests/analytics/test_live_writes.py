@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from analytics.services import live_writes, lrs, stored_ids
+from analytics.services import live_writes, lrs, roster, stored_ids
 from analytics.services.xapi_validate import InvalidStatement
 from kernel.actor import SYSTEM
 
@@ -195,3 +195,34 @@ def test_under_load_batches_in_flight_keep_every_rule(store, clock, app):
     assert lrs.statement_count(store) == 1 + len(sent) + 20
     assert store.scalar("SELECT count(DISTINCT seq) FROM analytics_statements") == 1 + len(sent) + 20
     assert gaps == []
+
+
+def test_a_roster_import_under_load_stamps_every_statement_of_its_learners(store, clock, app):
+    """Learners join the roster one by one while apps post their statements all along: a live
+    batch begun before a roster transaction committed and committing after it would keep the
+    old stamp (no class), so the roster's transaction runs while the statements stand still."""
+    store.query("INSERT INTO portal_schools (code, name_ja, name_en, kind) "
+                "VALUES ('E01', '飯塚小学校', 'Iizuka ES', 'elementary')")
+    writer = live_writes.GroupWriter(store, clock)
+    learners = [f"r{n:02d}" for n in range(24)]
+    stop = threading.Event()
+
+    def app_posting(offset: int) -> int:
+        sent = 0
+        while not stop.is_set():
+            body = statement(0)
+            body["actor"]["account"]["name"] = learners[(offset + sent) % len(learners)]
+            writer.submit(app, body).result(timeout=30)
+            sent += 1
+        return sent
+
+    with ThreadPoolExecutor(16) as apps:
+        posting = [apps.submit(app_posting, offset) for offset in range(16)]
+        time.sleep(0.2)
+        for learner in learners:
+            roster.import_learners(store, SYSTEM, f"learner_id,school_code,grade,class\n{learner},E01,3,1\n")
+        stop.set()
+        assert sum(p.result(timeout=60) for p in posting) > 0
+    assert store.query("SELECT learner_id, count(*) FROM analytics_statements WHERE school_id IS NULL "
+                       "GROUP BY ALL ORDER BY 1") == []
+    assert store.scalar("SELECT count(DISTINCT class_name) FROM analytics_statements") == 1

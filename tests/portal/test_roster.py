@@ -5,11 +5,12 @@ following it; a class teacher seeing their pupils' names and everyone else pseud
 from __future__ import annotations
 
 import json
+import threading
 from datetime import timedelta
 
 import pytest
 
-from analytics.services import lrs
+from analytics.services import lrs, stored_ids
 from kernel.actor import SYSTEM
 from kernel.errors import InvalidInput, PermissionDenied
 from portal.roster_bundle import make_city, small_plan, write_bundle
@@ -171,6 +172,24 @@ def test_a_teacher_email_of_another_account_is_refused(store, clock, tmp_path):
     result = roster.import_bundle(store, clock, SYSTEM, write_bundle(rows, tmp_path / "b"))
     line = next(n for n, row in enumerate(rows["users.csv"], start=2) if row["username"] == "te01002")
     assert [(p.file, p.line, p.key) for p in result.errors] == [("users.csv", line, "roster.email_taken")]
+
+
+def test_a_roster_import_waits_for_the_live_batches_in_flight(store, clock, tmp_path):
+    """Its transaction stamps learners' statements with their class: a live batch still
+    committing (begun before it) would keep the old stamp, so the import waits for it."""
+    bundle = write_bundle(make_city(fiscal_year(clock), small_plan()), tmp_path / "bundle")
+    kept = stored_ids.kept_of(store)
+    kept.flying(["an id in flight"])
+    done = threading.Event()
+    importing = threading.Thread(target=lambda: (roster.import_bundle(store, clock, SYSTEM, bundle), done.set()))
+    importing.start()
+    assert not done.wait(3)
+    assert store.scalar("SELECT count(*) FROM portal_roster_pupils") == 0
+    kept.landed(["an id in flight"], committed=True)
+    assert done.wait(30)
+    importing.join()
+    assert store.scalar("SELECT count(*) FROM analytics_learners") == sum(
+        p.grades * p.pupils_per_grade for p in small_plan())
 
 
 def test_year_rollover_moves_pupils_flags_leavers_tablets_and_keeps_learning_records(store, clock, tmp_path):
