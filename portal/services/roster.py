@@ -617,13 +617,17 @@ def _import_alone(store: Store, clock: Clock, source, dry_run: bool) -> ImportRe
     result = ImportResult(True, _counts(wanted), [], preview, dry_run)
     if dry_run or not preview.changed:
         return result
-    # The modules that follow the roster may ask their writers to stand still meanwhile
-    # (analytics: statements stamped with a learner's class).
-    held = provided.provided(offers.ANALYTICS_STATEMENTS_HELD)
-    with held(store) if held else contextlib.nullcontext():
+    with statements_held(store):  # it stamps learning records with their learner's class
         store.write(lambda cur: _apply(cur, clock, wanted, records, now, preview))
     result.stored = True
     return result
+
+
+def statements_held(store: Store) -> contextlib.AbstractContextManager:
+    """A block in which analytics' writers of learning records stand still (when it is
+    installed): for a transaction that writes or stamps learning records as they do."""
+    held = provided.provided(offers.ANALYTICS_STATEMENTS_HELD)
+    return held(store) if held else contextlib.nullcontext()
 
 
 def _account_clashes(store: Store, wanted: _Wanted, now: dict) -> list[Problem]:
