@@ -28,20 +28,26 @@ def pupil(n: int) -> dict:
             "result": {"score": {"scaled": n / 10}}}
 
 
+def stored_by_hand_then_changed_is_a_conflict(store, clock, client, by_hand: dict) -> None:
+    """`by_hand` stored by SQL, bypassing the writers (a copy of a stored row with its id and the
+    next seq), then sent changed: the writer finds it and answers a conflict."""
+    seq = lrs.next_seq(store.cursor())
+    store.query("INSERT INTO analytics_statements SELECT * REPLACE (?::UUID AS id, ? AS seq) "
+                "FROM analytics_statements LIMIT 1", [by_hand["id"], seq])
+    store.query("INSERT INTO analytics_statement_texts VALUES (?, ?, NULL, ?)", [seq, seq, json.dumps(by_hand)])
+    changed = copy.deepcopy(by_hand)
+    changed["result"]["score"]["scaled"] = 0.9 if by_hand["result"]["score"]["scaled"] != 0.9 else 0.1
+    with pytest.raises(lrs.StatementConflict):
+        lrs.store_statements(store, clock, client, [changed])
+
+
 def test_a_statement_written_by_sql_by_hand_is_still_found(store, clock, client):
     """Written after the hashes were read, bypassing the writers (as demo data or a migration
     does): the table's row count and last seq change, so the hashes are read again."""
     first = pupil(1)
     lrs.store_statements(store, clock, client, [first])  # the hashes are read here
     by_hand = pupil(2)
-    seq = lrs.next_seq(store.cursor())
-    store.query("INSERT INTO analytics_statements SELECT * REPLACE (?::UUID AS id, ? AS seq) "
-                "FROM analytics_statements", [by_hand["id"], seq])
-    store.query("INSERT INTO analytics_statement_texts VALUES (?, ?, NULL, ?)", [seq, seq, json.dumps(by_hand)])
-    changed = copy.deepcopy(by_hand)
-    changed["result"]["score"]["scaled"] = 0.9
-    with pytest.raises(lrs.StatementConflict):
-        lrs.store_statements(store, clock, client, [changed])
+    stored_by_hand_then_changed_is_a_conflict(store, clock, client, by_hand)
     assert lrs.store_statements(store, clock, client, [by_hand]) == [by_hand["id"]]
     assert lrs.statement_count(store) == 2
 
@@ -87,15 +93,7 @@ def test_after_a_rolled_back_write_a_statement_written_by_hand_in_its_seqs_is_fo
 
     with pytest.raises(RuntimeError):
         lrs.write_statements(store, write_then_fail)
-    by_hand = pupil(7)
-    seq = lrs.next_seq(store.cursor())
-    store.query("INSERT INTO analytics_statements SELECT * REPLACE (?::UUID AS id, ? AS seq) "
-                "FROM analytics_statements LIMIT 1", [by_hand["id"], seq])
-    store.query("INSERT INTO analytics_statement_texts VALUES (?, ?, NULL, ?)", [seq, seq, json.dumps(by_hand)])
-    changed = copy.deepcopy(by_hand)
-    changed["result"]["score"]["scaled"] = 0.1
-    with pytest.raises(lrs.StatementConflict):
-        lrs.store_statements(store, clock, client, [changed])
+    stored_by_hand_then_changed_is_a_conflict(store, clock, client, pupil(7))
 
 
 def test_a_statement_named_by_a_removed_voiding_one_is_not_stored_voided(store, clock, client):
