@@ -685,7 +685,6 @@ def statements_held(store: Store) -> Iterator[stored_ids.StoredIds]:
         yield kept
 
 
-
 # --- reading ---------------------------------------------------------------------------------
 
 
